@@ -1,0 +1,44 @@
+/**
+ * Every user-facing failure carries one of these codes, so logs, CLI output and API errors can be
+ * searched and documented in one place.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'MODCAST_ERR_CONFIG_INVALID',
+  CONFIG_FILE: 'MODCAST_ERR_CONFIG_FILE',
+  STORE_LOCKED: 'MODCAST_ERR_STORE_LOCKED',
+  STORE_UNAVAILABLE: 'MODCAST_ERR_STORE_UNAVAILABLE',
+  MIGRATION_FAILED: 'MODCAST_ERR_MIGRATION_FAILED',
+  INPUT_NOT_FOUND: 'MODCAST_ERR_INPUT_NOT_FOUND',
+  FORMAT_UNKNOWN: 'MODCAST_ERR_FORMAT_UNKNOWN',
+  CHECKPOINT: 'MODCAST_ERR_CHECKPOINT',
+  BROKER_UNAVAILABLE: 'MODCAST_ERR_BROKER_UNAVAILABLE',
+  INVALID_MODULE_PATH: 'MODCAST_ERR_INVALID_MODULE_PATH',
+  INVALID_ARGUMENT: 'MODCAST_ERR_INVALID_ARGUMENT',
+  NODE_UNKNOWN: 'MODCAST_ERR_NODE_UNKNOWN',
+  UPSTREAM: 'MODCAST_ERR_UPSTREAM',
+  UNAUTHORIZED: 'MODCAST_ERR_UNAUTHORIZED',
+  NOT_FOUND: 'MODCAST_ERR_NOT_FOUND',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class ModcastError extends Error {
+  readonly code: ErrorCode;
+  override readonly cause?: unknown;
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message);
+    this.name = 'ModcastError';
+    this.code = code;
+    this.cause = options.cause;
+  }
+}
+
+export function isModcastError(e: unknown, code?: ErrorCode): e is ModcastError {
+  return e instanceof ModcastError && (code === undefined || e.code === code);
+}
+
+/** A message safe to show a user: the error's own message, never a stack. */
+export function describeError(e: unknown): string {
+  if (e instanceof ModcastError) return `${e.code}: ${e.message}`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,84 @@
+/**
+ * Writes batches of access events and rejected records, exactly once per batch token.
+ *
+ * Every batch carries a deterministic token (e.g. `file:<id>:<start>-<end>`, `kafka:<topic>:<partition>:<from>-<to>`):
+ * ClickHouse drops a block whose token it has seen within `non_replicated_deduplication_window`, and with
+ * `deduplicate_blocks_in_dependent_materialized_views` the rollups drop it too. So a batch retried after a crash
+ * or a timeout (insert done, acknowledgement lost) is stored once.
+ */
+import type { Logger } from 'pino';
+import type { Store } from './client.js';
+import type { AccessEventRow, RejectedRow } from '../domain/event.js';
+import { withRetry } from '../lib/retry.js';
+
+export const EVENT_COLUMNS = [
+  'event_id', 'ts', 'node', 'region', 'module', 'version', 'kind', 'status', 'bytes', 'duration_ms', 'cache_status', 'client_hash',
+] as const;
+
+export interface WriteBatch {
+  token: string;
+  events: AccessEventRow[];
+  rejects: RejectedRow[];
+}
+
+export interface EventWriterOptions {
+  /** Attempts per batch before the error is thrown to the caller (Infinity = until aborted). */
+  attempts?: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onInsert?: (events: number, rejects: number) => void;
+}
+
+export class EventWriter {
+  constructor(private readonly store: Store, private readonly options: EventWriterOptions = {}) {}
+
+  async write(batch: WriteBatch): Promise<void> {
+    const { attempts = 5, signal, logger } = this.options;
+    await withRetry(
+      async () => {
+        if (batch.events.length > 0) await this.insertEvents(batch.token, batch.events);
+        if (batch.rejects.length > 0) await this.insertRejects(`${batch.token}:rejected`, batch.rejects);
+      },
+      {
+        attempts,
+        baseMs: 250,
+        maxMs: 15_000,
+        ...(signal ? { signal } : {}),
+        onRetry: (err, attempt, delayMs) =>
+          logger?.warn({ err: (err as Error).message, attempt, delayMs, token: batch.token }, 'store insert failed; retrying'),
+      },
+    );
+    this.options.onInsert?.(batch.events.length, batch.rejects.length);
+  }
+
+  private async insertEvents(token: string, rows: AccessEventRow[]): Promise<void> {
+    // JSONCompactEachRow: ~1.5x the client throughput of JSONEachRow (measured, see shared/README.md).
+    const values = rows.map((r) => [
+      r.event_id, r.ts, r.node, r.region, r.module, r.version, r.kind, r.status, r.bytes, r.duration_ms, r.cache_status, r.client_hash,
+    ]);
+    await this.store.client.insert({
+      table: 'access_events',
+      columns: [...EVENT_COLUMNS],
+      values,
+      format: 'JSONCompactEachRow',
+      clickhouse_settings: dedupSettings(token),
+    });
+  }
+
+  private async insertRejects(token: string, rows: RejectedRow[]): Promise<void> {
+    await this.store.client.insert({
+      table: 'rejected_events',
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: dedupSettings(token),
+    });
+  }
+}
+
+export function dedupSettings(token: string) {
+  return {
+    insert_deduplicate: 1,
+    insert_deduplication_token: token,
+    deduplicate_blocks_in_dependent_materialized_views: 1,
+  } as const;
+}

@@ -1,0 +1,80 @@
+/**
+ * Applies pipelines/NNN_name.sql in order, once each, recorded in `schema_migrations`.
+ * Statements are separated by a line ending in `;`. Templates: `{{retention_days}}` only — a validated
+ * integer from the config, since DDL TTLs cannot take query parameters.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { projectPath } from '../lib/paths.js';
+import type { Store } from './client.js';
+import { queryRows } from './client.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+export const PIPELINES_DIR = projectPath('pipelines');
+
+export interface Migration {
+  version: number;
+  name: string;
+  file: string;
+  statements: string[];
+  checksum: string;
+}
+
+const FILE_NAME = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+
+export function loadMigrations(dir = PIPELINES_DIR, vars: { retentionDays: number }): Migration[] {
+  const files = readdirSync(dir).filter((f) => FILE_NAME.test(f)).sort();
+  return files.map((f) => {
+    const m = FILE_NAME.exec(f)!;
+    const text = readFileSync(join(dir, f), 'utf8').replaceAll('{{retention_days}}', String(Math.trunc(vars.retentionDays)));
+    const statements = splitStatements(text);
+    return {
+      version: Number(m[1]),
+      name: m[2]!,
+      file: f,
+      statements,
+      checksum: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    };
+  });
+}
+
+export function splitStatements(sql: string): string[] {
+  const withoutComments = sql
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('--'))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ applied: string[] }> {
+  await store.client.command({
+    query: `CREATE TABLE IF NOT EXISTS schema_migrations (
+      version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()
+    ) ENGINE = MergeTree ORDER BY version`,
+  });
+  const done = new Set(
+    (await queryRows<{ version: number }>(store, 'SELECT version FROM schema_migrations')).map((r) => Number(r.version)),
+  );
+  const applied: string[] = [];
+  for (const m of loadMigrations(dir, { retentionDays: store.retentionDays })) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) {
+      try {
+        await store.client.command({ query: statement });
+      } catch (e) {
+        throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `migration ${m.file} failed: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    await store.client.insert({
+      table: 'schema_migrations',
+      values: [{ version: m.version, name: m.name, checksum: m.checksum }],
+      format: 'JSONEachRow',
+    });
+    applied.push(m.file);
+  }
+  return { applied };
+}

@@ -1,0 +1,67 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { openTestStore, count, type TestStore } from '../helpers/store.js';
+import { EventWriter } from '../../src/store/event-writer.js';
+import { migrate } from '../../src/store/migrate.js';
+import type { AccessEventRow } from '../../src/domain/event.js';
+
+let t: TestStore;
+before(async () => {
+  t = await openTestStore();
+});
+after(async () => {
+  await t?.cleanup();
+});
+
+function rows(n: number, startTs: number): AccessEventRow[] {
+  return Array.from({ length: n }, (_, i) => ({
+    event_id: `src:${i}`,
+    ts: startTs + i * 60_000,
+    node: i % 2 ? 'n1' : 'n2',
+    region: 'eu',
+    module: `github.com/acme/m${i % 7}`,
+    version: 'v1.2.3',
+    kind: i % 3 === 0 ? 'zip' : 'info',
+    status: 200,
+    bytes: 100 + i,
+    duration_ms: 5,
+    cache_status: i % 4 === 0 ? 'miss' : 'hit',
+    client_hash: `c${i % 5}`,
+  }));
+}
+
+test('migrations are idempotent', async () => {
+  const again = await migrate(t.store);
+  assert.deepEqual(again.applied, []);
+  assert.ok((await count(t.store, 'SELECT count() FROM schema_migrations')) >= 2);
+});
+
+test('a retried batch with the same token is stored once, in raw events and in rollups', async () => {
+  const writer = new EventWriter(t.store);
+  const batch = { token: 'test:dedup:0-500', events: rows(500, Date.UTC(2026, 10, 20, 8)), rejects: [] };
+  await writer.write(batch);
+  await writer.write(batch);
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'src:%'"), 500);
+  assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_5m'), 500);
+  assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_1h'), 500);
+  const other = { token: 'test:dedup:500-1000', events: rows(500, Date.UTC(2026, 10, 21, 8)), rejects: [] };
+  await writer.write(other);
+  assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_1h'), 1000);
+});
+
+test('rollups equal a direct aggregation over raw events', async () => {
+  const q = (table: string) => `
+    SELECT groupArray(tuple(module, version, node, b, r, z, m, by, c)) FROM (
+      SELECT module, version, node, toStartOfHour(bucket) AS b, sum(requests) r, sum(zips) z, sum(misses) m, sum(bytes) by,
+             uniqMerge(clients) c
+      FROM ${table} GROUP BY module, version, node, b ORDER BY module, version, node, b)`;
+  const raw = `
+    SELECT groupArray(tuple(module, version, node, b, r, z, m, by, c)) FROM (
+      SELECT module, version, node, toStartOfHour(ts) AS b, count() r, countIf(kind='zip') z, countIf(cache_status='miss') m,
+             sum(bytes) by, uniqIf(client_hash, client_hash != '') c
+      FROM access_events GROUP BY module, version, node, b ORDER BY module, version, node, b)`;
+  const get = async (sql: string) => JSON.stringify(await (await t.store.client.query({ query: sql, format: 'JSONEachRow' })).json());
+  const direct = await get(raw);
+  assert.ok(direct.length > 100);
+  assert.equal(await get(q('rollups_1h')), direct);
+});
