@@ -127,7 +127,12 @@ export const ConfigSchema = z
         readAuth: z.boolean().default(false),
         /** HMAC-SHA256 secret of POST /v1/hooks/release. */
         hookSecret: z.string().min(16).optional(),
+        /** Largest request body as sent (compressed for gzip bodies). */
         bodyLimitBytes: z.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
+        /** Largest POST /v1/ingest body after gzip decompression: defeats gzip bombs. */
+        ingestMaxBytes: z.number().int().min(1024).max(16 * 1024 ** 3).default(256 * 1024 * 1024),
+        /** Where POST /v1/ingest spools a body before parsing it (all or nothing); default <dataDir>/spool. */
+        spoolDir: z.string().optional(),
         rateLimitPerMinute: z.number().int().min(1).default(600),
         corsOrigins: z.array(z.string()).default([]),
       })

@@ -18,6 +18,12 @@ export const ErrorCodes = {
   UPSTREAM: 'MODCAST_ERR_UPSTREAM',
   UNAUTHORIZED: 'MODCAST_ERR_UNAUTHORIZED',
   NOT_FOUND: 'MODCAST_ERR_NOT_FOUND',
+  PAYLOAD_TOO_LARGE: 'MODCAST_ERR_PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'MODCAST_ERR_UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED: 'MODCAST_ERR_RATE_LIMITED',
+  /** A feature the request needs is not configured here (hook secret, scheduler, Kafka). */
+  NOT_CONFIGURED: 'MODCAST_ERR_NOT_CONFIGURED',
+  INTERNAL: 'MODCAST_ERR_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
