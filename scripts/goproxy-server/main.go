@@ -194,25 +194,23 @@ func (c observingCacher) Put(ctx context.Context, name string, content io.ReadSe
 	return c.inner.Put(ctx, name, content)
 }
 
-// accessLog writes one JSON line per request. Keys follow Athens' request log (http-method, http-path,
-// http-status, msg "incoming request") plus what Athens lacks: bytes, duration and cache outcome.
+// accessLog writes one JSON line per request in modcast's own JSON-lines shape (`--format jsonl` with the
+// default field map): time, method, path, status, body bytes, duration and whether storage answered.
 type accessLog struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
 type accessRecord struct {
-	Time       string  `json:"time"`
-	Level      string  `json:"level"`
-	Msg        string  `json:"msg"`
-	Method     string  `json:"http-method"`
-	Path       string  `json:"http-path"`
-	Status     int     `json:"http-status"`
-	Bytes      int64   `json:"bytes"`
-	DurationMs float64 `json:"duration_ms"`
-	Cache      string  `json:"cache"`
-	Remote     string  `json:"remote"`
-	UserAgent  string  `json:"user-agent"`
+	Time        string  `json:"ts"`
+	Method      string  `json:"method"`
+	Path        string  `json:"path"`
+	Status      int     `json:"status"`
+	Bytes       int64   `json:"bytes"`
+	DurationMs  float64 `json:"duration_ms"`
+	CacheStatus string  `json:"cache_status"`
+	ClientIP    string  `json:"client_ip"`
+	UserAgent   string  `json:"user_agent"`
 }
 
 func (l *accessLog) write(r accessRecord) {
@@ -295,9 +293,9 @@ func runServe(args []string) error {
 		cache := [...]string{"unknown", "hit", "miss"}[outcome.state.Load()]
 		host, _, _ := net.SplitHostPort(req.RemoteAddr)
 		alog.write(accessRecord{
-			Time: start.UTC().Format(time.RFC3339Nano), Level: "info", Msg: "incoming request",
-			Method: req.Method, Path: req.URL.RequestURI(), Status: cw.status, Bytes: cw.bytes,
-			DurationMs: float64(time.Since(start).Microseconds()) / 1000, Cache: cache, Remote: host, UserAgent: req.UserAgent(),
+			Time: start.UTC().Format(time.RFC3339Nano), Method: req.Method, Path: req.URL.RequestURI(), Status: cw.status,
+			Bytes: cw.bytes, DurationMs: float64(time.Since(start).Microseconds()) / 1000, CacheStatus: cache,
+			ClientIP: host, UserAgent: req.UserAgent(),
 		})
 	})
 
