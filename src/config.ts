@@ -86,7 +86,7 @@ export const ConfigSchema = z
         batchRows: z.number().int().min(1).max(1_000_000).default(20000),
         flushMs: z.number().int().min(10).max(600_000).default(1000),
         /** GOPROXY mount prefixes to strip; `<repo>` matches one path segment. */
-        pathPrefixes: z.array(z.string().startsWith('/')).default(['/', '/go/', '/api/go/<repo>/']),
+        pathPrefixes: z.array(z.string().startsWith('/')).default(['/', '/go/', '/api/go/<repo>/', '/artifactory/api/go/<repo>/']),
         maxLineBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
       })
       .prefault({}),

@@ -1,0 +1,114 @@
+/**
+ * `modcast demo` — what a newcomer runs first: generates two weeks of realistic traffic for a four-node,
+ * three-region fleet as real access logs, ingests them into the embedded store, scores forecasts and prints
+ * what is hot. With --serve it then keeps running as `modcast serve` (API + dashboard) on the same store.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { contextFrom, intOption, type CommandContext } from './context.js';
+import { openStore, type Store } from '../store/client.js';
+import { migrate } from '../store/migrate.js';
+import { EventWriter } from '../store/event-writer.js';
+import { CheckpointStore } from '../ingest/checkpoint.js';
+import { ingestFile } from '../ingest/file-ingest.js';
+import { clientSalt } from '../ingest/salt.js';
+import { progressReporter } from '../ingest/progress.js';
+import { defaultWorkload, DEMO_NODES } from '../demo/generator.js';
+import { writeWorkloadLogs, type NodeLogSpec } from '../demo/write-logs.js';
+import { storeStats } from '../store/queries/top.js';
+import { runTop, renderTop } from './top.js';
+
+interface DemoFlags {
+  days: number;
+  seed: number;
+  modules: number;
+  rate: number;
+  reset?: boolean;
+  serve?: boolean;
+}
+
+/** One log format per node, to show format detection on a mixed fleet. */
+const DEMO_FORMATS: NodeLogSpec[] = [
+  { node: 'eu-1', format: 'nginx' },
+  { node: 'eu-2', format: 'nginx', gzip: true },
+  { node: 'us-1', format: 'athens-json' },
+  { node: 'ap-1', format: 'artifactory' },
+];
+
+/** The demo fleet as configuration: regions with business hours and nodes, used when no config names any. */
+export const DEMO_REGIONS = [
+  { name: 'eu', timeZone: 'Europe/Berlin' },
+  { name: 'us', timeZone: 'America/New_York' },
+  { name: 'ap', timeZone: 'Asia/Tokyo' },
+];
+
+export async function loadDemoData(ctx: CommandContext, store: Store, flags: DemoFlags): Promise<void> {
+  const { config, logger } = ctx;
+  const existing = (await storeStats(store)).events;
+  if (existing > 0 && !flags.reset) {
+    console.log(`the store already holds ${existing.toLocaleString()} events; skipping generation (use --reset to regenerate)`);
+    return;
+  }
+  if (flags.reset) {
+    for (const t of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events']) await store.client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
+  }
+  const hour = 3_600_000;
+  const end = Math.floor(Date.now() / hour) * hour;
+  const workload = defaultWorkload({
+    seed: flags.seed,
+    days: flags.days,
+    start: end - flags.days * 24 * hour,
+    modules: flags.modules,
+    fetchesPerBusyHour: flags.rate,
+  });
+  const dir = join(config.dataDir, 'demo', `logs-${flags.seed}-${end}`);
+  const t0 = Date.now();
+  const logs = await writeWorkloadLogs(workload, dir, DEMO_FORMATS);
+  console.log(`generated ${logs.reduce((a, l) => a + l.lines, 0).toLocaleString()} log lines for ${logs.length} nodes in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${dir}`);
+  const writer = new EventWriter(store, { logger });
+  const checkpoints = new CheckpointStore(join(config.dataDir, 'checkpoints'));
+  const progress = progressReporter();
+  for (const log of logs) {
+    const res = await ingestFile(log.file, {
+      writer,
+      node: log.node,
+      region: log.region,
+      format: 'auto',
+      pathPrefixes: config.ingest.pathPrefixes,
+      clientSalt: clientSalt(config),
+      maxLineBytes: config.ingest.maxLineBytes,
+      batchLines: config.ingest.batchRows,
+      checkpoints,
+      onProgress: (s) => progress.update(`ingest ${log.node}: ${s.lines.toLocaleString()} lines`),
+    });
+    progress.done(
+      `ingested ${log.node} (${res.format}): ${res.events.toLocaleString()} events, ${res.rejected} rejected, ${res.skipped} skipped`,
+    );
+  }
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('generate a realistic fleet workload, ingest it into the embedded store, score it and show what is hot')
+    .option('--days <n>', 'days of traffic', intOption('days', 1, 60), 14)
+    .option('--seed <n>', 'random seed', intOption('seed', 0), 42)
+    .option('--modules <n>', 'catalog size', intOption('modules', 10, 1_000_000), 400)
+    .option('--rate <n>', 'module fetches per node per busy hour', intOption('rate', 1, 1_000_000), 120)
+    .option('--reset', 'empty the event tables first')
+    .option('--serve', 'keep running as `modcast serve` (API + dashboard) afterwards')
+    .action(async (flags: DemoFlags, cmd: Command) => {
+      const ctx = contextFrom(cmd, { regions: DEMO_REGIONS });
+      const store = await openStore(ctx.config);
+      try {
+        await migrate(store);
+        await loadDemoData(ctx, store, flags);
+        console.log('');
+        console.log(renderTop(await runTop(store, { window: 86_400_000, by: 'module', limit: 15 }), 'module'));
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+export { DEMO_NODES };

@@ -1,0 +1,145 @@
+/**
+ * Log bytes -> lines -> parser -> events/rejects -> store, in deterministic batches.
+ *
+ * Batches are cut every `batchLines` source lines counted from the start offset, and each batch's dedup token
+ * is `<tokenPrefix>:<first byte>-<end byte>`. A resumed ingest that starts again from a checkpoint therefore
+ * rebuilds exactly the same batches, and ClickHouse drops any batch it already stored: no loss, no duplicates.
+ * Used by `modcast ingest` (files, stdin), `POST /v1/ingest` and anything else that turns a byte stream into events.
+ */
+import type { Readable } from 'node:stream';
+import type { EventWriter } from '../store/event-writer.js';
+import { toRow, toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
+import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
+import { readLines, type LineRecord } from '../logs/lines.js';
+import { detectFormat, createParser } from '../logs/detect.js';
+import { EventBuilder } from '../logs/to-event.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+export interface IngestOptions {
+  writer: EventWriter;
+  node: string;
+  region: string;
+  format: LogFormat | 'auto';
+  jsonFields?: JsonFieldMap;
+  pathPrefixes: readonly string[];
+  clientSalt: string;
+  maxLineBytes: number;
+  batchLines: number;
+  /** Stable id of the source (goes into event ids). */
+  sourceId: string;
+  /** Name shown in rejects: file path, `stdin`, `http`. */
+  sourceName: string;
+  /** Batch tokens are `<tokenPrefix>:<start>-<end>`. */
+  tokenPrefix: string;
+  /** Byte offset of the stream's first byte in its source (resume point). */
+  startOffset?: number;
+  /** Lines to sample for format detection. */
+  detectLines?: number;
+  /** Called after each batch is stored, with the offset everything before which is now durable. */
+  onCommitted?: (endOffset: number, stats: IngestStats) => void | Promise<void>;
+}
+
+export interface IngestStats {
+  lines: number;
+  events: number;
+  rejected: number;
+  skipped: number;
+  /** Offset after the last line processed. */
+  offset: number;
+  format: LogFormat | undefined;
+}
+
+export async function ingestStream(stream: Readable, opts: IngestOptions): Promise<IngestStats> {
+  const stats: IngestStats = { lines: 0, events: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
+  const builder = new EventBuilder({
+    node: opts.node,
+    region: opts.region,
+    sourceId: opts.sourceId,
+    clientSalt: opts.clientSalt,
+    pathPrefixes: opts.pathPrefixes,
+  });
+  let parser: LineParser | undefined = opts.format === 'auto' ? undefined : createParser(opts.format, parserOptions(opts));
+  stats.format = parser?.format;
+  const pendingDetection: LineRecord[] = [];
+
+  let events: AccessEventRow[] = [];
+  let rejects: RejectedRow[] = [];
+  let batchStart = stats.offset;
+  let batchCount = 0;
+  let lastEnd = batchStart;
+
+  const flush = async (end: number) => {
+    if (events.length > 0 || rejects.length > 0) {
+      await opts.writer.write({ token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects });
+    }
+    stats.events += events.length;
+    stats.rejected += rejects.length;
+    events = [];
+    rejects = [];
+    batchStart = end;
+    batchCount = 0;
+    stats.offset = end;
+    await opts.onCommitted?.(end, stats);
+  };
+
+  const reject = (line: LineRecord, reason: string) =>
+    rejects.push(
+      toRejectedRow({ source: opts.sourceName, node: opts.node, offset: line.offset, reason, raw: line.raw, receivedAt: Date.now() }),
+    );
+
+  /** Processes one line; true when the batch is full (the caller awaits the flush, keeping this path sync). */
+  const handle = (line: LineRecord, p: LineParser): boolean => {
+    stats.lines++;
+    // Blank lines carry nothing; they still count towards the batch so batch boundaries stay deterministic.
+    if (line.raw.length === 0 && !line.tooLong) stats.skipped++;
+    else if (line.tooLong) reject(line, `line longer than ${opts.maxLineBytes} bytes (first bytes kept)`);
+    else {
+      const parsed = p.parse(line.raw.toString('utf8'));
+      if (!parsed.ok) {
+        if (parsed.skip) stats.skipped++;
+        else reject(line, parsed.reason);
+      }
+      else {
+        const built = builder.build(parsed.record, line.offset);
+        if (built.type === 'event') events.push(toRow(built.event));
+        else if (built.type === 'reject') reject(line, built.reason);
+        else stats.skipped++;
+      }
+    }
+    return ++batchCount >= opts.batchLines;
+  };
+
+  const detect = async () => {
+    const sample = pendingDetection.filter((l) => !l.tooLong && l.raw.length > 0).map((l) => l.raw.toString('utf8'));
+    const format = detectFormat(sample);
+    if (!format)
+      throw new ModcastError(
+        ErrorCodes.FORMAT_UNKNOWN,
+        `cannot detect the log format of ${opts.sourceName} from its first ${sample.length} lines; pass --format (nginx, athens-text, athens-json, artifactory, jsonl)`,
+      );
+    const detected = createParser(format, parserOptions(opts));
+    parser = detected;
+    stats.format = format;
+    for (const l of pendingDetection.splice(0)) if (handle(l, detected)) await flush(l.end);
+  };
+
+  for await (const lines of readLines(stream, { startOffset: opts.startOffset ?? 0, maxLineBytes: opts.maxLineBytes })) {
+    for (const line of lines) {
+      lastEnd = line.end;
+      if (parser) {
+        if (handle(line, parser)) await flush(line.end);
+      }
+      else {
+        pendingDetection.push(line);
+        if (pendingDetection.length >= (opts.detectLines ?? 50)) await detect();
+      }
+    }
+  }
+  if (!parser && pendingDetection.length > 0) await detect();
+  if (batchCount > 0) await flush(lastEnd);
+  return stats;
+}
+
+function parserOptions(opts: IngestOptions): { jsonFields?: JsonFieldMap } {
+  return opts.jsonFields ? { jsonFields: opts.jsonFields } : {};
+}
