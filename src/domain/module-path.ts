@@ -207,20 +207,27 @@ function unescapeCase(s: string): string | undefined {
   return out;
 }
 
+function escapeChecked(s: string, reason: string | undefined): string {
+  if (reason !== undefined) throw new TypeError(reason);
+  return escapeCase(s);
+}
+
+function unescapeChecked(escaped: string, what: string, check: (decoded: string) => string | undefined): Checked<string> {
+  const decoded = unescapeCase(escaped);
+  if (decoded === undefined) return { ok: false, reason: `invalid escaped ${what} ${JSON.stringify(escaped)}` };
+  const reason = check(decoded);
+  if (reason !== undefined) return { ok: false, reason: `invalid escaped ${what} ${JSON.stringify(escaped)}: ${reason}` };
+  return { ok: true, value: decoded };
+}
+
 /** module.EscapePath. Throws TypeError when `path` is not a valid module path (validate first). */
 export function escapeModulePath(path: string): string {
-  const reason = checkModulePath(path);
-  if (reason !== undefined) throw new TypeError(reason);
-  return escapeCase(path);
+  return escapeChecked(path, checkModulePath(path));
 }
 
 /** module.UnescapePath: decodes `github.com/!azure/x` to `github.com/Azure/x` and validates the result. */
 export function unescapeModulePath(escaped: string): Checked<string> {
-  const path = unescapeCase(escaped);
-  if (path === undefined) return { ok: false, reason: `invalid escaped module path ${JSON.stringify(escaped)}` };
-  const reason = checkModulePath(path);
-  if (reason !== undefined) return { ok: false, reason: `invalid escaped module path ${JSON.stringify(escaped)}: ${reason}` };
-  return { ok: true, value: path };
+  return unescapeChecked(escaped, 'module path', checkModulePath);
 }
 
 /** undefined when `v` may appear in a GOPROXY URL as a version (module.EscapeVersion's check). */
@@ -233,18 +240,12 @@ export function checkVersionElement(v: string): string | undefined {
 
 /** module.EscapeVersion. Throws TypeError when `v` cannot be a version element. */
 export function escapeVersion(v: string): string {
-  const reason = checkVersionElement(v);
-  if (reason !== undefined) throw new TypeError(reason);
-  return escapeCase(v);
+  return escapeChecked(v, checkVersionElement(v));
 }
 
 /** module.UnescapeVersion. */
 export function unescapeVersion(escaped: string): Checked<string> {
-  const v = unescapeCase(escaped);
-  if (v === undefined) return { ok: false, reason: `invalid escaped version ${JSON.stringify(escaped)}` };
-  const r = checkElem(v, 'file');
-  if (r !== undefined) return { ok: false, reason: `invalid escaped version ${JSON.stringify(v)}: ${r}` };
-  return { ok: true, value: v };
+  return unescapeChecked(escaped, 'version', (v) => checkElem(v, 'file'));
 }
 
 // ---------------------------------------------------------------------------------------------
