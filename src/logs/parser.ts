@@ -20,7 +20,13 @@ export interface HttpRequestRecord {
   clientIp: string;
 }
 
-export type LineParseResult = { ok: true; record: HttpRequestRecord } | { ok: false; reason: string };
+/**
+ * `skip`: the line is well-formed but is no request record (an Athens startup or error line, a blank
+ * line): callers count it as skipped instead of rejecting it.
+ */
+export type LineParseResult =
+  | { ok: true; record: HttpRequestRecord }
+  | { ok: false; reason: string; skip?: true };
 
 /** Parses one line (without its newline). Never throws: a bad line is `{ ok: false, reason }`. */
 export interface LineParser {
