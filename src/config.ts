@@ -114,7 +114,17 @@ export const ConfigSchema = z
             warmupTasks: z.string().default('modcast.warmup-tasks'),
           })
           .prefault({}),
+        /** Partitions of the access topic: the most ingestors that can share the work (see docs/kafka.md). */
         partitions: z.number().int().min(1).max(1024).default(6),
+        /** -1 = the broker's default.replication.factor (3 on a production cluster). */
+        replicationFactor: z.number().int().min(-1).max(16).refine((n) => n !== 0, 'must be -1 or at least 1').default(-1),
+        /** Retention of modcast.access and modcast.rejected; the dead-letter topic keeps messages longer. */
+        retentionHours: z.number().int().min(1).max(24 * 365).default(168),
+        dlqRetentionHours: z.number().int().min(1).max(24 * 3650).default(720),
+        /** A consumer silent this long is dropped from the group and its partitions move to the others. */
+        sessionTimeoutMs: z.number().int().min(3000).max(300_000).default(30_000),
+        /** How far back the ingestor remembers shipper sources to drop events a restarted shipper sends again. */
+        dedupHorizonHours: z.number().int().min(1).max(24 * 90).default(72),
       })
       .prefault({}),
     api: z

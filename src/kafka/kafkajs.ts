@@ -1,0 +1,267 @@
+/**
+ * The kafkajs implementation of src/kafka/types.ts. kafkajs (2.2.x) is the only file that imports it: its last
+ * release is from 2023, so it stays replaceable.
+ */
+import { createRequire } from 'node:module';
+import kafkajs from 'kafkajs';
+import type {
+  Kafka,
+  Consumer as KjsConsumer,
+  Admin as KjsAdmin,
+  Producer as KjsProducer,
+  LogEntry,
+  SASLOptions,
+  CompressionTypes as KjsCompressionTypes,
+} from 'kafkajs';
+import type { Config } from '../config.js';
+import type { Logger } from '../lib/logger.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+import type {
+  BatchHandler,
+  CommittedOffset,
+  ConsumerOptions,
+  GroupConsumer,
+  GroupConsumerEvents,
+  KafkaClient,
+  Producer,
+  TopicAdmin,
+  TopicDescription,
+  TopicMessages,
+  TopicSpec,
+} from './types.js';
+
+export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId' | 'compression' | 'ssl' | 'sasl'>;
+
+// kafkajs is CommonJS without named ESM exports.
+const { Kafka: KafkaCtor, CompressionTypes, CompressionCodecs, ConfigResourceTypes, Partitioners, logLevel: KafkaLogLevel } = kafkajs;
+
+// kafkajs-snappy ships no types; it exports a codec factory.
+const snappyCodec = createRequire(import.meta.url)('kafkajs-snappy') as () => unknown;
+(CompressionCodecs as Record<number, unknown>)[CompressionTypes.Snappy] = snappyCodec;
+
+const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy } as const;
+
+/** kafkajs reports every retried connection error at ERROR; modcast logs the outcome itself, so they go to warn. */
+function logCreator(logger: Logger) {
+  const kafkaLog = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { namespace, ...extra };
+      if (level <= KafkaLogLevel.WARN) kafkaLog.warn(fields, message);
+      else if (level === KafkaLogLevel.INFO) kafkaLog.debug(fields, message);
+      else kafkaLog.trace(fields, message);
+    };
+}
+
+export function createKafkaClient(settings: KafkaSettings, logger: Logger): KafkaClient {
+  if (settings.brokers.length === 0) {
+    throw new ModcastError(ErrorCodes.BROKER_UNAVAILABLE, 'no Kafka brokers configured (kafka.brokers / MODCAST_KAFKA_BROKERS)');
+  }
+  const kafka = new KafkaCtor({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    ssl: settings.ssl,
+    ...(settings.sasl ? { sasl: { ...settings.sasl } as SASLOptions } : {}),
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: logCreator(logger),
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 6 },
+  });
+  return {
+    producer: () => new KafkajsProducer(kafka, COMPRESSION[settings.compression]),
+    consumer: (options) => new KafkajsGroupConsumer(kafka, options),
+    admin: () => new KafkajsTopicAdmin(kafka.admin()),
+  };
+}
+
+class KafkajsProducer implements Producer {
+  private readonly producer: KjsProducer;
+
+  constructor(kafka: Kafka, private readonly compression: KjsCompressionTypes) {
+    // Idempotent: the broker drops a retried batch it already appended; kafkajs requires one request in flight.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 5 },
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async send(batches: TopicMessages[]): Promise<void> {
+    const topicMessages = batches
+      .filter((b) => b.messages.length > 0)
+      .map((b) => ({
+        topic: b.topic,
+        messages: b.messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })),
+      }));
+    if (topicMessages.length === 0) return;
+    await this.producer.sendBatch({ topicMessages, acks: -1, compression: this.compression, timeout: 30000 });
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+class KafkajsGroupConsumer implements GroupConsumer {
+  private readonly consumer: KjsConsumer;
+  private readonly admin: KjsAdmin;
+
+  constructor(kafka: Kafka, private readonly options: ConsumerOptions) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      rebalanceTimeout: Math.max(60000, options.sessionTimeoutMs * 2),
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 8 * 1024 * 1024,
+      maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
+      minBytes: options.minBytes ?? 1,
+      maxWaitTimeInMs: options.maxWaitMs ?? 1000,
+      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 },
+    });
+    this.admin = kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+    await this.consumer.connect();
+  }
+
+  subscribe(topics: string[], options: { fromBeginning: boolean }): Promise<void> {
+    return this.consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
+  }
+
+  run(handler: BatchHandler, options: { partitionsConcurrently?: number } = {}): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        await handler(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            highWatermark: Number(batch.highWatermark),
+            messages: batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value, timestamp: Number(m.timestamp) })),
+          },
+          {
+            resolve: (offset) => payload.resolveOffset(String(offset)),
+            heartbeat: () => payload.heartbeat(),
+            isActive: () => payload.isRunning() && !payload.isStale(),
+          },
+        );
+      },
+    });
+  }
+
+  commit(topic: string, partition: number, nextOffset: number, metadata?: string): Promise<void> {
+    return this.consumer.commitOffsets([{ topic, partition, offset: String(nextOffset), ...(metadata !== undefined ? { metadata } : {}) }]);
+  }
+
+  async committed(topic: string, partition: number): Promise<CommittedOffset> {
+    const res = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const p = res.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition);
+    const offset = p ? Number(p.offset) : -1;
+    return { offset: offset >= 0 ? offset : null, metadata: p?.metadata ?? null };
+  }
+
+  pause(topic: string, partition: number): void {
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+
+  resume(topic: string, partition: number): void {
+    this.consumer.resume([{ topic, partitions: [partition] }]);
+  }
+
+  on(events: GroupConsumerEvents): void {
+    const { GROUP_JOIN, CRASH, REBALANCING } = this.consumer.events;
+    if (events.assigned) {
+      const cb = events.assigned;
+      this.consumer.on(GROUP_JOIN, (e) => cb(new Map(Object.entries(e.payload.memberAssignment))));
+    }
+    if (events.crashed) {
+      const cb = events.crashed;
+      this.consumer.on(CRASH, (e) => cb(e.payload.error, e.payload.restart));
+    }
+    if (events.rebalancing) {
+      const cb = events.rebalancing;
+      this.consumer.on(REBALANCING, () => cb());
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    try {
+      await this.consumer.disconnect();
+    } finally {
+      await this.admin.disconnect();
+    }
+  }
+}
+
+class KafkajsTopicAdmin implements TopicAdmin {
+  constructor(private readonly admin: KjsAdmin) {}
+
+  connect(): Promise<void> {
+    return this.admin.connect();
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length === 0) return [];
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    return missing.map((s) => s.topic);
+  }
+
+  async describe(topics: string[]): Promise<TopicDescription[]> {
+    const meta = await this.admin.fetchTopicMetadata({ topics });
+    const configs = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    });
+    const out: TopicDescription[] = [];
+    for (const t of meta.topics) {
+      const offsets = await this.admin.fetchTopicOffsets(t.name);
+      const config: Record<string, string> = {};
+      for (const e of configs.resources.find((r) => r.resourceName === t.name)?.configEntries ?? []) {
+        if (!e.isDefault) config[e.configName] = e.configValue;
+      }
+      out.push({
+        topic: t.name,
+        config,
+        partitions: t.partitions
+          .map((p) => {
+            const o = offsets.find((x) => x.partition === p.partitionId);
+            return { partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, low: Number(o?.low ?? 0), high: Number(o?.high ?? 0) };
+          })
+          .sort((a, b) => a.partition - b.partition),
+      });
+    }
+    return out;
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A real Apache Kafka broker for tests, through scripts/kafka-local.sh: its own temp directory and free loopback
+ * ports. When MODCAST_TEST_KAFKA_BROKERS is set (CI may share one broker across test files) that broker is used
+ * instead; tests therefore always use unique topic names and group ids. If Java or the jars are missing the
+ * start fails loudly: Kafka tests are never skipped.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { projectPath } from '../../src/lib/paths.js';
+import { createKafkaClient } from '../../src/kafka/kafkajs.js';
+import type { KafkaClient } from '../../src/kafka/types.js';
+import { createLogger } from '../../src/lib/logger.js';
+import type { Config } from '../../src/config.js';
+
+const run = promisify(execFile);
+const SCRIPT = projectPath('scripts/kafka-local.sh');
+
+export interface TestBroker {
+  brokers: string[];
+  /** True for a broker given by MODCAST_TEST_KAFKA_BROKERS: it cannot be stopped by a test. */
+  shared: boolean;
+  /** Stops the broker, keeping its data and ports (`start` brings it back as it was). */
+  halt(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and deletes its directory. */
+  stop(): Promise<void>;
+}
+
+async function script(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
+    return stdout.trim();
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`scripts/kafka-local.sh ${args.join(' ')} failed — a real broker is required for this test:\n${err.stderr ?? err.message}`);
+  }
+}
+
+/** `own`: always a private broker (tests that stop and restart it). */
+export async function startTestBroker(options: { own?: boolean } = {}): Promise<TestBroker> {
+  const sharedList = process.env.MODCAST_TEST_KAFKA_BROKERS;
+  if (sharedList && !options.own) {
+    const noStop = async () => {
+      throw new Error('the shared test broker (MODCAST_TEST_KAFKA_BROKERS) cannot be stopped by a test; use startTestBroker({ own: true })');
+    };
+    return { brokers: sharedList.split(',').map((s) => s.trim()), shared: true, halt: noStop, start: noStop, stop: async () => {} };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-kafka-'));
+  let address: string;
+  try {
+    address = await script(['start', '--dir', dir]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  if (!/^127\.0\.0\.1:\d+$/.test(address)) throw new Error(`unexpected output of kafka-local.sh start: ${address}`);
+  return {
+    brokers: [address],
+    shared: false,
+    halt: async () => void (await script(['stop', '--dir', dir])),
+    start: async () => void (await script(['start', '--dir', dir])),
+    stop: async () => void (await script(['stop', '--dir', dir, '--purge'])),
+  };
+}
+
+/** A name no other test (in this or another process) uses: topics, groups. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Config overrides pointing at the broker with this test's own topics and group. */
+export function kafkaOverrides(brokers: string[], prefix = uniqueName('t'), extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kafka: {
+      brokers,
+      groupId: `${prefix}-ingest`,
+      partitions: 4,
+      replicationFactor: 1,
+      sessionTimeoutMs: 6000,
+      topics: { access: `${prefix}.access`, rejected: `${prefix}.rejected`, dlq: `${prefix}.dlq` },
+      ...extra,
+    },
+  };
+}
+
+export function testKafkaClient(kafka: Config['kafka']): KafkaClient {
+  return createKafkaClient(kafka, createLogger(process.env.MODCAST_TEST_LOG_LEVEL ?? 'silent'));
+}
