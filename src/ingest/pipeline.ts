@@ -68,18 +68,24 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   let batchCount = 0;
   let lastEnd = batchStart;
 
+  // One batch is written while the next is parsed; checkpoints still advance strictly in order.
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async (end: number) => {
-    if (events.length > 0 || rejects.length > 0) {
-      await opts.writer.write({ token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects });
-    }
-    stats.events += events.length;
-    stats.rejected += rejects.length;
+    const batch = { token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects };
     events = [];
     rejects = [];
     batchStart = end;
     batchCount = 0;
-    stats.offset = end;
-    await opts.onCommitted?.(end, stats);
+    await inFlight;
+    inFlight = (async () => {
+      if (batch.events.length > 0 || batch.rejects.length > 0) await opts.writer.write(batch);
+      stats.events += batch.events.length;
+      stats.rejected += batch.rejects.length;
+      stats.offset = end;
+      await opts.onCommitted?.(end, stats);
+    })();
+    // Surface a failed write at the next await without an unhandled rejection in between.
+    inFlight.catch(() => undefined);
   };
 
   const reject = (line: LineRecord, reason: string) =>
@@ -137,6 +143,7 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   }
   if (!parser && pendingDetection.length > 0) await detect();
   if (batchCount > 0) await flush(lastEnd);
+  await inFlight;
   return stats;
 }
 
