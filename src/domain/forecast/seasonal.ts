@@ -1,0 +1,76 @@
+/**
+ * Hour-of-week seasonal profiles with exponential recency decay.
+ *
+ * - `seasonal`: the series' own week profile, each hour-of-week an exponentially decayed mean of its past values,
+ *   shrunk towards level × pooled shape (a sparse series has ~4 observations per hour-of-week in 4 weeks).
+ * - `pooled-seasonal`: the series' decayed level distributed over the week by the pooled shape of its region — the
+ *   right model for most module-versions, which are too sparse to have a shape of their own.
+ */
+import { WEEK, decayedLevel, sanitise, type Forecaster, type SeriesContext } from './series.js';
+
+export interface SeasonalOptions {
+  /** Weight halves every this many hours back. */
+  halfLifeHours: number;
+  /**
+   * Pseudo-observations (decayed weight units) of the pooled prior per hour-of-week, for a series averaging one
+   * request an hour. Scaled by 1/level: a per-hour mean of Poisson counts is noisy in proportion to 1/μ, so a busy
+   * series keeps its own profile and a sparse one borrows the pooled shape.
+   */
+  priorStrength: number;
+}
+
+const MAX_PRIOR = 50;
+
+export const DEFAULT_SEASONAL: SeasonalOptions = { halfLifeHours: 336, priorStrength: 1 };
+
+export class SeasonalProfile implements Forecaster {
+  readonly name = 'seasonal' as const;
+  readonly minHistory = 48;
+  private readonly num = new Float64Array(WEEK);
+  private readonly den = new Float64Array(WEEK);
+  private readonly decay: number;
+
+  constructor(private readonly options: SeasonalOptions = DEFAULT_SEASONAL) {
+    this.decay = Math.pow(0.5, 1 / options.halfLifeHours);
+  }
+
+  forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
+    const { values, how, shape, start } = ctx;
+    const { num, den } = this;
+    num.fill(0);
+    den.fill(0);
+    let w = 1;
+    let sws = 0;
+    let swx = 0;
+    for (let i = end - 1; i >= start; i--) {
+      const x = values[i]!;
+      const h = how[i]!;
+      num[h] = num[h]! + w * x;
+      den[h] = den[h]! + w;
+      swx += w * x;
+      sws += w * shape[h]!;
+      w *= this.decay;
+    }
+    // Deseasonalised level (see decayedLevel), computed in the same pass.
+    const level = sws > 0 ? swx / sws : 0;
+    const m = Math.min(MAX_PRIOR, this.options.priorStrength / Math.max(level, 1e-3));
+    for (let k = 0; k < horizon; k++) {
+      const h = how[end + k]!;
+      out[k] = (num[h]! + m * level * shape[h]!) / (den[h]! + m);
+    }
+    sanitise(out, horizon);
+  }
+}
+
+export class PooledSeasonal implements Forecaster {
+  readonly name = 'pooled-seasonal' as const;
+  readonly minHistory = 1;
+
+  constructor(private readonly halfLifeHours = 168) {}
+
+  forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
+    const level = decayedLevel(ctx, end, this.halfLifeHours);
+    for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
+    sanitise(out, horizon);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Per-series model selection by rolling-origin backtest: each candidate is fitted on the history up to an origin
+ * (the last day held out, then the day before), forecasts the held-out hours, and the candidate with the lowest
+ * squared error wins and forecasts the future from all the history. Candidates depend on what the series is:
+ * empty, brand new (a release), intermittent or dense. The winner's backtest residuals give the dispersion of the
+ * count distribution.
+ */
+import { HoltWinters } from './holt-winters.js';
+import { RELEASE_CURVE_HOURS, ReleaseAdoption, type ReleaseContext } from './release.js';
+import { PooledSeasonal, SeasonalProfile } from './seasonal.js';
+import { seriesStats, type Forecaster, type ModelName, type SeriesContext, type SeriesStats } from './series.js';
+import { Croston, Tsb } from './tsb.js';
+import { addResiduals, emptyResiduals, sizeFromResiduals, DEFAULT_SIZE, type ResidualSums } from './uncertainty.js';
+
+export interface SelectOptions {
+  /** Hours held out per origin. */
+  holdoutHours: number;
+  /** Number of rolling origins (each `holdoutHours` earlier than the previous). */
+  origins: number;
+  /** Least fitted history before an origin for it to count. */
+  minFitHours: number;
+  /** recentDensity and recentMean at or above these make a series dense. */
+  denseDensity: number;
+  denseMean: number;
+}
+
+export const DEFAULT_SELECT: SelectOptions = { holdoutHours: 24, origins: 2, minFitHours: 24, denseDensity: 0.5, denseMean: 1 };
+
+export type SeriesClass = 'empty' | 'new' | 'intermittent' | 'dense';
+
+export interface SeriesForecast {
+  model: ModelName;
+  seriesClass: SeriesClass;
+  /** Hourly forecast from index n; a buffer owned by the selector, valid until its next call. */
+  hourly: Float64Array;
+  /** NB size of hourly counts (see uncertainty.ts). */
+  size: number;
+  /** Mean squared backtest error of the winner per held-out hour (NaN-free: 0 when not backtested). */
+  error: number;
+  /** Candidates compared. */
+  candidates: number;
+  stats: SeriesStats;
+}
+
+const DENSE: ModelName[] = ['holt-winters', 'seasonal', 'pooled-seasonal', 'tsb'];
+const INTERMITTENT: ModelName[] = ['tsb', 'croston', 'pooled-seasonal', 'seasonal'];
+
+export class ModelSelector {
+  private readonly models: Map<ModelName, Forecaster>;
+  private readonly release = new ReleaseAdoption();
+  private readonly scratch: Float64Array;
+  private readonly out: Float64Array;
+  private readonly errors = new Map<ModelName, { sse: number; residuals: ResidualSums }>();
+
+  constructor(
+    /** Longest forecast asked of this selector. */
+    readonly maxHorizon: number,
+    private readonly options: SelectOptions = DEFAULT_SELECT,
+  ) {
+    const all: Forecaster[] = [new SeasonalProfile(), new PooledSeasonal(), new HoltWinters(), new Tsb(), new Croston(), this.release];
+    this.models = new Map(all.map((m) => [m.name, m]));
+    this.scratch = new Float64Array(Math.max(options.holdoutHours, 1));
+    this.out = new Float64Array(maxHorizon);
+  }
+
+  classify(ctx: SeriesContext, stats: SeriesStats, release: ReleaseContext | null): SeriesClass {
+    if (release && ctx.n - release.releaseIndex < RELEASE_CURVE_HOURS) return 'new';
+    if (stats.total <= 0) return 'empty';
+    return this.isDense(stats) ? 'dense' : 'intermittent';
+  }
+
+  private isDense(stats: SeriesStats): boolean {
+    return stats.recentDensity >= this.options.denseDensity && stats.recentMean >= this.options.denseMean;
+  }
+
+  /** The models a series competes with, before history-length filtering. */
+  private candidates(seriesClass: SeriesClass, stats: SeriesStats): ModelName[] {
+    if (seriesClass === 'empty') return [];
+    if (seriesClass === 'new') return stats.total > 0 ? ['release', ...(this.isDense(stats) ? DENSE : INTERMITTENT)] : ['release'];
+    return seriesClass === 'dense' ? DENSE : INTERMITTENT;
+  }
+
+  /**
+   * Forecasts `horizon` hours after ctx.n. `only` forces one model (the backtest compares each model alone);
+   * `release` enables the adoption model for a young version.
+   */
+  forecast(ctx: SeriesContext, horizon: number, release: ReleaseContext | null = null, only?: ModelName): SeriesForecast {
+    if (horizon > this.maxHorizon) throw new RangeError(`horizon ${horizon} exceeds the selector's ${this.maxHorizon}`);
+    if (ctx.how.length < ctx.n + horizon) throw new RangeError('hour-of-week grid shorter than history + horizon');
+    this.release.release = release;
+    const stats = seriesStats(ctx);
+    const seriesClass = this.classify(ctx, stats, release);
+    const hours = ctx.n - ctx.start;
+    const names = only ? [only] : this.candidates(seriesClass, stats).filter((n) => this.models.get(n)!.minHistory <= hours);
+    if (names.length === 0) {
+      // Nothing to learn from (no history, no release curve): zeros, the floor probability does the rest.
+      this.out.fill(0, 0, horizon);
+      return { model: 'floor', seriesClass, hourly: this.out, size: DEFAULT_SIZE, error: 0, candidates: 0, stats };
+    }
+
+    const { holdoutHours, origins, minFitHours } = this.options;
+    this.errors.clear();
+    for (const name of names) this.errors.set(name, { sse: 0, residuals: emptyResiduals() });
+    let evaluated = 0;
+    for (let o = 1; o <= origins; o++) {
+      const origin = ctx.n - o * holdoutHours;
+      if (origin - ctx.start < minFitHours) break;
+      evaluated++;
+      for (const name of names) {
+        const model = this.models.get(name)!;
+        if (model.minHistory > origin - ctx.start) continue;
+        model.forecast(ctx, origin, holdoutHours, this.scratch);
+        const e = this.errors.get(name)!;
+        for (let k = 0; k < holdoutHours; k++) {
+          const d = ctx.values[origin + k]! - this.scratch[k]!;
+          e.sse += d * d;
+        }
+        addResiduals(e.residuals, ctx.values, origin, this.scratch, holdoutHours);
+      }
+    }
+
+    let winner = names[0]!;
+    if (evaluated > 0 && names.length > 1) {
+      let best = Infinity;
+      for (const name of names) {
+        const e = this.errors.get(name)!;
+        // A model that could not be fitted at some origin (too little history there) competes with what it has.
+        if (e.residuals.points === 0) continue;
+        const mse = e.sse / e.residuals.points;
+        if (mse < best) {
+          best = mse;
+          winner = name;
+        }
+      }
+    } else if (evaluated === 0 && !only) {
+      // Too young to backtest: the release curve when there is one, else the pooled shape with the series' level.
+      winner = names.includes('release') ? 'release' : names.includes('pooled-seasonal') ? 'pooled-seasonal' : names[0]!;
+    }
+    const chosen = this.errors.get(winner)!;
+    this.models.get(winner)!.forecast(ctx, ctx.n, horizon, this.out);
+    return {
+      model: winner,
+      seriesClass,
+      hourly: this.out,
+      size: sizeFromResiduals(chosen.residuals),
+      error: chosen.residuals.points > 0 ? chosen.sse / chosen.residuals.points : 0,
+      candidates: names.length,
+      stats,
+    };
+  }
+}

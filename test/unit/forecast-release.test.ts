@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  RELEASE_CURVE_HOURS,
+  ReleaseAdoption,
+  blendCurves,
+  curveTotal,
+  meanCurve,
+  popularityClass,
+  releaseScale,
+} from '../../src/domain/forecast/release.js';
+import { parseGoModRequires, propagateHotness, requirementKey, type Requirement } from '../../src/domain/forecast/dependency.js';
+import { sum, synthetic } from './forecast-synthetic.js';
+
+function decayCurve(peak: number, tau: number, delay = 0): Float64Array {
+  const c = new Float64Array(RELEASE_CURVE_HOURS);
+  for (let a = delay; a < RELEASE_CURVE_HOURS; a++) c[a] = peak * Math.exp(-(a - delay) / tau);
+  return c;
+}
+
+test('release burst: a new version drawing twice the usual adoption is forecast at about twice the curve', () => {
+  // Earlier releases of the module: 20/h at release, decaying with a one-day time constant.
+  const prior = meanCurve([decayCurve(18, 24), decayCurve(22, 24)])!;
+  const n = 200;
+  const releaseIndex = n - 12;
+  const s = synthetic(n, 24, (i) => (i >= releaseIndex ? 2 * prior[i - releaseIndex]! : 0), 8);
+  s.ctx.start = releaseIndex;
+  const model = new ReleaseAdoption();
+  model.release = { curve: prior, releaseIndex };
+  const out = new Float64Array(24);
+  model.forecast(s.ctx, n, 24, out);
+  const expected = 2 * curveTotal(prior.subarray(12), 24);
+  const rel = Math.abs(sum(out) - expected) / expected;
+  assert.ok(rel < 0.15, `release forecast ${sum(out)} vs ${expected}`);
+});
+
+test('a region that has not seen the release yet follows the fleet scale and its own delayed curve', () => {
+  const regionCurve = decayCurve(5, 48, 10); // this region usually starts ~10 h after release
+  const n = 100;
+  const s = synthetic(n, 24, () => 0, 1);
+  const model = new ReleaseAdoption();
+  model.release = { curve: regionCurve, releaseIndex: n - 4, scale: releaseScale(40, 20) };
+  const out = new Float64Array(24);
+  model.forecast(s.ctx, n, 24, out);
+  assert.equal(out[0], 0, 'nothing before the usual delay');
+  assert.ok(out[10]! > 5, 'demand arrives after the delay, scaled up by the fleet evidence');
+});
+
+test('release curves: blending, scale prior, popularity classes', () => {
+  const own = decayCurve(10, 24);
+  const peers = decayCurve(2, 24);
+  const blended = blendCurves(own, 3, peers, 1)!;
+  assert.ok(Math.abs(blended[0]! - (3 * 10 + 2) / 4) < 1e-12);
+  assert.deepEqual(blendCurves(null, 0, peers), peers);
+  assert.equal(blendCurves(null, 0, null), null);
+  assert.equal(releaseScale(0, 0), 1, 'no evidence ⇒ like earlier releases');
+  assert.ok(releaseScale(0, 100) < 0.05, 'expected 100 and saw none ⇒ much smaller');
+  assert.equal(releaseScale(NaN, -1), 1);
+  assert.equal(popularityClass(100), popularityClass(120));
+  assert.ok(popularityClass(1000) > popularityClass(100));
+  assert.equal(popularityClass(-5), 0);
+});
+
+const GO_MOD = `module example.com/app
+
+go 1.22
+
+require github.com/single/line v1.2.3
+
+require (
+\tgithub.com/pkg/errors v0.9.1
+\tgolang.org/x/text v0.14.0 // indirect
+\t"example.com/quoted" v1.0.0
+\t// a comment line
+\tgithub.com/pkg/errors v0.9.1
+)
+
+replace (
+\tgithub.com/replaced/mod v1.0.0 => ../local
+)
+
+exclude github.com/excluded/mod v0.1.0
+retract [v1.0.0, v1.0.5] // oops
+`;
+
+test('go.mod parsing: single and block requires, indirect, quotes, comments; other directives ignored', () => {
+  const reqs = parseGoModRequires(GO_MOD);
+  assert.deepEqual(reqs, [
+    { module: 'github.com/single/line', version: 'v1.2.3', indirect: false },
+    { module: 'github.com/pkg/errors', version: 'v0.9.1', indirect: false },
+    { module: 'golang.org/x/text', version: 'v0.14.0', indirect: true },
+    { module: 'example.com/quoted', version: 'v1.0.0', indirect: false },
+  ]);
+  assert.deepEqual(parseGoModRequires(''), []);
+  assert.deepEqual(parseGoModRequires('require (\n  broken\n'), []);
+});
+
+test('dependency hotness propagates to requirements, summed over parents, bounded', () => {
+  const graph = new Map<string, Requirement[]>([
+    [requirementKey('a', 'v1.0.0'), [{ module: 'lib', version: 'v1.0.0', indirect: false }, { module: 'x', version: 'v0.1.0', indirect: true }]],
+    [requirementKey('b', 'v2.0.0'), [{ module: 'lib', version: 'v1.0.0', indirect: false }]],
+    [requirementKey('lib', 'v1.0.0'), [{ module: 'deep', version: 'v1.0.0', indirect: false }]],
+  ]);
+  const requiresOf = (m: string, v: string) => graph.get(requirementKey(m, v));
+  const parents = [
+    { module: 'a', version: 'v1.0.0', rate: 10 },
+    { module: 'b', version: 'v2.0.0', rate: 4 },
+  ];
+  const one = propagateHotness(parents, requiresOf, { factor: 0.5 });
+  assert.equal(one.get('lib@v1.0.0')!.rate, 7);
+  assert.equal(one.get('x@v0.1.0')!.rate, 5);
+  assert.equal(one.has('deep@v1.0.0'), false);
+  const two = propagateHotness(parents, requiresOf, { factor: 0.5, depth: 2 });
+  assert.equal(two.get('deep@v1.0.0')!.rate, 3.5);
+  const limited = propagateHotness(parents, requiresOf, { factor: 0.5, limit: 1 });
+  assert.deepEqual([...limited.keys()], ['lib@v1.0.0']);
+});
