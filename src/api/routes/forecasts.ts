@@ -1,0 +1,82 @@
+/** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
+import type { RoutePlugin } from '../context.js';
+import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
+import { latestPredictionRun, predictionRunById, runInfo } from '../queries/runs.js';
+import { listForecasts, type SeriesKey } from '../queries/forecasts.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { badRequest } from '../errors.js';
+import { parseModulePrefix, parseWindow, MINUTE, DAY } from '../params.js';
+
+interface ForecastCursor {
+  run: string;
+  key: SeriesKey;
+}
+const isForecastCursor = (v: unknown): v is ForecastCursor => {
+  const c = v as ForecastCursor;
+  return (
+    typeof c === 'object' && c !== null && typeof c.run === 'string' && Array.isArray(c.key) && c.key.length === 5 &&
+    c.key.every((x) => typeof x === 'string')
+  );
+};
+
+export const forecastRoutes: RoutePlugin = async (app, ctx) => {
+  app.get(
+    '/v1/forecasts',
+    {
+      schema: {
+        tags: ['forecasts'],
+        summary: 'latest forecasts per scope, module, version and kind',
+        description:
+          'Series of the newest finished prediction run, summed over the windows starting in [asOf, asOf + window). ' +
+          'Ordered by (scope, scopeId, module, version, kind); pass `nextCursor` back as `cursor` for the next page ' +
+          '(a cursor stays on the run it started with).',
+        querystring: ForecastsQuery,
+        response: withErrors({ 200: ForecastsReply }),
+      },
+      onRequest: async (req) => ctx.auth.requireReadAccess(req),
+    },
+    async (req) => {
+      const q = req.query;
+      const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 14 * DAY });
+      const cursor = q.cursor ? decodeCursor(q.cursor, isForecastCursor) : undefined;
+      const run = cursor ? await predictionRunById(ctx.store, cursor.run) : await latestPredictionRun(ctx.store);
+      if (!run && cursor) throw badRequest('the prediction run of this cursor no longer exists; start again without a cursor');
+      if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
+      const rows = await listForecasts(
+        ctx.store,
+        {
+          runId: run.runId,
+          from: run.asOf,
+          to: run.asOf + windowMs,
+          ...(q.scope ? { scope: q.scope } : {}),
+          ...(q.id ? { scopeId: q.id } : {}),
+          modulePrefix: parseModulePrefix(q.module),
+          ...(q.kind ? { kind: q.kind } : {}),
+        },
+        cursor?.key,
+        q.limit + 1,
+      );
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        run: runInfo(run),
+        window: q.window,
+        items: page.map((r) => ({
+          scope: r.key[0],
+          scopeId: r.key[1],
+          module: r.key[2],
+          version: r.key[3],
+          kind: r.key[4],
+          expected: r.expected,
+          pAny: r.pAny,
+          lower: r.lower,
+          upper: r.upper,
+          model: r.model,
+          windowStart: new Date(r.windowStart).toISOString(),
+          windowEnd: new Date(r.windowEnd).toISOString(),
+        })),
+        nextCursor: rows.length > q.limit && last ? encodeCursor({ run: run.runId, key: last.key }) : null,
+      };
+    },
+  );
+};

@@ -1,0 +1,109 @@
+/**
+ * POST /v1/ingest: access-log lines (any supported format, NDJSON included) from nodes that ship over HTTP.
+ * The body is spooled (size-capped, gzip allowed), then goes through the same pipeline as file ingest, with
+ * rejects kept in rejected_events. With an Idempotency-Key, batch tokens and event ids derive from the key and
+ * the body's hash, so a client retry of the same body is stored once.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { Type } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { RoutePlugin } from '../context.js';
+import { IngestQuery, IngestReply, withErrors } from '../schemas.js';
+import { ApiError, badRequest } from '../errors.js';
+import { spoolBody } from '../spool.js';
+import { ErrorCodes } from '../../errors.js';
+import { EventWriter } from '../../store/event-writer.js';
+import { ingestStream } from '../../ingest/pipeline.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
+const GZIP_ENCODINGS = new Set(['gzip', 'x-gzip']);
+
+export const ingestRoutes: RoutePlugin = async (app, ctx) => {
+  // The body reaches the handler as a stream whatever its type; `format` says how to read the lines.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.post(
+    '/v1/ingest',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'ingest access-log lines over HTTP (bearer token)',
+        description:
+          'Body: log lines in `format` (NDJSON records for `jsonl`), optionally `Content-Encoding: gzip`. Limits: ' +
+          '`api.bodyLimitBytes` as sent, `api.ingestMaxBytes` after decompression (413 beyond). Lines that cannot become ' +
+          'events are kept in rejected_events; a body whose every line is rejected answers 422. Send an `Idempotency-Key` ' +
+          'to make a retry of the same body safe.',
+        security: [{ bearerAuth: [] }],
+        querystring: IngestQuery,
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY.source, description: 'dedup key of this body' })),
+          'content-encoding': Type.Optional(Type.String()),
+        }),
+        response: withErrors({ 200: IngestReply }),
+      },
+      onRequest: async (req) => ctx.auth.requireToken(req),
+    },
+    async (req) => {
+      const q = req.query;
+      const region = q.region ?? ctx.config.fleet.nodes.find((n) => n.name === q.node)?.region;
+      if (!region) throw badRequest(`node ${q.node} is not in fleet.nodes: pass its region (?region=)`, ErrorCodes.NODE_UNKNOWN);
+      const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && !GZIP_ENCODINGS.has(encoding))
+        throw new ApiError(415, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding} is not supported (gzip or identity)`);
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > ctx.config.api.bodyLimitBytes)
+        throw new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `the body exceeds ${ctx.config.api.bodyLimitBytes} bytes; split it`);
+      const body = req.body as Readable | undefined;
+      if (!body || typeof body.iterator !== 'function') throw badRequest('empty body: send log lines');
+
+      const spooled = await spoolBody(body, {
+        dir: ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool'),
+        gzip: encoding !== 'identity',
+        maxWireBytes: ctx.config.api.bodyLimitBytes,
+        maxBytes: ctx.config.api.ingestMaxBytes,
+      });
+      try {
+        const key = req.headers['idempotency-key'];
+        // Same key and same bytes = same tokens and event ids; the same key on other bytes must not collide.
+        const sourceId = `http:${q.node}:${key ? `${key}:${spooled.sha256.slice(0, 16)}` : randomUUID()}`;
+        const stats = await ingestStream(createReadStream(spooled.path, { highWaterMark: 256 * 1024 }), {
+          writer: new EventWriter(ctx.store, { logger: req.log as unknown as Logger }),
+          node: q.node,
+          region,
+          format: q.format,
+          pathPrefixes: ctx.config.ingest.pathPrefixes,
+          clientSalt: ctx.clientSalt,
+          maxLineBytes: ctx.config.ingest.maxLineBytes,
+          batchLines: ctx.config.ingest.batchRows,
+          sourceId,
+          sourceName: 'http',
+          tokenPrefix: sourceId,
+        });
+        ingestEventsTotal.inc({ source: 'http' }, stats.events);
+        ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
+        if (stats.events === 0 && stats.rejected > 0)
+          throw new ApiError(
+            422,
+            ErrorCodes.INVALID_ARGUMENT,
+            `none of the ${stats.lines} lines could be read as ${stats.format ?? q.format}: ${stats.rejected} rejected (kept in rejected_events)`,
+          );
+        return {
+          accepted: stats.events,
+          rejected: stats.rejected,
+          skipped: stats.skipped,
+          lines: stats.lines,
+          bytes: spooled.bytes,
+          format: stats.format ?? null,
+          batchToken: sourceId,
+        };
+      } finally {
+        await spooled.remove();
+      }
+    },
+  );
+};

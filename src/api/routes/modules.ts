@@ -1,0 +1,73 @@
+/**
+ * GET /v1/modules/{module}/hotness. A module path has slashes, so the route is a wildcard and the
+ * `/hotness` suffix is split off here; the path may be plain or case-encoded (`!azure`), and is validated.
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import type { RoutePlugin } from '../context.js';
+import { HotnessQuery, HotnessReply, withErrors } from '../schemas.js';
+import { notFound, badRequest } from '../errors.js';
+import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
+import { moduleHistory } from '../queries/hotness.js';
+import { moduleForecast } from '../queries/forecasts.js';
+import { latestPredictionRun, runInfo } from '../queries/runs.js';
+
+export const HOTNESS_SUFFIX = '/hotness';
+/** How the wildcard route is shown in the OpenAPI document. */
+export const HOTNESS_DOC_URL = '/v1/modules/{module}/hotness';
+const MAX_FORECAST_SERIES = 200;
+
+export const moduleRoutes: RoutePlugin = async (app, ctx) => {
+  app.get(
+    '/v1/modules/*',
+    {
+      schema: {
+        tags: ['modules'],
+        summary: 'history and forecast of one module',
+        description:
+          'Request history from the rollups (per version, top N and `(other)`) over `window` ending at the newest data, ' +
+          'and the latest run\'s per-step forecast per scope, version and kind. `{module}` is a Go module path, plain or ' +
+          'case-encoded as in GOPROXY URLs (`github.com/!azure/azure-sdk-for-go`); its slashes need no escaping.',
+        params: Type.Object({ '*': Type.String({ description: 'module path followed by /hotness' }) }),
+        querystring: HotnessQuery,
+        response: withErrors({ 200: HotnessReply }),
+      },
+      onRequest: async (req) => ctx.auth.requireReadAccess(req),
+    },
+    async (req) => {
+      const rest = req.params['*'];
+      if (!rest.endsWith(HOTNESS_SUFFIX)) throw notFound(`no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
+      const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
+      const q = req.query;
+      if (q.scope && q.scope !== 'fleet' && !q.id) throw badRequest(`scope ${q.scope} needs an id (node or region name)`);
+      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const to = await dataEnd(ctx.store);
+      const from = new Date(to.getTime() - windowMs);
+      const scope = q.scope === 'node' ? { node: q.id } : q.scope === 'region' ? { region: q.id } : {};
+      const { bucket, history } = await moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope });
+      const run = await latestPredictionRun(ctx.store);
+      const forecast = run
+        ? await moduleForecast(
+            ctx.store,
+            {
+              runId: run.runId,
+              from: run.asOf,
+              to: run.asOf + run.horizonHours * HOUR,
+              module,
+              ...(q.scope ? { scope: q.scope, scopeId: q.scope === 'fleet' ? (q.id ?? '') : q.id } : {}),
+            },
+            MAX_FORECAST_SERIES,
+          )
+        : [];
+      return {
+        module,
+        window: q.window,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        bucket,
+        history,
+        run: runInfo(run),
+        forecast,
+      };
+    },
+  );
+};

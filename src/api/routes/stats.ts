@@ -1,0 +1,181 @@
+/** GET /v1/stats/*: the aggregates the dashboard draws (and anything else may read). */
+import type { RoutePlugin } from '../context.js';
+import {
+  HeatmapQuery, HeatmapReply, IngestStatsQuery, IngestStatsReply, ReleasesQuery, ReleasesReply, ScopesReply, WarmupStatsQuery,
+  WarmupStatsReply, withErrors,
+} from '../schemas.js';
+import { badRequest } from '../errors.js';
+import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
+import { latestPredictionRun, runInfo } from '../queries/runs.js';
+import { hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
+import { windowEffectiveness } from '../effectiveness.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+
+const WEEK = 7 * DAY;
+const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+async function counterValue(c: typeof ingestEventsTotal, source: string): Promise<number> {
+  const m = await c.get();
+  return m.values.find((v) => v.labels.source === source)?.value ?? 0;
+}
+
+export const statsRoutes: RoutePlugin = async (app, ctx) => {
+  const common = { onRequest: async (req: Parameters<typeof ctx.auth.requireReadAccess>[0]) => ctx.auth.requireReadAccess(req) };
+  const regionTimeZone = (region: string | undefined) => ctx.config.regions.find((r) => r.name === region)?.timeZone;
+
+  app.get(
+    '/v1/stats/scopes',
+    { schema: { tags: ['stats'], summary: 'regions and nodes (configured and seen in the data)', response: withErrors({ 200: ScopesReply }) }, ...common },
+    async () => {
+      const seen = await seenScopes(ctx.store);
+      const byRegion = new Map<string, Set<string>>();
+      for (const r of seen) byRegion.set(r.region, new Set(r.nodes));
+      for (const n of ctx.config.fleet.nodes) (byRegion.get(n.region) ?? byRegion.set(n.region, new Set()).get(n.region)!).add(n.name);
+      for (const r of ctx.config.regions) if (!byRegion.has(r.name)) byRegion.set(r.name, new Set());
+      const [end, run] = await Promise.all([dataEnd(ctx.store), latestPredictionRun(ctx.store)]);
+      return {
+        regions: [...byRegion.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, nodes]) => ({ name, timeZone: regionTimeZone(name) ?? null, nodes: [...nodes].sort() })),
+        dataEnd: end.toISOString(),
+        run: runInfo(run),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/stats/heatmap',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'requests per module and hour of week',
+        querystring: HeatmapQuery,
+        response: withErrors({ 200: HeatmapReply }),
+      },
+      ...common,
+    },
+    async (req) => {
+      const q = req.query;
+      const windowMs = parseWindow(q.window, { min: DAY, max: 35 * DAY });
+      const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
+      if (!TIME_ZONES.has(timeZone)) throw badRequest(`unknown time zone ${JSON.stringify(timeZone)}`);
+      const to = await dataEnd(ctx.store);
+      const from = new Date(to.getTime() - windowMs);
+      const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
+        from, to, timeZone, limit: q.limit, modulePrefix: parseModulePrefix(q.module),
+        ...(q.node ? { node: q.node } : {}),
+        ...(q.region ? { region: q.region } : {}),
+      });
+      const weeks = windowMs / WEEK;
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        timeZone,
+        weeks,
+        modules,
+        cells: cells.map(([h, m, v]) => [h, m, Math.round((v / Math.max(weeks, 1)) * 100) / 100] as [number, number, number]),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/stats/releases',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'new versions and how they spread across regions',
+        querystring: ReleasesQuery,
+        response: withErrors({ 200: ReleasesReply }),
+      },
+      ...common,
+    },
+    async (req) => {
+      const q = req.query;
+      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const to = await dataEnd(ctx.store);
+      const from = new Date(to.getTime() - windowMs);
+      const releases = await releaseSpread(ctx.store, { from, to, modulePrefix: parseModulePrefix(q.module), limit: q.limit });
+      const regions = [...new Set(releases.flatMap((r) => r.regions.map((x) => x.region)))].sort();
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        regions,
+        releases: releases.map((r) => ({
+          module: r.module,
+          version: r.version,
+          firstSeen: new Date(r.firstSeen).toISOString(),
+          requests: r.requests,
+          regions: r.regions.map((x) => ({
+            region: x.region,
+            firstSeen: new Date(x.firstSeen).toISOString(),
+            lagHours: (x.firstSeen - r.firstSeen) / HOUR,
+            requests: x.requests,
+          })),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/stats/ingest',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'ingest health: events and rejects per minute, reject reasons, hit/miss latency',
+        querystring: IngestStatsQuery,
+        response: withErrors({ 200: IngestStatsReply }),
+      },
+      ...common,
+    },
+    async (req) => {
+      const q = req.query;
+      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const to = await dataEnd(ctx.store);
+      const health = await ingestHealth(ctx.store, {
+        from: new Date(to.getTime() - windowMs),
+        to,
+        rejectsFrom: new Date(Date.now() - windowMs),
+        ...(q.node ? { node: q.node } : {}),
+        ...(q.region ? { region: q.region } : {}),
+      });
+      const perMinute = (points: [number, number][]) => points.map(([t, n]) => [t, n / health.bucketMinutes] as [number, number]);
+      return {
+        ...health,
+        events: perMinute(health.events),
+        rejects: perMinute(health.rejects),
+        process: {
+          httpEvents: await counterValue(ingestEventsTotal, 'http'),
+          httpRejected: await counterValue(ingestRejectedTotal, 'http'),
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/v1/stats/warmups',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'warm-up runs per day, totals and effectiveness',
+        querystring: WarmupStatsQuery,
+        response: withErrors({ 200: WarmupStatsReply }),
+      },
+      ...common,
+    },
+    async (req) => {
+      const q = req.query;
+      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const from = new Date(Date.now() - windowMs);
+      const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
+      const [summary, effectiveness] = await Promise.all([
+        warmupSummary(ctx.store, { from, ...scope }),
+        windowEffectiveness(ctx.store, { from, ...scope }),
+      ]);
+      return {
+        days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
+        totals: summary.totals,
+        effectiveness,
+      };
+    },
+  );
+};

@@ -1,0 +1,67 @@
+/** GET /v1/top: what is hot now (last window of data) next to what the latest run expects for the next window. */
+import type { RoutePlugin } from '../context.js';
+import { TopQuery, TopReply, withErrors } from '../schemas.js';
+import { parseModulePrefix, parseWindow, dataEnd, MINUTE, DAY } from '../params.js';
+import { latestPredictionRun, runInfo } from '../queries/runs.js';
+import { hottest, actualForKeys, forecastByKey } from '../queries/top.js';
+
+export const topRoutes: RoutePlugin = async (app, ctx) => {
+  app.get(
+    '/v1/top',
+    {
+      schema: {
+        tags: ['forecasts'],
+        summary: 'hot now vs predicted',
+        description:
+          '`actual` = requests in the last `window` of data; `forecast` = expected requests in the first `window` of the ' +
+          'latest prediction run. `by` groups per module, module@version, node or region; `sort` ranks by either side.',
+        querystring: TopQuery,
+        response: withErrors({ 200: TopReply }),
+      },
+      onRequest: async (req) => ctx.auth.requireReadAccess(req),
+    },
+    async (req) => {
+      const q = req.query;
+      const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 35 * DAY });
+      const to = await dataEnd(ctx.store);
+      const from = new Date(to.getTime() - windowMs);
+      const modulePrefix = parseModulePrefix(q.module);
+      const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
+      const actualQuery = { by: q.by, from, to, limit: q.limit, modulePrefix, ...scope };
+      const run = await latestPredictionRun(ctx.store);
+      const forecastQuery = run ? { by: q.by, runId: run.runId, from: run.asOf, to: run.asOf + windowMs, modulePrefix, ...scope } : undefined;
+
+      let keys: string[];
+      let actual: Map<string, { requests: number; misses: number; bytes: number; clients: number }>;
+      let forecast: Map<string, number>;
+      if (q.sort === 'forecast') {
+        forecast = forecastQuery ? await forecastByKey(ctx.store, forecastQuery, { limit: q.limit }) : new Map();
+        keys = [...forecast.keys()];
+        actual = await actualForKeys(ctx.store, actualQuery, keys);
+      } else {
+        const rows = await hottest(ctx.store, actualQuery);
+        keys = rows.map((r) => r.key);
+        actual = new Map(rows.map((r) => [r.key, r]));
+        forecast = forecastQuery && keys.length > 0 ? await forecastByKey(ctx.store, forecastQuery, { keys, limit: keys.length }) : new Map();
+      }
+      return {
+        window: q.window,
+        by: q.by,
+        actualFrom: from.toISOString(),
+        actualTo: to.toISOString(),
+        run: runInfo(run),
+        items: keys.map((key) => {
+          const a = actual.get(key);
+          return {
+            key,
+            actual: a?.requests ?? 0,
+            forecast: forecast.get(key) ?? null,
+            misses: a?.misses ?? 0,
+            bytes: a?.bytes ?? 0,
+            clients: a?.clients ?? 0,
+          };
+        }),
+      };
+    },
+  );
+};

@@ -1,0 +1,100 @@
+/** Warm-up runs: list, one run with its items and effectiveness, and POST to trigger a run (token). */
+import { Type } from '@fastify/type-provider-typebox';
+import type { RoutePlugin } from '../context.js';
+import {
+  RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors,
+} from '../schemas.js';
+import { listWarmupRuns, getWarmupRun, warmupItems, warmupItemCounts } from '../queries/warmups.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { badRequest, notFound, notConfigured } from '../errors.js';
+import { ErrorCodes } from '../../errors.js';
+import { runEffectiveness } from '../effectiveness.js';
+
+type RunCursor = [number, string];
+const isRunCursor = (v: unknown): v is RunCursor =>
+  Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && v[1].length <= 128;
+
+export const warmupRoutes: RoutePlugin = async (app, ctx) => {
+  const readAccess = { onRequest: async (req: Parameters<typeof ctx.auth.requireReadAccess>[0]) => ctx.auth.requireReadAccess(req) };
+
+  app.get(
+    '/v1/warmups',
+    {
+      schema: {
+        tags: ['warm-ups'],
+        summary: 'warm-up runs, newest first',
+        querystring: WarmupsQuery,
+        response: withErrors({ 200: WarmupsReply }),
+      },
+      ...readAccess,
+    },
+    async (req) => {
+      const q = req.query;
+      const after = q.cursor ? decodeCursor(q.cursor, isRunCursor) : undefined;
+      const rows = await listWarmupRuns(ctx.store, { ...q, ...(after ? { after } : {}), limit: q.limit + 1 });
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(({ createdMs: _sortKey, ...run }) => run),
+        nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdMs, last.runId]) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/warmups/:id',
+    {
+      schema: {
+        tags: ['warm-ups'],
+        summary: 'one warm-up run: its items, counts per status and effectiveness',
+        params: Type.Object({ id: RunId }),
+        querystring: WarmupDetailQuery,
+        response: withErrors({ 200: WarmupDetailReply }),
+      },
+      ...readAccess,
+    },
+    async (req) => {
+      const run = await getWarmupRun(ctx.store, req.params.id);
+      if (!run) throw notFound(`no warm-up run ${req.params.id}`);
+      const { createdMs: _sortKey, ...runOut } = run;
+      const [items, itemCounts, effectiveness] = await Promise.all([
+        warmupItems(ctx.store, run.runId, req.query.items),
+        warmupItemCounts(ctx.store, run.runId),
+        runEffectiveness(ctx.store, run.runId),
+      ]);
+      return { run: runOut, items, itemCounts, effectiveness };
+    },
+  );
+
+  app.post(
+    '/v1/warmups',
+    {
+      schema: {
+        tags: ['warm-ups'],
+        summary: 'trigger a warm-up of a node or a region (bearer token)',
+        description: 'Plans (and unless `dryRun`, executes) a warm-up now. Answers 202 with what the scheduler planned.',
+        security: [{ bearerAuth: [] }],
+        body: TriggerWarmupBody,
+        response: withErrors({ 202: TriggerWarmupReply }),
+      },
+      onRequest: async (req) => ctx.auth.requireToken(req),
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (!b.node && !b.region) throw badRequest('name a node or a region to warm');
+      const nodes = ctx.config.fleet.nodes;
+      if (b.node && !nodes.some((n) => n.name === b.node)) throw badRequest(`node ${b.node} is not in fleet.nodes`, ErrorCodes.NODE_UNKNOWN);
+      if (b.region && !nodes.some((n) => n.region === b.region)) throw badRequest(`no node of fleet.nodes is in region ${b.region}`, ErrorCodes.NODE_UNKNOWN);
+      if (!ctx.scheduler) throw notConfigured('no scheduler runs in this process (it is hosted by `modcast serve` or `modcast scheduler`)');
+      const result = await ctx.scheduler.triggerWarmup({
+        ...(b.node ? { node: b.node } : {}),
+        ...(b.region ? { region: b.region } : {}),
+        dryRun: b.dryRun,
+        ...(b.maxItems ? { maxItems: b.maxItems } : {}),
+        ...(b.maxBytes ? { maxBytes: b.maxBytes } : {}),
+        trigger: 'api',
+      });
+      return reply.status(202).send({ accepted: true, dryRun: b.dryRun, result });
+    },
+  );
+};

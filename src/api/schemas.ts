@@ -1,0 +1,358 @@
+/**
+ * TypeBox schemas of every route: they validate requests, shape responses and become the OpenAPI document.
+ * Shared pieces first, then one block per resource.
+ */
+import { Type, type TSchema } from '@fastify/type-provider-typebox';
+
+// ---------------------------------------------------------------------------------------------
+// Shared
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'stable MODCAST_ERR_* code', examples: ['MODCAST_ERR_INVALID_ARGUMENT'] }),
+    message: Type.String({ description: 'what went wrong, for people' }),
+    statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
+  },
+  { $id: 'ErrorBody', description: 'The one error shape of the API' },
+);
+
+/** Adds the error shape for every 4xx/5xx to a route's responses. */
+export function withErrors<T extends Record<number, TSchema>>(ok: T) {
+  return { ...ok, '4xx': Type.Ref('ErrorBody'), '5xx': Type.Ref('ErrorBody') };
+}
+
+export const MAX_LIMIT = 1000;
+export const Limit = (def: number) =>
+  Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: def, description: `page size, at most ${MAX_LIMIT}` });
+export const Cursor = Type.String({
+  maxLength: 1024,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'opaque cursor from the previous page (`nextCursor`)',
+});
+/** `30m`, `6h`, `7d`, `2w` (units s, m, h, d, w). */
+export const Window = (def: string, description: string) =>
+  Type.String({ pattern: '^[0-9]{1,6}[smhdw]$', default: def, description, examples: ['1h', '6h', '24h', '7d'] });
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+export const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, description });
+export const ModulePrefix = Type.String({
+  maxLength: 512,
+  pattern: '^[A-Za-z0-9._~/!+-]*$',
+  default: '',
+  description: 'module path prefix (plain or case-encoded), e.g. `github.com/acme/`',
+});
+export const Scope = Type.Union([Type.Literal('node'), Type.Literal('region'), Type.Literal('fleet')], {
+  description: 'forecast scope',
+});
+export const Kind = Type.String({ pattern: '^[a-z]{1,16}$', description: 'request kind: any, list, info, mod, zip, latest, sumdb' });
+export const IsoTime = Type.String({ format: 'date-time' });
+export const NullableIsoTime = Type.Union([IsoTime, Type.Null()]);
+
+const ScopeFilter = {
+  node: Type.Optional(Name('only this proxy node')),
+  region: Type.Optional(Name('only this region')),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Forecasts
+
+export const PredictionRunInfo = Type.Object({
+  runId: Type.String(),
+  asOf: IsoTime,
+  finishedAt: NullableIsoTime,
+  horizonHours: Type.Integer(),
+  stepMinutes: Type.Integer(),
+});
+
+export const ForecastsQuery = Type.Object({
+  scope: Type.Optional(Scope),
+  id: Type.Optional(Name('scope id: node or region name (`fleet` for the fleet scope)')),
+  module: Type.Optional(ModulePrefix),
+  kind: Type.Optional(Kind),
+  window: Window('24h', 'horizon summed over, from the run as-of time'),
+  limit: Limit(100),
+  cursor: Type.Optional(Cursor),
+});
+
+export const ForecastItem = Type.Object({
+  scope: Type.String(),
+  scopeId: Type.String(),
+  module: Type.String(),
+  version: Type.String({ description: "'' = module level" }),
+  kind: Type.String(),
+  expected: Type.Number({ description: 'expected requests summed over the window' }),
+  pAny: Type.Number({ description: 'probability of at least one request in the window' }),
+  lower: Type.Number({ description: 'sum of the per-step 10th percentiles' }),
+  upper: Type.Number({ description: 'sum of the per-step 90th percentiles' }),
+  model: Type.String(),
+  windowStart: IsoTime,
+  windowEnd: IsoTime,
+});
+
+export const ForecastsReply = Type.Object({
+  run: Type.Union([PredictionRunInfo, Type.Null()]),
+  window: Type.String(),
+  items: Type.Array(ForecastItem),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Module hotness
+
+export const HotnessQuery = Type.Object({
+  window: Window('7d', 'history length, ending at the newest data'),
+  scope: Type.Optional(Scope),
+  id: Type.Optional(Name('node or region name for scope node/region')),
+  versions: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'versions shown separately; the rest are summed as (other)' }),
+});
+
+const Point = Type.Tuple([Type.Integer({ description: 'epoch ms' }), Type.Number()]);
+export const HotnessReply = Type.Object({
+  module: Type.String(),
+  window: Type.String(),
+  from: IsoTime,
+  to: IsoTime,
+  bucket: Type.String({ description: 'history bucket width' }),
+  history: Type.Array(
+    Type.Object({ version: Type.String(), requests: Type.Integer(), misses: Type.Integer(), points: Type.Array(Point) }),
+  ),
+  run: Type.Union([PredictionRunInfo, Type.Null()]),
+  forecast: Type.Array(
+    Type.Object({
+      scope: Type.String(),
+      scopeId: Type.String(),
+      version: Type.String(),
+      kind: Type.String(),
+      expected: Type.Number(),
+      points: Type.Array(Type.Tuple([Type.Integer(), Type.Number(), Type.Number(), Type.Number()]), {
+        description: '[window start epoch ms, expected, lower, upper]',
+      }),
+    }),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Top
+
+export const TopQuery = Type.Object({
+  window: Window('1h', 'actual: the last window of data; forecast: the next window of the latest run'),
+  by: Type.Union([Type.Literal('module'), Type.Literal('version'), Type.Literal('node'), Type.Literal('region')], {
+    default: 'module',
+  }),
+  sort: Type.Union([Type.Literal('actual'), Type.Literal('forecast')], { default: 'actual' }),
+  ...ScopeFilter,
+  module: Type.Optional(ModulePrefix),
+  limit: Limit(20),
+});
+
+export const TopReply = Type.Object({
+  window: Type.String(),
+  by: Type.String(),
+  actualFrom: NullableIsoTime,
+  actualTo: NullableIsoTime,
+  run: Type.Union([PredictionRunInfo, Type.Null()]),
+  items: Type.Array(
+    Type.Object({
+      key: Type.String(),
+      actual: Type.Integer({ description: 'requests in the last window' }),
+      forecast: Type.Union([Type.Number(), Type.Null()], { description: 'expected requests in the next window; null = not forecast' }),
+      misses: Type.Integer(),
+      bytes: Type.Integer(),
+      clients: Type.Integer(),
+    }),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Warm-ups
+
+export const RunId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
+
+export const WarmupsQuery = Type.Object({
+  ...ScopeFilter,
+  status: Type.Optional(Type.String({ pattern: '^[a-z_]{1,16}$' })),
+  trigger: Type.Optional(Type.String({ pattern: '^[a-z_]{1,16}$' })),
+  limit: Limit(50),
+  cursor: Type.Optional(Cursor),
+});
+
+export const WarmupRun = Type.Object({
+  runId: Type.String(),
+  node: Type.String(),
+  region: Type.String(),
+  trigger: Type.String(),
+  status: Type.String(),
+  dryRun: Type.Boolean(),
+  plannedFor: IsoTime,
+  createdAt: IsoTime,
+  finishedAt: NullableIsoTime,
+  itemsPlanned: Type.Integer(),
+  itemsDone: Type.Integer(),
+  itemsFailed: Type.Integer(),
+  bytes: Type.Integer(),
+  expectedBenefit: Type.Number(),
+  predictionRunId: Type.String(),
+  message: Type.String(),
+});
+
+export const WarmupsReply = Type.Object({ items: Type.Array(WarmupRun), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const WarmupItem = Type.Object({
+  itemId: Type.String(),
+  node: Type.String(),
+  module: Type.String(),
+  version: Type.String(),
+  endpoint: Type.String(),
+  path: Type.String(),
+  expectedBenefit: Type.Number(),
+  status: Type.String(),
+  httpStatus: Type.Integer(),
+  bytes: Type.Integer(),
+  latencyMs: Type.Number(),
+  attempts: Type.Integer(),
+  reason: Type.String(),
+  finishedAt: NullableIsoTime,
+});
+
+export const WarmupDetailQuery = Type.Object({
+  items: Type.Integer({ minimum: 0, maximum: 10000, default: 1000, description: 'items returned, highest expected benefit first' }),
+});
+
+export const WarmupDetailReply = Type.Object({
+  run: WarmupRun,
+  items: Type.Array(WarmupItem),
+  itemCounts: Type.Record(Type.String(), Type.Integer(), { description: 'items per status' }),
+  effectiveness: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: 'hits on warmed items, cold vs warm latency, wasted bytes (null until measurable)',
+  }),
+});
+
+export const TriggerWarmupBody = Type.Object(
+  {
+    node: Type.Optional(Name('warm this node')),
+    region: Type.Optional(Name('warm every node of this region')),
+    dryRun: Type.Boolean({ default: false, description: 'plan and record the run without fetching' }),
+    maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+    maxBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TriggerWarmupReply = Type.Object({
+  accepted: Type.Boolean(),
+  dryRun: Type.Boolean(),
+  result: Type.Unknown({ description: 'what the scheduler reports (runs planned)' }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Ingest and hooks
+
+export const INGEST_FORMATS = ['auto', 'nginx', 'athens-text', 'athens-json', 'artifactory', 'jsonl'] as const;
+export const IngestQuery = Type.Object({
+  node: Name('proxy node the lines come from'),
+  region: Type.Optional(Name('its region; default: the region of the node in fleet.nodes')),
+  format: Type.Union(
+    INGEST_FORMATS.map((f) => Type.Literal(f)),
+    { default: 'auto', description: 'log format of the lines; jsonl = NDJSON records' },
+  ),
+});
+
+export const IngestReply = Type.Object({
+  accepted: Type.Integer({ description: 'events stored' }),
+  rejected: Type.Integer({ description: 'lines kept in rejected_events' }),
+  skipped: Type.Integer({ description: 'blank or non-GOPROXY lines' }),
+  lines: Type.Integer(),
+  bytes: Type.Integer({ description: 'body bytes after decompression' }),
+  format: Type.Union([Type.String(), Type.Null()]),
+  batchToken: Type.String({ description: 'dedup token prefix of this body; equal for a retry with the same Idempotency-Key' }),
+});
+
+export const ReleaseHookBody = Type.Object({
+  module: Type.String({ maxLength: 512 }),
+  version: Type.String({ maxLength: 256 }),
+});
+
+export const ReleaseHookReply = Type.Object({
+  accepted: Type.Boolean(),
+  module: Type.String(),
+  version: Type.String(),
+  result: Type.Unknown(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Health
+
+export const HealthReply = Type.Object({ status: Type.String() });
+export const ReadyReply = Type.Object({
+  status: Type.String(),
+  checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) })),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Stats (dashboard)
+
+export const ScopesReply = Type.Object({
+  regions: Type.Array(Type.Object({ name: Type.String(), timeZone: Type.Union([Type.String(), Type.Null()]), nodes: Type.Array(Type.String()) })),
+  dataEnd: IsoTime,
+  run: Type.Union([PredictionRunInfo, Type.Null()]),
+});
+
+export const HeatmapQuery = Type.Object({
+  ...ScopeFilter,
+  module: Type.Optional(ModulePrefix),
+  window: Window('28d', 'history length, ending at the newest data'),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'modules (rows), hottest first' }),
+  tz: Type.Optional(Type.String({ maxLength: 64, description: "IANA time zone of the hours; default the region's, else UTC" })),
+});
+
+export const HeatmapReply = Type.Object({
+  from: IsoTime,
+  to: IsoTime,
+  timeZone: Type.String(),
+  weeks: Type.Number({ description: 'weeks covered; cell values are requests per week in that hour' }),
+  modules: Type.Array(Type.String()),
+  cells: Type.Array(Type.Tuple([Type.Integer({ description: 'hour of week, 0 = Monday 00:00' }), Type.Integer({ description: 'module index' }), Type.Number()])),
+});
+
+export const ReleasesQuery = Type.Object({
+  module: Type.Optional(ModulePrefix),
+  window: Window('7d', 'releases first seen within this window before the newest data'),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 15 }),
+});
+
+export const ReleasesReply = Type.Object({
+  from: IsoTime,
+  to: IsoTime,
+  regions: Type.Array(Type.String()),
+  releases: Type.Array(
+    Type.Object({
+      module: Type.String(),
+      version: Type.String(),
+      firstSeen: IsoTime,
+      requests: Type.Integer(),
+      regions: Type.Array(Type.Object({ region: Type.String(), firstSeen: IsoTime, lagHours: Type.Number(), requests: Type.Integer() })),
+    }),
+  ),
+});
+
+export const IngestStatsQuery = Type.Object({ ...ScopeFilter, window: Window('24h', 'events: window ending at the newest data; rejects: ending now') });
+
+export const IngestStatsReply = Type.Object({
+  bucketMinutes: Type.Integer(),
+  events: Type.Array(Type.Tuple([Type.Integer(), Type.Number()]), { description: '[bucket start epoch ms, events per minute]' }),
+  rejects: Type.Array(Type.Tuple([Type.Integer(), Type.Number()]), { description: '[bucket start epoch ms, rejects per minute]' }),
+  reasons: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() })),
+  latency: Type.Object({ hitMs: Type.Union([Type.Number(), Type.Null()]), missMs: Type.Union([Type.Number(), Type.Null()]) }),
+  process: Type.Object({ httpEvents: Type.Number(), httpRejected: Type.Number() }, { description: 'counted by this process since it started' }),
+});
+
+export const WarmupStatsQuery = Type.Object({ ...ScopeFilter, window: Window('7d', 'runs created within this window before now') });
+
+export const WarmupStatsReply = Type.Object({
+  days: Type.Array(
+    Type.Object({ day: IsoTime, status: Type.String(), runs: Type.Integer(), itemsDone: Type.Integer(), itemsFailed: Type.Integer(), bytes: Type.Integer() }),
+  ),
+  totals: Type.Object({ runs: Type.Integer(), itemsPlanned: Type.Integer(), itemsDone: Type.Integer(), itemsFailed: Type.Integer(), bytes: Type.Integer() }),
+  effectiveness: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: 'hits on warmed items, cold vs warm latency, wasted bytes (null until measurable)',
+  }),
+});

@@ -1,0 +1,169 @@
+/**
+ * The HTTP API: a fastify app built from injected dependencies, so `modcast serve`, tests and other roles
+ * assemble it the same way. Security defaults: tokens for writes (and optionally reads), rate limiting,
+ * helmet headers with a CSP that allows only same-origin scripts, no CORS unless origins are configured,
+ * request logs without credentials.
+ */
+import Fastify from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../config.js';
+import type { Store } from '../store/client.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { clientSalt as loadClientSalt } from '../ingest/salt.js';
+import { createAuthenticator } from './auth.js';
+import { ApiError, installErrorHandlers } from './errors.js';
+import { installHttpMetrics } from './metrics.js';
+import { ErrorBody } from './schemas.js';
+import type { ApiContext, ApiInstance, KafkaHealthCheck, RoutePlugin, WarmupScheduler } from './context.js';
+import { ErrorCodes } from '../errors.js';
+import { healthRoutes } from './routes/health.js';
+import { forecastRoutes } from './routes/forecasts.js';
+import { moduleRoutes, HOTNESS_DOC_URL } from './routes/modules.js';
+import { topRoutes } from './routes/top.js';
+import { warmupRoutes } from './routes/warmups.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { hookRoutes } from './routes/hooks.js';
+import { statsRoutes } from './routes/stats.js';
+import { dashboardRoutes, type DashboardOptions } from './dashboard.js';
+
+export type { WarmupScheduler, KafkaHealthCheck, ApiInstance } from './context.js';
+
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  logger?: Logger;
+  scheduler?: WarmupScheduler;
+  kafkaHealth?: KafkaHealthCheck;
+  /** Salt of client hashes for HTTP ingest; default: the configured or per-data-dir salt. */
+  clientSalt?: string;
+  /** The built-in dashboard at `/`; false = not served. */
+  dashboard?: DashboardOptions | false;
+}
+
+/** Every resource, one plugin each; encapsulated so content-type parsers stay per route. */
+const ROUTES: RoutePlugin[] = [healthRoutes, forecastRoutes, moduleRoutes, topRoutes, warmupRoutes, ingestRoutes, hookRoutes, statsRoutes];
+
+/** Largest JSON body of the ordinary routes (ingest and hooks set their own). */
+const JSON_BODY_LIMIT = 64 * 1024;
+
+export const API_VERSION = '1.0.0';
+
+export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
+  const { config } = deps;
+  const logger = (deps.logger ?? createLogger(config.logLevel)).child({ component: 'api' });
+  const ctx: ApiContext = {
+    config,
+    store: deps.store,
+    auth: createAuthenticator(config.api),
+    scheduler: deps.scheduler,
+    kafkaHealth: deps.kafkaHealth,
+    clientSalt: deps.clientSalt ?? loadClientSalt(config),
+  };
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: JSON_BODY_LIMIT,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
+
+  installErrorHandlers(app);
+  app.addSchema(ErrorBody);
+  installHttpMetrics(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        // ECharts tooltips and Swagger UI set style attributes; scripts stay same-origin only.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Plain-HTTP loopback is the default deployment; HSTS belongs to the TLS terminator in front.
+    strictTransportSecurity: false,
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, rl) =>
+      new ApiError(429, ErrorCodes.RATE_LIMITED, `rate limit of ${rl.max} requests per minute exceeded; retry in ${rl.after}`),
+  });
+
+  installCors(app, config.api.corsOrigins);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'modcast API',
+        version: API_VERSION,
+        description:
+          'Forecasts, module hotness and warm-up results of modcast. Errors always have the shape ' +
+          '`{ error, message, statusCode }` (see ErrorBody).',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      tags: [
+        { name: 'forecasts' }, { name: 'modules' }, { name: 'warm-ups' }, { name: 'ingest' }, { name: 'hooks' },
+        { name: 'stats', description: 'aggregates behind the dashboard' }, { name: 'health' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // The module route is a wildcard (module paths have slashes); document it as the path it serves.
+    transform: ({ schema, url }) => {
+      if (url !== '/v1/modules/*') return { schema, url };
+      const { params: _wildcard, ...rest } = schema as Record<string, unknown>;
+      return {
+        schema: {
+          ...rest,
+          params: {
+            type: 'object',
+            properties: { module: { type: 'string', description: 'Go module path, plain or case-encoded' } },
+            required: ['module'],
+          },
+        } as typeof schema,
+        url: HOTNESS_DOC_URL,
+      };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
+
+  for (const plugin of ROUTES) await app.register(async (child) => plugin(child, ctx));
+  if (deps.dashboard !== false) await app.register(async (child) => dashboardRoutes(child, deps.dashboard || {}));
+
+  return app;
+}
+
+/** CORS only for configured origins (off by default): simple requests and preflights. */
+function installCors(app: ApiInstance, origins: readonly string[]): void {
+  if (origins.length === 0) return;
+  const allowed = new Set(origins);
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || !(allowed.has(origin) || allowed.has('*'))) return;
+    void reply.header('access-control-allow-origin', allowed.has('*') ? '*' : origin).header('vary', 'Origin');
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      await reply
+        .header('access-control-allow-methods', 'GET, POST')
+        .header('access-control-allow-headers', 'authorization, content-type, content-encoding, idempotency-key, x-modcast-signature')
+        .header('access-control-max-age', '600')
+        .status(204)
+        .send();
+    }
+  });
+}
