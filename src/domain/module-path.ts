@@ -67,14 +67,18 @@ function checkElem(elem: string, kind: ElemKind): string | undefined {
     if (!ok) return `invalid char ${quoteChar(c)}`;
   }
   const dot = elem.indexOf('.');
-  const short = dot >= 0 ? elem.slice(0, dot) : elem;
-  if (WINDOWS_RESERVED.has(short.toUpperCase())) {
-    return `${JSON.stringify(short)} disallowed as path element component on Windows`;
+  const shortLen = dot >= 0 ? dot : elem.length;
+  // Reserved names are 3 or 4 characters long; skip the lookup for everything else.
+  if (shortLen === 3 || shortLen === 4) {
+    const short = elem.slice(0, shortLen);
+    if (WINDOWS_RESERVED.has(short.toUpperCase())) {
+      return `${JSON.stringify(short)} disallowed as path element component on Windows`;
+    }
   }
   if (kind === 'module') {
     // Windows short names (PROGRA~1) would alias other paths.
-    const tilde = short.lastIndexOf('~');
-    if (tilde >= 0 && tilde < short.length - 1 && /^[0-9]+$/.test(short.slice(tilde + 1))) {
+    const tilde = elem.lastIndexOf('~', shortLen - 1);
+    if (tilde >= 0 && tilde < shortLen - 1 && /^[0-9]+$/.test(elem.slice(tilde + 1, shortLen))) {
       return 'trailing tilde and digits in path element';
     }
   }

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AccessEvent } from '../domain/event.js';
-import { classifyRequestPath, compilePathPrefixes, DEFAULT_PATH_PREFIXES, type PathPrefixes } from '../domain/goproxy.js';
+import { classifyRequestPath, compilePathPrefixes, DEFAULT_PATH_PREFIXES, type Classification, type PathPrefixes } from '../domain/goproxy.js';
 import type { HttpRequestRecord } from './parser.js';
 
 export interface EventBuilderOptions {
@@ -25,11 +25,15 @@ export type BuildResult =
   /** GOPROXY-shaped but invalid (bad module path or version) or an impossible record. */
   | { type: 'reject'; reason: string };
 
-const HASH_CACHE_LIMIT = 4096;
+/** Bounds of the memo tables: a flood of distinct values resets a table instead of growing it. */
+const HASH_CACHE_LIMIT = 65536;
+const CLASSIFY_CACHE_LIMIT = 16384;
 
 export class EventBuilder {
   private readonly prefixes: PathPrefixes;
   private readonly hashes = new Map<string, string>();
+  /** Popular modules dominate GOPROXY traffic, so the same request paths recur constantly. */
+  private readonly classified = new Map<string, Classification>();
 
   constructor(private readonly options: EventBuilderOptions) {
     const p = options.pathPrefixes ?? DEFAULT_PATH_PREFIXES;
@@ -40,7 +44,7 @@ export class EventBuilder {
   build(record: HttpRequestRecord, offset: number): BuildResult {
     if (record.method !== 'GET' && record.method !== 'HEAD') return { type: 'skip', reason: `method ${record.method}` };
     if (!Number.isFinite(record.ts) || record.ts < 0) return { type: 'reject', reason: `invalid timestamp ${record.ts}` };
-    const c = classifyRequestPath(record.path, this.prefixes);
+    const c = this.classify(record.path);
     if (!c.ok) return { type: 'reject', reason: c.reason };
     if (c.kind === 'other') return { type: 'skip', reason: 'not a GOPROXY request' };
     return {
@@ -62,13 +66,22 @@ export class EventBuilder {
     };
   }
 
+  private classify(path: string): Classification {
+    let c = this.classified.get(path);
+    if (c === undefined) {
+      c = classifyRequestPath(path, this.prefixes);
+      if (this.classified.size >= CLASSIFY_CACHE_LIMIT) this.classified.clear();
+      this.classified.set(path, c);
+    }
+    return c;
+  }
+
   /** First 16 hex digits of sha256(salt + address); '' when the log has no address. */
   clientHash(ip: string): string {
     if (ip === '' || ip === '-') return '';
     let h = this.hashes.get(ip);
     if (h === undefined) {
       h = createHash('sha256').update(this.options.clientSalt).update(ip).digest('hex').slice(0, 16);
-      // Bounded: a flood of distinct addresses resets the cache instead of growing it.
       if (this.hashes.size >= HASH_CACHE_LIMIT) this.hashes.clear();
       this.hashes.set(ip, h);
     }
