@@ -1,0 +1,84 @@
+/** The ingest pipeline on a real store: every line is an event, a skip or a reject with its original bytes. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { openTestStore, count, type TestStore } from '../helpers/store.js';
+import { EventWriter } from '../../src/store/event-writer.js';
+import { ingestStream, type IngestOptions } from '../../src/ingest/pipeline.js';
+import { isModcastError, ErrorCodes } from '../../src/errors.js';
+
+let t: TestStore;
+before(async () => {
+  t = await openTestStore();
+});
+after(async () => {
+  await t?.cleanup();
+});
+
+const good = (i: number, path = `/github.com/!burnt!sushi/toml/@v/v1.${i}.0.zip`) =>
+  `10.0.0.${i % 250} - - [25/Nov/2026:09:${String(i % 60).padStart(2, '0')}:01 +0000] "GET ${path} HTTP/1.1" 200 ${1000 + i} "-" "Go-http-client/1.1" 0.012 MISS`;
+
+function options(prefix: string, overrides: Partial<IngestOptions> = {}): IngestOptions {
+  return {
+    writer: new EventWriter(t.store),
+    node: 'n1',
+    region: 'eu',
+    format: 'auto',
+    pathPrefixes: t.config.ingest.pathPrefixes,
+    clientSalt: 'salt-salt-salt-salt',
+    maxLineBytes: 1024,
+    batchLines: 7,
+    sourceId: prefix,
+    sourceName: `test:${prefix}`,
+    tokenPrefix: `test:${prefix}`,
+    ...overrides,
+  };
+}
+
+test('mixed input: events, skips and rejects with original bytes and offsets', async () => {
+  const nonUtf8 = Buffer.concat([Buffer.from('10.0.0.1 - - [25/Nov/2026:09:00:01 +0000] "GET /caf'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('/@v/list HTTP/1.1" 200 1 "-" "-"')]);
+  const lines: Buffer[] = [];
+  for (let i = 0; i < 30; i++) lines.push(Buffer.from(good(i)));
+  lines.push(Buffer.from(''));
+  lines.push(Buffer.from(good(31, '/healthz')));
+  lines.push(Buffer.from(good(32, '/github.com/Upper/Case/@v/list')));
+  lines.push(Buffer.from('this is not a log line'));
+  lines.push(Buffer.from('x'.repeat(5000)));
+  lines.push(nonUtf8);
+  lines.push(Buffer.from(good(33)));
+  const body = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+  const stats = await ingestStream(Readable.from([body.subarray(0, 700), body.subarray(700)]), options('mixed'));
+  assert.equal(stats.format, 'nginx');
+  assert.equal(stats.lines, lines.length);
+  assert.equal(stats.events, 31);
+  assert.equal(stats.skipped, 2, 'blank line and /healthz are skipped, not rejected');
+  assert.equal(stats.rejected, 4);
+  assert.equal(stats.offset, body.length);
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'mixed:%'"), 31);
+  const rejects = await (
+    await t.store.client.query({ query: "SELECT offset, reason, raw_base64 FROM rejected_events WHERE source = 'test:mixed' ORDER BY offset", format: 'JSONEachRow' })
+  ).json<{ offset: string; reason: string; raw_base64: string }>();
+  assert.equal(rejects.length, 4);
+  for (const r of rejects) {
+    const raw = Buffer.from(r.raw_base64, 'base64');
+    const offset = Number(r.offset);
+    assert.deepEqual(raw, body.subarray(offset, offset + raw.length), 'original bytes kept at their offset');
+    assert.ok(r.reason.length > 0);
+  }
+  assert.ok(rejects.some((r) => Buffer.from(r.raw_base64, 'base64').includes(Buffer.from([0xc3, 0x28, 0xff]))), 'non-UTF-8 bytes survive');
+  assert.ok(rejects.some((r) => /longer than/.test(r.reason)));
+});
+
+test('the same stream ingested twice is stored once', async () => {
+  const body = Array.from({ length: 50 }, (_, i) => good(i)).join('\n') + '\n';
+  await ingestStream(Readable.from([body]), options('twice'));
+  await ingestStream(Readable.from([body]), options('twice'));
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'twice:%'"), 50);
+});
+
+test('an undetectable format is a clear error, not silent loss', async () => {
+  await assert.rejects(
+    ingestStream(Readable.from(['hello\nworld\n']), options('unknown')),
+    (e: unknown) => isModcastError(e, ErrorCodes.FORMAT_UNKNOWN) && /pass --format/.test((e as Error).message),
+  );
+});
