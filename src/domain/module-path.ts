@@ -231,7 +231,7 @@ export function escapeModulePath(path: string): string {
 
 /** module.UnescapePath: decodes `github.com/!azure/x` to `github.com/Azure/x` and validates the result. */
 export function unescapeModulePath(escaped: string): Checked<string> {
-  return unescapeChecked(escaped, 'module path', checkModulePath);
+  return unescapeChecked(escaped, 'module path', checkModulePathRules);
 }
 
 /** undefined when `v` may appear in a GOPROXY URL as a version (module.EscapeVersion's check). */
