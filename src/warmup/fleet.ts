@@ -1,0 +1,92 @@
+/**
+ * Warm-up targets: ONLY the nodes configured in `fleet.nodes`. A target's URL is its configured origin; request
+ * paths come from the planner (validated module/version, built by goproxyPath) under the node's mount prefix.
+ */
+import type { Config, FleetNodeConfig } from '../config.js';
+import type { NodeProfile, WarmEndpoint } from '../domain/plan.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+export interface WarmTarget {
+  name: string;
+  region: string;
+  software: FleetNodeConfig['software'];
+  /** scheme://host:port — requests never leave it (redirects to another origin are refused). */
+  origin: string;
+  /** Path prefix the GOPROXY protocol is served under: the base URL's path joined with pathPrefix. */
+  mountPrefix: string;
+  fills?: WarmEndpoint[];
+  /** Header name and value to send, when the node needs auth (the value is never logged). */
+  auth?: { header: string; value: string };
+  maxConcurrency: number;
+  maxRequestsPerSecond: number;
+  maxBytesPerRun: number;
+  maxItemsPerRun: number;
+  requestTimeoutMs: number;
+}
+
+function joinPrefix(basePath: string, pathPrefix: string): string {
+  const base = basePath.replace(/\/+$/, '');
+  const prefix = pathPrefix.startsWith('/') ? pathPrefix : `/${pathPrefix}`;
+  const joined = `${base}${prefix}`;
+  return joined.endsWith('/') ? joined : `${joined}/`;
+}
+
+export function targetOf(node: FleetNodeConfig, env: NodeJS.ProcessEnv = process.env): WarmTarget {
+  const url = new URL(node.baseUrl);
+  let auth: WarmTarget['auth'];
+  if (node.tokenEnv) {
+    const token = env[node.tokenEnv];
+    if (!token) {
+      throw new ModcastError(ErrorCodes.CONFIG_INVALID, `node ${node.name}: environment variable ${node.tokenEnv} (its token) is not set`);
+    }
+    auth = { header: node.authHeader, value: node.authHeader.toLowerCase() === 'authorization' ? `Bearer ${token}` : token };
+  }
+  return {
+    name: node.name,
+    region: node.region,
+    software: node.software,
+    origin: url.origin,
+    mountPrefix: joinPrefix(url.pathname, node.pathPrefix),
+    ...(node.fills ? { fills: [...node.fills] } : {}),
+    ...(auth ? { auth } : {}),
+    maxConcurrency: node.maxConcurrency,
+    maxRequestsPerSecond: node.maxRequestsPerSecond,
+    maxBytesPerRun: node.maxBytesPerRun,
+    maxItemsPerRun: node.maxItemsPerRun,
+    requestTimeoutMs: node.requestTimeoutMs,
+  };
+}
+
+/** All configured nodes as targets (tokens resolved from the environment). */
+export function fleetTargets(config: Pick<Config, 'fleet'>, env: NodeJS.ProcessEnv = process.env): WarmTarget[] {
+  return config.fleet.nodes.map((n) => targetOf(n, env));
+}
+
+/** The configured node of that name; anything else is refused. */
+export function findTarget(config: Pick<Config, 'fleet'>, name: string, env: NodeJS.ProcessEnv = process.env): WarmTarget {
+  const node = config.fleet.nodes.find((n) => n.name === name);
+  if (!node) {
+    const known = config.fleet.nodes.map((n) => n.name).join(', ') || '(none configured)';
+    throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `unknown node ${JSON.stringify(name)}; configured nodes: ${known}`);
+  }
+  return targetOf(node, env);
+}
+
+/** Targets of a region (configured nodes only); an unknown region is an error. */
+export function regionTargets(config: Pick<Config, 'fleet'>, region: string, env: NodeJS.ProcessEnv = process.env): WarmTarget[] {
+  const nodes = config.fleet.nodes.filter((n) => n.region === region);
+  if (nodes.length === 0) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `no configured node in region ${JSON.stringify(region)}`);
+  return nodes.map((n) => targetOf(n, env));
+}
+
+/** The planner's view of a target. */
+export function nodeProfile(t: WarmTarget): NodeProfile {
+  return {
+    name: t.name,
+    software: t.software,
+    pathPrefix: t.mountPrefix,
+    ...(t.fills ? { fills: t.fills } : {}),
+    maxItems: t.maxItemsPerRun,
+    maxBytes: t.maxBytesPerRun,
+  };
+}
