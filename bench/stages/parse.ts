@@ -1,0 +1,119 @@
+/**
+ * parse: N nginx combined lines from a file through modcast's parse path (byte-offset line splitting, the nginx
+ * parser, GOPROXY classification and event building), against raw line splitting of the same file in Node and
+ * `wc -l`. Target: >= 500k lines/s at 1M lines.
+ */
+import { createReadStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readLines } from '../../src/logs/lines.js';
+import { NginxParser } from '../../src/logs/nginx.js';
+import { EventBuilder } from '../../src/logs/to-event.js';
+import { toRow } from '../../src/domain/event.js';
+import { measurement, median, ownPeakRssMb, progress, rate, result, runStage, timed } from '../harness.js';
+import { nginxLog } from '../workload.js';
+
+const READ_CHUNK = 256 * 1024;
+const TARGET_LINES = 1_000_000;
+const TARGET_RATE = 500_000;
+
+interface Counts {
+  lines: number;
+  events: number;
+  rejected: number;
+  skipped: number;
+}
+
+/** The reference: split the file into line views with indexOf, nothing else. */
+async function rawSplit(path: string): Promise<number> {
+  let lines = 0;
+  let viewBytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>) {
+    let pos = 0;
+    for (let nl = chunk.indexOf(10, pos); nl >= 0; nl = chunk.indexOf(10, pos)) {
+      viewBytes += chunk.subarray(pos, nl).length;
+      lines++;
+      pos = nl + 1;
+    }
+  }
+  return viewBytes >= 0 ? lines : -1; // keeps the views from being optimised away
+}
+
+function wcLines(path: string): number {
+  const res = spawnSync('wc', ['-l', path], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`wc -l failed: ${res.stderr}`);
+  return Number(res.stdout.trim().split(/\s+/)[0]);
+}
+
+/** modcast's parse path, as `ingestStream` runs it, minus the store. `build` = false stops after the parser. */
+async function modcastParse(path: string, build: boolean): Promise<Counts> {
+  const parser = new NginxParser();
+  const builder = new EventBuilder({ node: 'bench', region: 'bench', sourceId: 'bench', clientSalt: 'bench-salt-0123456789' });
+  const counts: Counts = { lines: 0, events: 0, rejected: 0, skipped: 0 };
+  for await (const batch of readLines(createReadStream(path, { highWaterMark: READ_CHUNK }))) {
+    for (const line of batch) {
+      counts.lines++;
+      const parsed = parser.parse(line.raw.toString('utf8'));
+      if (!parsed.ok) {
+        if (parsed.skip) counts.skipped++;
+        else counts.rejected++;
+        continue;
+      }
+      if (!build) {
+        counts.events++;
+        continue;
+      }
+      const built = builder.build(parsed.record, line.offset);
+      if (built.type === 'event') {
+        toRow(built.event);
+        counts.events++;
+      } else if (built.type === 'reject') counts.rejected++;
+      else counts.skipped++;
+    }
+  }
+  return counts;
+}
+
+runStage(async ({ size, quick }) => {
+  const file = nginxLog(size);
+  const reps = quick ? 1 : 3;
+  const expected = wcLines(file); // also warms the page cache for everyone
+  if (expected !== size) throw new Error(`${file} has ${expected} lines, expected ${size}`);
+
+  const runs = async <T>(name: string, fn: () => Promise<T> | T) => {
+    const out = [];
+    for (let i = 0; i < reps; i++) out.push(await timed(fn));
+    const m = median(out, (r) => r.seconds);
+    progress(`${name}: ${m.seconds.toFixed(3)} s`);
+    return m;
+  };
+  const wc = await runs('wc -l', () => wcLines(file));
+  const raw = await runs('node raw split', () => rawSplit(file));
+  const parseOnly = await runs('modcast parser only', () => modcastParse(file, false));
+  const full = await runs('modcast parse + events', () => modcastParse(file, true));
+
+  const c = full.value;
+  const notes = [`wc -l = raw split = modcast lines = ${size}`, `${c.events} events, ${c.rejected} rejected, ${c.skipped} skipped`];
+  for (const [name, n] of [['raw split', raw.value], ['parser only', parseOnly.value.lines], ['parse + events', c.lines]] as const) {
+    if (n !== size) throw new Error(`${name} counted ${n} lines, wc -l ${size}`);
+  }
+  if (c.events + c.rejected + c.skipped !== c.lines) throw new Error('events + rejected + skipped != lines');
+
+  return result({
+    stage: 'parse',
+    size,
+    workload: `${size.toLocaleString()} nginx combined lines from a file (median of ${reps})`,
+    figure: measurement('modcast parse → events', rate(size, full.seconds), 'lines/s'),
+    reference: measurement('node raw line split', rate(size, raw.seconds), 'lines/s'),
+    extra: [
+      measurement('wc -l', rate(size, wc.seconds), 'lines/s'),
+      measurement('modcast parser only', rate(size, parseOnly.seconds), 'lines/s'),
+    ],
+    peakRssMb: ownPeakRssMb(),
+    seconds: full.seconds,
+    notes,
+    target: `>= ${TARGET_RATE / 1000}k lines/s at ${TARGET_LINES / 1e6}M lines`,
+    meets: ({ figure }) => figure.value >= TARGET_RATE,
+    targetSize: TARGET_LINES,
+    quick,
+  });
+});
