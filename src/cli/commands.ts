@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerIngest } from './ingest.js';
 import { registerTop } from './top.js';
 import { registerDemo } from './demo.js';
+import { registerServe } from './serve.js';
 
 export function registerCommands(program: Command): void {
   registerIngest(program);
   registerTop(program);
   registerDemo(program);
+  registerServe(program);
 }

@@ -5,6 +5,12 @@ import { SCOPE_WHERE, scopeParams, type ScopeFilter } from './hotness.js';
 
 const secs = (d: Date) => d.getTime() / 1000;
 
+/** Start of the oldest hourly bucket, undefined on an empty store. */
+export async function dataStart(store: Store): Promise<Date | undefined> {
+  const [row] = await queryRows<{ t: string | number }>(store, 'SELECT toUnixTimestamp(min(bucket)) AS t FROM rollups_1h HAVING count() > 0');
+  return row ? new Date(Number(row.t) * 1000) : undefined;
+}
+
 /** Regions and the nodes seen in each (from the hourly rollups). */
 export async function seenScopes(store: Store): Promise<{ region: string; nodes: string[] }[]> {
   const rows = await queryRows<{ region: string; nodes: string[] }>(

@@ -7,7 +7,7 @@ import {
 import { badRequest } from '../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
 import { latestPredictionRun, runInfo } from '../queries/runs.js';
-import { hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
+import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
 import { windowEffectiveness } from '../effectiveness.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
 
@@ -59,14 +59,16 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const windowMs = parseWindow(q.window, { min: DAY, max: 35 * DAY });
       const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
       if (!TIME_ZONES.has(timeZone)) throw badRequest(`unknown time zone ${JSON.stringify(timeZone)}`);
-      const to = await dataEnd(ctx.store);
+      const [to, start] = await Promise.all([dataEnd(ctx.store), dataStart(ctx.store)]);
       const from = new Date(to.getTime() - windowMs);
       const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
         from, to, timeZone, limit: q.limit, modulePrefix: parseModulePrefix(q.module),
         ...(q.node ? { node: q.node } : {}),
         ...(q.region ? { region: q.region } : {}),
       });
-      const weeks = windowMs / WEEK;
+      // Per-week averages over the weeks the data really covers, not the whole window asked for.
+      const covered = Math.min(windowMs, to.getTime() - (start ?? from).getTime());
+      const weeks = Math.max(covered, HOUR) / WEEK;
       return {
         from: from.toISOString(),
         to: to.toISOString(),

@@ -1,0 +1,138 @@
+/**
+ * `modcast serve`: the API, and on the embedded store everything else that must share its process (chDB locks its
+ * data directory to one process): HTTP ingest, scoring and the warm-up scheduler. SIGTERM/SIGINT stop accepting
+ * connections, let requests in flight finish, stop the scheduler, then close the store.
+ */
+import type { Command } from 'commander';
+import { contextFrom, intOption, type CommandContext } from './context.js';
+import { openStore, type Store } from '../store/client.js';
+import { migrate } from '../store/migrate.js';
+import { buildApi, type ApiInstance, type KafkaHealthCheck, type WarmupScheduler } from '../api/server.js';
+import { createKafkaClient } from '../kafka/kafkajs.js';
+import { withAdmin } from '../kafka/topics.js';
+import type { Logger } from '../lib/logger.js';
+
+interface ServeFlags {
+  host?: string;
+  port?: number;
+  scheduler: boolean;
+  dashboard: boolean;
+}
+
+export interface ServeOptions {
+  /** A store this process already opened (e.g. `modcast demo --serve`); closed with the server. Default: open one. */
+  store?: Store;
+  /** Host the warm-up scheduler in this process (default true). */
+  scheduler?: boolean;
+  dashboard?: boolean;
+}
+
+export interface RunningServer {
+  app: ApiInstance;
+  store: Store;
+  /** http://host:port actually listened on. */
+  url: string;
+  /** Graceful stop: no new connections, requests in flight finish, scheduler stops, store closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A scheduler hosted by this process, with what it needs to stop. */
+interface HostedScheduler extends WarmupScheduler {
+  stop(): Promise<void> | void;
+}
+
+/** The warm-up scheduler of src/scheduler, started in-process; undefined when it is not available. */
+async function startScheduler(ctx: CommandContext, store: Store): Promise<HostedScheduler | undefined> {
+  void store;
+  ctx.logger.warn('the warm-up scheduler is not available in this build; POST /v1/warmups and the release hook answer 503');
+  return undefined;
+}
+
+function kafkaHealthCheck(ctx: CommandContext): KafkaHealthCheck | undefined {
+  if (ctx.config.kafka.brokers.length === 0) return undefined;
+  const client = createKafkaClient(ctx.config.kafka, ctx.logger);
+  return async () => {
+    await withAdmin(client, (admin) => admin.listTopics());
+  };
+}
+
+/** Opens and migrates the store, builds the API and listens. Used by `modcast serve` and `modcast demo`. */
+export async function startServer(ctx: CommandContext, opts: ServeOptions = {}): Promise<RunningServer> {
+  const store = opts.store ?? (await openStore(ctx.config));
+  let app: ApiInstance | undefined;
+  let scheduler: HostedScheduler | undefined;
+  try {
+    const { applied } = await migrate(store);
+    if (applied.length > 0) ctx.logger.info({ applied }, 'migrations applied');
+    scheduler = opts.scheduler === false ? undefined : await startScheduler(ctx, store);
+    const kafkaHealth = kafkaHealthCheck(ctx);
+    app = await buildApi({
+      config: ctx.config,
+      store,
+      logger: ctx.logger,
+      ...(scheduler ? { scheduler } : {}),
+      ...(kafkaHealth ? { kafkaHealth } : {}),
+      ...(opts.dashboard === false ? { dashboard: false as const } : {}),
+    });
+    const url = await app.listen({ host: ctx.config.api.host, port: ctx.config.api.port });
+    let closing: Promise<void> | undefined;
+    const running = app;
+    const hosted = scheduler;
+    return {
+      app,
+      store,
+      url,
+      close: () =>
+        (closing ??= (async () => {
+          await running.close(); // stops accepting, waits for requests in flight
+          await hosted?.stop();
+          await store.close();
+        })()),
+    };
+  } catch (e) {
+    await app?.close().catch(() => {});
+    await scheduler?.stop();
+    await store.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+export function shutdownSignal(logger: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (sig: string) => {
+      if (received) {
+        logger.warn({ signal: sig }, 'second signal: exiting without waiting');
+        process.exit(130);
+      }
+      received = true;
+      resolve(sig);
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+  });
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the API and dashboard; on the embedded store also HTTP ingest, scoring and the warm-up scheduler')
+    .option('--host <host>', 'listen address (default 127.0.0.1, $MODCAST_API_HOST)')
+    .option('-p, --port <port>', 'listen port (default 8080, $MODCAST_API_PORT; 0 = any free port)', intOption('port', 0, 65535))
+    .option('--no-scheduler', 'do not host the warm-up scheduler in this process')
+    .option('--no-dashboard', 'do not serve the dashboard at /')
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      const api: Record<string, unknown> = {};
+      if (flags.host !== undefined) api.host = flags.host;
+      if (flags.port !== undefined) api.port = flags.port;
+      const ctx = contextFrom(cmd, Object.keys(api).length > 0 ? { api } : {});
+      const server = await startServer(ctx, { scheduler: flags.scheduler, dashboard: flags.dashboard });
+      ctx.logger.info({ url: server.url, store: server.store.location }, 'modcast serving');
+      console.log(`modcast: serving ${server.url} (dashboard ${server.url}/, API docs ${server.url}/docs)`);
+      const signal = await shutdownSignal(ctx.logger);
+      ctx.logger.info({ signal }, 'shutting down: draining requests');
+      await server.close();
+      ctx.logger.info('stopped');
+    });
+}
