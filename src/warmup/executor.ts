@@ -76,6 +76,31 @@ export interface ExecuteSummary {
 
 const MAX_REDIRECTS = 5;
 
+/**
+ * Process-wide single flight per URL: overlapping runs (a scheduled run and a release run on the same node, or a
+ * second trigger) never fetch the same URL twice at once, and a URL fetched OK moments ago is not fetched again.
+ */
+const inFlight = new Map<string, Promise<FetchOutcome>>();
+const recentOk = new Map<string, { at: number; outcome: FetchOutcome }>();
+const RECENT_OK_MS = 10 * 60_000;
+const RECENT_OK_MAX = 20_000;
+
+function rememberOk(key: string, outcome: FetchOutcome): void {
+  recentOk.delete(key);
+  recentOk.set(key, { at: Date.now(), outcome });
+  if (recentOk.size > RECENT_OK_MAX) recentOk.delete(recentOk.keys().next().value as string);
+}
+
+function recentlyFetched(key: string): FetchOutcome | undefined {
+  const hit = recentOk.get(key);
+  if (!hit) return undefined;
+  if (Date.now() - hit.at > RECENT_OK_MS) {
+    recentOk.delete(key);
+    return undefined;
+  }
+  return hit.outcome;
+}
+
 /** A failure worth retrying (5xx, 429, network error, timeout). */
 class RetryableError extends Error {
   constructor(message: string, readonly httpStatus: number, readonly network: boolean) {
@@ -196,7 +221,23 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
 
   const runOne = async (req: WarmRequest): Promise<void> => {
     const t0 = performance.now();
+    const key = `${target.origin}${req.path}`;
+    const shared = recentlyFetched(key) ?? inFlight.get(key);
+    if (shared) {
+      // Another run fetched or is fetching this URL: wait for its outcome instead of a second request.
+      try {
+        const out = await shared;
+        await record({ ...req, status: 'ok', httpStatus: out.httpStatus, bytes: 0, sha256: out.sha256, latencyMs: performance.now() - t0, attempts: 0, reason: 'fetched by an overlapping run', finishedAt: Date.now() });
+        return;
+      } catch {
+        // the other fetch failed: try ourselves
+      }
+    }
     let attempts = 0;
+    let settle: { resolve: (o: FetchOutcome) => void; reject: (e: unknown) => void } | undefined;
+    const mine = new Promise<FetchOutcome>((resolve, reject) => (settle = { resolve, reject }));
+    mine.catch(() => undefined);
+    inFlight.set(key, mine);
     try {
       const out = await withRetry(
         async () => {
@@ -218,8 +259,11 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
         },
       );
       consecutiveNetworkFailures = 0;
+      rememberOk(key, out);
+      settle!.resolve(out);
       await record({ ...req, status: 'ok', httpStatus: out.httpStatus, bytes: out.bytes, sha256: out.sha256, latencyMs: performance.now() - t0, attempts, reason: '', finishedAt: Date.now() });
     } catch (e) {
+      settle!.reject(e);
       const err = e as Error;
       if (e instanceof RetryableError && e.network) consecutiveNetworkFailures++;
       else consecutiveNetworkFailures = 0;
@@ -230,6 +274,8 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
       const status: WarmStatus = e instanceof FinalError ? e.status : opts.signal?.aborted ? 'skipped' : 'failed';
       const httpStatus = e instanceof FinalError || e instanceof RetryableError ? e.httpStatus : 0;
       await record({ ...req, status, httpStatus, bytes: 0, sha256: '', latencyMs: performance.now() - t0, attempts, reason: err.message, finishedAt: Date.now() });
+    } finally {
+      if (inFlight.get(key) === mine) inFlight.delete(key);
     }
   };
 
