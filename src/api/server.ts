@@ -4,7 +4,7 @@
  * helmet headers with a CSP that allows only same-origin scripts, no CORS unless origins are configured,
  * request logs without credentials.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -15,7 +15,7 @@ import type { Store } from '../store/client.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { clientSalt as loadClientSalt } from '../ingest/salt.js';
 import { createAuthenticator } from './auth.js';
-import { ApiError, installErrorHandlers } from './errors.js';
+import { ApiError, installErrorHandlers, toErrorBody } from './errors.js';
 import { installHttpMetrics } from './metrics.js';
 import { ErrorBody } from './schemas.js';
 import type { ApiContext, ApiInstance, KafkaHealthCheck, RoutePlugin, WarmupScheduler } from './context.js';
@@ -68,6 +68,11 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
     loggerInstance: logger,
     bodyLimit: JSON_BODY_LIMIT,
     return503OnClosing: true,
+    // Router-level failures (over-long params, malformed URLs) get the same error shape as the rest.
+    frameworkErrors: (err, req, reply) => {
+      const body = toErrorBody(err, req.id);
+      void (reply as FastifyReply).code(body.statusCode).send(body);
+    },
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
 
