@@ -165,6 +165,8 @@ export const ConfigSchema = z
         mode: z.enum(['single', 'lease', 'kafka']).default('single'),
         /** A run later than this past its planned time is skipped instead of run late. */
         maxLatenessMinutes: z.number().int().min(0).default(30),
+        /** Release warm-ups (webhook, new versions seen on one node) only for modules requested this often in 7 days. */
+        hotModuleMinRequests: z.number().int().min(1).default(10),
       })
       .prefault({}),
     regions: z.array(RegionSchema).default([]),

@@ -22,13 +22,13 @@ export async function ingestAccessLog(store: Store, config: Config, file: string
 
 /**
  * A finished prediction run whose predictions are the versions `sourceNode` served (fleet scope, any kind,
- * P(any) = pAny; `kind: 'zip'` keeps only versions whose zip was downloaded) over [now - 1h, now + 24h). Stands in for the scoring job's output with the same columns.
+ * P(any) = pAny; `kind: 'zip'` keeps only versions whose zip was downloaded) over [now - 1h, now + windowHours (24)). Stands in for the scoring job's output with the same columns.
  */
 export async function seedPredictionsFromEvents(
   store: Store,
   runId: string,
   sourceNode: string,
-  opts: { pAny?: number; kind?: 'any' | 'zip' } = {},
+  opts: { pAny?: number; kind?: 'any' | 'zip'; windowHours?: number } = {},
 ): Promise<number> {
   const pAny = opts.pAny ?? 0.9;
   const kind = opts.kind ?? 'any';
@@ -51,7 +51,7 @@ export async function seedPredictionsFromEvents(
             FROM access_events WHERE node = {node:String} AND version != '' AND status = 200
               AND ({kind:String} = 'any' OR toString(kind) = {kind:String})
             GROUP BY module, version`,
-    query_params: { run: runId, node: sourceNode, p: pAny, kind, from: Math.floor((now - 3_600_000) / 1000), to: Math.floor((now + 86_400_000) / 1000) },
+    query_params: { run: runId, node: sourceNode, p: pAny, kind, from: Math.floor((now - 3_600_000) / 1000), to: Math.floor((now + (opts.windowHours ?? 24) * 3_600_000) / 1000) },
   });
   const rs = await store.client.query({ query: 'SELECT count() AS c FROM predictions WHERE run_id = {run:String}', query_params: { run: runId }, format: 'JSONEachRow' });
   return Number((await rs.json<{ c: string }>())[0]!.c);
