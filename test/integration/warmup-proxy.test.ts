@@ -17,6 +17,7 @@ import { planForNode } from '../../src/warmup/demand.js';
 import { runWarmup } from '../../src/warmup/run.js';
 import { runItems } from '../../src/warmup/records.js';
 import { escapeModulePath } from '../../src/domain/module-path.js';
+import { measureEffectiveness } from '../../src/warmup/effectiveness.js';
 
 const UPSTREAM_LATENCY_MS = 40;
 let upstream: RunningServer;
@@ -94,6 +95,18 @@ test('warmed versions are served from the proxy storage: no upstream fetch durin
   const clientLines = bLog.filter((l) => l.user_agent.startsWith('Go-http-client'));
   assert.ok(clientLines.length > 0 && clientLines.every((l) => l.cache_status === 'hit' && l.status === 200));
 
+  // Effectiveness from b's access log: every warmed version was used, every client request a hit, no waste.
+  await ingestAccessLog(ts.store, ts.config, nodeB.accessLog, 'b');
+  const eff = await measureEffectiveness(ts.store, 'warm-b-1');
+  assert.equal(eff.warmedVersions, plan.items.length);
+  assert.equal(eff.usedVersions, plan.items.length);
+  assert.equal(eff.requestsOnWarmed, clientLines.length);
+  assert.equal(eff.hitsOnWarmed, clientLines.length);
+  assert.equal(eff.missesOnWarmed, 0);
+  assert.equal(eff.wastedVersions, 0);
+  assert.equal(eff.wastedTransferBytes, 0);
+  assert.ok(eff.warmedRequestMs !== null && eff.warmRequestMs !== null);
+
   console.log(
     `go mod download of ${moduleSet().length} modules (${plan.items.length} versions in the graph), upstream latency ${UPSTREAM_LATENCY_MS} ms: ` +
       `cold ${cold.elapsedMs.toFixed(0)} ms, after warm-up ${warm.elapsedMs.toFixed(0)} ms`,
@@ -119,6 +132,14 @@ test('item budget, concurrency and request rate hold at the proxy', async () => 
   }
   const span = (starts[starts.length - 1]! - starts[0]!) / 1000;
   assert.ok(span >= (log.length - 2) / 8 - 0.05, `${log.length} requests at 8/s (burst 2) cannot span only ${span}s`);
+  // Nobody downloads through c: all of its warm-up is waste, and measured as such.
+  const eff = await measureEffectiveness(ts.store, 'warm-c-1');
+  assert.equal(eff.warmedVersions, target.maxItemsPerRun);
+  assert.equal(eff.usedVersions, 0);
+  assert.equal(eff.wastedVersions, target.maxItemsPerRun);
+  const items = await runItems(ts.store, 'warm-c-1');
+  assert.equal(eff.wastedTransferBytes, items.reduce((sum, i) => sum + Number(i.bytes), 0));
+  assert.ok(eff.wastedUpstreamBytes > eff.wastedTransferBytes, 'the node pulled whole zips for the .info requests');
 });
 
 test('the byte budget bounds what the node pulls from upstream', async () => {
