@@ -11,6 +11,8 @@ import { buildApi, type ApiInstance, type KafkaHealthCheck, type WarmupScheduler
 import { createKafkaClient } from '../kafka/kafkajs.js';
 import { withAdmin } from '../kafka/topics.js';
 import type { Logger } from '../lib/logger.js';
+import type { KafkaClient } from '../kafka/types.js';
+import { createScheduler } from '../scheduler/scheduler.js';
 
 interface ServeFlags {
   host?: string;
@@ -41,16 +43,15 @@ interface HostedScheduler extends WarmupScheduler {
   stop(): Promise<void> | void;
 }
 
-/** The warm-up scheduler of src/scheduler, started in-process; undefined when it is not available. */
-async function startScheduler(ctx: CommandContext, store: Store): Promise<HostedScheduler | undefined> {
-  void store;
-  ctx.logger.warn('the warm-up scheduler is not available in this build; POST /v1/warmups and the release hook answer 503');
-  return undefined;
+/** The warm-up scheduler of src/scheduler, started in-process (it also runs the scoring job when one is given). */
+async function startScheduler(ctx: CommandContext, store: Store, kafka: KafkaClient | undefined): Promise<HostedScheduler> {
+  const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, ...(kafka ? { kafka } : {}) });
+  await scheduler.start();
+  return scheduler;
 }
 
-function kafkaHealthCheck(ctx: CommandContext): KafkaHealthCheck | undefined {
-  if (ctx.config.kafka.brokers.length === 0) return undefined;
-  const client = createKafkaClient(ctx.config.kafka, ctx.logger);
+function kafkaHealthCheck(client: KafkaClient | undefined): KafkaHealthCheck | undefined {
+  if (!client) return undefined;
   return async () => {
     await withAdmin(client, (admin) => admin.listTopics());
   };
@@ -64,8 +65,9 @@ export async function startServer(ctx: CommandContext, opts: ServeOptions = {}):
   try {
     const { applied } = await migrate(store);
     if (applied.length > 0) ctx.logger.info({ applied }, 'migrations applied');
-    scheduler = opts.scheduler === false ? undefined : await startScheduler(ctx, store);
-    const kafkaHealth = kafkaHealthCheck(ctx);
+    const kafka = ctx.config.kafka.brokers.length > 0 ? createKafkaClient(ctx.config.kafka, ctx.logger) : undefined;
+    scheduler = opts.scheduler === false ? undefined : await startScheduler(ctx, store, kafka);
+    const kafkaHealth = kafkaHealthCheck(kafka);
     app = await buildApi({
       config: ctx.config,
       store,

@@ -68,6 +68,7 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
         maxBytes: ctx.config.api.ingestMaxBytes,
       });
       try {
+        if (spooled.bytes === 0) throw badRequest('empty body: send log lines');
         const key = req.headers['idempotency-key'];
         // Same key and same bytes = same tokens and event ids; the same key on other bytes must not collide.
         const sourceId = `http:${q.node}:${key ? `${key}:${spooled.sha256.slice(0, 16)}` : randomUUID()}`;
