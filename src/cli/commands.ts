@@ -4,10 +4,16 @@ import { registerIngest } from './ingest.js';
 import { registerTop } from './top.js';
 import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
+import { registerShip } from './ship.js';
+import { registerConsume } from './consume.js';
+import { registerKafkaTopics } from './kafka-topics.js';
 
 export function registerCommands(program: Command): void {
   registerIngest(program);
   registerTop(program);
   registerDemo(program);
   registerServe(program);
+  registerShip(program);
+  registerConsume(program);
+  registerKafkaTopics(program);
 }

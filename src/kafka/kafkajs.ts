@@ -48,7 +48,9 @@ function logCreator(logger: Logger) {
     ({ namespace, level, log }: LogEntry) => {
       const { message, ...extra } = log;
       const fields = { namespace, ...extra };
-      if (level <= KafkaLogLevel.WARN) kafkaLog.warn(fields, message);
+      // modcast bounds kafkajs' retries on purpose and resends itself (see src/ship/producer.ts).
+      if (message.startsWith('Limiting retries for the idempotent producer')) kafkaLog.debug(fields, message);
+      else if (level <= KafkaLogLevel.WARN) kafkaLog.warn(fields, message);
       else if (level === KafkaLogLevel.INFO) kafkaLog.debug(fields, message);
       else kafkaLog.trace(fields, message);
     };
@@ -174,6 +176,10 @@ class KafkajsGroupConsumer implements GroupConsumer {
     return { offset: offset >= 0 ? offset : null, metadata: p?.metadata ?? null };
   }
 
+  seek(topic: string, partition: number, offset: number): void {
+    this.consumer.seek({ topic, partition, offset: String(offset) });
+  }
+
   pause(topic: string, partition: number): void {
     this.consumer.pause([{ topic, partitions: [partition] }]);
   }
@@ -222,6 +228,18 @@ class KafkajsTopicAdmin implements TopicAdmin {
     const existing = new Set(await this.admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length === 0) return [];
+    try {
+      await this.create(missing);
+    } catch (e) {
+      // Several processes starting together race to create the same topics: fine if they all exist now.
+      const now = new Set(await this.admin.listTopics());
+      if (!missing.every((s) => now.has(s.topic))) throw e;
+      return [];
+    }
+    return missing.map((s) => s.topic);
+  }
+
+  private async create(missing: TopicSpec[]): Promise<void> {
     await this.admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((s) => ({
@@ -231,7 +249,6 @@ class KafkajsTopicAdmin implements TopicAdmin {
         configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
       })),
     });
-    return missing.map((s) => s.topic);
   }
 
   async describe(topics: string[]): Promise<TopicDescription[]> {

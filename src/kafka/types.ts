@@ -82,6 +82,8 @@ export interface GroupConsumer {
    */
   commit(topic: string, partition: number, nextOffset: number, metadata?: string): Promise<void>;
   committed(topic: string, partition: number): Promise<CommittedOffset>;
+  /** Moves this member's fetch position; batches in progress become stale. */
+  seek(topic: string, partition: number, offset: number): void;
   pause(topic: string, partition: number): void;
   resume(topic: string, partition: number): void;
   on(events: GroupConsumerEvents): void;

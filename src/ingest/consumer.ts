@@ -1,0 +1,338 @@
+/**
+ * The Kafka ingestor (`modcast consume`): one member of the ingest consumer group. It reads `modcast.access`
+ * (events) and `modcast.rejected` (rejected log lines) and stores them in ClickHouse exactly once.
+ *
+ * Per partition, batch by batch:
+ *   1. record the offset range in the batch log (ingest_batches), then commit the range's start offset: a fenced
+ *      commit that fails if the group moved on, proving the next owner will see the record;
+ *   2. drop lines a restarted shipper sent again (per source, a line offset not above the highest already seen);
+ *   3. send unreadable messages to the dead-letter topic;
+ *   4. insert events and rejects with the token `kafka:<topic>:<partition>:<from>-<to>`;
+ *   5. commit `to + 1`.
+ * A member that takes a partition first replays the recorded ranges at or after the committed offset, cut exactly
+ * as recorded, so a range inserted but never committed repeats its token and ClickHouse drops it.
+ * ClickHouse unavailable: the partition is paused and the step retried with backoff, nothing committed.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
+import type { Logger } from '../lib/logger.js';
+import type { Store } from '../store/client.js';
+import { EventWriter } from '../store/event-writer.js';
+import type { AccessEventRow, RejectedRow } from '../domain/event.js';
+import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
+import { decodeAccessEvent, decodeRejected } from '../kafka/messages.js';
+import { backoffDelay } from '../lib/retry.js';
+import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics.js';
+import { BatchLog, epochMetadata, nextEpoch, type BatchRange, type PartitionRef } from './batch-log.js';
+import { DeadLetterQueue, deadLetterRow, type DeadLetter } from './dlq.js';
+
+const batchesTotal = counter('modcast_kafka_ingest_batches_total', 'Kafka ranges stored, new or replayed after a takeover', ['mode'] as const);
+const duplicatesTotal = counter('modcast_kafka_ingest_duplicates_total', 'Lines a restarted shipper sent again, dropped by the ingestor');
+const deadLettersTotal = counter('modcast_kafka_ingest_dead_letters_total', 'Unreadable Kafka messages sent to the dead-letter topic');
+const retriesTotal = counter('modcast_kafka_ingest_retries_total', 'Failed store or broker steps retried (partition paused meanwhile)', ['step'] as const);
+const lagGauge = gauge('modcast_kafka_consumer_lag_messages', 'Messages in the partition after the last committed batch', ['topic', 'partition'] as const);
+
+export interface BatchInfo {
+  topic: string;
+  partition: number;
+  from: number;
+  to: number;
+  epoch: number;
+  replay: boolean;
+  events: number;
+  rejects: number;
+  duplicates: number;
+  deadLetters: number;
+}
+
+export interface IngestorHooks {
+  /** After the range is stored, before its offsets are committed (a crash here makes a redelivery). */
+  afterInsert?: (b: BatchInfo) => void | Promise<void>;
+  afterCommit?: (b: BatchInfo) => void | Promise<void>;
+}
+
+export interface IngestorOptions {
+  client: KafkaClient;
+  store: Store;
+  kafka: Pick<Config['kafka'], 'groupId' | 'topics' | 'sessionTimeoutMs' | 'dedupHorizonHours'>;
+  /** Most messages per insert. */
+  batchRows: number;
+  /** How long the broker may hold a fetch to fill a batch. */
+  maxWaitMs: number;
+  logger: Logger;
+  partitionsConcurrently?: number;
+  hooks?: IngestorHooks;
+}
+
+export interface IngestorStats {
+  batches: number;
+  replayed: number;
+  events: number;
+  rejects: number;
+  deadLetters: number;
+  duplicates: number;
+  retries: number;
+}
+
+type TopicRole = 'access' | 'rejected';
+
+interface PartitionState {
+  ref: PartitionRef;
+  role: TopicRole;
+  epoch: number;
+  /** Next offset to store; everything before it is committed. */
+  position: number;
+  /** Recorded ranges still to replay, in order, the first starting at `position`. */
+  pending: BatchRange[];
+  /** Per shipper source, the highest line offset already seen in this partition. */
+  sources: Map<string, number>;
+  /** Messages taken from Kafka while a recorded range is not complete yet. */
+  buffer: ConsumedMessage[];
+}
+
+/** The batch was left uncommitted on purpose (stopping): it will be delivered again. */
+class Abandoned extends Error {}
+
+export class Ingestor {
+  readonly stats: IngestorStats = { batches: 0, replayed: 0, events: 0, rejects: 0, deadLetters: 0, duplicates: 0, retries: 0 };
+  private consumer: GroupConsumer | undefined;
+  private producer: Producer | undefined;
+  private readonly writer: EventWriter;
+  private readonly log: BatchLog;
+  private readonly states = new Map<string, PartitionState>();
+  /** Partitions this member sought back to their committed offset since it joined. */
+  private readonly sought = new Set<string>();
+  private assignmentNow = new Map<string, number[]>();
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly options: IngestorOptions) {
+    this.writer = new EventWriter(options.store, { attempts: 1 });
+    this.log = new BatchLog(options.store, options.kafka.dedupHorizonHours);
+  }
+
+  /** Topic → partitions this member owns now. */
+  get assignment(): ReadonlyMap<string, number[]> {
+    return this.assignmentNow;
+  }
+
+  async start(): Promise<void> {
+    const { client, kafka, logger } = this.options;
+    this.producer = client.producer();
+    await this.producer.connect();
+    const consumer = client.consumer({
+      groupId: kafka.groupId,
+      sessionTimeoutMs: kafka.sessionTimeoutMs,
+      // The broker holds a fetch until ~1 MiB is there or maxWaitMs passed: fewer, bigger inserts.
+      minBytes: 1024 * 1024,
+      maxWaitMs: this.options.maxWaitMs,
+    });
+    this.consumer = consumer;
+    consumer.on({
+      assigned: (assignment) => {
+        // kafkajs restarts every partition from its committed offset after a join: so do we.
+        this.states.clear();
+        this.sought.clear();
+        this.assignmentNow = assignment;
+        logger.info({ assignment: Object.fromEntries(assignment) }, 'partitions assigned');
+      },
+      crashed: (error, restarting) => logger.error({ err: error.message, restarting }, 'Kafka consumer crashed'),
+    });
+    await consumer.connect();
+    await consumer.subscribe([kafka.topics.access, kafka.topics.rejected], { fromBeginning: true });
+    await consumer.run((batch, control) => this.onBatch(batch, control), { partitionsConcurrently: this.options.partitionsConcurrently ?? 2 });
+  }
+
+  /** Finishes the batches in progress (stored and committed, or left for redelivery), leaves the group, disconnects. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      await this.producer?.disconnect();
+    }
+  }
+
+  private roleOf(topic: string): TopicRole {
+    return topic === this.options.kafka.topics.rejected ? 'rejected' : 'access';
+  }
+
+  private async onBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
+    const key = `${batch.topic}|${batch.partition}`;
+    try {
+      const state = this.states.get(key) ?? (await this.takeOver(batch, control));
+      if (!state) return;
+      this.states.set(key, state);
+      for (const m of batch.messages) if (m.offset >= state.position) state.buffer.push(m);
+      await this.drain(state, batch, control);
+    } catch (e) {
+      // Whatever happened, the next batch of this partition starts again from the committed offset.
+      this.states.delete(key);
+      if (e instanceof Abandoned) return;
+      throw e;
+    }
+  }
+
+  /** First batch of a partition since this member got it: claim it, load what to replay and the seen sources. */
+  private async takeOver(batch: PartitionBatch, control: BatchControl): Promise<PartitionState | undefined> {
+    const consumer = this.consumer!;
+    const { topic, partition } = batch;
+    const key = `${topic}|${partition}`;
+    const ref: PartitionRef = { group: this.options.kafka.groupId, topic, partition };
+    const committed = await consumer.committed(topic, partition);
+    const first = batch.messages[0]!.offset;
+    if (committed.offset !== null && first > committed.offset && !this.sought.has(key)) {
+      // Fetching is ahead of the committed offset (a batch left half done): go back, once; a gap that stays is
+      // the broker's retention having deleted those messages.
+      this.sought.add(key);
+      consumer.seek(topic, partition, committed.offset);
+      return undefined;
+    }
+    const start = committed.offset ?? first;
+    if (first > start) this.options.logger.warn({ topic, partition, committed: start, first }, 'messages before the first available offset were deleted by retention');
+    const epoch = nextEpoch(committed.metadata);
+    // Fenced by the group generation: from here on, records made under an older epoch lose to ours.
+    await consumer.commit(topic, partition, start, epochMetadata(epoch));
+    const pending = await this.untilDone('batch-log', ref, control, () => this.log.pending(ref, start));
+    const sources = await this.untilDone('batch-log', ref, control, () => this.log.sourceOffsets(ref, start));
+    if (pending.length > 0) this.options.logger.info({ topic, partition, from: start, ranges: pending.length, epoch }, 'replaying recorded batches');
+    return { ref, role: this.roleOf(topic), epoch, position: start, pending, sources, buffer: [] };
+  }
+
+  private async drain(state: PartitionState, batch: PartitionBatch, control: BatchControl): Promise<void> {
+    while (state.buffer.length > 0) {
+      if (this.stopping.signal.aborted || !control.isActive()) return;
+      const replay = state.pending[0];
+      let range: { from: number; to: number };
+      if (replay) {
+        const last = state.buffer[state.buffer.length - 1]!.offset;
+        if (last < replay.to) {
+          // The recorded range is longer than what this fetch returned: take more before cutting it.
+          control.resolve(last);
+          return;
+        }
+        range = replay;
+      } else {
+        const take = Math.min(state.buffer.length, this.options.batchRows);
+        range = { from: state.position, to: state.buffer[take - 1]!.offset };
+      }
+      let n = 0;
+      while (n < state.buffer.length && state.buffer[n]!.offset <= range.to) n++;
+      const messages = state.buffer.slice(0, n);
+      await this.store(state, range, messages, replay !== undefined, control);
+      state.buffer.splice(0, n);
+      if (replay) state.pending.shift();
+      lagGauge.labels(batch.topic, String(batch.partition)).set(Math.max(0, batch.highWatermark - state.position));
+    }
+  }
+
+  private async store(
+    state: PartitionState,
+    range: { from: number; to: number },
+    messages: ConsumedMessage[],
+    replay: boolean,
+    control: BatchControl,
+  ): Promise<void> {
+    const consumer = this.consumer!;
+    const { ref } = state;
+    const sources = new Map(state.sources);
+    const rangeSources = new Map<string, number>();
+    const events: AccessEventRow[] = [];
+    const rejects: RejectedRow[] = [];
+    const letters: DeadLetter[] = [];
+    let duplicates = 0;
+    for (const m of messages) {
+      const decoded = state.role === 'access' ? decodeAccessEvent(m.value) : decodeRejected(m.value);
+      if (!decoded.ok) {
+        letters.push({ topic: ref.topic, partition: ref.partition, offset: m.offset, key: m.key, value: m.value, error: decoded.error });
+        continue;
+      }
+      const { src, off } = decoded;
+      if ((rangeSources.get(src) ?? -1) < off) rangeSources.set(src, off);
+      const seen = sources.get(src);
+      if (seen !== undefined && off <= seen) {
+        duplicates++;
+        continue;
+      }
+      sources.set(src, off);
+      if (state.role === 'access') events.push(decoded.value as AccessEventRow);
+      else rejects.push(decoded.value as RejectedRow);
+    }
+
+    if (!replay) {
+      await this.untilDone('batch-log', ref, control, () =>
+        this.log.record(ref, { ...range, epoch: state.epoch, messages: messages.length, sourceOffsets: rangeSources }),
+      );
+      // Still the owner after the record is durable? (Fenced commit of the range start: nothing new committed.)
+      await consumer.commit(ref.topic, ref.partition, range.from, epochMetadata(state.epoch));
+    }
+    await this.untilDone('dead-letters', ref, control, () => this.deadLetters().send(letters));
+    const at = Date.now();
+    const allRejects = letters.length > 0 ? [...rejects, ...letters.map((d) => deadLetterRow(d, at))] : rejects;
+    await this.untilDone('insert', ref, control, () =>
+      this.writer.write({ token: `kafka:${ref.topic}:${ref.partition}:${range.from}-${range.to}`, events, rejects: allRejects }),
+    );
+    const info: BatchInfo = {
+      ...range,
+      topic: ref.topic,
+      partition: ref.partition,
+      epoch: state.epoch,
+      replay,
+      events: events.length,
+      rejects: rejects.length,
+      duplicates,
+      deadLetters: letters.length,
+    };
+    await this.options.hooks?.afterInsert?.(info);
+    await consumer.commit(ref.topic, ref.partition, range.to + 1, epochMetadata(state.epoch));
+    control.resolve(range.to);
+    state.position = range.to + 1;
+    state.sources = sources;
+
+    this.stats.batches++;
+    if (replay) this.stats.replayed++;
+    this.stats.events += events.length;
+    this.stats.rejects += rejects.length;
+    this.stats.deadLetters += letters.length;
+    this.stats.duplicates += duplicates;
+    batchesTotal.labels(replay ? 'replay' : 'new').inc();
+    ingestEventsTotal.labels('kafka').inc(events.length);
+    ingestRejectedTotal.labels('kafka').inc(rejects.length + letters.length);
+    duplicatesTotal.inc(duplicates);
+    deadLettersTotal.inc(letters.length);
+    await this.options.hooks?.afterCommit?.(info);
+  }
+
+  private deadLetters(): DeadLetterQueue {
+    return new DeadLetterQueue(this.producer!, this.options.kafka.topics.dlq, this.options.kafka.groupId);
+  }
+
+  /**
+   * Retries a store or broker step with backoff while the partition is paused, heartbeating so the group keeps
+   * this member. Stops (Abandoned) when the ingestor is stopping; a rebalance surfaces through the heartbeat.
+   */
+  private async untilDone<T>(step: string, ref: PartitionRef, control: BatchControl, fn: () => Promise<T>): Promise<T> {
+    let paused = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          if (this.stopping.signal.aborted || !control.isActive()) throw new Abandoned(`stopping during ${step}`);
+          if (!paused) {
+            this.consumer!.pause(ref.topic, ref.partition);
+            paused = true;
+          }
+          // Capped well below the session timeout: the heartbeat after the sleep keeps this member in the group.
+          const delayMs = backoffDelay(attempt, 250, Math.min(10_000, this.options.kafka.sessionTimeoutMs / 3));
+          this.stats.retries++;
+          retriesTotal.labels(step).inc();
+          this.options.logger.warn({ step, topic: ref.topic, partition: ref.partition, attempt, delayMs, err: (err as Error).message }, 'ingest step failed; partition paused, retrying');
+          await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+          await control.heartbeat();
+        }
+      }
+    } finally {
+      if (paused) this.consumer!.resume(ref.topic, ref.partition);
+    }
+  }
+}
