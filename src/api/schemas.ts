@@ -105,7 +105,9 @@ export const HotnessQuery = Type.Object({
   versions: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'versions shown separately; the rest are summed as (other)' }),
 });
 
-const Point = Type.Tuple([Type.Integer({ description: 'epoch ms' }), Type.Number()]);
+/** A fixed-length row of numbers (OpenAPI 3.0 has no tuples): what each position means is in its description. */
+const NumberRow = (length: number, description: string) => Type.Array(Type.Number(), { minItems: length, maxItems: length, description });
+const Point = NumberRow(2, '[epoch ms, requests]');
 export const HotnessReply = Type.Object({
   module: Type.String(),
   window: Type.String(),
@@ -123,9 +125,7 @@ export const HotnessReply = Type.Object({
       version: Type.String(),
       kind: Type.String(),
       expected: Type.Number(),
-      points: Type.Array(Type.Tuple([Type.Integer(), Type.Number(), Type.Number(), Type.Number()]), {
-        description: '[window start epoch ms, expected, lower, upper]',
-      }),
+      points: Type.Array(NumberRow(4, '[window start epoch ms, expected, lower, upper]')),
     }),
   ),
 });
@@ -310,7 +310,7 @@ export const HeatmapReply = Type.Object({
   timeZone: Type.String(),
   weeks: Type.Number({ description: 'weeks covered; cell values are requests per week in that hour' }),
   modules: Type.Array(Type.String()),
-  cells: Type.Array(Type.Tuple([Type.Integer({ description: 'hour of week, 0 = Monday 00:00' }), Type.Integer({ description: 'module index' }), Type.Number()])),
+  cells: Type.Array(NumberRow(3, '[hour of week (0 = Monday 00:00), module index, requests per week]')),
 });
 
 export const ReleasesQuery = Type.Object({
@@ -338,8 +338,8 @@ export const IngestStatsQuery = Type.Object({ ...ScopeFilter, window: Window('24
 
 export const IngestStatsReply = Type.Object({
   bucketMinutes: Type.Integer(),
-  events: Type.Array(Type.Tuple([Type.Integer(), Type.Number()]), { description: '[bucket start epoch ms, events per minute]' }),
-  rejects: Type.Array(Type.Tuple([Type.Integer(), Type.Number()]), { description: '[bucket start epoch ms, rejects per minute]' }),
+  events: Type.Array(NumberRow(2, '[bucket start epoch ms, events per minute]')),
+  rejects: Type.Array(NumberRow(2, '[bucket start epoch ms, rejects per minute]')),
   reasons: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() })),
   latency: Type.Object({ hitMs: Type.Union([Type.Number(), Type.Null()]), missMs: Type.Union([Type.Number(), Type.Null()]) }),
   process: Type.Object({ httpEvents: Type.Number(), httpRejected: Type.Number() }, { description: 'counted by this process since it started' }),

@@ -52,6 +52,19 @@ const JSON_BODY_LIMIT = 64 * 1024;
 
 export const API_VERSION = '1.0.0';
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+  /** Left out of the OpenAPI document (static files, Swagger UI's own routes). */
+  hidden: boolean;
+}
+const registered = new WeakMap<object, RouteInfo[]>();
+
+/** Every route the app registered, for the contract test against the OpenAPI document. */
+export function routesOf(app: ApiInstance): RouteInfo[] {
+  return [...(registered.get(app) ?? [])];
+}
+
 export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
   const { config } = deps;
   const logger = (deps.logger ?? createLogger(config.logLevel)).child({ component: 'api' });
@@ -75,6 +88,12 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
     },
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
+
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean((r.schema as { hide?: boolean } | undefined)?.hide) });
+  });
+  registered.set(app, routes);
 
   installErrorHandlers(app);
   app.addSchema(ErrorBody);
