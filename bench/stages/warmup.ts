@@ -1,0 +1,133 @@
+/**
+ * warm-up: N fetches by the warm-up executor (undici pool, token bucket, retries, bodies streamed through sha256)
+ * against a real Go module proxy (modcast-goproxy, the github.com/goproxy/goproxy handler, with its offline
+ * upstream), each result recorded in warmup_items as a run does, against `wrk` fetching the same URLs over the
+ * same number of connections. Target: >= 80% of wrk's rate at equal concurrency.
+ *
+ * The proxy serves the .info/.mod/.zip of every module version of its upstream tree; the N URLs cycle through them
+ * with a distinct `?n=` each (the proxy ignores it), because the executor rightly never fetches one URL twice in a
+ * run. The proxy is primed first, so both clients measure it serving from its storage.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { goproxyPath } from '../../src/domain/goproxy.js';
+import { executeWarmup, itemIdOf, type WarmRequest } from '../../src/warmup/executor.js';
+import { targetOf } from '../../src/warmup/fleet.js';
+import { ItemRecorder, resultRow } from '../../src/warmup/records.js';
+import { FleetNodeSchema } from '../../src/config.js';
+import { startProxy, startUpstream, upstreamVersions } from '../../test/helpers/goproxy.js';
+import { measurement, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage, timed } from '../harness.js';
+import { openBenchStore, scalar } from '../store-setup.js';
+
+const TARGET_FETCHES = 20_000;
+const CONNECTIONS = 8;
+const ENDPOINTS = ['info', 'mod', 'zip'] as const;
+
+/** wrk cycling through a file of paths (one per line), like the executor walks its request list. */
+const WRK_SCRIPT = `
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i - 1) % #paths + 1])
+end
+`;
+
+function runWrk(url: string, pathsFile: string, scriptFile: string, seconds: number, threads: number): { rps: number; requests: number; errors: string } {
+  const res = spawnSync('wrk', [`-t${threads}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', scriptFile, url], {
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_PATHS: pathsFile },
+  });
+  if (res.error) throw new Error(`wrk could not run (${res.error.message}); install it: apt-get install -y wrk`);
+  if (res.status !== 0) throw new Error(`wrk failed: ${res.stderr}`);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(res.stdout);
+  const total = /(\d+) requests in/.exec(res.stdout);
+  if (!rps || !total) throw new Error(`unexpected wrk output:\n${res.stdout}`);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(res.stdout);
+  const socket = /Socket errors: (.*)/.exec(res.stdout);
+  return { rps: Number(rps[1]), requests: Number(total[1]), errors: [non2xx ? `${non2xx[1]} non-2xx` : '', socket?.[1] ?? ''].filter(Boolean).join(', ') };
+}
+
+runStage(async ({ size, quick, workDir }) => {
+  const rss = new RssSampler();
+  const upstream = await startUpstream({ latencyMs: 0 });
+  onCleanup(() => upstream.stop());
+  const proxy = await startProxy(upstream.url);
+  onCleanup(() => proxy.stop());
+  rss.watch('goproxy', proxy.process.pid);
+
+  const versions = upstreamVersions();
+  const base = versions.flatMap((v) => ENDPOINTS.map((kind) => ({ ...v, kind, path: goproxyPath('/', v.module, v.version, kind) })));
+  progress(`priming the proxy with ${base.length} URLs (${versions.length} module versions × info/mod/zip)`);
+  for (const b of base) {
+    const res = await request(`${proxy.url}${b.path}`);
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`priming ${b.path}: HTTP ${res.statusCode}`);
+  }
+
+  const requests: WarmRequest[] = Array.from({ length: size }, (_, n) => {
+    const b = base[n % base.length]!;
+    return { itemId: itemIdOf('bench', 'bench', b.module, `${b.version}#${n}`, b.kind), module: b.module, version: b.version, endpoint: b.kind, path: `${b.path}?n=${n}`, expectedBenefit: 1 };
+  });
+  const pathsFile = join(workDir, 'paths.txt');
+  const scriptFile = join(workDir, 'cycle.lua');
+  writeFileSync(pathsFile, requests.map((r) => r.path).join('\n') + '\n');
+  writeFileSync(scriptFile, WRK_SCRIPT);
+
+  const wrkSeconds = quick ? 2 : 10;
+  progress(`wrk: ${CONNECTIONS} connections, 2 threads (one per core), ${wrkSeconds} s over the same ${size.toLocaleString()} URLs`);
+  const wrk = runWrk(proxy.url, pathsFile, scriptFile, wrkSeconds, 2);
+  progress(`wrk: ${wrk.rps.toFixed(0)} requests/s${wrk.errors ? ` (${wrk.errors})` : ''}`);
+  // The executor is one Node thread: wrk on one thread is the client-side limit it competes with.
+  const wrk1 = runWrk(proxy.url, pathsFile, scriptFile, wrkSeconds, 1);
+  progress(`wrk, 1 thread: ${wrk1.rps.toFixed(0)} requests/s`);
+
+  const { store } = await openBenchStore(workDir);
+  onCleanup(() => store.close());
+  const target = targetOf(
+    FleetNodeSchema.parse({ name: 'bench', region: 'bench', baseUrl: proxy.url, software: 'goproxy', maxConcurrency: CONNECTIONS, maxRequestsPerSecond: 100_000, maxBytesPerRun: 1024 ** 4 }),
+    {},
+  );
+
+  const executorOnly = quick
+    ? undefined
+    : await timed(() => executeWarmup({ target, requests: requests.map((r) => ({ ...r, path: `${r.path}&pass=1` })), onResult: () => undefined }));
+  if (executorOnly) progress(`executor alone (results not recorded): ${executorOnly.seconds.toFixed(2)} s`);
+
+  progress(`executor: ${size.toLocaleString()} fetches over ${CONNECTIONS} connections, results recorded in warmup_items`);
+  const recorder = new ItemRecorder(store);
+  const run = await timed(async () => {
+    const summary = await executeWarmup({ target, requests, onResult: (r) => recorder.add(resultRow('bench', 'bench', r)) });
+    await recorder.flush();
+    return summary;
+  });
+  const s = run.value;
+  progress(`executor: ${run.seconds.toFixed(2)} s (${s.ok} ok, ${s.failed} failed, ${s.notFound} not found, ${(s.bytes / 1e6).toFixed(0)} MB)`);
+  if (s.ok !== size) throw new Error(`only ${s.ok} of ${size} fetches succeeded (${s.failed} failed, ${s.notFound} not found, ${s.skipped} skipped)`);
+  const recorded = await scalar(store, "SELECT count() FROM warmup_items WHERE status = 'ok'");
+  if (recorded !== size) throw new Error(`${recorded} results recorded, expected ${size}`);
+  const detail = rss.stop();
+
+  return result({
+    stage: 'warmup',
+    size,
+    workload: `${size.toLocaleString()} fetches (${versions.length} module versions × info/mod/zip, cycled) from a real Go proxy, ${CONNECTIONS} connections`,
+    figure: measurement('warm-up executor + recording', rate(size, run.seconds), 'fetches/s'),
+    reference: measurement(`wrk, ${CONNECTIONS} connections, 2 threads`, wrk.rps, 'requests/s'),
+    extra: [
+      measurement(`wrk, ${CONNECTIONS} connections, 1 thread`, wrk1.rps, 'requests/s'),
+      ...(executorOnly ? [measurement('executor alone, results not recorded', rate(size, executorOnly.seconds), 'fetches/s')] : []),
+    ],
+    peakRssMb: ownPeakRssMb(),
+    rssDetailMb: detail,
+    seconds: run.seconds,
+    notes: [`all ${size} fetches ok and recorded; ${(s.bytes / 1e6).toFixed(0)} MB of bodies hashed`, ...(wrk.errors ? [`wrk: ${wrk.errors}`] : [])],
+    target: ">= 80% of wrk's rate at equal concurrency",
+    meets: ({ ratio }) => ratio >= 0.8,
+    targetSize: TARGET_FETCHES,
+    quick,
+  });
+});
