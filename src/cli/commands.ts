@@ -7,6 +7,9 @@ import { registerServe } from './serve.js';
 import { registerShip } from './ship.js';
 import { registerConsume } from './consume.js';
 import { registerKafkaTopics } from './kafka-topics.js';
+import { registerPlan } from './plan.js';
+import { registerWarmup } from './warmup.js';
+import { registerScheduler } from './scheduler.js';
 
 export function registerCommands(program: Command): void {
   registerIngest(program);
@@ -16,4 +19,7 @@ export function registerCommands(program: Command): void {
   registerShip(program);
   registerConsume(program);
   registerKafkaTopics(program);
+  registerPlan(program);
+  registerWarmup(program);
+  registerScheduler(program);
 }

@@ -1,0 +1,78 @@
+/**
+ * `modcast scheduler`: runs the warm-up scheduler loop (and scoring on its cron when available) until SIGTERM.
+ * On the embedded store it must be the only process using the data dir; `modcast serve` hosts the same
+ * scheduler in-process, so run one or the other. `--once` evaluates the jobs a single time and exits.
+ */
+import type { Command } from 'commander';
+import { contextFrom } from './context.js';
+import { openStore } from '../store/client.js';
+import { migrate } from '../store/migrate.js';
+import { createScheduler, type ScoringJob } from '../scheduler/scheduler.js';
+import { SingleProcessLeadership } from '../scheduler/leader.js';
+import { createKafkaClient } from '../kafka/kafkajs.js';
+import { parseAt } from './plan.js';
+import { shutdownSignal } from './serve.js';
+import type { Config } from '../config.js';
+import type { Store } from '../store/client.js';
+import type { Logger } from '../lib/logger.js';
+
+/**
+ * The scoring job of src/scoring, when this build has it: a module exporting
+ * `runScoring({ store, config, logger, signal })`. Loaded by name at run time so the scheduler works without it.
+ */
+export async function loadScoringJob(store: Store, config: Config, logger: Logger): Promise<ScoringJob | undefined> {
+  const specifier = '../scoring/score.js';
+  try {
+    const mod = (await import(specifier)) as { runScoring?: (o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal }) => Promise<unknown> };
+    if (typeof mod.runScoring !== 'function') return undefined;
+    const run = mod.runScoring;
+    return ({ signal }) => run({ store, config, logger, ...(signal ? { signal } : {}) });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+interface SchedulerFlags {
+  once?: boolean;
+  at?: string;
+}
+
+export function registerScheduler(program: Command): void {
+  program
+    .command('scheduler')
+    .description('run the warm-up scheduler: per-region warm-ups before business hours, release spreading, scoring on its cron')
+    .option('--once', 'evaluate the scheduled jobs once (at --at or now), wait for the runs, print the report and exit')
+    .option('--at <time>', 'with --once: evaluate as of this ISO instant')
+    .action(async (flags: SchedulerFlags, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const store = await openStore(ctx.config);
+      try {
+        await migrate(store);
+        const score = await loadScoringJob(store, ctx.config, ctx.logger);
+        const kafka = ctx.config.kafka.brokers.length > 0 ? createKafkaClient(ctx.config.kafka, ctx.logger) : undefined;
+        const scheduler = createScheduler({
+          config: ctx.config,
+          store,
+          logger: ctx.logger,
+          ...(score ? { score } : {}),
+          ...(kafka ? { kafka } : {}),
+          // An operator's one-off evaluation acts without an election.
+          ...(flags.once ? { leadership: new SingleProcessLeadership() } : {}),
+        });
+        if (flags.once) {
+          const report = await scheduler.tick(parseAt(flags.at, 'UTC'));
+          await scheduler.idle();
+          console.log(JSON.stringify(report, null, 2));
+          return;
+        }
+        await scheduler.start();
+        console.log(`modcast: scheduler running (mode ${ctx.config.scheduler.mode}, ${ctx.config.fleet.nodes.length} nodes, ${ctx.config.regions.length} regions)`);
+        const signal = await shutdownSignal(ctx.logger);
+        ctx.logger.info({ signal }, 'stopping the scheduler: waiting for runs in progress');
+        await scheduler.stop();
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,74 @@
+/** `modcast warmup --node n1 | --region eu`: plan and run a warm-up now, waiting for it; prints each run's outcome. */
+import type { Command } from 'commander';
+import { contextFrom, intOption, withStore } from './context.js';
+import { table, formatBytes } from './top.js';
+import { parseAt, regionTimeZone, printPlan } from './plan.js';
+import { createScheduler } from '../scheduler/scheduler.js';
+import { SingleProcessLeadership } from '../scheduler/leader.js';
+import { measureEffectiveness } from '../warmup/effectiveness.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+interface WarmupFlags {
+  node?: string;
+  region?: string;
+  at?: string;
+  maxItems?: number;
+  maxBytes?: number;
+  dryRun?: boolean;
+  json?: boolean;
+  effectiveness?: string;
+}
+
+export function registerWarmup(program: Command): void {
+  program
+    .command('warmup')
+    .description('run a warm-up now for a node or every node of a region (on the embedded store, not while `modcast serve` holds it: use POST /v1/warmups there)')
+    .option('--node <name>', 'a node of fleet.nodes')
+    .option('--region <name>', 'every configured node of this region')
+    .option('--at <time>', 'plan for the demand window at/after this time (region-local YYYY-MM-DDTHH:MM or ISO; default now)')
+    .option('--max-items <n>', 'tighter item budget than the node config', intOption('max-items'))
+    .option('--max-bytes <n>', 'tighter byte budget than the node config', intOption('max-bytes'))
+    .option('--dry-run', 'only print the plans')
+    .option('--effectiveness <runId>', 'instead of warming: measure how a past run helped (hits, waste, cold vs warm latency)')
+    .option('--json', 'print JSON')
+    .action(async (flags: WarmupFlags, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      if (flags.effectiveness) {
+        const eff = await withStore(ctx, (store) => measureEffectiveness(store, flags.effectiveness!));
+        console.log(JSON.stringify(eff, null, 2));
+        return;
+      }
+      if (!flags.node && !flags.region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'name --node or --region');
+      const region = flags.region ?? ctx.config.fleet.nodes.find((n) => n.name === flags.node)?.region ?? '';
+      const at = parseAt(flags.at, regionTimeZone(ctx.config, region));
+      const result = await withStore(ctx, async (store) => {
+        // Explicit triggers act in this process whatever the configured leadership: no leader election needed.
+        const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, leadership: new SingleProcessLeadership() });
+        return scheduler.triggerWarmup({
+          ...(flags.node ? { node: flags.node } : {}),
+          ...(flags.region ? { region: flags.region } : {}),
+          ...(flags.maxItems ? { maxItems: flags.maxItems } : {}),
+          ...(flags.maxBytes ? { maxBytes: flags.maxBytes } : {}),
+          dryRun: Boolean(flags.dryRun),
+          trigger: 'manual',
+          at,
+          wait: true,
+        });
+      });
+      if (flags.json) {
+        console.log(JSON.stringify(result, null, 2));
+        return;
+      }
+      if (result.plans) {
+        for (const plan of result.plans) printPlan({ plan, predictionRunId: result.predictionRunId, window: { from: Date.parse(result.window!.from), to: Date.parse(result.window!.to), source: 'business-hours' } });
+        return;
+      }
+      console.log(
+        table(
+          ['run', 'node', 'items', 'est. bytes', 'status', 'message'],
+          result.runs.map((r) => [r.runId, r.node, r.items, formatBytes(r.estimatedBytes), r.status, r.message ?? '']),
+        ),
+      );
+      if (result.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
+    });
+}
