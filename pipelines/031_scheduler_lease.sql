@@ -1,6 +1,6 @@
 -- Scheduler leadership without Kafka: a lease in ClickHouse (scheduler.mode = lease). Each candidate appends
--- claim/renew rows; the holder of a term is the earliest claimant of the highest term, and it holds the lease
--- until its latest expires_at. Append-only (no updates): safe on a plain MergeTree, read with aggregates.
+-- claim/renew/release rows; the holder of a term is the earliest claimant of the highest term, and it holds the
+-- lease until the expires_at of its newest row. Append-only (no updates): safe on a plain MergeTree, read with aggregates.
 CREATE TABLE IF NOT EXISTS scheduler_leases
 (
     name        LowCardinality(String),

@@ -115,11 +115,11 @@ export class ClickHouseLease implements Leadership {
     });
   }
 
-  /** The current term's holder: earliest claimant of the highest term, with its latest expiry. */
+  /** The current term's holder: earliest claimant of the highest term, with the expiry it wrote last (renew or release). */
   async current(): Promise<{ term: number; holder: string; expiresAt: number } | undefined> {
     const rows = await queryRows<ClaimRow>(
       this.store,
-      `SELECT term, holder, toUnixTimestamp64Milli(min(acquired_at)) AS acquired, toUnixTimestamp64Milli(max(expires_at)) AS expires
+      `SELECT term, holder, toUnixTimestamp64Milli(min(acquired_at)) AS acquired, toUnixTimestamp64Milli(argMax(expires_at, updated_at)) AS expires
        FROM scheduler_leases
        WHERE name = {name:String} AND term = (SELECT max(term) FROM scheduler_leases WHERE name = {name:String})
        GROUP BY term, holder ORDER BY acquired ASC, holder ASC LIMIT 1`,
