@@ -7,31 +7,12 @@ import type { Command } from 'commander';
 import { contextFrom } from './context.js';
 import { openStore } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
-import { createScheduler, type ScoringJob } from '../scheduler/scheduler.js';
+import { createScheduler } from '../scheduler/scheduler.js';
+import { loadScoringJob } from '../scheduler/scoring-job.js';
 import { SingleProcessLeadership } from '../scheduler/leader.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';
 import { parseAt } from './plan.js';
 import { shutdownSignal } from './serve.js';
-import type { Config } from '../config.js';
-import type { Store } from '../store/client.js';
-import type { Logger } from '../lib/logger.js';
-
-/**
- * The scoring job of src/scoring, when this build has it: a module exporting
- * `runScoring({ store, config, logger, signal })`. Loaded by name at run time so the scheduler works without it.
- */
-export async function loadScoringJob(store: Store, config: Config, logger: Logger): Promise<ScoringJob | undefined> {
-  const specifier = '../scoring/score.js';
-  try {
-    const mod = (await import(specifier)) as { runScoring?: (o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal }) => Promise<unknown> };
-    if (typeof mod.runScoring !== 'function') return undefined;
-    const run = mod.runScoring;
-    return ({ signal }) => run({ store, config, logger, ...(signal ? { signal } : {}) });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
 
 interface SchedulerFlags {
   once?: boolean;
