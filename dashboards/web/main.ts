@@ -158,10 +158,11 @@ const LOADERS: Record<Panel, Loader> = {
       [num(d.totals.runs), 'runs (7 days)'],
       [coverage, 'items fetched of planned'],
       [bytes(d.totals.bytes), 'bytes warmed'],
-      [num(metric('hitsOnWarmed') ?? metric('hits')), 'hits on warmed items'],
-      [bytes(metric('wastedBytes')), 'wasted bytes'],
-      [ms(ingest.latency.missMs), 'cold (miss) latency'],
-      [ms(ingest.latency.hitMs), 'warm (hit) latency'],
+      [num(metric('hitsOnWarmed')), 'hits on warmed items'],
+      [metric('useRate') === null ? '–' : `${(100 * metric('useRate')!).toFixed(0)} %`, 'warmed versions used'],
+      [bytes(metric('wastedTransferBytes')), 'wasted bytes'],
+      [ms(metric('coldRequestMs') ?? ingest.latency.missMs), 'cold (miss) latency'],
+      [ms(metric('warmRequestMs') ?? ingest.latency.hitMs), 'warm (hit) latency'],
     ]);
     note('warmups', d.effectiveness ? '' : 'effectiveness appears once warmed items are requested');
     draw('warmups', warmupsOption(d));

@@ -258,6 +258,8 @@ test('GET /v1/warmups/:id returns items and counts; unknown ids are 404, malform
   assert.equal(body.run.runId, 'wr-1');
   assert.deepEqual(body.itemCounts, { failed: 1, ok: 2 });
   assert.deepEqual(body.items.map((i: { endpoint: string }) => i.endpoint), ['info', 'mod', 'zip']);
+  assert.equal(body.effectiveness.runId, 'wr-1');
+  assert.equal(body.effectiveness.warmedVersions, 1);
   assertClientError(await get('/v1/warmups/wr-404'), 404, 'MODCAST_ERR_NOT_FOUND');
   assertClientError(await get(`/v1/warmups/${'x'.repeat(200)}`), 414);
   assertClientError(await get(`/v1/warmups/${'x'.repeat(99)}!`), 400);
@@ -296,7 +298,12 @@ test('stats: scopes, hour-of-week heatmap in a time zone, release spread, ingest
   assert.equal(ingest.latency.hitMs, 10);
 
   const warm = (await get('/v1/stats/warmups?window=35d')).json();
-  assert.equal(warm.totals.runs >= 0, true);
+  assert.equal(warm.totals.runs, 3);
+  assert.equal(warm.totals.itemsDone, 6);
+  assert.equal(warm.effectiveness.runs, 3);
+  assert.equal(warm.effectiveness.warmedVersions, 1, 'only wr-1 has items');
+  const none = (await get('/v1/stats/warmups?window=1h')).json();
+  assert.equal(none.effectiveness, null);
 });
 
 test('unknown routes answer the 404 error shape; the OpenAPI document is served', async () => {
