@@ -1,0 +1,168 @@
+/**
+ * Kafka → ClickHouse end to end: `modcast ship` (its own process: tail, parse, produce) and the ingestor (this
+ * process: consume, deduplicate, batch log, insert, commit — what `modcast consume` runs) move an N-line nginx log
+ * into chDB through a real Apache Kafka broker; the clock runs from the moment the shipper starts shipping until
+ * the ingestor has stored the last event. Reference in the same run: kafkajs alone producing the same messages
+ * (same encoding, keys, batch size, compression, producer settings; child process) and a kafkajs consumer group
+ * consuming and committing them, without parsing or inserting. Target: >= 200k events/s end to end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs from 'kafkajs';
+import { stringify } from 'yaml';
+import { projectPath } from '../../src/lib/paths.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createKafkaClient } from '../../src/kafka/kafkajs.js';
+import { ensureTopics, withAdmin } from '../../src/kafka/topics.js';
+import { Ingestor } from '../../src/ingest/consumer.js';
+import { startTestBroker, uniqueName } from '../../test/helpers/kafka.js';
+import { measurement, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage } from '../harness.js';
+import { benchConfig, openBenchStore, scalar } from '../store-setup.js';
+import { nginxLog } from '../workload.js';
+
+const TARGET_EVENTS = 1_000_000;
+const TARGET_RATE = 200_000;
+const SHIP_BATCH_MESSAGES = 10_000;
+
+/** Resolves when `cond` holds, polling; throws after `timeoutMs` with `what`. */
+async function until(cond: () => boolean, timeoutMs: number, what: () => string, everyMs = 20): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
+    await sleep(everyMs);
+  }
+  return performance.now();
+}
+
+/** A child whose stdout+stderr go to `logFile`; stopped (SIGTERM, then SIGKILL) at cleanup. */
+async function spawnLogged(args: string[], logFile: string): Promise<{ child: ChildProcess; log: () => string; exited: () => boolean }> {
+  const out = createWriteStream(logFile);
+  await once(out, 'open');
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', out, out] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  onCleanup(async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    await Promise.race([once(child, 'exit'), sleep(15_000)]);
+    if (!exited) child.kill('SIGKILL');
+  });
+  return { child, log: () => readFileSync(logFile, 'utf8'), exited: () => exited };
+}
+
+async function stopChild(c: { child: ChildProcess; exited: () => boolean }): Promise<void> {
+  if (c.exited()) return;
+  c.child.kill('SIGTERM');
+  await Promise.race([once(c.child, 'exit'), sleep(20_000)]);
+}
+
+runStage(async ({ size, quick, workDir }) => {
+  const file = nginxLog(size);
+  progress('starting a Kafka broker (scripts/kafka-local.sh)');
+  const broker = await startTestBroker();
+  onCleanup(() => broker.stop());
+  const prefix = uniqueName('bench');
+  const kafka = {
+    brokers: broker.brokers,
+    groupId: `${prefix}-ingest`,
+    replicationFactor: 1,
+    sessionTimeoutMs: 10_000,
+    topics: { access: `${prefix}.access`, rejected: `${prefix}.rejected`, dlq: `${prefix}.dlq` },
+  };
+  const logger = createLogger('error'); // broker start-up chatter (coordinator loading) is expected here
+  const rss = new RssSampler();
+
+  // --- modcast: shipper (child) → broker → ingestor (here) → chDB
+  const consumeDir = join(workDir, 'consume');
+  const { store, config } = await openBenchStore(consumeDir, { kafka });
+  onCleanup(() => store.close());
+  const client = createKafkaClient(config.kafka, logger);
+  await ensureTopics(client, config.kafka);
+  const ingestor = new Ingestor({ client, store, kafka: config.kafka, batchRows: config.ingest.batchRows, maxWaitMs: config.ingest.flushMs, logger });
+  await ingestor.start();
+  await until(() => [...ingestor.assignment.values()].flat().length > 0, 60_000, () => 'the ingestor got no partitions');
+
+  const shipDir = join(workDir, 'ship');
+  mkdirSync(shipDir, { recursive: true });
+  const shipConfig = join(shipDir, 'modcast.yaml');
+  writeFileSync(shipConfig, stringify({ ...benchConfig(shipDir, { kafka, logLevel: 'info' }) }));
+  progress(`modcast: shipping ${size.toLocaleString()} nginx lines through ${config.kafka.partitions} partitions into chDB`);
+  const shipper = await spawnLogged(
+    [projectPath('src', 'cli', 'index.ts'), '--config', shipConfig, 'ship', file, '--node', 'bench', '--region', 'bench', '--format', 'nginx', '--no-create-topics'],
+    join(shipDir, 'ship.log'),
+  );
+  rss.watch('shipper', shipper.child.pid);
+  const t0 = await until(() => shipper.log().includes('shipping started'), 60_000, () => `the shipper did not start:\n${shipper.log()}`);
+  const t1 = await until(
+    () => ingestor.stats.events >= size || shipper.exited(),
+    600_000,
+    () => `${ingestor.stats.events} of ${size} events stored`,
+    10,
+  );
+  if (ingestor.stats.events < size) throw new Error(`the shipper exited with ${ingestor.stats.events} of ${size} events stored:\n${shipper.log()}`);
+  const modcastSeconds = (t1 - t0) / 1000;
+  progress(`modcast: ${modcastSeconds.toFixed(2)} s (${ingestor.stats.batches} insert batches)`);
+  await stopChild(shipper);
+  await ingestor.stop();
+  const stored = await scalar(store, 'SELECT count() FROM access_events');
+  const distinct = await scalar(store, 'SELECT uniqExact(event_id) FROM access_events');
+  if (stored !== size || distinct !== size) throw new Error(`stored ${stored} events (${distinct} distinct), expected ${size}`);
+  const modcastRss = ownPeakRssMb();
+
+  // --- reference: kafkajs produce (child) → broker → kafkajs consumer group (here), no parsing, no insert
+  const rawTopic = `${prefix}.raw`;
+  await withAdmin(client, (admin) => admin.ensureTopics([{ topic: rawTopic, partitions: config.kafka.partitions, replicationFactor: 1, config: {} }]));
+  const kjs = new kafkajs.Kafka({ clientId: 'bench-raw', brokers: broker.brokers, logLevel: kafkajs.logLevel.WARN });
+  const consumer = kjs.consumer({ groupId: `${prefix}-raw`, sessionTimeout: 10_000, minBytes: 1024 * 1024, maxWaitTimeInMs: config.ingest.flushMs });
+  onCleanup(() => consumer.disconnect());
+  let consumed = 0;
+  let assigned = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (assigned = true));
+  await consumer.connect();
+  await consumer.subscribe({ topic: rawTopic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: 2,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      const last = batch.messages[batch.messages.length - 1];
+      if (!last) return;
+      consumed += batch.messages.length;
+      resolveOffset(last.offset);
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) }]);
+    },
+  });
+  await until(() => assigned, 60_000, () => 'the reference consumer joined no group');
+  progress('reference: kafkajs produce + consume of the same messages');
+  const producer = await spawnLogged(
+    [projectPath('bench', 'kafka-raw-producer.ts'), file, broker.brokers.join(','), rawTopic, String(SHIP_BATCH_MESSAGES)],
+    join(workDir, 'raw-producer.log'),
+  );
+  const r0 = await until(() => producer.log().includes('producing') || producer.exited(), 300_000, () => 'the reference producer did not start');
+  if (producer.exited() && !producer.log().includes('producing')) throw new Error(`the reference producer failed:\n${producer.log()}`);
+  const r1 = await until(() => consumed >= size || (producer.exited() && !producer.log().includes('done')), 600_000, () => `${consumed} of ${size} consumed`, 10);
+  if (consumed < size) throw new Error(`the reference producer failed:\n${producer.log()}`);
+  const refSeconds = (r1 - r0) / 1000;
+  progress(`reference: ${refSeconds.toFixed(2)} s`);
+  await stopChild(producer);
+  const detail = rss.stop();
+
+  return result({
+    stage: 'kafka',
+    size,
+    workload: `${size.toLocaleString()} nginx lines: modcast ship → Kafka (${config.kafka.partitions} partitions, ${config.kafka.compression}) → ingestor → chDB, committed`,
+    figure: measurement('shipper + ingestor, end to end', rate(size, modcastSeconds), 'events/s'),
+    reference: measurement('kafkajs produce + consume, same messages', rate(size, refSeconds), 'events/s'),
+    extra: [],
+    peakRssMb: Math.max(modcastRss, detail['shipper'] ?? 0),
+    rssDetailMb: { ingestor: Math.round(modcastRss), ...detail },
+    seconds: modcastSeconds,
+    notes: [`${stored} events stored exactly once (${distinct} distinct ids)`, `${ingestor.stats.batches} insert batches, ${ingestor.stats.duplicates} resent lines dropped`],
+    target: `>= ${TARGET_RATE / 1000}k events/s end to end at ${TARGET_EVENTS / 1e6}M events`,
+    meets: ({ figure }) => figure.value >= TARGET_RATE,
+    targetSize: TARGET_EVENTS,
+    quick,
+  });
+});
