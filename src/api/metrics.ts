@@ -1,6 +1,7 @@
 /** HTTP metrics of the API, in the shared registry served by GET /metrics. */
 import type { ApiInstance } from './context.js';
-import { histogram, counter } from '../lib/metrics.js';
+import { histogram, counter, gauge } from '../lib/metrics.js';
+import { queryRows, type Store } from '../store/client.js';
 
 const httpDuration = histogram(
   'modcast_http_request_duration_seconds',
@@ -17,4 +18,44 @@ export function installHttpMetrics(app: ApiInstance): void {
     httpDuration.observe(labels, reply.elapsedTime / 1000);
     httpRequests.inc(labels);
   });
+}
+
+const warmupItems = gauge('modcast_warmup_items', 'Warm-up items of runs created in the last 24 h, by status (read from the store at scrape)', ['status'] as const);
+const warmupRuns = gauge('modcast_warmup_runs', 'Warm-up runs created in the last 24 h, by status (read from the store at scrape)', ['status'] as const);
+const scoringDuration = gauge('modcast_scoring_last_duration_seconds', 'Duration of the newest finished scoring run');
+const scoringFinished = gauge('modcast_scoring_last_finished_timestamp_seconds', 'When the newest scoring run finished (epoch seconds)');
+const scoringPredictions = gauge('modcast_scoring_last_predictions', 'Predictions written by the newest finished scoring run');
+
+/**
+ * Outcomes that live in the store (warm-ups, scoring) as gauges, refreshed when /metrics is scraped, so every
+ * API replica reports them whichever process did the work.
+ */
+export async function refreshStoreGauges(store: Store): Promise<void> {
+  const [items, runs, scoring] = await Promise.all([
+    queryRows<{ status: string; n: string }>(
+      store,
+      `SELECT toString(status) AS status, count() AS n FROM warmup_items FINAL
+       WHERE run_id IN (SELECT run_id FROM warmup_runs FINAL WHERE created_at >= now() - INTERVAL 1 DAY) GROUP BY status`,
+    ),
+    queryRows<{ status: string; n: string }>(
+      store,
+      'SELECT toString(status) AS status, count() AS n FROM warmup_runs FINAL WHERE created_at >= now() - INTERVAL 1 DAY GROUP BY status',
+    ),
+    queryRows<{ seconds: number; finished: number; predictions: string }>(
+      store,
+      `SELECT dateDiff('millisecond', started_at, assumeNotNull(finished_at)) / 1000 AS seconds,
+              toUnixTimestamp64Milli(assumeNotNull(finished_at)) / 1000 AS finished, predictions
+       FROM prediction_runs FINAL WHERE status = 'done' ORDER BY finished_at DESC LIMIT 1`,
+    ),
+  ]);
+  warmupItems.reset();
+  for (const r of items) warmupItems.set({ status: r.status }, Number(r.n));
+  warmupRuns.reset();
+  for (const r of runs) warmupRuns.set({ status: r.status }, Number(r.n));
+  const last = scoring[0];
+  if (last) {
+    scoringDuration.set(Number(last.seconds));
+    scoringFinished.set(Number(last.finished));
+    scoringPredictions.set(Number(last.predictions));
+  }
 }

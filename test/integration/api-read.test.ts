@@ -306,6 +306,12 @@ test('stats: scopes, hour-of-week heatmap in a time zone, release spread, ingest
   assert.equal(none.effectiveness, null);
 });
 
+test('GET /metrics reports scoring and warm-up outcomes read from the store', async () => {
+  const body = (await get('/metrics')).body;
+  assert.match(body, /modcast_scoring_last_predictions 192/);
+  assert.match(body, /modcast_scoring_last_duration_seconds 3600\n/, "run-2: started at its as-of, finished an hour later");
+});
+
 test('unknown routes answer the 404 error shape; the OpenAPI document is served', async () => {
   assertClientError(await get('/v2/nothing'), 404, 'MODCAST_ERR_NOT_FOUND');
   assertClientError(await api.app.inject({ method: 'DELETE', url: '/v1/warmups/wr-1' }), 404);

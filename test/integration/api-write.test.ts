@@ -236,4 +236,6 @@ test('GET /metrics exposes HTTP latency histograms and HTTP ingest counters', as
   const m = /modcast_ingest_events_total\{source="http"\} (\d+)/.exec(res.body);
   assert.ok(m && Number(m[1]) >= 1140, res.body.slice(0, 200));
   assert.doesNotMatch(res.body, /test-token/);
+  assert.match(res.body, /# TYPE modcast_warmup_runs gauge/);
+  assert.match(res.body, /modcast_process_cpu_seconds_total/);
 });

@@ -2,6 +2,7 @@
 import type { RoutePlugin } from '../context.js';
 import { HealthReply, ReadyReply } from '../schemas.js';
 import { metricsRegistry } from '../../lib/metrics.js';
+import { refreshStoreGauges } from '../metrics.js';
 
 const READY_TIMEOUT_MS = 5000;
 
@@ -62,6 +63,10 @@ export const healthRoutes: RoutePlugin = async (app, ctx) => {
       config: { rateLimit: false },
       onRequest: async (req) => ctx.auth.requireReadAccess(req),
     },
-    async (_req, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
+    async (req, reply) => {
+      // A store hiccup must not hide the process metrics: log it and serve what there is.
+      await refreshStoreGauges(ctx.store).catch((err: Error) => req.log.warn({ err: err.message }, 'store gauges not refreshed'));
+      return reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
+    },
   );
 };
