@@ -143,15 +143,21 @@ async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
   const count = (s: string[]) => items.filter((i) => s.includes(i.status)).length;
   const done = count(['ok', 'not_found']);
   const failed = count(['failed', 'skipped', 'pending']);
+  // Interrupted by a shutdown: left `running`, so the next start (or tick) resumes it with its stored items.
+  const interrupted = opts.signal?.aborted === true && done < items.length;
   const final: RunRecord = {
     ...base,
-    finishedAt: Date.now(),
-    status: failure || (failed > 0 && done === 0 && items.length > 0) ? 'failed' : 'done',
+    finishedAt: interrupted ? null : Date.now(),
+    status: interrupted ? 'running' : failure || (failed > 0 && done === 0 && items.length > 0) ? 'failed' : 'done',
     itemsPlanned: items.length,
     itemsDone: done,
-    itemsFailed: failed,
+    itemsFailed: interrupted ? 0 : failed,
     bytes: items.reduce((s, i) => s + Number(i.bytes), 0),
-    message: failure ? `aborted: ${(failure as Error).message}` : `${count(['ok'])} ok, ${count(['not_found'])} not found upstream, ${failed} failed or skipped`,
+    message: interrupted
+      ? `interrupted by shutdown: ${done} of ${items.length} done; resumes when started again`
+      : failure
+        ? `aborted: ${(failure as Error).message}`
+        : `${count(['ok'])} ok, ${count(['not_found'])} not found upstream, ${failed} failed or skipped`,
   };
   await writeRun(store, final);
   logger?.info({ runId, node: target.name, status: final.status, message: final.message, bytes: final.bytes }, 'warm-up run finished');

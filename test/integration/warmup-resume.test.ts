@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectPath } from '../../src/lib/paths.js';
 import { openStore } from '../../src/store/client.js';
+import { migrate } from '../../src/store/migrate.js';
 import { testConfig } from '../helpers/store.js';
 import { readAccessLog, removeServerDir, startProxy, startUpstream, upstreamVersions, type ProxyServer, type RunningServer } from '../helpers/goproxy.js';
 import { fleetOverrides } from '../helpers/warmup.js';
@@ -63,7 +64,6 @@ test('a run killed with SIGKILL resumes without refetching what it recorded as d
   const before = await warmupLines(proxy);
   const config = testConfig(dataDir, overrides);
   const store = await openStore(config);
-  cleanups.push(() => store.close());
   const recorded = await runItems(store, 'crash-1');
   assert.equal(recorded.length, 24, 'every item was written as pending before the first fetch');
   const done = recorded.filter((i) => i.status === 'ok');
@@ -83,4 +83,49 @@ test('a run killed with SIGKILL resumes without refetching what it recorded as d
   assert.deepEqual(refetched.map((l) => l.path), [], 'items recorded done were fetched again');
   assert.ok(afterResume.length <= 24 - done.length, `${afterResume.length} requests after the resume for ${24 - done.length} unfinished items`);
   console.log(`crash test: ${before.length} requests before SIGKILL, ${done.length} recorded done, ${afterResume.length} fetched on resume`);
+  await store.close(); // one chDB data directory per process: the next test opens its own
+});
+
+test('a run interrupted by a graceful shutdown stays resumable and finishes on the next start', async () => {
+  const upstream = await startUpstream({ latencyMs: 80 });
+  const proxy = await startProxy(upstream.url);
+  const dataDir = mkdtempSync(join(tmpdir(), 'modcast-interrupt-'));
+  cleanups.push(async () => {
+    await proxy.stop();
+    await upstream.stop();
+    removeServerDir(proxy);
+    removeServerDir(upstream);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const config = testConfig(dataDir, fleetOverrides([{ name: 'n1', baseUrl: proxy.url, maxConcurrency: 2, maxRequestsPerSecond: 100 }]));
+  const store = await openStore(config);
+  cleanups.push(() => store.close());
+  await migrate(store);
+  const target = findTarget(config, 'n1');
+  const demand: Demand[] = upstreamVersions()
+    .slice(30, 46)
+    .map((v) => ({ module: v.module, version: v.version, kind: 'zip', scope: 'node', expectedRequests: 1, pAny: 0.9 }));
+  const plan = planWarmup({ node: nodeProfile(target), demand, warm: new Set() });
+  const shutdown = new AbortController();
+  let results = 0;
+  const first = await runWarmup({
+    store, target, runId: 'stop-1', plan, trigger: 'schedule', plannedFor: Date.now(), signal: shutdown.signal,
+    onResult: () => {
+      if (++results === 4) shutdown.abort();
+    },
+  });
+  assert.equal(first.status, 'running');
+  assert.match(first.message, /interrupted by shutdown/);
+  const okBefore = (await runItems(store, 'stop-1')).filter((i) => i.status === 'ok');
+  assert.ok(okBefore.length >= 4 && okBefore.length < 16);
+  const linesBefore = (await warmupLines(proxy)).length;
+
+  let resumedResults = 0;
+  const second = await runWarmup({ store, target, runId: 'stop-1', plan, trigger: 'schedule', plannedFor: Date.now(), onResult: () => void resumedResults++ });
+  assert.equal(second.status, 'done');
+  assert.equal(resumedResults, 16 - okBefore.length, 'the resumed run only handles the items not done before');
+  assert.equal((await runItems(store, 'stop-1')).filter((i) => i.status === 'ok').length, 16);
+  const resumed = (await warmupLines(proxy)).slice(linesBefore);
+  const okPaths = new Set(okBefore.map((i) => i.path));
+  assert.deepEqual(resumed.filter((l) => okPaths.has(l.path)).map((l) => l.path), []);
 });
