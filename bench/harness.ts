@@ -196,6 +196,15 @@ export function onCleanup(fn: () => unknown): void {
   cleanups.push(fn);
 }
 
+/**
+ * Node arguments for the modcast processes a stage starts (shipper, server, producers): tsx, plus a CPU profile
+ * into $BENCH_CPU_PROF_DIR when set (`npm run bench -- --profile` sets it; NODE_OPTIONS cannot carry --cpu-prof).
+ */
+export function nodeArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return ['--import', 'tsx', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
+}
+
 /** Progress line of a stage on stderr (the orchestrator passes it through). */
 export function progress(message: string): void {
   process.stderr.write(`  · ${message}\n`);

@@ -79,10 +79,12 @@ interface RunOutcome {
 function runChild(spec: StageSpec, size: number, opts: Options, stamp: string): Promise<RunOutcome> {
   const file = projectPath('bench', 'stages', `${spec.name}.ts`);
   const args = ['--import', 'tsx'];
+  const env = { ...process.env };
   if (opts.profile) {
     const dir = join(RESULTS_DIR, 'profiles', `${stamp}-${spec.name}-${size}`);
     mkdirSync(dir, { recursive: true });
     args.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+    env.BENCH_CPU_PROF_DIR = dir;
   }
   args.push(file, '--size', String(size));
   if (opts.quick) args.push('--quick');
@@ -91,7 +93,7 @@ function runChild(spec: StageSpec, size: number, opts: Options, stamp: string): 
   const timeoutSec = opts.quick ? spec.timeoutQuick : spec.timeoutFull;
   return new Promise((resolve) => {
     // Own process group: a timeout kills the stage and whatever it started (broker, proxy, load generator).
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env });
     let out = '';
     let result: StageResult | undefined;
     child.stdout.setEncoding('utf8');

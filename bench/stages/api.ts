@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { projectPath } from '../../src/lib/paths.js';
-import { measurement, onCleanup, progress, result, RssSampler, runStage } from '../harness.js';
+import { measurement, nodeArgs, onCleanup, progress, result, RssSampler, runStage } from '../harness.js';
 import { openBenchStore, scalar } from '../store-setup.js';
 import { constantRate, type LoadResult } from '../load.js';
 
@@ -78,7 +78,7 @@ async function startServe(workDir: string, port: number) {
   await once(log, 'open');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', projectPath('src', 'cli', 'index.ts'), '--config', configFile, 'serve', '--no-scheduler', '--no-dashboard'],
+    [...nodeArgs(), projectPath('src', 'cli', 'index.ts'), '--config', configFile, 'serve', '--no-scheduler', '--no-dashboard'],
     { stdio: ['ignore', log, log], env: { ...process.env, MODCAST_CONFIG: configFile } },
   );
   let exited = false;

@@ -19,7 +19,7 @@ import { createKafkaClient } from '../../src/kafka/kafkajs.js';
 import { ensureTopics, withAdmin } from '../../src/kafka/topics.js';
 import { Ingestor } from '../../src/ingest/consumer.js';
 import { startTestBroker, uniqueName } from '../../test/helpers/kafka.js';
-import { measurement, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage } from '../harness.js';
+import { measurement, nodeArgs, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage } from '../harness.js';
 import { benchConfig, openBenchStore, scalar } from '../store-setup.js';
 import { nginxLog } from '../workload.js';
 
@@ -41,7 +41,7 @@ async function until(cond: () => boolean, timeoutMs: number, what: () => string,
 async function spawnLogged(args: string[], logFile: string): Promise<{ child: ChildProcess; log: () => string; exited: () => boolean }> {
   const out = createWriteStream(logFile);
   await once(out, 'open');
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...nodeArgs(), ...args], { stdio: ['ignore', out, out] });
   let exited = false;
   child.once('exit', () => (exited = true));
   onCleanup(async () => {
