@@ -21,7 +21,7 @@ const mean = (values: (number | null)[]): number | null => {
 
 /** Sums the effectiveness of the newest finished (not dry-run) runs created since `from`; null when there are none. */
 export async function windowEffectiveness(store: Store, q: { from: Date; node?: string; region?: string }): Promise<Record<string, unknown> | null> {
-  const runs = (await listWarmupRuns(store, { ...q, status: 'done', limit: MAX_RUNS })).filter((r) => !r.dryRun && r.createdMs >= q.from.getTime());
+  const runs = (await listWarmupRuns(store, { ...q, status: 'done', limit: MAX_RUNS })).filter((r) => !r.dryRun && r.createdAt >= q.from.getTime());
   if (runs.length === 0) return null;
   const measured: Effectiveness[] = await Promise.all(runs.map((r) => measureEffectiveness(store, r.runId)));
   const sum = (pick: (e: Effectiveness) => number) => measured.reduce((s, e) => s + pick(e), 0);

@@ -1,26 +1,6 @@
 /** Warm-up runs and items as the API lists them (ReplacingMergeTree tables read with FINAL: newest state wins). */
 import { queryRows, type Store } from '../../store/client.js';
-
-export interface WarmupRunRow {
-  runId: string;
-  node: string;
-  region: string;
-  trigger: string;
-  status: string;
-  dryRun: boolean;
-  plannedFor: string;
-  createdAt: string;
-  finishedAt: string | null;
-  itemsPlanned: number;
-  itemsDone: number;
-  itemsFailed: number;
-  bytes: number;
-  expectedBenefit: number;
-  predictionRunId: string;
-  message: string;
-  /** Sort key of the listing: created_at epoch ms. */
-  createdMs: number;
-}
+import type { RunRecord } from '../../warmup/records.js';
 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
 const isoOrNull = (ms: unknown) => (ms === null || ms === undefined ? null : iso(ms));
@@ -31,17 +11,17 @@ const RUN_SELECT = `SELECT run_id, node, region, trigger, status, dry_run, toUni
   items_planned, items_done, items_failed, bytes, expected_benefit, prediction_run_id, message
   FROM warmup_runs FINAL`;
 
-function toRun(r: Record<string, unknown>): WarmupRunRow {
+function toRun(r: Record<string, unknown>): RunRecord {
   return {
     runId: String(r.run_id),
     node: String(r.node),
     region: String(r.region),
-    trigger: String(r.trigger),
-    status: String(r.status),
+    trigger: String(r.trigger) as RunRecord['trigger'],
+    status: String(r.status) as RunRecord['status'],
     dryRun: r.dry_run === true || r.dry_run === 1 || r.dry_run === 'true',
-    plannedFor: iso(r.planned_ms),
-    createdAt: iso(r.created_ms),
-    finishedAt: isoOrNull(r.finished_ms),
+    plannedFor: Number(r.planned_ms),
+    createdAt: Number(r.created_ms),
+    finishedAt: r.finished_ms === null || r.finished_ms === undefined ? null : Number(r.finished_ms),
     itemsPlanned: Number(r.items_planned),
     itemsDone: Number(r.items_done),
     itemsFailed: Number(r.items_failed),
@@ -49,8 +29,12 @@ function toRun(r: Record<string, unknown>): WarmupRunRow {
     expectedBenefit: Number(r.expected_benefit),
     predictionRunId: String(r.prediction_run_id),
     message: String(r.message),
-    createdMs: Number(r.created_ms),
   };
+}
+
+/** A run as the API shows it: times as ISO strings. */
+export function runView(r: RunRecord) {
+  return { ...r, plannedFor: iso(r.plannedFor), createdAt: iso(r.createdAt), finishedAt: isoOrNull(r.finishedAt) };
 }
 
 export interface WarmupListQuery {
@@ -63,7 +47,7 @@ export interface WarmupListQuery {
   limit: number;
 }
 
-export async function listWarmupRuns(store: Store, q: WarmupListQuery): Promise<WarmupRunRow[]> {
+export async function listWarmupRuns(store: Store, q: WarmupListQuery): Promise<RunRecord[]> {
   const rows = await queryRows<Record<string, unknown>>(
     store,
     `${RUN_SELECT}
@@ -84,11 +68,6 @@ export async function listWarmupRuns(store: Store, q: WarmupListQuery): Promise<
     },
   );
   return rows.map(toRun);
-}
-
-export async function getWarmupRun(store: Store, runId: string): Promise<WarmupRunRow | undefined> {
-  const [row] = await queryRows<Record<string, unknown>>(store, `${RUN_SELECT} WHERE run_id = {run:String} LIMIT 1`, { run: runId });
-  return row ? toRun(row) : undefined;
 }
 
 export async function warmupItems(store: Store, runId: string, limit: number) {

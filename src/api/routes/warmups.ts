@@ -4,7 +4,8 @@ import type { RoutePlugin } from '../context.js';
 import {
   RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors,
 } from '../schemas.js';
-import { listWarmupRuns, getWarmupRun, warmupItems, warmupItemCounts } from '../queries/warmups.js';
+import { listWarmupRuns, warmupItems, warmupItemCounts, runView } from '../queries/warmups.js';
+import { readRun } from '../../warmup/records.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { badRequest, notFound, notConfigured } from '../errors.js';
 import { ErrorCodes } from '../../errors.js';
@@ -35,8 +36,8 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       return {
-        items: page.map(({ createdMs: _sortKey, ...run }) => run),
-        nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdMs, last.runId]) : null,
+        items: page.map(runView),
+        nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.runId]) : null,
       };
     },
   );
@@ -54,15 +55,14 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
       ...readAccess,
     },
     async (req) => {
-      const run = await getWarmupRun(ctx.store, req.params.id);
+      const run = await readRun(ctx.store, req.params.id);
       if (!run) throw notFound(`no warm-up run ${req.params.id}`);
-      const { createdMs: _sortKey, ...runOut } = run;
       const [items, itemCounts, effectiveness] = await Promise.all([
         warmupItems(ctx.store, run.runId, req.query.items),
         warmupItemCounts(ctx.store, run.runId),
         runEffectiveness(ctx.store, run.runId),
       ]);
-      return { run: runOut, items, itemCounts, effectiveness };
+      return { run: runView(run), items, itemCounts, effectiveness };
     },
   );
 
