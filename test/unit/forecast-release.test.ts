@@ -4,7 +4,8 @@ import {
   RELEASE_CURVE_HOURS,
   ReleaseAdoption,
   blendCurves,
-  curveTotal,
+  expectedSince,
+  levelCurve,
   meanCurve,
   popularityClass,
   releaseScale,
@@ -29,7 +30,7 @@ test('release burst: a new version drawing twice the usual adoption is forecast 
   model.release = { curve: prior, releaseIndex };
   const out = new Float64Array(24);
   model.forecast(s.ctx, n, 24, out);
-  const expected = 2 * curveTotal(prior.subarray(12), 24);
+  const expected = 2 * sum(prior, 12, 36);
   const rel = Math.abs(sum(out) - expected) / expected;
   assert.ok(rel < 0.15, `release forecast ${sum(out)} vs ${expected}`);
 });
@@ -44,6 +45,23 @@ test('a region that has not seen the release yet follows the fleet scale and its
   model.forecast(s.ctx, n, 24, out);
   assert.equal(out[0], 0, 'nothing before the usual delay');
   assert.ok(out[10]! > 5, 'demand arrives after the delay, scaled up by the fleet evidence');
+});
+
+test('level curves take the week shape out: a release at night and one at noon give the same levels', () => {
+  const shape = new Float64Array(168).fill(1);
+  for (let h = 0; h < 168; h++) shape[h] = h % 24 >= 9 && h % 24 < 17 ? 2.5 : 0.25;
+  const level = 4;
+  const curves = [0, 12].map((releaseHow) => {
+    const counts = new Float64Array(RELEASE_CURVE_HOURS);
+    for (let a = 0; a < RELEASE_CURVE_HOURS; a++) counts[a] = level * shape[(releaseHow + a) % 168]!;
+    return levelCurve(counts, RELEASE_CURVE_HOURS, (a) => shape[(releaseHow + a) % 168]!);
+  });
+  for (const c of curves) assert.ok(c.every((v) => Math.abs(v - level) < 1e-9));
+  // Segments not lived yet extend the last measured level; expected demand puts the shape back.
+  const partial = levelCurve(new Float64Array(RELEASE_CURVE_HOURS).fill(2), 30, () => 1);
+  assert.equal(partial[100], 2);
+  const how = new Uint8Array(200).map((_, i) => i % 168);
+  assert.ok(Math.abs(expectedSince(curves[0]!, 0, 24, how, shape) - level * sum(shape, 0, 24)) < 1e-9);
 });
 
 test('release curves: blending, scale prior, popularity classes', () => {

@@ -2,7 +2,10 @@
  * New-release adoption: when a version first appears (on any node, or announced by an index feed), predict how it
  * spreads over the next days in each region from how earlier releases did.
  *
- * An adoption curve is the expected request count at each hour since a release (per region). The curve of a new
+ * An adoption curve is the deseasonalised request level at each hour since a release (per region): expected
+ * requests at hour a = curve[a] × the region's week shape at that hour. Levels are measured over segments (6 h on
+ * the first day, when a release spreads region by region, then whole days) so one release's timing within the
+ * week does not end up in the curve. The curve of a new
  * version blends the mean curve of the same module's earlier releases with the curve of releases of modules of
  * similar popularity (scaled to this module's traffic), weighted by how many earlier releases the module has. The
  * curve is then rescaled by what the new version has actually drawn so far across the fleet (a gamma-Poisson style
@@ -14,7 +17,7 @@ import { sanitise, type Forecaster, type SeriesContext } from './series.js';
 export const RELEASE_CURVE_HOURS = 168;
 
 export interface ReleaseContext {
-  /** Expected requests at each hour since release in this scope (length RELEASE_CURVE_HOURS). */
+  /** Deseasonalised level at each hour since release in this scope (length RELEASE_CURVE_HOURS). */
   curve: Float64Array;
   /** Index on the series grid of the release hour (≤ n). */
   releaseIndex: number;
@@ -35,12 +38,44 @@ export function releaseScale(observed: number, expected: number, prior = SCALE_P
   return (o + prior) / (e + prior);
 }
 
-/** Σ curve[0 … hours) — expected requests in the first `hours` after release. */
-export function curveTotal(curve: Float64Array, hours: number): number {
+/** Segments (hours since release) over which adoption levels are measured. */
+const SEGMENTS: readonly [number, number][] = [
+  [0, 6], [6, 12], [12, 18], [18, 24], [24, 48], [48, 72], [72, 96], [96, 120], [120, 144], [144, 168],
+];
+
+/**
+ * The level curve of one release from its hourly counts since release (`counts[a]`, a < lived) and the exposure
+ * (week shape) at each of those hours: per segment Σ counts / Σ exposure. Segments not lived yet extend the last
+ * measured level.
+ */
+export function levelCurve(counts: ArrayLike<number>, lived: number, exposureAt: (a: number) => number): Float64Array {
+  const curve = new Float64Array(RELEASE_CURVE_HOURS);
+  let level = 0;
+  for (const [from, to] of SEGMENTS) {
+    const end = Math.min(to, lived);
+    if (end > from) {
+      let demand = 0;
+      let exposure = 0;
+      for (let a = from; a < end; a++) {
+        demand += counts[a] ?? 0;
+        exposure += exposureAt(a);
+      }
+      level = exposure > 0 ? demand / exposure : 0;
+    }
+    curve.fill(level, from, to);
+  }
+  return curve;
+}
+
+/** Expected requests in the first `hours` after a release at grid index `releaseIndex`, given the scope's shape. */
+export function expectedSince(curve: Float64Array, releaseIndex: number, hours: number, how: Uint8Array, shape: Float64Array): number {
   let s = 0;
-  const n = Math.min(curve.length, Math.max(0, hours));
-  for (let a = 0; a < n; a++) s += curve[a]!;
+  for (let a = 0; a < hours; a++) s += curveAt(curve, a) * shape[how[releaseIndex + a]!]!;
   return s;
+}
+
+function curveAt(curve: Float64Array, a: number): number {
+  return curve[Math.min(a, RELEASE_CURVE_HOURS - 1)]!;
 }
 
 /** Mean of several curves (earlier releases), newest weighted most when weights are given. */
@@ -93,15 +128,10 @@ export class ReleaseAdoption implements Forecaster {
     if (scale === undefined) {
       let observed = 0;
       for (let i = Math.max(ctx.start, r.releaseIndex); i < end; i++) observed += ctx.values[i]!;
-      scale = releaseScale(observed, curveTotal(r.curve, age));
+      scale = releaseScale(observed, expectedSince(r.curve, r.releaseIndex, age, ctx.how, ctx.shape));
     }
-    // Past the curve: the last day's mean rate, so the forecast does not fall off a cliff at hour 168.
-    const tail = curveTotal(r.curve.subarray(RELEASE_CURVE_HOURS - 24), 24) / 24;
-    for (let k = 0; k < horizon; k++) {
-      const a = age + k;
-      const c = a < RELEASE_CURVE_HOURS ? r.curve[a]! : tail;
-      out[k] = scale * c * ctx.shape[ctx.how[end + k]!]!;
-    }
+    // Past the curve the last level holds, so the forecast does not fall off a cliff at hour 168.
+    for (let k = 0; k < horizon; k++) out[k] = scale * curveAt(r.curve, age + k) * ctx.shape[ctx.how[end + k]!]!;
     sanitise(out, horizon);
   }
 }

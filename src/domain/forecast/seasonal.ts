@@ -6,7 +6,7 @@
  * - `pooled-seasonal`: the series' decayed level distributed over the week by the pooled shape of its region — the
  *   right model for most module-versions, which are too sparse to have a shape of their own.
  */
-import { WEEK, decayedLevel, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, decayedLevel, decayedSums, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface SeasonalOptions {
   /** Weight halves every this many hours back. */
@@ -70,6 +70,34 @@ export class PooledSeasonal implements Forecaster {
 
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const level = decayedLevel(ctx, end, this.halfLifeHours);
+    for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
+    sanitise(out, horizon);
+  }
+}
+
+/**
+ * `fleet-share`: the item's level across the wider pool (the fleet) times this scope's share of the pool's traffic
+ * is the prior mean of a gamma-Poisson model, updated by the scope's own decayed demand and exposure:
+ * level = (a + Σw·x) / (a/m + Σw·shape). A module popular elsewhere that this region has never asked for keeps
+ * the pool's level while the region's silence is weak evidence (little exposure at the pool's rate), and loses it
+ * as the silence grows (a region that never builds with it).
+ */
+export class FleetShare implements Forecaster {
+  readonly name = 'fleet-share' as const;
+  readonly minHistory = 0;
+
+  constructor(
+    private readonly halfLifeHours = 168,
+    /** Prior strength in pseudo-requests. */
+    private readonly priorRequests = 1,
+  ) {}
+
+  forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
+    const pool = ctx.pool;
+    const prior = pool ? decayedLevel(pool.ctx, end, this.halfLifeHours) * pool.share : 0;
+    const own = decayedSums(ctx, end, this.halfLifeHours);
+    const a = this.priorRequests;
+    const level = prior > 0 ? (a + own.demand) / (a / prior + own.exposure) : own.exposure > 0 ? own.demand / own.exposure : 0;
     for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
     sanitise(out, horizon);
   }

@@ -7,7 +7,7 @@
  */
 import { HoltWinters } from './holt-winters.js';
 import { RELEASE_CURVE_HOURS, ReleaseAdoption, type ReleaseContext } from './release.js';
-import { PooledSeasonal, SeasonalProfile } from './seasonal.js';
+import { FleetShare, PooledSeasonal, SeasonalProfile } from './seasonal.js';
 import { seriesStats, type Forecaster, type ModelName, type SeriesContext, type SeriesStats } from './series.js';
 import { Croston, Tsb } from './tsb.js';
 import { addResiduals, emptyResiduals, sizeFromResiduals, DEFAULT_SIZE, type ResidualSums } from './uncertainty.js';
@@ -57,7 +57,7 @@ export class ModelSelector {
     readonly maxHorizon: number,
     private readonly options: SelectOptions = DEFAULT_SELECT,
   ) {
-    const all: Forecaster[] = [new SeasonalProfile(), new PooledSeasonal(), new HoltWinters(), new Tsb(), new Croston(), this.release];
+    const all: Forecaster[] = [new SeasonalProfile(), new PooledSeasonal(), new FleetShare(), new HoltWinters(), new Tsb(), new Croston(), this.release];
     this.models = new Map(all.map((m) => [m.name, m]));
     this.scratch = new Float64Array(Math.max(options.holdoutHours, 1));
     this.out = new Float64Array(maxHorizon);
@@ -65,7 +65,7 @@ export class ModelSelector {
 
   classify(ctx: SeriesContext, stats: SeriesStats, release: ReleaseContext | null): SeriesClass {
     if (release && ctx.n - release.releaseIndex < RELEASE_CURVE_HOURS) return 'new';
-    if (stats.total <= 0) return 'empty';
+    if (stats.total <= 0 && !hasPoolDemand(ctx)) return 'empty';
     return this.isDense(stats) ? 'dense' : 'intermittent';
   }
 
@@ -74,10 +74,12 @@ export class ModelSelector {
   }
 
   /** The models a series competes with, before history-length filtering. */
-  private candidates(seriesClass: SeriesClass, stats: SeriesStats): ModelName[] {
+  private candidates(ctx: SeriesContext, seriesClass: SeriesClass, stats: SeriesStats): ModelName[] {
     if (seriesClass === 'empty') return [];
-    if (seriesClass === 'new') return stats.total > 0 ? ['release', ...(this.isDense(stats) ? DENSE : INTERMITTENT)] : ['release'];
-    return seriesClass === 'dense' ? DENSE : INTERMITTENT;
+    const pooled: ModelName[] = hasPoolDemand(ctx) ? ['fleet-share'] : [];
+    // Demand elsewhere in the pool but none here yet: the pool is all there is to go on.
+    const own: ModelName[] = stats.total > 0 ? (this.isDense(stats) ? DENSE : INTERMITTENT) : [];
+    return seriesClass === 'new' ? ['release', ...own, ...pooled] : [...own, ...pooled];
   }
 
   /**
@@ -91,7 +93,7 @@ export class ModelSelector {
     const stats = seriesStats(ctx);
     const seriesClass = this.classify(ctx, stats, release);
     const hours = ctx.n - ctx.start;
-    const names = only ? [only] : this.candidates(seriesClass, stats).filter((n) => this.models.get(n)!.minHistory <= hours);
+    const names = only ? [only] : this.candidates(ctx, seriesClass, stats).filter((n) => this.models.get(n)!.minHistory <= hours);
     if (names.length === 0) {
       // Nothing to learn from (no history, no release curve): zeros, the floor probability does the rest.
       this.out.fill(0, 0, horizon);
@@ -134,7 +136,7 @@ export class ModelSelector {
       }
     } else if (evaluated === 0 && !only) {
       // Too young to backtest: the release curve when there is one, else the pooled shape with the series' level.
-      winner = names.includes('release') ? 'release' : names.includes('pooled-seasonal') ? 'pooled-seasonal' : names[0]!;
+      winner = names.includes('release') ? 'release' : names.includes('pooled-seasonal') ? 'pooled-seasonal' : names.includes('fleet-share') ? 'fleet-share' : names[0]!;
     }
     const chosen = this.errors.get(winner)!;
     this.models.get(winner)!.forecast(ctx, ctx.n, horizon, this.out);
@@ -148,4 +150,13 @@ export class ModelSelector {
       stats,
     };
   }
+}
+
+/** True when the series' pool has had any demand (so fleet-share has something to share). */
+function hasPoolDemand(ctx: SeriesContext): boolean {
+  const pool = ctx.pool;
+  if (!pool || !(pool.share > 0)) return false;
+  const v = pool.ctx.values;
+  for (let i = pool.ctx.start; i < ctx.n; i++) if (v[i]! > 0) return true;
+  return false;
 }

@@ -8,7 +8,7 @@
 export const WEEK = 168;
 export const DAY = 24;
 
-export const MODEL_NAMES = ['seasonal', 'pooled-seasonal', 'holt-winters', 'tsb', 'croston', 'release', 'floor'] as const;
+export const MODEL_NAMES = ['seasonal', 'pooled-seasonal', 'fleet-share', 'holt-winters', 'tsb', 'croston', 'release', 'floor'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export interface SeriesContext {
@@ -25,6 +25,11 @@ export interface SeriesContext {
   how: Uint8Array;
   /** Pooled week profile of the series' scope (region or fleet), mean 1 over the 168 hours. */
   shape: Float64Array;
+  /**
+   * The wider series this one is a part of (a region's series within the fleet's) and this scope's share of the
+   * wider scope's traffic: lets a region that has rarely or never seen an item borrow the item's fleet-wide level.
+   */
+  pool?: { ctx: SeriesContext; share: number };
 }
 
 export interface Forecaster {
@@ -69,21 +74,30 @@ export function decayedMean(values: Float64Array, from: number, end: number, hal
 }
 
 /**
- * Deseasonalised decayed level L of values[from … end) under x_i ≈ L · shape[how_i]: Σ w·x / Σ w·shape. Unlike a
- * plain decayed mean it is not dragged down when the newest hours happen to be a night or a weekend.
+ * Decayed sums over values[start … end) with the newest hour weighted 1: Σ w·x (demand) and Σ w·shape (exposure,
+ * the demand a level of 1 would have produced at those hours of the week).
  */
-export function decayedLevel(ctx: SeriesContext, end: number, halfLifeHours: number): number {
+export function decayedSums(ctx: SeriesContext, end: number, halfLifeHours: number): { demand: number; exposure: number } {
   const { values, how, shape } = ctx;
   const r = Math.pow(0.5, 1 / halfLifeHours);
   let w = 1;
-  let sws = 0;
-  let swx = 0;
+  let exposure = 0;
+  let demand = 0;
   for (let i = end - 1; i >= ctx.start; i--) {
-    swx += w * values[i]!;
-    sws += w * shape[how[i]!]!;
+    demand += w * values[i]!;
+    exposure += w * shape[how[i]!]!;
     w *= r;
   }
-  return sws > 0 ? swx / sws : 0;
+  return { demand, exposure };
+}
+
+/**
+ * Deseasonalised decayed level L under x_i ≈ L · shape[how_i]: Σ w·x / Σ w·shape. Unlike a plain decayed mean it
+ * is not dragged down when the newest hours happen to be a night or a weekend.
+ */
+export function decayedLevel(ctx: SeriesContext, end: number, halfLifeHours: number): number {
+  const { demand, exposure } = decayedSums(ctx, end, halfLifeHours);
+  return exposure > 0 ? demand / exposure : 0;
 }
 
 export interface SeriesStats {

@@ -1,0 +1,45 @@
+/**
+ * Naive methods modcast has to beat, both ranking by fleet-wide request counts (a popular item a node has not got
+ * is the obvious thing to warm):
+ * - `last-24h`: the most requested items of the last 24 hours;
+ * - `same-hour-last-week`: the most requested items of the same window one week earlier (captures the weekly
+ *   rhythm, misses anything new).
+ * And `no-warmup`, the floor every method is measured from.
+ */
+import { DAY_MS, HOUR_MS, WEEK_HOURS } from '../calendar.js';
+import { byScore, uncachedTop, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+
+export const noWarmup: WarmupMethod = {
+  name: 'no-warmup',
+  rank: () => new Map(),
+};
+
+/** Items ranked by fleet requests in hours [from, to), the same list for every node minus what it holds. */
+function rankByCount(ctx: DecisionContext, from: number, to: number): Map<string, string[]> {
+  const scored: Scored[] = [];
+  for (const item of ctx.history.items.values()) {
+    const c = ctx.history.count(item, from, to);
+    if (c > 0) scored.push({ key: item.key, score: c });
+  }
+  scored.sort(byScore);
+  return new Map(ctx.decision.nodes.map((node) => [node, uncachedTop(scored, node, ctx)]));
+}
+
+export const lastDayTopK: WarmupMethod = {
+  name: 'last-24h',
+  rank(ctx) {
+    const h = ctx.history.hourOf(ctx.decision.at);
+    return rankByCount(ctx, h - 24, h);
+  },
+};
+
+export const sameHourLastWeekTopK: WarmupMethod = {
+  name: 'same-hour-last-week',
+  rank(ctx) {
+    const { at, windowEnd } = ctx.decision;
+    const from = ctx.history.hourOf(at - 7 * DAY_MS);
+    // At least one hour, at most a week, of the matching window last week.
+    const hours = Math.min(WEEK_HOURS, Math.max(1, Math.ceil((windowEnd - at) / HOUR_MS)));
+    return rankByCount(ctx, from, from + hours);
+  },
+};

@@ -1,0 +1,160 @@
+/**
+ * What the replay has seen so far, as methods may use it at a decision: per item and node, sparse hourly counts
+ * (hour index, count) appended in time order; per node, hourly totals. Typed arrays, no per-request objects.
+ */
+import { HOUR_MS } from '../calendar.js';
+import { isMutableKind, itemKey } from './cache-sim.js';
+import type { RequestKind } from '../event.js';
+
+/** Growable list of (hour, count) with non-decreasing hours. */
+export class PointList {
+  hours = new Int32Array(4);
+  counts = new Float64Array(4);
+  length = 0;
+
+  add(hour: number, count = 1): void {
+    const last = this.length - 1;
+    if (last >= 0 && this.hours[last] === hour) {
+      this.counts[last] = this.counts[last]! + count;
+      return;
+    }
+    if (this.length === this.hours.length) {
+      const hours = new Int32Array(this.length * 2);
+      hours.set(this.hours);
+      this.hours = hours;
+      const counts = new Float64Array(this.length * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.hours[this.length] = hour;
+    this.counts[this.length] = count;
+    this.length++;
+  }
+
+  /** Σ counts with from ≤ hour < to (scans back from the newest point). */
+  sum(from: number, to: number): number {
+    let s = 0;
+    for (let i = this.length - 1; i >= 0; i--) {
+      const h = this.hours[i]!;
+      if (h < from) break;
+      if (h < to) s += this.counts[i]!;
+    }
+    return s;
+  }
+
+  /** Adds counts with from ≤ hour < from + out.length into out[hour - from]. */
+  scatter(out: Float64Array, from: number): void {
+    const to = from + out.length;
+    for (let i = this.length - 1; i >= 0; i--) {
+      const h = this.hours[i]!;
+      if (h < from) break;
+      if (h < to) out[h - from] = out[h - from]! + this.counts[i]!;
+    }
+  }
+
+  /** Drops points before `hour` (bounded memory over long traces). */
+  dropBefore(hour: number): void {
+    let k = 0;
+    while (k < this.length && this.hours[k]! < hour) k++;
+    if (k === 0) return;
+    this.hours.copyWithin(0, k, this.length);
+    this.counts.copyWithin(0, k, this.length);
+    this.length -= k;
+  }
+}
+
+export interface ItemHistory {
+  key: string;
+  module: string;
+  version: string;
+  mutable: boolean;
+  /** First request anywhere, epoch ms, and the node that made it. */
+  firstTs: number;
+  firstNode: string;
+  /** Largest response seen (the item's cached size). */
+  bytes: number;
+  /** Per node hourly counts of fetches (requests of one client session, see FETCH_GAP_MS, count once). */
+  nodes: Map<string, PointList>;
+  /** Per node time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
+  lastTs: Map<string, number>;
+}
+
+/**
+ * Requests of one item on one node closer than this are one fetch: the go command asks for .info, .mod and .zip
+ * in a row, and counting three would make every forecast three times too sure that "someone will ask".
+ */
+export const FETCH_GAP_MS = 10_000;
+
+export class TraceHistory {
+  readonly items = new Map<string, ItemHistory>();
+  /** Versions of each module, in order of first appearance. */
+  readonly byModule = new Map<string, ItemHistory[]>();
+  /** Per node hourly request totals. */
+  readonly nodeTotals = new Map<string, PointList>();
+  readonly nodeRegion = new Map<string, string>();
+  private maxBytes = 0;
+
+  constructor(
+    /** Hour 0 of the history's hour indices (epoch ms, hour aligned). */
+    readonly origin: number,
+    readonly defaultBytes: number,
+  ) {}
+
+  hourOf(ts: number): number {
+    return Math.floor((ts - this.origin) / HOUR_MS);
+  }
+
+  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number): ItemHistory {
+    const mutable = isMutableKind(kind);
+    const v = mutable ? '' : version;
+    const key = itemKey(module, v);
+    let item = this.items.get(key);
+    if (!item) {
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map() };
+      this.items.set(key, item);
+      const versions = this.byModule.get(module);
+      if (versions) versions.push(item);
+      else this.byModule.set(module, [item]);
+    }
+    if (bytes > item.bytes) item.bytes = bytes;
+    if (bytes > this.maxBytes) this.maxBytes = bytes;
+    const hour = this.hourOf(ts);
+    let points = item.nodes.get(node);
+    if (!points) {
+      points = new PointList();
+      item.nodes.set(node, points);
+    }
+    const last = item.lastTs.get(node);
+    item.lastTs.set(node, ts);
+    if (last !== undefined && ts - last < FETCH_GAP_MS) return item;
+    points.add(hour);
+    let totals = this.nodeTotals.get(node);
+    if (!totals) {
+      totals = new PointList();
+      this.nodeTotals.set(node, totals);
+      this.nodeRegion.set(node, region);
+    }
+    totals.add(hour);
+    return item;
+  }
+
+  /** The item's cached size as known now: its largest response, else the default. */
+  sizeOf(item: ItemHistory | undefined): number {
+    return item && item.bytes > 0 ? item.bytes : this.defaultBytes;
+  }
+
+  /** Requests of an item in hours [from, to) across nodes (optionally only nodes of one region). */
+  count(item: ItemHistory, from: number, to: number, region?: string): number {
+    let s = 0;
+    for (const [node, points] of item.nodes) {
+      if (region === undefined || this.nodeRegion.get(node) === region) s += points.sum(from, to);
+    }
+    return s;
+  }
+
+  /** Forgets hourly points older than `hour` (items keep their first-seen time and size). */
+  prune(hour: number): void {
+    for (const item of this.items.values()) for (const p of item.nodes.values()) p.dropBefore(hour);
+    for (const p of this.nodeTotals.values()) p.dropBefore(hour);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What a warm-up method is to the backtest: at a decision it sees only the past (the history and which items each
+ * node's cache holds) and ranks, per node, the items it would warm, best first. The runner turns rankings into
+ * warm-up sets per budget (K items, or B bytes, per node and decision) and scores them against what followed.
+ */
+import type { RegionCalendar } from '../calendar.js';
+import type { TraceHistory } from './history.js';
+
+export type BudgetKind = 'items' | 'bytes';
+
+export interface Budget {
+  kind: BudgetKind;
+  /** Items, or bytes, per node per decision. */
+  value: number;
+}
+
+export function budgetLabel(b: Budget): string {
+  return b.kind === 'items' ? `${b.value} items` : `${formatBytes(b.value)}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${+(n / 1024 ** 3).toFixed(1)} GiB`;
+  if (n >= 1024 ** 2) return `${+(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** One decision: warm `nodes` at `at` for the window [at, windowEnd). */
+export interface Decision {
+  at: number;
+  windowEnd: number;
+  nodes: string[];
+}
+
+export interface DecisionContext {
+  decision: Decision;
+  history: TraceHistory;
+  regionOf(node: string): string;
+  /** Calendars of the known regions (time zone, business hours). */
+  calendars: ReadonlyMap<string, RegionCalendar>;
+  /** True when the node's cache would serve the item at decision time (warming it changes nothing). */
+  isCached(node: string, key: string): boolean;
+  /** How long a warmed list/@latest answer stays fresh: warming one only helps requests within this time. */
+  mutableTtlMs: number;
+  /** Rankings longer than this are cut (no budget can use more). */
+  rankLimit: number;
+  /** Rank for an item budget (by chance of use) or a byte budget (by chance of use per byte). */
+  budgetKind: BudgetKind;
+}
+
+export interface WarmupMethod {
+  readonly name: string;
+  /** Per node, item keys best first, cached items already left out. */
+  rank(ctx: DecisionContext): Map<string, string[]>;
+}
+
+export interface Scored {
+  key: string;
+  score: number;
+}
+
+/** Best first; equal scores in key order, so runs are deterministic. */
+export function byScore(a: Scored, b: Scored): number {
+  return b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** The first `limit` keys of a best-first list that the node does not hold, for one node. */
+export function uncachedTop(sorted: readonly Scored[], node: string, ctx: DecisionContext): string[] {
+  const out: string[] = [];
+  for (const s of sorted) {
+    if (out.length >= ctx.rankLimit) break;
+    if (s.score <= 0) break;
+    if (!ctx.isCached(node, s.key)) out.push(s.key);
+  }
+  return out;
+}

@@ -1,0 +1,247 @@
+/**
+ * modcast as a backtest method: at each decision, forecast every candidate item in every region with the same
+ * ItemForecaster scoring uses (model selection per series, fleet pooling, release adoption curves), turn the
+ * window's expected count on each node into P(any request), and rank by it (per byte for byte budgets).
+ *
+ * Release curves come from the replayed history: earlier releases of the same module, and releases of modules in
+ * the same popularity class, measured per region in hours since they were first seen.
+ */
+import { HOUR_MS, WEEK_HOURS, hourOfWeekGrid, type RegionCalendar } from '../calendar.js';
+import { ItemForecaster, nodeShare, type ScopeGrid } from '../forecast/item.js';
+import { RELEASE_CURVE_HOURS, blendCurves, levelCurve, meanCurve, popularityClass } from '../forecast/release.js';
+import { WEEK, normaliseShape, type ModelName } from '../forecast/series.js';
+import { DEFAULT_SELECT, type SelectOptions } from '../forecast/select.js';
+import { probabilityOfZero } from '../forecast/uncertainty.js';
+import { windowSpan } from '../windows.js';
+import type { ItemHistory, TraceHistory } from './history.js';
+import { byScore, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+
+export interface ModcastMethodOptions {
+  /** Hours of history the models see (4 weeks by default, as scoring). */
+  historyHours: number;
+  /** Items with a request in this many past hours are candidates (plus young releases). */
+  candidateHours: number;
+  /** Versions first seen this long after the trace starts count as releases seen happening. */
+  releaseGraceHours: number;
+  /** Force one model for every series (the per-model rows of the comparison). */
+  only?: ModelName;
+  select?: SelectOptions;
+  /** Sees every scored candidate (diagnostics). */
+  onScore?: (s: { node: string; key: string; p: number; model: string; at: number }) => void;
+}
+
+export const DEFAULT_MODCAST_METHOD: ModcastMethodOptions = { historyHours: 4 * WEEK_HOURS, candidateHours: 2 * WEEK_HOURS, releaseGraceHours: 24 };
+
+const DEFAULT_CALENDAR_ZONE = 'UTC';
+
+export class ModcastMethod implements WarmupMethod {
+  readonly name: string;
+  private readonly options: ModcastMethodOptions;
+
+  constructor(options: Partial<ModcastMethodOptions> = {}) {
+    this.options = { ...DEFAULT_MODCAST_METHOD, ...options };
+    this.name = this.options.only ? `modcast:${this.options.only}` : 'modcast';
+  }
+
+  rank(ctx: DecisionContext): Map<string, string[]> {
+    const { history, decision } = ctx;
+    const out = new Map<string, string[]>(decision.nodes.map((n) => [n, []]));
+    const nowHour = history.hourOf(decision.at);
+    const n = Math.min(this.options.historyHours, nowHour);
+    if (n < 24) return out; // not a day of history yet: nothing to learn from
+    const gridStartHour = nowHour - n;
+    const gridStart = history.origin + gridStartHour * HOUR_MS;
+    const forecastStart = history.origin + nowHour * HOUR_MS;
+    const horizon = Math.max(1, Math.ceil((decision.windowEnd - forecastStart) / HOUR_MS));
+    const span = windowSpan(forecastStart, { start: decision.at, end: decision.windowEnd });
+    // A warmed list/@latest answer is only fresh for the TTL: what counts is a request before it expires.
+    const mutableSpan = windowSpan(forecastStart, { start: decision.at, end: Math.min(decision.windowEnd, decision.at + ctx.mutableTtlMs) });
+
+    const scopes = buildScopes(ctx, gridStart, gridStartHour, n, horizon);
+    const forecaster = new ItemForecaster(scopes.grids, scopes.fleet, n, horizon, this.options.select ?? DEFAULT_SELECT);
+    const curves = new ReleaseCurves(history, scopes.regions, scopes.grids, gridStartHour, nowHour, this.options.releaseGraceHours);
+    const decisionNodes = decision.nodes.map((node) => ({ node, r: scopes.regionIndex.get(ctx.regionOf(node)) ?? -1 }));
+    const scored = new Map<string, Scored[]>(decision.nodes.map((node) => [node, []]));
+
+    for (const item of history.items.values()) {
+      const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
+      if (!young && history.count(item, nowHour - this.options.candidateHours, nowHour) <= 0) continue;
+      const wanted = decisionNodes.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+      if (wanted.length === 0) continue; // every node deciding holds it already
+
+      forecaster.reset();
+      const regionCounts = new Float64Array(scopes.regions.length);
+      for (const [node, points] of item.nodes) {
+        const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
+        if (r === undefined) continue;
+        points.scatter(forecaster.values[r]!, gridStartHour);
+      }
+      for (let r = 0; r < scopes.regions.length; r++) for (const v of forecaster.values[r]!) regionCounts[r] = regionCounts[r]! + v;
+      const firstHour = history.hourOf(item.firstTs);
+      const releaseIndex = firstHour - gridStartHour;
+      forecaster.forecast({
+        start: Math.max(0, releaseIndex),
+        release: young ? { releaseIndex: Math.max(0, releaseIndex), curves: curves.curvesFor(item), sighted: true } : null,
+        ...(this.options.only ? { only: this.options.only } : {}),
+      });
+
+      const size = history.sizeOf(item);
+      for (const { node, r } of wanted) {
+        const w = forecaster.regionWindow(r, item.mutable ? mutableSpan : span);
+        const nodeCount = item.nodes.get(node)?.sum(gridStartHour, nowHour) ?? 0;
+        const share = nodeShare(nodeCount, regionCounts[r]!, scopes.nodeShare.get(node) ?? 0);
+        const p = 1 - probabilityOfZero(share * w.mean, w.size);
+        if (!(p > 0)) continue;
+        this.options.onScore?.({ node, key: item.key, p, model: forecaster.results[r]!.model, at: decision.at });
+        scored.get(node)!.push({ key: item.key, score: ctx.budgetKind === 'items' ? p : p / size });
+      }
+    }
+    for (const [node, list] of scored) {
+      list.sort(byScore);
+      out.set(node, list.slice(0, ctx.rankLimit).map((s) => s.key));
+    }
+    return out;
+  }
+}
+
+interface Scopes {
+  regions: string[];
+  regionIndex: Map<string, number>;
+  grids: ScopeGrid[];
+  fleet: { how: Uint8Array; shape: Float64Array };
+  /** Node's share of its region's traffic. */
+  nodeShare: Map<string, number>;
+}
+
+/** Regions, their local hour grids, week shapes and traffic shares, from the node totals of the history window. */
+function buildScopes(ctx: DecisionContext, gridStart: number, gridStartHour: number, n: number, horizon: number): Scopes {
+  const { history } = ctx;
+  const regions = [...new Set([...history.nodeRegion.values()])].sort();
+  const regionIndex = new Map(regions.map((r, i) => [r, i]));
+  const regionTotals = regions.map(() => new Float64Array(n));
+  const nodeTotals = new Map<string, number>();
+  for (const [node, points] of history.nodeTotals) {
+    const r = regionIndex.get(history.nodeRegion.get(node)!)!;
+    const before = sumOf(regionTotals[r]!);
+    points.scatter(regionTotals[r]!, gridStartHour);
+    nodeTotals.set(node, sumOf(regionTotals[r]!) - before);
+  }
+  const fleetTotals = new Float64Array(n);
+  const totals = regionTotals.map((t) => {
+    for (let i = 0; i < n; i++) fleetTotals[i] = fleetTotals[i]! + t[i]!;
+    return sumOf(t);
+  });
+  const fleetTotal = totals.reduce((a, b) => a + b, 0);
+  const grids: ScopeGrid[] = regions.map((region, r) => {
+    const tz = ctx.calendars.get(region)?.timeZone ?? DEFAULT_CALENDAR_ZONE;
+    const how = hourOfWeekGrid(gridStart, n + horizon, tz);
+    return { name: region, how, shape: weekShape(regionTotals[r]!, how), share: fleetTotal > 0 ? totals[r]! / fleetTotal : 1 / regions.length };
+  });
+  const fleetHow = hourOfWeekGrid(gridStart, n + horizon, 'UTC');
+  const nodeShareMap = new Map<string, number>();
+  for (const [node, total] of nodeTotals) {
+    const r = regionIndex.get(history.nodeRegion.get(node)!)!;
+    nodeShareMap.set(node, totals[r]! > 0 ? total / totals[r]! : 0);
+  }
+  return { regions, regionIndex, grids, fleet: { how: fleetHow, shape: weekShape(fleetTotals, fleetHow) }, nodeShare: nodeShareMap };
+}
+
+function sumOf(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return s;
+}
+
+/** Mean-1 week profile of hourly totals indexed by a local hour-of-week grid. */
+export function weekShape(totals: Float64Array, how: Uint8Array): Float64Array {
+  const sums = new Float64Array(WEEK);
+  const counts = new Float64Array(WEEK);
+  for (let i = 0; i < totals.length; i++) {
+    sums[how[i]!] = sums[how[i]!]! + totals[i]!;
+    counts[how[i]!] = counts[how[i]!]! + 1;
+  }
+  for (let h = 0; h < WEEK; h++) sums[h] = counts[h]! > 0 ? sums[h]! / counts[h]! : 0;
+  return normaliseShape(sums);
+}
+
+/** Adoption curves of earlier releases, per region, read from the replayed history. */
+class ReleaseCurves {
+  private classCurves: Map<number, (Float64Array | null)[]> | null = null;
+
+  constructor(
+    private readonly history: TraceHistory,
+    private readonly regions: string[],
+    private readonly grids: ScopeGrid[],
+    private readonly gridStartHour: number,
+    private readonly nowHour: number,
+    private readonly graceHours: number,
+  ) {}
+
+  /** A version first seen after the start of the trace: we saw it being released. */
+  isRelease(item: ItemHistory): boolean {
+    return item.version !== '' && this.history.hourOf(item.firstTs) >= this.graceHours;
+  }
+
+  /** Per region curve for a young version (null for a region when nothing is known). */
+  curvesFor(item: ItemHistory): (Float64Array | null)[] {
+    const firstHour = this.history.hourOf(item.firstTs);
+    const priors = (this.history.byModule.get(item.module) ?? []).filter(
+      (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
+    );
+    const own = this.regions.map((_, r) => meanCurve(priors.map((p) => this.curveOf(p, r))));
+    const rate = this.moduleRate(item.module);
+    const peers = this.peerCurves(popularityClass(rate * WEEK_HOURS), rate);
+    return this.regions.map((_, r) => blendCurves(own[r] ?? null, priors.length, peers[r] ?? null));
+  }
+
+  /** Requests per hour of a module (all versions) over the last week. */
+  private moduleRate(module: string): number {
+    let s = 0;
+    for (const v of this.history.byModule.get(module) ?? []) s += this.history.count(v, this.nowHour - WEEK_HOURS, this.nowHour);
+    return s / WEEK_HOURS;
+  }
+
+  /** Level curve of a release in region r (see levelCurve), from its counts at each hour since first seen. */
+  private curveOf(item: ItemHistory, r: number): Float64Array {
+    const first = this.history.hourOf(item.firstTs);
+    const counts = new Float64Array(RELEASE_CURVE_HOURS);
+    for (const [node, points] of item.nodes) {
+      if (this.history.nodeRegion.get(node) === this.regions[r]) points.scatter(counts, first);
+    }
+    // The first request defines the release time: it is there by construction, not demand that followed.
+    if (this.history.nodeRegion.get(item.firstNode) === this.regions[r]) counts[0] = Math.max(0, counts[0]! - 1);
+    const lived = Math.min(RELEASE_CURVE_HOURS, this.nowHour - first);
+    const grid = this.grids[r]!;
+    // Hours before the grid (an old release) count with mean exposure.
+    return levelCurve(counts, lived, (a) => {
+      const i = first + a - this.gridStartHour;
+      return i >= 0 && i < grid.how.length ? grid.shape[grid.how[i]!]! : 1;
+    });
+  }
+
+  /** Mean curve per region of releases in a popularity class, per unit of module rate, scaled to `rate`. */
+  private peerCurves(cls: number, rate: number): (Float64Array | null)[] {
+    const normalised = (this.classCurves ??= this.buildClassCurves()).get(cls);
+    return this.regions.map((_, r) => {
+      const mean = normalised?.[r];
+      return mean ? mean.map((x) => x * rate) : null;
+    });
+  }
+
+  /** Per popularity class and region: the mean level curve of its releases, each divided by its module's rate. */
+  private buildClassCurves(): Map<number, (Float64Array | null)[]> {
+    const byClass = new Map<number, Float64Array[][]>();
+    for (const [module, versions] of this.history.byModule) {
+      const moduleRate = this.moduleRate(module);
+      if (!(moduleRate > 0)) continue;
+      for (const v of versions) {
+        if (!this.isRelease(v) || this.nowHour - this.history.hourOf(v.firstTs) < 48) continue;
+        const c = popularityClass(moduleRate * WEEK_HOURS);
+        const list = byClass.get(c) ?? [];
+        list.push(this.regions.map((_, r) => this.curveOf(v, r).map((x) => x / moduleRate)));
+        byClass.set(c, list);
+      }
+    }
+    return new Map([...byClass].map(([c, curves]) => [c, this.regions.map((_, r) => meanCurve(curves.map((perRegion) => perRegion[r]!)))]));
+  }
+}

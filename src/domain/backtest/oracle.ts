@@ -1,0 +1,51 @@
+/**
+ * The oracle knows what each node will request in the window. Its benefit is the upper bound of every method's at
+ * the same budget, because benefit is counted per item against the no-warm-up cache (see metrics.ts): an item
+ * avoids exactly one miss when its first request in the window misses without warm-up (and, for a mutable item,
+ * comes before a warm copy would expire), else none. With unit benefits:
+ * - K items: any K beneficial items are optimal (the biggest first, so bytes avoided are maximal too);
+ * - B bytes: the smallest beneficial items first fit the most of them.
+ */
+import type { BudgetKind } from './method.js';
+
+export interface FirstRequest {
+  ts: number;
+  bytes: number;
+  /** The no-warm-up cache missed it. */
+  miss: boolean;
+  mutable: boolean;
+}
+
+/** What one node did in one decision window, as measured on the no-warm-up cache. */
+export interface WindowOutcome {
+  node: string;
+  region: string;
+  start: number;
+  end: number;
+  /** First request of each item in the window. */
+  first: Map<string, FirstRequest>;
+  requests: number;
+  misses: number;
+  missBytes: number;
+  /** Bytes of all requests (for byte hit ratios). */
+  bytes: number;
+}
+
+/** Would warming the item at the window start have turned its first request into a hit? */
+export function isBeneficial(f: FirstRequest, windowStart: number, mutableTtlMs: number): boolean {
+  return f.miss && (!f.mutable || f.ts - windowStart < mutableTtlMs);
+}
+
+export function oracleRanking(
+  outcome: WindowOutcome,
+  mutableTtlMs: number,
+  kind: BudgetKind,
+  sizeOf: (key: string) => number,
+): string[] {
+  const keys: string[] = [];
+  for (const [key, f] of outcome.first) if (isBeneficial(f, outcome.start, mutableTtlMs)) keys.push(key);
+  const tie = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  if (kind === 'items') keys.sort((a, b) => sizeOf(b) - sizeOf(a) || tie(a, b));
+  else keys.sort((a, b) => sizeOf(a) - sizeOf(b) || tie(a, b));
+  return keys;
+}

@@ -1,0 +1,300 @@
+/**
+ * Replays a time-ordered request trace through per-node caches and lets warm-up methods decide along the way.
+ *
+ * At each decision (every N minutes, or N minutes before each region's business hours) every method ranks, per
+ * node, what it would warm, seeing only the past. When the decision's window has passed, each ranking is cut to
+ * every budget and scored against the no-warm-up cache (metrics.ts), next to the oracle's choice (oracle.ts).
+ *
+ * Input is any iterator of requests in time order (the demo generator, a CSV trace, the store), consumed once:
+ * memory holds the history methods may look at and the open windows, never the trace.
+ */
+import { HOUR_MS, MINUTE_MS, nextBusinessBlock, type RegionCalendar } from '../calendar.js';
+import type { RequestKind } from '../event.js';
+import { floorToHour } from '../windows.js';
+import { NodeCache, isCacheableKind, isMutableKind, itemKey } from './cache-sim.js';
+import { TraceHistory } from './history.js';
+import { MetricsAccumulator, selectWarmSet, type MethodMetrics } from './metrics.js';
+import type { Budget, BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
+import { oracleRanking, type WindowOutcome } from './oracle.js';
+
+export interface TraceRequest {
+  ts: number;
+  module: string;
+  version: string;
+  node: string;
+  bytes: number;
+  kind: RequestKind;
+  /** When the source knows it (the generator, the store); else options.regionOf decides. */
+  region?: string;
+}
+
+export type Cadence = { kind: 'interval'; minutes: number } | { kind: 'business'; leadMinutes: number };
+
+export interface BacktestOptions {
+  methods: WarmupMethod[];
+  budgets: Budget[];
+  cadence: Cadence;
+  /** Trace time before the first decision: history to learn from. */
+  warmupHours: number;
+  /** Calendars of the regions (time zone, business hours, holidays). */
+  calendars: RegionCalendar[];
+  /** Region of a node when the request does not say; default 'default'. */
+  regionOf?: (node: string) => string | undefined;
+  /** Cache capacity per node in bytes (Infinity: nothing is evicted). */
+  capacityBytes: number;
+  /** Time a list/@latest answer stays fresh in a proxy's cache. */
+  mutableTtlMinutes: number;
+  /** Size of an item whose responses carried no byte count. */
+  defaultBytes: number;
+  /** Hours of history kept for methods (older hourly points are dropped). */
+  historyHours: number;
+  /** Requests out of order by more than this are an error (a merged log is rarely perfectly sorted). */
+  disorderToleranceMs: number;
+  onProgress?: (p: { requests: number; decisions: number; at: number }) => void;
+  /** Sees every judged warm set (diagnostics, tests). */
+  onJudge?: (j: { method: string; budget: Budget; outcome: WindowOutcome; warmSet: readonly string[] }) => void;
+}
+
+export const DEFAULT_BACKTEST: Omit<BacktestOptions, 'methods'> = {
+  budgets: [
+    { kind: 'items', value: 5 },
+    { kind: 'items', value: 20 },
+    { kind: 'items', value: 100 },
+  ],
+  cadence: { kind: 'interval', minutes: 60 },
+  warmupHours: 7 * 24,
+  calendars: [],
+  capacityBytes: Number.POSITIVE_INFINITY,
+  mutableTtlMinutes: 10,
+  defaultBytes: 64 * 1024,
+  historyHours: 4 * 7 * 24 + 24,
+  disorderToleranceMs: 60_000,
+};
+
+export interface BacktestReport {
+  rows: MethodMetrics[];
+  requests: number;
+  /** Requests ignored: kinds outside the module cache (sumdb, other). */
+  skipped: number;
+  /** Requests inside judged windows. */
+  judgedRequests: number;
+  decisions: number;
+  windows: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  nodes: string[];
+  regions: string[];
+  methods: string[];
+  budgets: Budget[];
+  cadence: Cadence;
+  capacityBytes: number | null;
+  mutableTtlMinutes: number;
+  warmupHours: number;
+}
+
+export class TraceOrderError extends Error {
+  constructor(readonly index: number, readonly ts: number, readonly previous: number) {
+    super(`request ${index} at ${new Date(ts).toISOString()} is earlier than ${new Date(previous).toISOString()}: the trace must be in time order`);
+  }
+}
+
+interface OpenWindow {
+  outcome: WindowOutcome;
+  rankings: Map<string, Map<BudgetKind, string[]>>;
+}
+
+/** When the next decisions happen: every N minutes, or before each region's business block. */
+class DecisionSchedule {
+  private nextInterval: number;
+  private readonly nextBlock = new Map<string, Decision | null>();
+
+  constructor(
+    private readonly cadence: Cadence,
+    private readonly firstAt: number,
+    private readonly calendars: Map<string, RegionCalendar>,
+  ) {
+    this.nextInterval = firstAt;
+  }
+
+  /** The earliest pending decision at or before `t`, or null. `nodesOf(region?)` names the nodes known now. */
+  take(t: number, regionsNow: () => Iterable<string>, nodesOf: (region?: string) => string[]): Decision | null {
+    if (this.cadence.kind === 'interval') {
+      if (this.nextInterval > t) return null;
+      const at = this.nextInterval;
+      this.nextInterval += this.cadence.minutes * MINUTE_MS;
+      return { at, windowEnd: this.nextInterval, nodes: nodesOf() };
+    }
+    const lead = this.cadence.leadMinutes * MINUTE_MS;
+    let best: { region: string; d: Decision } | null = null;
+    for (const region of regionsNow()) {
+      if (!this.nextBlock.has(region)) this.nextBlock.set(region, this.blockAfter(region, this.firstAt + lead));
+      const d = this.nextBlock.get(region);
+      if (d && d.at <= t && (!best || d.at < best.d.at || (d.at === best.d.at && region < best.region))) best = { region, d };
+    }
+    if (!best) return null;
+    this.nextBlock.set(best.region, this.blockAfter(best.region, best.d.windowEnd));
+    return { ...best.d, nodes: nodesOf(best.region) };
+  }
+
+  private blockAfter(region: string, after: number): Decision | null {
+    const cal = this.calendars.get(region);
+    if (!cal || this.cadence.kind !== 'business') return null;
+    const b = nextBusinessBlock(cal, after);
+    return b ? { at: b.start - this.cadence.leadMinutes * MINUTE_MS, windowEnd: b.end, nodes: [] } : null;
+  }
+}
+
+export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable<TraceRequest>, options: BacktestOptions): Promise<BacktestReport> {
+  const o = options;
+  const ttlMs = o.mutableTtlMinutes * MINUTE_MS;
+  const calendars = new Map(o.calendars.map((c) => [c.name, c]));
+  const metrics = new MetricsAccumulator(o.budgets, ttlMs);
+  const caches = new Map<string, NodeCache>();
+  const nodeRegion = new Map<string, string>();
+  const open = new Map<string, OpenWindow[]>();
+  const budgetKinds = [...new Set(o.budgets.map((b) => b.kind))];
+  const rankLimit = new Map<BudgetKind, number>([
+    ['items', Math.max(0, ...o.budgets.filter((b) => b.kind === 'items').map((b) => b.value))],
+    ['bytes', 5000],
+  ]);
+
+  let history: TraceHistory | null = null;
+  let schedule: DecisionSchedule | null = null;
+  let requests = 0;
+  let skipped = 0;
+  let judged = 0;
+  let decisions = 0;
+  let windows = 0;
+  let firstTs: number | null = null;
+  let lastTs = -Infinity;
+  let lastPrune = 0;
+
+  const nodesOf = (region?: string): string[] => [...nodeRegion.entries()].filter(([, r]) => region === undefined || r === region).map(([n]) => n).sort();
+  const regionsNow = (): Set<string> => new Set(nodeRegion.values());
+  const sizeOf = (key: string): number => history!.sizeOf(history!.items.get(key));
+
+  const decide = (d: Decision): void => {
+    decisions++;
+    const rankings = new Map<string, Map<BudgetKind, string[]>>();
+    for (const kind of budgetKinds) {
+      const ctx: DecisionContext = {
+        decision: d,
+        history: history!,
+        regionOf: (node) => nodeRegion.get(node) ?? 'default',
+        calendars,
+        isCached: (node, key) => caches.get(node)?.isFresh(key, d.at) ?? false,
+        mutableTtlMs: ttlMs,
+        rankLimit: rankLimit.get(kind)!,
+        budgetKind: kind,
+      };
+      for (const m of o.methods) {
+        const perNode = m.rank(ctx);
+        for (const node of d.nodes) {
+          let byKind = rankings.get(`${m.name}\u0000${node}`);
+          if (!byKind) rankings.set(`${m.name}\u0000${node}`, (byKind = new Map()));
+          byKind.set(kind, perNode.get(node) ?? []);
+        }
+      }
+    }
+    for (const node of d.nodes) {
+      const perMethod = new Map<string, Map<BudgetKind, string[]>>();
+      for (const m of o.methods) perMethod.set(m.name, rankings.get(`${m.name}\u0000${node}`) ?? new Map());
+      const w: OpenWindow = {
+        outcome: { node, region: nodeRegion.get(node) ?? 'default', start: d.at, end: d.windowEnd, first: new Map(), requests: 0, misses: 0, missBytes: 0, bytes: 0 },
+        rankings: perMethod,
+      };
+      const list = open.get(node);
+      if (list) list.push(w);
+      else open.set(node, [w]);
+    }
+    o.onProgress?.({ requests, decisions, at: d.at });
+  };
+
+  const judge = (w: OpenWindow): void => {
+    windows++;
+    judged += w.outcome.requests;
+    for (const budget of o.budgets) {
+      const sets: [string, string[]][] = o.methods.map((m) => [m.name, selectWarmSet(w.rankings.get(m.name)?.get(budget.kind) ?? [], budget, sizeOf)]);
+      sets.push(['oracle', selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf), budget, sizeOf)]);
+      for (const [method, warmSet] of sets) {
+        metrics.add(method, budget, w.outcome, warmSet, sizeOf);
+        o.onJudge?.({ method, budget, outcome: w.outcome, warmSet });
+      }
+    }
+  };
+
+  const closeUntil = (t: number): void => {
+    for (const [node, list] of open) {
+      const keep: OpenWindow[] = [];
+      for (const w of list) (w.outcome.end <= t ? judge(w) : keep.push(w));
+      open.set(node, keep);
+    }
+  };
+
+  for await (const req of source) {
+    requests++;
+    if (firstTs === null) {
+      firstTs = req.ts;
+      const origin = floorToHour(req.ts);
+      history = new TraceHistory(origin, o.defaultBytes);
+      schedule = new DecisionSchedule(o.cadence, origin + o.warmupHours * HOUR_MS, calendars);
+    }
+    if (req.ts < lastTs - o.disorderToleranceMs) throw new TraceOrderError(requests, req.ts, lastTs);
+    const ts = Math.max(req.ts, lastTs);
+    lastTs = ts;
+    const region = req.region ?? o.regionOf?.(req.node) ?? nodeRegion.get(req.node) ?? 'default';
+    if (!nodeRegion.has(req.node)) {
+      nodeRegion.set(req.node, region);
+      caches.set(req.node, new NodeCache(o.capacityBytes, ttlMs));
+    }
+    if (!isCacheableKind(req.kind)) {
+      skipped++;
+      continue;
+    }
+    closeUntil(ts);
+    for (let d = schedule!.take(ts, regionsNow, nodesOf); d; d = schedule!.take(ts, regionsNow, nodesOf)) decide(d);
+
+    const mutable = isMutableKind(req.kind);
+    const key = itemKey(req.module, mutable ? '' : req.version);
+    const bytes = req.bytes > 0 ? req.bytes : o.defaultBytes;
+    const { hit } = caches.get(req.node)!.request(key, mutable, bytes, ts);
+    for (const w of open.get(req.node) ?? []) {
+      const out = w.outcome;
+      if (ts < out.start || ts >= out.end) continue;
+      out.requests++;
+      out.bytes += bytes;
+      if (!hit) {
+        out.misses++;
+        out.missBytes += bytes;
+      }
+      if (!out.first.has(key)) out.first.set(key, { ts, bytes, miss: !hit, mutable });
+    }
+    history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes);
+
+    const hour = history!.hourOf(ts);
+    if (hour - lastPrune >= 24) {
+      history!.prune(hour - o.historyHours);
+      lastPrune = hour;
+    }
+  }
+  if (Number.isFinite(lastTs)) closeUntil(lastTs + 1);
+
+  return {
+    rows: metrics.finish(),
+    requests,
+    skipped,
+    judgedRequests: judged,
+    decisions,
+    windows,
+    firstTs,
+    lastTs: Number.isFinite(lastTs) ? lastTs : null,
+    nodes: nodesOf(),
+    regions: [...new Set(nodeRegion.values())].sort(),
+    methods: [...o.methods.map((m) => m.name), 'oracle'],
+    budgets: o.budgets,
+    cadence: o.cadence,
+    capacityBytes: Number.isFinite(o.capacityBytes) ? o.capacityBytes : null,
+    mutableTtlMinutes: o.mutableTtlMinutes,
+    warmupHours: o.warmupHours,
+  };
+}

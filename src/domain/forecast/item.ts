@@ -1,0 +1,170 @@
+/**
+ * Forecasts one item (a module-version, or a module's mutable endpoints when version is '') in every scope at once:
+ *
+ * - region: each region's hourly series, in local time, with model selection per series; the fleet-wide series is
+ *   the pool a sparse region borrows its level from (fleet-share model);
+ * - fleet: the sum of the region forecasts (bottom-up, so scopes agree);
+ * - node: a region forecast thinned by the node's share of the item in that region (binomial thinning keeps the
+ *   negative-binomial size, so the node's count distribution follows exactly).
+ *
+ * Used by scoring (series streamed from ClickHouse) and by the backtest (series built from a replayed trace), so
+ * both judge the same code. Buffers are allocated once per forecaster and reused for every item.
+ */
+import { POISSON_SIZE, windowSize } from './uncertainty.js';
+import { expectedSince, releaseScale, type ReleaseContext } from './release.js';
+import { ModelSelector, DEFAULT_SELECT, type SelectOptions, type SeriesClass } from './select.js';
+import type { ModelName, SeriesContext } from './series.js';
+import { sumOverSpan, sumSquaresOverSpan, type WindowSpan } from '../windows.js';
+
+export interface ScopeGrid {
+  name: string;
+  /** Hour of week of every grid index, local time (length ≥ n + horizon). */
+  how: Uint8Array;
+  /** Week profile of the scope's traffic, mean 1. */
+  shape: Float64Array;
+  /** The region's share of fleet traffic (0-1). */
+  share: number;
+}
+
+export interface ItemInput {
+  /** First grid index that is history of this item (its first appearance anywhere, or 0). */
+  start: number;
+  /**
+   * A young version: the release hour on the grid and an adoption curve per region (null = none known).
+   * `sighted`: the release time is the version's first request (not an announcement), so that request says nothing
+   * about demand after it and is left out of the evidence, as it is left out of the curves.
+   */
+  release?: { releaseIndex: number; curves: readonly (Float64Array | null)[]; sighted: boolean } | null;
+  /** Extra deseasonalised hourly rate per region (dependency hotness), or null. */
+  boost?: Float64Array | null;
+  /** Force one model everywhere (the backtest scores each model alone). */
+  only?: ModelName;
+}
+
+export interface RegionResult {
+  model: ModelName;
+  seriesClass: SeriesClass;
+  /** NB size of hourly counts. */
+  size: number;
+  /** Backtest mean squared error per hour of the chosen model. */
+  error: number;
+  /** Requests in the region's history. */
+  historyTotal: number;
+  /** Deseasonalised dependency boost added (0 when none). */
+  boost: number;
+}
+
+export interface WindowCount {
+  mean: number;
+  size: number;
+}
+
+export class ItemForecaster {
+  /** Per region hourly history; the caller writes counts after reset(). */
+  readonly values: Float64Array[];
+  /** Per region hourly forecast from index n (valid after forecast()). */
+  readonly hourly: Float64Array[];
+  readonly results: RegionResult[];
+  private readonly fleetValues: Float64Array;
+  private readonly fleetCtx: SeriesContext;
+  private readonly contexts: SeriesContext[];
+  private readonly selector: ModelSelector;
+
+  constructor(
+    readonly regions: readonly ScopeGrid[],
+    fleet: { how: Uint8Array; shape: Float64Array },
+    readonly n: number,
+    readonly horizon: number,
+    select: SelectOptions = DEFAULT_SELECT,
+  ) {
+    this.values = regions.map(() => new Float64Array(n));
+    this.hourly = regions.map(() => new Float64Array(horizon));
+    this.results = regions.map(() => ({ model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0 }));
+    this.fleetValues = new Float64Array(n);
+    this.fleetCtx = { values: this.fleetValues, n, start: 0, how: fleet.how, shape: fleet.shape };
+    this.contexts = regions.map((g, r) => ({
+      values: this.values[r]!,
+      n,
+      start: 0,
+      how: g.how,
+      shape: g.shape,
+      pool: { ctx: this.fleetCtx, share: g.share },
+    }));
+    this.selector = new ModelSelector(horizon, select);
+  }
+
+  reset(): void {
+    for (const v of this.values) v.fill(0);
+  }
+
+  forecast(input: ItemInput): void {
+    const { n, horizon } = this;
+    const start = Math.max(0, Math.min(n, input.start));
+    this.fleetValues.fill(0);
+    for (const v of this.values) for (let i = start; i < n; i++) this.fleetValues[i] = this.fleetValues[i]! + v[i]!;
+    this.fleetCtx.start = start;
+
+    let scale: number | undefined;
+    const release = input.release ?? null;
+    if (release) {
+      let observed = 0;
+      for (let i = Math.max(start, release.releaseIndex); i < n; i++) observed += this.fleetValues[i]!;
+      if (release.sighted) observed = Math.max(0, observed - 1);
+      let expected = 0;
+      release.curves.forEach((c, r) => {
+        if (c) expected += expectedSince(c, release.releaseIndex, n - release.releaseIndex, this.regions[r]!.how, this.regions[r]!.shape);
+      });
+      scale = releaseScale(observed, expected);
+    }
+
+    this.regions.forEach((grid, r) => {
+      const ctx = this.contexts[r]!;
+      ctx.start = start;
+      const curve = release?.curves[r] ?? null;
+      const rc: ReleaseContext | null = release && curve ? { curve, releaseIndex: release.releaseIndex, ...(scale !== undefined ? { scale } : {}) } : null;
+      const f = this.selector.forecast(ctx, horizon, rc, input.only);
+      const out = this.hourly[r]!;
+      out.set(f.hourly.subarray(0, horizon));
+      const boost = input.boost?.[r] ?? 0;
+      if (boost > 0) for (let k = 0; k < horizon; k++) out[k] = out[k]! + boost * grid.shape[grid.how[n + k]!]!;
+      const res = this.results[r]!;
+      res.model = f.model;
+      res.seriesClass = f.seriesClass;
+      res.size = f.size;
+      res.error = f.error;
+      res.historyTotal = f.stats.total;
+      res.boost = boost;
+    });
+  }
+
+  /** Expected count and NB size of region r over a window. */
+  regionWindow(r: number, span: WindowSpan): WindowCount {
+    const h = this.hourly[r]!;
+    const mean = sumOverSpan(h, span);
+    return { mean, size: windowSize(mean, sumSquaresOverSpan(h, span), this.results[r]!.size) };
+  }
+
+  /** Fleet count over a window: regions summed, variances added (Var = Σ μ + μ²/k), moment-matched to one NB. */
+  fleetWindow(span: WindowSpan): WindowCount {
+    let mean = 0;
+    let extra = 0;
+    for (let r = 0; r < this.regions.length; r++) {
+      const w = this.regionWindow(r, span);
+      mean += w.mean;
+      if (w.size < POISSON_SIZE) extra += (w.mean * w.mean) / w.size;
+    }
+    const size = extra > 0 ? Math.min(POISSON_SIZE, (mean * mean) / extra) : POISSON_SIZE;
+    return { mean, size };
+  }
+}
+
+/**
+ * Share of a region's demand for an item that falls on one node: the item's own split shrunk towards the node's
+ * share of all the region's traffic (`prior` pseudo-requests), so a node that has not asked for an item its
+ * neighbour asks for still gets a fair part.
+ */
+export function nodeShare(nodeCount: number, regionCount: number, nodeTrafficShare: number, prior = 20): number {
+  const c = Math.max(0, nodeCount);
+  const total = Math.max(c, regionCount);
+  return (c + prior * nodeTrafficShare) / (total + prior);
+}

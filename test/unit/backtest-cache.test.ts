@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NodeCache, itemKey } from '../../src/domain/backtest/cache-sim.js';
+import { PointList } from '../../src/domain/backtest/history.js';
+import { selectWarmSet, formatTable, MetricsAccumulator } from '../../src/domain/backtest/metrics.js';
+import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
+import type { WindowOutcome } from '../../src/domain/backtest/oracle.js';
+
+const MIN = 60_000;
+
+test('cache: LRU evicts the least recently used by bytes, never the item just stored', () => {
+  const c = new NodeCache(300, 10 * MIN);
+  assert.equal(c.request('a', false, 100, 0).hit, false);
+  assert.equal(c.request('b', false, 100, 1).hit, false);
+  assert.equal(c.request('a', false, 100, 2).hit, true); // a is now most recent
+  assert.equal(c.request('c', false, 150, 3).evictedBytes, 100); // evicts b
+  assert.equal(c.isFresh('b', 4), false);
+  assert.equal(c.isFresh('a', 4), true);
+  assert.equal(c.usedBytes, 250);
+  // An item larger than the whole cache is stored alone (and evicts everything else).
+  c.request('huge', false, 1000, 5);
+  assert.equal(c.size, 1);
+  assert.equal(c.isFresh('huge', 6), true);
+});
+
+test('cache: mutable endpoints expire after the TTL, immutable ones never', () => {
+  const c = new NodeCache(Number.POSITIVE_INFINITY, 10 * MIN);
+  const list = itemKey('example.com/m', '');
+  assert.equal(list, 'example.com/m@');
+  c.request(list, true, 50, 0);
+  c.request('example.com/m@v1.0.0', false, 500, 0);
+  assert.equal(c.request(list, true, 50, 9 * MIN).hit, true);
+  assert.equal(c.request(list, true, 50, 10 * MIN).hit, false, 'TTL counts from the fetch, not the last hit');
+  assert.equal(c.request('example.com/m@v1.0.0', false, 500, 1000 * MIN).hit, true);
+});
+
+test('point lists: sums, scatter and pruning over sparse hours', () => {
+  const p = new PointList();
+  for (const h of [1, 1, 2, 5, 5, 5, 9]) p.add(h);
+  assert.equal(p.length, 4);
+  assert.equal(p.sum(0, 10), 7);
+  assert.equal(p.sum(2, 6), 4);
+  const out = new Float64Array(5);
+  p.scatter(out, 2);
+  assert.deepEqual([...out], [1, 0, 0, 3, 0]);
+  p.dropBefore(5);
+  assert.equal(p.sum(0, 100), 4);
+  for (let h = 10; h < 100; h++) p.add(h, 2);
+  assert.equal(p.sum(0, 1000), 4 + 180);
+});
+
+test('budgets: K items take the head of the ranking; B bytes skip what does not fit', () => {
+  const sizes: Record<string, number> = { a: 50, b: 200, c: 30, d: 20 };
+  const sizeOf = (k: string) => sizes[k]!;
+  assert.deepEqual(selectWarmSet(['a', 'b', 'c', 'd'], { kind: 'items', value: 2 }, sizeOf), ['a', 'b']);
+  assert.deepEqual(selectWarmSet(['a', 'b', 'c', 'd'], { kind: 'bytes', value: 100 }, sizeOf), ['a', 'c', 'd']);
+  assert.deepEqual(selectWarmSet([], { kind: 'bytes', value: 100 }, sizeOf), []);
+});
+
+test('metrics: avoided, precision and waste per method; table and chart render', () => {
+  const outcome: WindowOutcome = {
+    node: 'n1',
+    region: 'r',
+    start: 0,
+    end: 60 * MIN,
+    first: new Map([
+      ['m@v1', { ts: 5 * MIN, bytes: 100, miss: true, mutable: false }],
+      ['m@', { ts: 30 * MIN, bytes: 10, miss: true, mutable: true }], // after the TTL: warming would not help
+      ['k@v2', { ts: 1 * MIN, bytes: 100, miss: false, mutable: false }],
+    ]),
+    requests: 10,
+    misses: 3,
+    missBytes: 300,
+    bytes: 1000,
+  };
+  const acc = new MetricsAccumulator([{ kind: 'items', value: 3 }], 10 * MIN);
+  const sizeOf = () => 100;
+  acc.add('m', { kind: 'items', value: 3 }, outcome, ['m@v1', 'm@', 'x@v9'], sizeOf);
+  acc.add('oracle', { kind: 'items', value: 3 }, outcome, ['m@v1'], sizeOf);
+  const [m, oracle] = acc.finish();
+  assert.equal(m!.missesAvoided, 1);
+  assert.equal(m!.used, 2);
+  assert.equal(m!.wastedBytes, 100);
+  assert.ok(Math.abs(m!.precision - 2 / 3) < 1e-12);
+  assert.equal(m!.oracleShare, 1);
+  assert.equal(oracle!.missesAvoided, 1);
+  assert.ok(Math.abs(m!.hitRatio - 8 / 10) < 1e-12);
+  assert.match(formatTable([m!, oracle!]), /misses avoided[\s\S]*1\/3/);
+  const svg = benefitChartSvg([m!, oracle!], 'a <title> & more');
+  assert.match(svg, /^<svg[\s\S]*<\/svg>\n$/);
+  assert.match(svg, /a &lt;title&gt; &amp; more/);
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 2);
+});
