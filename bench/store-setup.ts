@@ -1,18 +1,14 @@
 /** An embedded store (chDB) for one benchmark process, in that run's work directory, migrated. */
-import { loadConfig, type Config } from '../src/config.js';
+import type { Config } from '../src/config.js';
+import { benchConfig } from './config.js';
 import { openStore, queryRows, type Store } from '../src/store/client.js';
 import { migrate } from '../src/store/migrate.js';
+
+export { benchConfig };
 
 export interface BenchStore {
   store: Store;
   config: Config;
-}
-
-export function benchConfig(workDir: string, overrides: Record<string, unknown> = {}): Config {
-  return loadConfig({
-    env: {},
-    overrides: { dataDir: workDir, logLevel: 'silent', privacy: { clientSalt: 'bench-salt-0123456789' }, ...overrides },
-  });
 }
 
 export async function openBenchStore(workDir: string, overrides: Record<string, unknown> = {}): Promise<BenchStore> {

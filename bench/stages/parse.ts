@@ -10,7 +10,7 @@ import { readLines } from '../../src/logs/lines.js';
 import { NginxParser } from '../../src/logs/nginx.js';
 import { ingestStream } from '../../src/ingest/pipeline.js';
 import type { EventWriter, WriteBatch } from '../../src/store/event-writer.js';
-import { benchConfig } from '../store-setup.js';
+import { benchConfig } from '../config.js';
 import { measurement, median, ownPeakRssMb, progress, rate, result, runStage, timed } from '../harness.js';
 import { nginxLog } from '../workload.js';
 
