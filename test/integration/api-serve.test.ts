@@ -52,8 +52,16 @@ async function serveProcess(dir: string): Promise<{ child: ChildProcess; url: st
 async function stop(child: ChildProcess): Promise<number | null> {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  const [code] = (await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('no exit within 30 s of SIGTERM')), 30_000))])) as [number | null];
-  return code;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no exit within 30 s of SIGTERM')), 30_000);
+  });
+  try {
+    const [code] = (await Promise.race([exited, timeout])) as [number | null];
+    return code;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 test('modcast serve: dashboard, docs and HTTP ingest on a real port; SIGTERM exits 0 and frees the store', async () => {
