@@ -1,6 +1,7 @@
 /**
  * `modcast serve`: the API, and on the embedded store everything else that must share its process (chDB locks its
- * data directory to one process): HTTP ingest, scoring and the warm-up scheduler. SIGTERM/SIGINT stop accepting
+ * data directory to one process): HTTP ingest, scoring, the warm-up scheduler and, with Kafka brokers configured,
+ * the Kafka consumer. SIGTERM/SIGINT stop accepting
  * connections, let requests in flight finish, stop the scheduler, then close the store.
  */
 import type { Command } from 'commander';
@@ -14,12 +15,14 @@ import type { Logger } from '../lib/logger.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { loadScoringJob } from '../scheduler/scoring-job.js';
+import { consumeToStore } from './consume.js';
 
 interface ServeFlags {
   host?: string;
   port?: number;
   scheduler: boolean;
   dashboard: boolean;
+  consume: boolean;
 }
 
 export interface ServeOptions {
@@ -27,6 +30,8 @@ export interface ServeOptions {
   store?: Store;
   /** Host the warm-up scheduler in this process (default true). */
   scheduler?: boolean;
+  /** With Kafka brokers on the embedded store, consume modcast.access in this process (default true). */
+  consume?: boolean;
   dashboard?: boolean;
 }
 
@@ -64,12 +69,20 @@ export async function startServer(ctx: CommandContext, opts: ServeOptions = {}):
   const store = opts.store ?? (await openStore(ctx.config));
   let app: ApiInstance | undefined;
   let scheduler: HostedScheduler | undefined;
+  let consumer: Promise<unknown> | undefined;
+  const stopConsumer = new AbortController();
   try {
     const { applied } = await migrate(store);
     if (applied.length > 0) ctx.logger.info({ applied }, 'migrations applied');
     const kafka = ctx.config.kafka.brokers.length > 0 ? createKafkaClient(ctx.config.kafka, ctx.logger) : undefined;
     scheduler = opts.scheduler === false ? undefined : await startScheduler(ctx, store, kafka);
     const kafkaHealth = kafkaHealthCheck(kafka);
+    // The embedded store admits one process: with a broker configured, that process must also be the consumer.
+    if (kafka && store.embedded && opts.consume !== false) {
+      consumer = consumeToStore(ctx, store, { createTopics: true }, stopConsumer.signal).catch((err: Error) => {
+        ctx.logger.error({ err: err.message }, 'Kafka consumer stopped');
+      });
+    }
     app = await buildApi({
       config: ctx.config,
       store,
@@ -89,12 +102,16 @@ export async function startServer(ctx: CommandContext, opts: ServeOptions = {}):
       close: () =>
         (closing ??= (async () => {
           await running.close(); // stops accepting, waits for requests in flight
+          stopConsumer.abort();
+          await consumer; // finishes and commits its batch in progress
           await hosted?.stop();
           await store.close();
         })()),
     };
   } catch (e) {
     await app?.close().catch(() => {});
+    stopConsumer.abort();
+    await consumer;
     await scheduler?.stop();
     await store.close().catch(() => {});
     throw e;
@@ -126,12 +143,13 @@ export function registerServe(program: Command): void {
     .option('-p, --port <port>', 'listen port (default 8080, $MODCAST_API_PORT; 0 = any free port)', intOption('port', 0, 65535))
     .option('--no-scheduler', 'do not host the warm-up scheduler in this process')
     .option('--no-dashboard', 'do not serve the dashboard at /')
+    .option('--no-consume', 'with Kafka brokers on the embedded store, do not consume modcast.access here')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const api: Record<string, unknown> = {};
       if (flags.host !== undefined) api.host = flags.host;
       if (flags.port !== undefined) api.port = flags.port;
       const ctx = contextFrom(cmd, Object.keys(api).length > 0 ? { api } : {});
-      const server = await startServer(ctx, { scheduler: flags.scheduler, dashboard: flags.dashboard });
+      const server = await startServer(ctx, { scheduler: flags.scheduler, dashboard: flags.dashboard, consume: flags.consume });
       ctx.logger.info({ url: server.url, store: server.store.location }, 'modcast serving');
       console.log(`modcast: serving ${server.url} (dashboard ${server.url}/, API docs ${server.url}/docs)`);
       const signal = await shutdownSignal(ctx.logger);
