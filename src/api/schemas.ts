@@ -69,6 +69,10 @@ export const ForecastsQuery = Type.Object({
   module: Type.Optional(ModulePrefix),
   kind: Type.Optional(Kind),
   window: Window('24h', 'horizon summed over, from the run as-of time'),
+  windowKind: Type.Union([Type.Literal('step'), Type.Literal('horizon'), Type.Literal('business')], {
+    default: 'step',
+    description: "which window set of the run: hourly 'step' windows (summed), the whole 'horizon', or regions' next 'business' hours",
+  }),
   limit: Limit(100),
   cursor: Type.Optional(Cursor),
 });

@@ -102,6 +102,10 @@ export interface SeedPrediction {
   /** Window start offset from asOf, in hours. */
   hour: number;
   expected: number;
+  /** Window length in hours (default 1). */
+  hours?: number;
+  /** 'step' (default), 'horizon' or 'business'. */
+  windowKind?: string;
 }
 
 /** A finished prediction run with hourly predictions. */
@@ -136,7 +140,8 @@ export async function seedPredictionRun(store: Store, runId: string, asOf: numbe
       version: p.version,
       kind: p.kind,
       window_start: chTime(asOf + p.hour * HOUR),
-      window_end: chTime(asOf + (p.hour + 1) * HOUR),
+      window_end: chTime(asOf + (p.hour + (p.hours ?? 1)) * HOUR),
+      window_kind: p.windowKind ?? 'step',
       expected_requests: p.expected,
       p_any_request: Math.min(0.99, p.expected / 10),
       lower: p.expected * 0.5,

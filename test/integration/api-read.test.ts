@@ -45,6 +45,9 @@ function predictions(scale: number): SeedPrediction[] {
     out.push({ scope: 'node', scopeId: 'eu-1', module: HOT, version: '', kind: 'zip', hour, expected: 1 * scale });
     out.push({ scope: 'node', scopeId: 'us-1', module: AZURE, version: '', kind: 'any', hour, expected: 2 * scale });
   }
+  // The same run's whole-horizon windows overlap the steps: sums must not add them in.
+  out.push({ scope: 'fleet', scopeId: 'fleet', module: HOT, version: '', kind: 'any', hour: 0, hours: 24, expected: 120 * scale, windowKind: 'horizon' });
+  out.push({ scope: 'fleet', scopeId: 'fleet', module: AZURE, version: '', kind: 'any', hour: 0, hours: 24, expected: 48 * scale, windowKind: 'horizon' });
   return out;
 }
 
@@ -125,6 +128,10 @@ test('GET /v1/forecasts returns the newest finished run, summed over the window'
   // Two independent hours with P = 0.5 each: P(any) = 0.75.
   assert.ok(Math.abs(first.pAny - 0.75) < 1e-9, String(first.pAny));
   assert.equal(body.nextCursor, null);
+  const horizon = (await get('/v1/forecasts?scope=fleet&windowKind=horizon&window=1h')).json();
+  assert.deepEqual(horizon.items.map((i: { module: string; expected: number }) => [i.module, i.expected]), [[AZURE, 48], [HOT, 120]]);
+  assert.equal(horizon.items[0].windowEnd, new Date(END + 24 * HOUR).toISOString());
+  assertClientError(await get('/v1/forecasts?windowKind=weekly'), 400);
 });
 
 test('GET /v1/forecasts filters by scope id and kind', async () => {
@@ -308,7 +315,7 @@ test('stats: scopes, hour-of-week heatmap in a time zone, release spread, ingest
 
 test('GET /metrics reports scoring and warm-up outcomes read from the store', async () => {
   const body = (await get('/metrics')).body;
-  assert.match(body, /modcast_scoring_last_predictions 192/);
+  assert.match(body, /modcast_scoring_last_predictions 194/);
   assert.match(body, /modcast_scoring_last_duration_seconds 3600\n/, "run-2: started at its as-of, finished an hour later");
 });
 

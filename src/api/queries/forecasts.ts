@@ -1,5 +1,6 @@
 /**
  * Forecast series of one prediction run, summed over a horizon window, in a stable key order for cursor paging.
+ * A run writes overlapping window sets (window_kind 'step', 'horizon', 'business'); sums use one set only.
  * The key (scope, scope_id, module, version, kind) is unique per run, so "strictly after the last key" pages
  * never overlap.
  */
@@ -18,6 +19,8 @@ export interface ForecastFilter {
   kind?: string;
   /** Only a module (or module@version) exactly, for the hotness view. */
   module?: string;
+  /** Which of a run's overlapping window sets: 'step' (hourly, tiling the horizon; default), 'horizon', 'business'. */
+  windowKind?: string;
 }
 
 export interface ForecastRow {
@@ -34,7 +37,7 @@ export interface ForecastRow {
 /** WHERE conditions shared by the listing and the per-module view; all values are query parameters. */
 export function forecastWhere(f: ForecastFilter): { sql: string; params: Record<string, unknown> } {
   return {
-    sql: `run_id = {run:String}
+    sql: `run_id = {run:String} AND window_kind = {windowKind:String}
       AND window_start >= toDateTime({from:Int64}) AND window_start < toDateTime({to:Int64})
       AND ({scope:String} = '' OR toString(scope) = {scope:String})
       AND ({scopeId:String} = '' OR scope_id = {scopeId:String})
@@ -50,6 +53,7 @@ export function forecastWhere(f: ForecastFilter): { sql: string; params: Record<
       prefix: f.modulePrefix ?? '',
       module: f.module ?? '',
       kind: f.kind ?? '',
+      windowKind: f.windowKind ?? 'step',
     },
   };
 }

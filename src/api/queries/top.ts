@@ -7,8 +7,9 @@ import { topQuery, rollupFor, type TopDimension, type TopRow } from '../../store
 import { SCOPE_WHERE, scopeParams, type ScopeFilter } from './hotness.js';
 
 /**
- * Prediction rows that count each request once: module level (version '') over all kinds ('any').
- * Per-version totals use the version rows of the same kind.
+ * Prediction rows that count each request once (see src/scoring/score.ts): a module's total is its version ''
+ * row of kind 'any' (version '' with kind 'list' is only its list/@latest traffic); a version's total is its row
+ * of kind 'any'. Only the hourly 'step' windows are summed: the 'horizon' and 'business' windows overlap them.
  */
 export const TOTAL_KIND = 'any';
 
@@ -55,7 +56,7 @@ export async function forecastByKey(
     store,
     `SELECT ${f.key} AS key, sum(expected_requests) AS expected
      FROM predictions
-     WHERE run_id = {run:String} AND ${f.level} AND kind = {kind:String}
+     WHERE run_id = {run:String} AND window_kind = 'step' AND ${f.level} AND kind = {kind:String}
        AND window_start >= toDateTime({from:Int64}) AND window_start < toDateTime({to:Int64})
        AND toString(scope) = {scope:String} AND ({scopeId:String} = '' OR scope_id = {scopeId:String})
        AND ({regionNodes:String} = '' OR scope_id IN (SELECT DISTINCT node FROM rollups_1h WHERE region = {regionNodes:String}))

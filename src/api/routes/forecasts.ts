@@ -52,6 +52,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
           ...(q.id ? { scopeId: q.id } : {}),
           modulePrefix: parseModulePrefix(q.module),
           ...(q.kind ? { kind: q.kind } : {}),
+          windowKind: q.windowKind,
         },
         cursor?.key,
         q.limit + 1,
