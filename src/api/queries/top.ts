@@ -3,8 +3,8 @@
  * in the latest prediction run, per module, module@version, node or region.
  */
 import { queryRows, type Store } from '../../store/client.js';
-import { topQuery, rollupFor, type TopDimension, type TopRow } from '../../store/queries/top.js';
-import { SCOPE_WHERE, scopeParams, type ScopeFilter } from './hotness.js';
+import { topQuery, type TopDimension, type TopRow } from '../../store/queries/top.js';
+import type { ScopeFilter } from './hotness.js';
 
 /**
  * Prediction rows that count each request once (see src/scoring/score.ts): a module's total is its version ''
@@ -19,12 +19,6 @@ const FORECAST_KEY: Record<TopDimension, { key: string; level: string }> = {
   version: { key: "concat(module, '@', version)", level: "version != ''" },
   node: { key: 'toString(scope_id)', level: "version = ''" },
   region: { key: 'toString(scope_id)', level: "version = ''" },
-};
-const ACTUAL_KEY: Record<TopDimension, string> = {
-  module: 'module',
-  version: "concat(module, '@', version)",
-  node: 'toString(node)',
-  region: 'toString(region)',
 };
 
 export interface TopForecastQuery extends ScopeFilter {
@@ -94,27 +88,6 @@ export function hottest(store: Store, q: ActualQuery): Promise<TopRow[]> {
 /** Actual counts of given keys (for a list ranked by forecast). */
 export async function actualForKeys(store: Store, q: ActualQuery, keys: string[]): Promise<Map<string, TopRow>> {
   if (keys.length === 0) return new Map();
-  const rows = await queryRows<Record<string, string | number>>(
-    store,
-    `SELECT ${ACTUAL_KEY[q.by]} AS key, sum(requests) AS requests, sum(zips) AS zips, sum(misses) AS misses,
-            sum(bytes) AS bytes, uniqMerge(clients) AS clients
-     FROM ${rollupFor(q.from, q.to)}
-     WHERE bucket >= {from:DateTime64(3)} AND bucket < {to:DateTime64(3)} AND ${SCOPE_WHERE}
-       AND startsWith(module, {prefix:String}) AND key IN {keys:Array(String)}
-     GROUP BY key`,
-    { from: q.from.getTime() / 1000, to: q.to.getTime() / 1000, ...scopeParams(q), prefix: q.modulePrefix ?? '', keys },
-  );
-  return new Map(
-    rows.map((r) => [
-      String(r.key),
-      {
-        key: String(r.key),
-        requests: Number(r.requests),
-        zips: Number(r.zips),
-        misses: Number(r.misses),
-        bytes: Number(r.bytes),
-        clients: Number(r.clients),
-      },
-    ]),
-  );
+  const rows = await topQuery(store, { ...q, keys, limit: keys.length });
+  return new Map(rows.map((r) => [r.key, r]));
 }

@@ -30,6 +30,8 @@ export interface TopQuery {
   node?: string;
   region?: string;
   modulePrefix?: string;
+  /** Only these keys (e.g. the API's forecast-ranked list). */
+  keys?: string[];
 }
 
 /** 5-minute rollups for windows up to two days (finer edges), hourly beyond. */
@@ -49,6 +51,7 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
        AND ({node:String} = '' OR node = {node:String})
        AND ({region:String} = '' OR region = {region:String})
        AND startsWith(module, {prefix:String})
+       AND ({useKeys:UInt8} = 0 OR key IN {keys:Array(String)})
      GROUP BY key ORDER BY requests DESC, key LIMIT {limit:UInt32}`,
     {
       from: q.from.getTime() / 1000,
@@ -56,6 +59,8 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
       node: q.node ?? '',
       region: q.region ?? '',
       prefix: q.modulePrefix ?? '',
+      useKeys: q.keys ? 1 : 0,
+      keys: q.keys ?? [],
       limit: q.limit,
     },
   );
