@@ -30,7 +30,7 @@ export const STAGES: StageSpec[] = [
   { name: 'parse', full: [250_000, 1_000_000], quick: [20_000, 50_000], timeoutFull: 300, timeoutQuick: 60 },
   { name: 'store', full: [250_000, 1_000_000], quick: [20_000, 50_000], timeoutFull: 600, timeoutQuick: 60 },
   { name: 'kafka', full: [250_000, 1_000_000], quick: [20_000], timeoutFull: 900, timeoutQuick: 90 },
-  { name: 'scoring', full: [250_000, 1_000_000], quick: [5_000], timeoutFull: 1800, timeoutQuick: 60 },
+  { name: 'scoring', full: [250_000, 1_000_000], quick: [2_000], timeoutFull: 2400, timeoutQuick: 60 },
   { name: 'backtest', full: [2_500_000, 10_000_000], quick: [50_000], timeoutFull: 1800, timeoutQuick: 60 },
   { name: 'warmup', full: [20_000], quick: [2_000], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api', full: [1_000], quick: [200], timeoutFull: 300, timeoutQuick: 60 },
