@@ -34,7 +34,9 @@ async function fillPredictions(workDir: string, series: number): Promise<number>
   const { store } = await openBenchStore(workDir);
   const rows = series * SCOPES.length * 24;
   await store.client.command({
-    query: `INSERT INTO predictions
+    // Columns named: later migrations add columns with defaults (window_kind = 'step', the hourly windows).
+    query: `INSERT INTO predictions (run_id, made_at, scope, scope_id, module, version, kind, window_start, window_end,
+        expected_requests, p_any_request, lower, upper, model, features)
       SELECT {run:String}, now64(3),
              CAST(arrayElement({scopes:Array(String)}, toUInt32(intDiv(number, 24) % {nScopes:UInt32}) + 1) AS Enum8('node' = 1, 'region' = 2, 'fleet' = 3)),
              arrayElement({ids:Array(String)}, toUInt32(intDiv(number, 24) % {nScopes:UInt32}) + 1),
