@@ -171,7 +171,8 @@ export function runStage(main: (args: StageArgs) => Promise<StageResult>): void 
         console.error(`cleanup failed: ${(e as Error).message}`);
       }
     }
-    if (!args.keep) rmSync(args.workDir, { recursive: true, force: true });
+    if (args.keep) progress(`work directory kept: ${args.workDir}`);
+    else rmSync(args.workDir, { recursive: true, force: true });
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => void cleanup().finally(() => process.exit(130)));
