@@ -224,6 +224,19 @@ class KafkajsTopicAdmin implements TopicAdmin {
     return this.admin.listTopics();
   }
 
+  async groupLag(groupId: string, topics: string[]): Promise<number> {
+    const committed = await this.admin.fetchOffsets({ groupId, topics });
+    let lag = 0;
+    for (const topic of topics) {
+      const mine = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      for (const p of await this.admin.fetchTopicOffsets(topic)) {
+        const at = Number(mine.find((x) => x.partition === p.partition)?.offset ?? -1);
+        lag += Number(p.high) - (at >= 0 ? at : Number(p.low));
+      }
+    }
+    return lag;
+  }
+
   async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
     const existing = new Set(await this.admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));

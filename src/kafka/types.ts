@@ -112,6 +112,8 @@ export interface TopicAdmin {
   ensureTopics(specs: TopicSpec[]): Promise<string[]>;
   describe(topics: string[]): Promise<TopicDescription[]>;
   listTopics(): Promise<string[]>;
+  /** Messages in `topics` after the group's committed offsets (all of them where it never committed). */
+  groupLag(groupId: string, topics: string[]): Promise<number>;
   disconnect(): Promise<void>;
 }
 

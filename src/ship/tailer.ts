@@ -344,6 +344,12 @@ export class Tailer {
   private async readPlain(t: Tracked, handle: FileHandle): Promise<TailChunk | undefined> {
     const st = await handle.stat();
     const now = Date.now();
+    if (st.size < t.size) {
+      // Shrunk since last seen: truncated (copytruncate). The next scan decides where this source continues.
+      await this.release(t);
+      this.lastScan = 0;
+      return undefined;
+    }
     if (st.size <= t.readOffset) {
       if (now - t.lastDataAt > this.idleCloseMs) {
         // Idle: close. A file that went away is finished (its unterminated last line included); a visible one is

@@ -1,0 +1,236 @@
+/**
+ * Logs → shipper → real Kafka broker → ingestors → real ClickHouse (chDB), end to end, with exact counts.
+ * Two ingestors are two real members of one consumer group in this process, sharing its store (chDB holds one data
+ * directory per process); the group splits the partitions between them.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startTestBroker, kafkaOverrides, testKafkaClient, uniqueName, type TestBroker } from '../helpers/kafka.js';
+import { GrowingLog, appendOverTime, waitFor } from '../helpers/kafka-logs.js';
+import { openTestStore, count, testConfig, type TestStore } from '../helpers/store.js';
+import { shipLogs } from '../../src/cli/ship.js';
+import { Ingestor } from '../../src/ingest/consumer.js';
+import { ensureTopics, withAdmin } from '../../src/kafka/topics.js';
+import { decodeAccessEvent } from '../../src/kafka/messages.js';
+import { createLogger } from '../../src/lib/logger.js';
+import type { Config } from '../../src/config.js';
+import type { KafkaClient } from '../../src/kafka/types.js';
+import type { ShipperStats } from '../../src/ship/shipper.js';
+
+let broker: TestBroker;
+let ts: TestStore;
+const logger = createLogger(process.env.MODCAST_TEST_LOG_LEVEL ?? 'silent');
+
+before(async () => {
+  broker = await startTestBroker();
+  ts = await openTestStore();
+});
+
+after(async () => {
+  await ts?.cleanup();
+  await broker?.stop();
+});
+
+/**
+ * One test's own topics and group on the shared broker and store, plus what it started: stopped after the test
+ * whatever happened (a kafkajs client left running would keep the process alive).
+ */
+class Scenario {
+  readonly config: Config;
+  readonly client: KafkaClient;
+  readonly ingestors: Ingestor[] = [];
+  readonly shipping: Promise<ShipperStats>[] = [];
+  private readonly stopShipping = new AbortController();
+
+  constructor(prefix: string) {
+    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix)));
+    this.client = testKafkaClient(this.config.kafka);
+  }
+
+  static async create(t: { after: (fn: () => Promise<void>) => void }, prefix: string): Promise<Scenario> {
+    const s = new Scenario(prefix);
+    t.after(async () => void (await s.stop()));
+    await ensureTopics(s.client, s.config.kafka);
+    return s;
+  }
+
+  ship(log: GrowingLog): void {
+    this.shipping.push(
+      shipLogs(
+        { config: this.config, logger },
+        { patterns: [`${log.path}*`], flags: { node: log.node.name, region: log.node.region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000 } },
+        this.stopShipping.signal,
+      ),
+    );
+  }
+
+  async ingest(batchRows = 2000): Promise<Ingestor> {
+    const ingestor = new Ingestor({ client: this.client, store: ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger });
+    this.ingestors.push(ingestor);
+    await ingestor.start();
+    return ingestor;
+  }
+
+  groupLag(): Promise<number> {
+    const { groupId, topics } = this.config.kafka;
+    return withAdmin(this.client, (a) => a.groupLag(groupId, [topics.access, topics.rejected]));
+  }
+
+  /** Stops shippers (drained) and ingestors (gracefully); returns the shippers' stats. Idempotent. */
+  async stop(): Promise<ShipperStats[]> {
+    this.stopShipping.abort();
+    const shipped = await Promise.all(this.shipping);
+    await Promise.all(this.ingestors.splice(0).map((i) => i.stop()));
+    return shipped;
+  }
+
+  async state(nodePrefix: string): Promise<Record<string, unknown>> {
+    const where = nodesLike(nodePrefix);
+    return {
+      stored: await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where),
+      rejected: await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where),
+      groupLag: await this.groupLag().catch((e: Error) => e.message),
+      ingestors: this.ingestors.map((i) => ({ ...i.stats, assignment: Object.fromEntries(i.assignment) })),
+    };
+  }
+}
+
+const nodesLike = (prefix: string) => ({ prefix: `${prefix}%` });
+
+test('three nodes appended and rotated while shipping: two ingestors store every line exactly once', async (t) => {
+  const sc = await Scenario.create(t, 'e2e');
+  const { config, client } = sc;
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
+  const tz = 'UTC';
+  const logs = [
+    new GrowingLog(dir, { name: 'e2e-eu', region: 'eu', timeZone: tz }, { seed: 1, malformedEvery: 97 }),
+    new GrowingLog(dir, { name: 'e2e-us', region: 'us', timeZone: tz }, { seed: 2, malformedEvery: 89 }),
+    new GrowingLog(dir, { name: 'e2e-ap', region: 'ap', timeZone: tz }, { seed: 3, malformedEvery: 101 }),
+  ];
+  const [eu, us, ap] = logs as [GrowingLog, GrowingLog, GrowingLog];
+  const ingestors = [await sc.ingest(), await sc.ingest()];
+  for (const l of logs) sc.ship(l);
+
+  await appendOverTime(logs, 6000, 300, 100, (step) => {
+    // Every rotation style while lines keep coming.
+    if (step === 6) {
+      eu.rotateByRename();
+      us.rotateByCopyTruncate();
+      ap.rotateToGzip();
+    }
+    if (step === 13) {
+      eu.rotateByCopyTruncate();
+      us.rotateToGzip();
+      ap.rotateByRename();
+    }
+  });
+  // Unreadable messages straight into the topic: dead letters.
+  const producer = client.producer();
+  await producer.connect();
+  await producer.send([{ topic: config.kafka.topics.access, messages: ['not json', '{"v":2}', '{"v":1,"src":"x"}'].map((v) => ({ key: 'garbage', value: Buffer.from(v) })) }]);
+  await producer.disconnect();
+
+  const valid = logs.reduce((s, l) => s + l.valid, 0);
+  const malformed = logs.reduce((s, l) => s + l.malformed, 0);
+  assert.ok(malformed > 100);
+  const state = () => sc.state('e2e-');
+  await waitFor('every line stored', async () => (await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'))) >= valid, 90_000, state);
+  await waitFor('all offsets committed', async () => (await sc.groupLag()) === 0, 30_000, state);
+  const assignments = ingestors.map((i) => i.assignment.get(config.kafka.topics.access) ?? []);
+  const shipped = await sc.stop();
+
+  const stored = await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
+  const distinct = await count(ts.store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
+  const rolledUp = await count(ts.store, 'SELECT sum(requests) FROM rollups_5m WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
+  const rejectedLines = await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
+  assert.equal(stored, valid, 'every valid line is an event, once');
+  assert.equal(distinct, stored, 'no event stored twice');
+  assert.equal(rolledUp, valid, 'the 5-minute rollup counts each event once');
+  assert.equal(rejectedLines, malformed, 'every malformed line is kept as a reject, once');
+  assert.equal(shipped.reduce((s, x) => s + x.events, 0), valid);
+  assert.equal(shipped.reduce((s, x) => s + x.rejected, 0), malformed);
+  const kafkaRejects = await count(ts.store, 'SELECT count() FROM rejected_events WHERE startsWith(source, {s:String})', { s: `kafka:${config.kafka.topics.access}/` });
+  assert.equal(kafkaRejects, 3, 'each unreadable message is kept once in rejected_events');
+  assert.equal(ingestors.reduce((s, i) => s + i.stats.deadLetters, 0), 3);
+
+  // The group shared the work: disjoint, non-empty assignments, both stored events.
+  const owned = assignments.map((a) => a.map((p) => `${p}`));
+  assert.ok(owned.every((o) => o.length > 0), `both members own access partitions: ${JSON.stringify(owned)}`);
+  assert.equal(new Set(owned.flat()).size, owned.flat().length, 'no partition owned twice');
+  assert.ok(ingestors.every((i) => i.stats.events > 0));
+  assert.equal(ingestors.reduce((s, i) => s + i.stats.events, 0), valid);
+  assert.equal(ingestors.reduce((s, i) => s + i.stats.duplicates, 0), 0);
+});
+
+test('ordering and keys: all events of one module are in one partition, each source in line order', async (t) => {
+  const sc = await Scenario.create(t, 'order');
+  const { config, client } = sc;
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
+  const log = new GrowingLog(dir, { name: 'order-1', region: 'eu', timeZone: 'UTC' }, { seed: 9, malformedEvery: 1000 });
+  log.append(8000);
+  sc.ship(log);
+  const partitionsOf = new Map<string, Set<number>>();
+  const lastOffset = new Map<string, number>();
+  let events = 0;
+  let outOfOrder = 0;
+  const reader = client.consumer({ groupId: uniqueName('order-reader'), sessionTimeoutMs: 6000 });
+  t.after(() => reader.disconnect());
+  await reader.connect();
+  await reader.subscribe([config.kafka.topics.access], { fromBeginning: true });
+  await reader.run(async (batch, control) => {
+    for (const m of batch.messages) {
+      const d = decodeAccessEvent(m.value);
+      if (!d.ok) continue;
+      events++;
+      const set = partitionsOf.get(d.value.module) ?? new Set<number>();
+      set.add(batch.partition);
+      partitionsOf.set(d.value.module, set);
+      const key = `${batch.partition}|${d.src}`;
+      if ((lastOffset.get(key) ?? -1) >= d.off) outOfOrder++;
+      lastOffset.set(key, d.off);
+    }
+    control.resolve(batch.messages.at(-1)!.offset);
+  });
+  await waitFor('all events read back', () => events >= log.valid, 60_000, () => ({ events, valid: log.valid }));
+  await sc.stop();
+  assert.equal(events, log.valid);
+  const spread = new Set([...partitionsOf.values()].flatMap((s) => [...s]));
+  assert.ok(partitionsOf.size > 50, 'many modules');
+  assert.ok(spread.size > 1, 'modules spread over several partitions');
+  assert.deepEqual([...partitionsOf].filter(([, s]) => s.size > 1), [], 'no module in two partitions');
+  assert.equal(outOfOrder, 0, 'within a partition, one source’s lines keep their file order');
+});
+
+test('ClickHouse rejecting inserts for a while: partitions pause and retry, nothing lost, nothing doubled', async (t) => {
+  const sc = await Scenario.create(t, 'chfail');
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
+  const log = new GrowingLog(dir, { name: 'chfail-1', region: 'eu', timeZone: 'UTC' }, { seed: 5, malformedEvery: 50 });
+  const ingestor = await sc.ingest(500);
+  sc.ship(log);
+  const where = nodesLike('chfail-');
+  const stored = () => count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where);
+  const state = () => sc.state('chfail-');
+  log.append(2000);
+  await waitFor('first lines stored and committed', async () => (await stored()) === log.valid && (await sc.groupLag()) === 0, 30_000, state);
+  // Every insert into these tables now fails inside ClickHouse (a CHECK that no row passes).
+  const tables = ['access_events', 'rejected_events', 'ingest_batches'];
+  for (const table of tables) await ts.store.client.command({ query: `ALTER TABLE ${table} ADD CONSTRAINT modcast_test_block CHECK 0` });
+  try {
+    const before = await stored();
+    await appendOverTime([log], 3000, 500, 100);
+    await waitFor('inserts failing and retried', () => ingestor.stats.retries >= 3, 30_000, state);
+    assert.equal(await stored(), before, 'nothing stored while ClickHouse rejects inserts');
+    assert.ok((await sc.groupLag()) > 0, 'and nothing committed');
+  } finally {
+    for (const table of tables) await ts.store.client.command({ query: `ALTER TABLE ${table} DROP CONSTRAINT modcast_test_block` });
+  }
+  await waitFor('everything stored after recovery', async () => (await sc.groupLag()) === 0 && (await stored()) >= log.valid, 60_000, state);
+  await sc.stop();
+  assert.equal(await stored(), log.valid);
+  assert.equal(await count(ts.store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {prefix:String}', where), log.valid);
+  assert.equal(await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where), log.malformed);
+  assert.equal(await count(ts.store, 'SELECT sum(requests) FROM rollups_1h WHERE node LIKE {prefix:String}', where), log.valid);
+});
