@@ -108,7 +108,7 @@ export async function shipLogs(ctx: CommandContext, run: ShipRun, signal: AbortS
   });
   const metrics = flags.metricsPort !== undefined ? await serveMetrics(flags.metricsPort) : undefined;
   if (metrics) logger.info({ url: metrics.url }, 'metrics endpoint');
-  const progress = setInterval(() => logger.info({ ...shipper.stats, lagBytes: tailer.lagBytes() }, 'shipping'), 10_000);
+  const progress = setInterval(() => void tailer.lagBytes().then((lag) => logger.info({ ...shipper.stats, lagBytes: lag }, 'shipping')), 10_000);
   logger.info({ patterns: run.patterns, node: flags.node, topics: config.kafka.topics }, 'shipping started');
   try {
     await shipper.run(signal);

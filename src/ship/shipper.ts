@@ -95,6 +95,22 @@ export class Shipper {
    */
   async run(signal: AbortSignal, drainMs = 10_000): Promise<void> {
     const { tailer, node } = this.options;
+    // Measured on a timer, not in the loop: the loop stands still while the broker does not acknowledge.
+    const measure = setInterval(() => void this.measureLag(), 1000);
+    try {
+      await this.loop(signal, drainMs);
+    } finally {
+      clearInterval(measure);
+      await this.measureLag();
+    }
+  }
+
+  private async measureLag(): Promise<void> {
+    lagBytes.labels(this.options.node).set(await this.options.tailer.lagBytes().catch(() => 0));
+  }
+
+  private async loop(signal: AbortSignal, drainMs: number): Promise<void> {
+    const { tailer } = this.options;
     let batch = new OutgoingBatch();
     while (!signal.aborted) {
       const wait = batch.empty ? 1000 : Math.max(0, batch.startedAt + this.lingerMs - Date.now());
@@ -105,10 +121,8 @@ export class Shipper {
         if (!(await this.flush(batch, signal))) break;
         batch = new OutgoingBatch();
       }
-      lagBytes.labels(node).set(tailer.lagBytes());
     }
     if (!batch.empty) await this.flush(batch, AbortSignal.timeout(drainMs));
-    lagBytes.labels(node).set(tailer.lagBytes());
   }
 
   private async flush(batch: OutgoingBatch, signal: AbortSignal): Promise<boolean> {

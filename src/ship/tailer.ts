@@ -174,10 +174,28 @@ export class Tailer {
     this.idleCloseMs = options.idleCloseMs ?? 30_000;
   }
 
-  /** Bytes in followed files not yet acknowledged (the lag metric). */
-  lagBytes(): number {
+  /**
+   * Bytes in the matched files not yet acknowledged (the lag metric), measured now: it keeps growing while the
+   * caller is stuck (broker down) and reads nothing. Read-only, so it may run beside `next`.
+   */
+  async lagBytes(): Promise<number> {
     let lag = 0;
-    for (const t of this.tracked.values()) if (!t.done) lag += Math.max(0, t.size - t.ackedOffset);
+    const known = new Set<string>();
+    for (const t of this.tracked.values()) {
+      for (const c of t.candidates) known.add(c.path);
+      known.add(t.path);
+      if (t.done) continue;
+      const size = t.path.endsWith('.gz') ? t.size : await currentSize(t);
+      lag += Math.max(0, size - t.ackedOffset);
+    }
+    // Files that appeared since the last scan (a rotation while stuck) are all lag.
+    for (const pattern of this.options.patterns) {
+      for (const path of await expandGlob(pattern)) {
+        if (known.has(path)) continue;
+        known.add(path);
+        lag += (await stat(path).catch(() => undefined))?.size ?? 0;
+      }
+    }
     return lag;
   }
 
@@ -441,6 +459,12 @@ export class Tailer {
     t.readOffset = end;
     return { source: { src: t.src, identity: t.identity, path: t.path }, lines, end };
   }
+}
+
+/** Size of the open file, else of the file at its path, else the last size seen. */
+async function currentSize(t: Tracked): Promise<number> {
+  const st = (await t.handle?.stat().catch(() => undefined)) ?? (await stat(t.path).catch(() => undefined));
+  return st?.size ?? t.size;
 }
 
 function firstLineOf(head: Buffer | undefined) {

@@ -7,6 +7,7 @@
  *
  *   node --import tsx test/helpers/kafka-child.ts ship <config.yaml> <json: {patterns,node,region,crashAfter?}>
  *   node --import tsx test/helpers/kafka-child.ts consume <config.yaml> <json: {crashAfter?}>
+ *   node --import tsx test/helpers/kafka-child.ts count <config.yaml> <json: {nodePrefix}>   (exact counts of the store)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,22 +17,29 @@ import { shipLogs } from '../../src/cli/ship.js';
 import { consumeToStore } from '../../src/cli/consume.js';
 import { withStore } from '../../src/cli/context.js';
 import { projectPath } from '../../src/lib/paths.js';
+import { queryRows, type Store } from '../../src/store/client.js';
 
 export interface ShipChildArgs {
   patterns: string[];
   node: string;
   region: string;
   crashAfter?: number;
+  batchMessages?: number;
 }
 
 export interface ConsumeChildArgs {
   crashAfter?: number;
 }
 
+export interface CountChildArgs {
+  nodePrefix: string;
+}
+
 const SELF = fileURLToPath(import.meta.url);
 
 export function spawnKafkaChild(role: 'ship', configFile: string, args: ShipChildArgs): ChildProcess;
 export function spawnKafkaChild(role: 'consume', configFile: string, args: ConsumeChildArgs): ChildProcess;
+export function spawnKafkaChild(role: 'count', configFile: string, args: CountChildArgs): ChildProcess;
 export function spawnKafkaChild(role: string, configFile: string, args: object): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', SELF, role, configFile, JSON.stringify(args)], {
     cwd: projectPath(),
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
     const a = JSON.parse(json!) as ShipChildArgs;
     const stats = await shipLogs(
       ctx,
-      { patterns: a.patterns, flags: { node: a.node, region: a.region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000 }, hooks: { afterAck: crashAt(a.crashAfter) } },
+      { patterns: a.patterns, flags: { node: a.node, region: a.region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000, ...(a.batchMessages ? { batchMessages: a.batchMessages } : {}) }, hooks: { afterAck: crashAt(a.crashAfter) } },
       stop.signal,
     );
     process.stdout.write(`${JSON.stringify(stats)}\n`);
@@ -86,6 +94,17 @@ async function main(): Promise<void> {
       consumeToStore(ctx, store, { createTopics: false, maxWaitMs: 200 }, stop.signal, { afterInsert: crashAt(a.crashAfter) }),
     );
     process.stdout.write(`${JSON.stringify(stats)}\n`);
+  } else if (role === 'count') {
+    const a = JSON.parse(json!) as CountChildArgs;
+    const where = { p: `${a.nodePrefix}%` };
+    const one = async (store: Store, sql: string) => Number(Object.values((await queryRows<Record<string, unknown>>(store, sql, where))[0]!)[0]);
+    const counts = await withStore(ctx, async (store) => ({
+      stored: await one(store, 'SELECT count() FROM access_events WHERE node LIKE {p:String}'),
+      distinct: await one(store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {p:String}'),
+      rejected: await one(store, 'SELECT count() FROM rejected_events WHERE node LIKE {p:String}'),
+      rolledUp: await one(store, 'SELECT sum(requests) FROM rollups_5m WHERE node LIKE {p:String}'),
+    }));
+    process.stdout.write(`${JSON.stringify(counts)}\n`);
   } else throw new Error(`unknown role ${role}`);
 }
 

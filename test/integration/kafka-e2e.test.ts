@@ -8,21 +8,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startTestBroker, kafkaOverrides, testKafkaClient, uniqueName, type TestBroker } from '../helpers/kafka.js';
+import { startTestBroker, uniqueName, type TestBroker } from '../helpers/kafka.js';
 import { GrowingLog, appendOverTime, waitFor } from '../helpers/kafka-logs.js';
-import { openTestStore, count, testConfig, type TestStore } from '../helpers/store.js';
-import { shipLogs } from '../../src/cli/ship.js';
-import { Ingestor } from '../../src/ingest/consumer.js';
-import { ensureTopics, withAdmin } from '../../src/kafka/topics.js';
+import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
+import { openTestStore, count, type TestStore } from '../helpers/store.js';
 import { decodeAccessEvent } from '../../src/kafka/messages.js';
-import { createLogger } from '../../src/lib/logger.js';
-import type { Config } from '../../src/config.js';
-import type { KafkaClient } from '../../src/kafka/types.js';
-import type { ShipperStats } from '../../src/ship/shipper.js';
 
 let broker: TestBroker;
 let ts: TestStore;
-const logger = createLogger(process.env.MODCAST_TEST_LOG_LEVEL ?? 'silent');
 
 before(async () => {
   broker = await startTestBroker();
@@ -34,74 +27,9 @@ after(async () => {
   await broker?.stop();
 });
 
-/**
- * One test's own topics and group on the shared broker and store, plus what it started: stopped after the test
- * whatever happened (a kafkajs client left running would keep the process alive).
- */
-class Scenario {
-  readonly config: Config;
-  readonly client: KafkaClient;
-  readonly ingestors: Ingestor[] = [];
-  readonly shipping: Promise<ShipperStats>[] = [];
-  private readonly stopShipping = new AbortController();
-
-  constructor(prefix: string) {
-    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix)));
-    this.client = testKafkaClient(this.config.kafka);
-  }
-
-  static async create(t: { after: (fn: () => Promise<void>) => void }, prefix: string): Promise<Scenario> {
-    const s = new Scenario(prefix);
-    t.after(async () => void (await s.stop()));
-    await ensureTopics(s.client, s.config.kafka);
-    return s;
-  }
-
-  ship(log: GrowingLog): void {
-    this.shipping.push(
-      shipLogs(
-        { config: this.config, logger },
-        { patterns: [`${log.path}*`], flags: { node: log.node.name, region: log.node.region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000 } },
-        this.stopShipping.signal,
-      ),
-    );
-  }
-
-  async ingest(batchRows = 2000): Promise<Ingestor> {
-    const ingestor = new Ingestor({ client: this.client, store: ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger });
-    this.ingestors.push(ingestor);
-    await ingestor.start();
-    return ingestor;
-  }
-
-  groupLag(): Promise<number> {
-    const { groupId, topics } = this.config.kafka;
-    return withAdmin(this.client, (a) => a.groupLag(groupId, [topics.access, topics.rejected]));
-  }
-
-  /** Stops shippers (drained) and ingestors (gracefully); returns the shippers' stats. Idempotent. */
-  async stop(): Promise<ShipperStats[]> {
-    this.stopShipping.abort();
-    const shipped = await Promise.all(this.shipping);
-    await Promise.all(this.ingestors.splice(0).map((i) => i.stop()));
-    return shipped;
-  }
-
-  async state(nodePrefix: string): Promise<Record<string, unknown>> {
-    const where = nodesLike(nodePrefix);
-    return {
-      stored: await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where),
-      rejected: await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where),
-      groupLag: await this.groupLag().catch((e: Error) => e.message),
-      ingestors: this.ingestors.map((i) => ({ ...i.stats, assignment: Object.fromEntries(i.assignment) })),
-    };
-  }
-}
-
-const nodesLike = (prefix: string) => ({ prefix: `${prefix}%` });
 
 test('three nodes appended and rotated while shipping: two ingestors store every line exactly once', async (t) => {
-  const sc = await Scenario.create(t, 'e2e');
+  const sc = await KafkaScenario.create(t, broker, ts, 'e2e');
   const { config, client } = sc;
   const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
   const tz = 'UTC';
@@ -166,7 +94,7 @@ test('three nodes appended and rotated while shipping: two ingestors store every
 });
 
 test('ordering and keys: all events of one module are in one partition, each source in line order', async (t) => {
-  const sc = await Scenario.create(t, 'order');
+  const sc = await KafkaScenario.create(t, broker, ts, 'order');
   const { config, client } = sc;
   const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
   const log = new GrowingLog(dir, { name: 'order-1', region: 'eu', timeZone: 'UTC' }, { seed: 9, malformedEvery: 1000 });
@@ -205,7 +133,7 @@ test('ordering and keys: all events of one module are in one partition, each sou
 });
 
 test('ClickHouse rejecting inserts for a while: partitions pause and retry, nothing lost, nothing doubled', async (t) => {
-  const sc = await Scenario.create(t, 'chfail');
+  const sc = await KafkaScenario.create(t, broker, ts, 'chfail');
   const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
   const log = new GrowingLog(dir, { name: 'chfail-1', region: 'eu', timeZone: 'UTC' }, { seed: 5, malformedEvery: 50 });
   const ingestor = await sc.ingest(500);

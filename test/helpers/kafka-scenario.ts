@@ -1,0 +1,104 @@
+/** One Kafka test's own topics, group and running parts on a shared broker and store. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { withAdmin, ensureTopics } from '../../src/kafka/topics.js';
+import { shipLogs } from '../../src/cli/ship.js';
+import { Ingestor } from '../../src/ingest/consumer.js';
+import { createLogger } from '../../src/lib/logger.js';
+import type { Config } from '../../src/config.js';
+import type { KafkaClient } from '../../src/kafka/types.js';
+import type { ShipperStats } from '../../src/ship/shipper.js';
+import { kafkaOverrides, testKafkaClient, uniqueName, type TestBroker } from './kafka.js';
+import { count, testConfig, type TestStore } from './store.js';
+import type { GrowingLog } from './kafka-logs.js';
+
+const logger = createLogger(process.env.MODCAST_TEST_LOG_LEVEL ?? 'silent');
+
+export const nodesLike = (prefix: string) => ({ prefix: `${prefix}%` });
+
+/**
+ * One test's own topics and group on the shared broker and store, plus what it started: stopped after the test
+ * whatever happened (a kafkajs client left running would keep the process alive).
+ */
+export class KafkaScenario {
+  readonly config: Config;
+  readonly client: KafkaClient;
+  readonly ingestors: Ingestor[] = [];
+  readonly shipping: Promise<ShipperStats>[] = [];
+  private readonly stopShipping = new AbortController();
+
+  constructor(
+    broker: TestBroker,
+    private readonly ts: TestStore,
+    prefix: string,
+  ) {
+    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix)));
+    this.client = testKafkaClient(this.config.kafka);
+  }
+
+  static async create(t: { after: (fn: () => Promise<void>) => void }, broker: TestBroker, ts: TestStore, prefix: string): Promise<KafkaScenario> {
+    const s = new KafkaScenario(broker, ts, prefix);
+    t.after(async () => void (await s.stop()));
+    await ensureTopics(s.client, s.config.kafka);
+    return s;
+  }
+
+  ship(log: GrowingLog): void {
+    this.shipping.push(
+      shipLogs(
+        { config: this.config, logger },
+        { patterns: [`${log.path}*`], flags: { node: log.node.name, region: log.node.region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000 } },
+        this.stopShipping.signal,
+      ),
+    );
+  }
+
+  async ingest(batchRows = 2000): Promise<Ingestor> {
+    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger });
+    this.ingestors.push(ingestor);
+    await ingestor.start();
+    return ingestor;
+  }
+
+  /** A config file for a child process (kafka-child.ts) on these topics, with its own data directory. */
+  configFile(dataDir: string, ingest: { batchRows?: number } = {}): string {
+    const { kafka, privacy } = this.config;
+    const file = join(dataDir, 'modcast.yaml');
+    const pick = { brokers: kafka.brokers, groupId: kafka.groupId, topics: kafka.topics, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, sessionTimeoutMs: kafka.sessionTimeoutMs };
+    writeFileSync(file, stringify({ dataDir, logLevel: 'error', privacy, kafka: pick, ingest }));
+    return file;
+  }
+
+  /** Messages produced so far to the access and rejected topics. */
+  produced(): Promise<number> {
+    const { topics } = this.config.kafka;
+    return withAdmin(this.client, async (a) =>
+      (await a.describe([topics.access, topics.rejected])).reduce((sum, d) => sum + d.partitions.reduce((s, p) => s + p.high - p.low, 0), 0),
+    );
+  }
+
+  groupLag(): Promise<number> {
+    const { groupId, topics } = this.config.kafka;
+    return withAdmin(this.client, (a) => a.groupLag(groupId, [topics.access, topics.rejected]));
+  }
+
+  /** Stops shippers (drained) and ingestors (gracefully); returns the shippers' stats. Idempotent. */
+  async stop(): Promise<ShipperStats[]> {
+    this.stopShipping.abort();
+    const shipped = await Promise.all(this.shipping);
+    await Promise.all(this.ingestors.splice(0).map((i) => i.stop()));
+    return shipped;
+  }
+
+  async state(nodePrefix: string): Promise<Record<string, unknown>> {
+    const where = nodesLike(nodePrefix);
+    return {
+      stored: await count(this.ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where),
+      rejected: await count(this.ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where),
+      groupLag: await this.groupLag().catch((e: Error) => e.message),
+      ingestors: this.ingestors.map((i) => ({ ...i.stats, assignment: Object.fromEntries(i.assignment) })),
+    };
+  }
+}
+
