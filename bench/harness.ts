@@ -228,7 +228,7 @@ export function result(r: Omit<StageResult, 'ratio' | 'target' | 'notes' | 'extr
     ...rest,
     extra: r.extra ?? [],
     notes: r.notes ?? [],
-    ratio: round(ratio, 3),
+    ratio: Number(ratio.toPrecision(4)),
     target: judged ? { text: target, met: meets({ figure: r.figure, ratio }) } : { text: target },
   };
 }

@@ -31,7 +31,7 @@ export const STAGES: StageSpec[] = [
   { name: 'store', full: [250_000, 1_000_000], quick: [20_000, 50_000], timeoutFull: 600, timeoutQuick: 60 },
   { name: 'kafka', full: [250_000, 1_000_000], quick: [20_000], timeoutFull: 900, timeoutQuick: 90 },
   { name: 'scoring', full: [250_000, 1_000_000], quick: [2_000], timeoutFull: 2400, timeoutQuick: 60 },
-  { name: 'backtest', full: [2_500_000, 10_000_000], quick: [50_000], timeoutFull: 1800, timeoutQuick: 60 },
+  { name: 'backtest', full: [2_500_000, 10_000_000], quick: [20_000], timeoutFull: 3600, timeoutQuick: 60 },
   { name: 'warmup', full: [20_000], quick: [2_000], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api', full: [1_000], quick: [200], timeoutFull: 300, timeoutQuick: 60 },
 ];
@@ -171,7 +171,7 @@ function printTable(outcomes: RunOutcome[]): void {
       r.size.toLocaleString(),
       `${formatMeasurement(r.figure)} (${r.figure.label})`,
       `${formatMeasurement(r.reference)} (${r.reference.label})`,
-      `${r.ratio.toFixed(3)}`,
+      `${r.ratio}`,
       `${r.peakRssMb.toFixed(0)} MB`,
       targetCell(r),
     ]);

@@ -95,9 +95,22 @@ function buildEventRows(n: number): Promise<string> {
   });
 }
 
+/** `n` requests as a backtest trace CSV (the columns `modcast backtest --trace` reads, with a header). */
+function buildTrace(n: number): Promise<string> {
+  return cachedFile(`trace-${n}.csv`, async (tmp) => {
+    progress(`generating a ${n.toLocaleString()}-request trace (cached for later runs)`);
+    const rows = mapIter(firstRequests(n), (r) => `${r.ts},${r.module},${r.version},${r.node},${r.region},${r.bytes},${r.kind}`);
+    await writeLines(tmp, (function* () {
+      yield 'ts,module,version,node,region,bytes,kind';
+      yield* rows;
+    })());
+  });
+}
+
 const BUILDERS = {
   nginx: { file: (n: number) => `nginx-${n}.log`, build: buildNginxLog },
   events: { file: (n: number) => `events-${n}.jsonl`, build: buildEventRows },
+  trace: { file: (n: number) => `trace-${n}.csv`, build: buildTrace },
 } as const;
 export type InputKind = keyof typeof BUILDERS;
 
@@ -112,6 +125,7 @@ export function ensureInput(kind: InputKind, n: number): string {
 
 export const nginxLog = (n: number): string => ensureInput('nginx', n);
 export const eventRowsFile = (n: number): string => ensureInput('events', n);
+export const traceFile = (n: number): string => ensureInput('trace', n);
 
 // `node --import tsx bench/workload.ts <kind> <n>`: the child side of ensureInput.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
