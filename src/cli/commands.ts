@@ -10,6 +10,8 @@ import { registerKafkaTopics } from './kafka-topics.js';
 import { registerPlan } from './plan.js';
 import { registerWarmup } from './warmup.js';
 import { registerScheduler } from './scheduler.js';
+import { registerScore } from './score.js';
+import { registerBacktest } from './backtest.js';
 
 export function registerCommands(program: Command): void {
   registerIngest(program);
@@ -22,4 +24,6 @@ export function registerCommands(program: Command): void {
   registerPlan(program);
   registerWarmup(program);
   registerScheduler(program);
+  registerScore(program);
+  registerBacktest(program);
 }

@@ -8,8 +8,8 @@
  */
 import { HOUR_MS, WEEK_HOURS, hourOfWeekGrid, type RegionCalendar } from '../calendar.js';
 import { ItemForecaster, nodeShare, type ScopeGrid } from '../forecast/item.js';
-import { RELEASE_CURVE_HOURS, blendCurves, levelCurve, meanCurve, popularityClass } from '../forecast/release.js';
-import { WEEK, normaliseShape, type ModelName } from '../forecast/series.js';
+import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } from '../forecast/release.js';
+import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type SelectOptions } from '../forecast/select.js';
 import { probabilityOfZero } from '../forecast/uncertainty.js';
 import { windowSpan } from '../windows.js';
@@ -80,7 +80,8 @@ export class ModcastMethod implements WarmupMethod {
       const firstHour = history.hourOf(item.firstTs);
       const releaseIndex = firstHour - gridStartHour;
       forecaster.forecast({
-        start: Math.max(0, releaseIndex),
+        // Only a release seen happening starts at its first fetch; an old item quiet for a while is not new.
+        start: young ? Math.max(0, releaseIndex) : 0,
         release: young ? { releaseIndex: Math.max(0, releaseIndex), curves: curves.curvesFor(item), sighted: true } : null,
         ...(this.options.only ? { only: this.options.only } : {}),
       });
@@ -152,21 +153,9 @@ function sumOf(a: Float64Array): number {
   return s;
 }
 
-/** Mean-1 week profile of hourly totals indexed by a local hour-of-week grid. */
-export function weekShape(totals: Float64Array, how: Uint8Array): Float64Array {
-  const sums = new Float64Array(WEEK);
-  const counts = new Float64Array(WEEK);
-  for (let i = 0; i < totals.length; i++) {
-    sums[how[i]!] = sums[how[i]!]! + totals[i]!;
-    counts[how[i]!] = counts[how[i]!]! + 1;
-  }
-  for (let h = 0; h < WEEK; h++) sums[h] = counts[h]! > 0 ? sums[h]! / counts[h]! : 0;
-  return normaliseShape(sums);
-}
-
 /** Adoption curves of earlier releases, per region, read from the replayed history. */
 class ReleaseCurves {
-  private classCurves: Map<number, (Float64Array | null)[]> | null = null;
+  private classes: Map<number, (Float64Array | null)[]> | null = null;
 
   constructor(
     private readonly history: TraceHistory,
@@ -188,60 +177,40 @@ class ReleaseCurves {
     const priors = (this.history.byModule.get(item.module) ?? []).filter(
       (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
     );
-    const own = this.regions.map((_, r) => meanCurve(priors.map((p) => this.curveOf(p, r))));
-    const rate = this.moduleRate(item.module);
-    const peers = this.peerCurves(popularityClass(rate * WEEK_HOURS), rate);
-    return this.regions.map((_, r) => blendCurves(own[r] ?? null, priors.length, peers[r] ?? null));
+    this.classes ??= classCurves(this.samples(), this.regions.length);
+    return adoptionCurves(priors.map((p) => this.curvesOf(p)), this.classes, this.moduleRate(item.module), this.regions.length);
   }
 
-  /** Requests per hour of a module (all versions) over the last week. */
+  /** Fetches per hour of a module (all versions) over the last week. */
   private moduleRate(module: string): number {
     let s = 0;
     for (const v of this.history.byModule.get(module) ?? []) s += this.history.count(v, this.nowHour - WEEK_HOURS, this.nowHour);
     return s / WEEK_HOURS;
   }
 
-  /** Level curve of a release in region r (see levelCurve), from its counts at each hour since first seen. */
-  private curveOf(item: ItemHistory, r: number): Float64Array {
+  /** Level curves of a release per region (see releaseLevelCurve). */
+  private curvesOf(item: ItemHistory): Float64Array[] {
     const first = this.history.hourOf(item.firstTs);
-    const counts = new Float64Array(RELEASE_CURVE_HOURS);
-    for (const [node, points] of item.nodes) {
-      if (this.history.nodeRegion.get(node) === this.regions[r]) points.scatter(counts, first);
-    }
-    // The first request defines the release time: it is there by construction, not demand that followed.
-    if (this.history.nodeRegion.get(item.firstNode) === this.regions[r]) counts[0] = Math.max(0, counts[0]! - 1);
-    const lived = Math.min(RELEASE_CURVE_HOURS, this.nowHour - first);
-    const grid = this.grids[r]!;
-    // Hours before the grid (an old release) count with mean exposure.
-    return levelCurve(counts, lived, (a) => {
-      const i = first + a - this.gridStartHour;
-      return i >= 0 && i < grid.how.length ? grid.shape[grid.how[i]!]! : 1;
+    return this.regions.map((region, r) => {
+      const counts = new Float64Array(RELEASE_CURVE_HOURS);
+      for (const [node, points] of item.nodes) if (this.history.nodeRegion.get(node) === region) points.scatter(counts, first);
+      const grid = this.grids[r]!;
+      // Hours before the grid (an old release) count with mean exposure.
+      return releaseLevelCurve(counts, this.history.nodeRegion.get(item.firstNode) === region, this.nowHour - first, (a) => {
+        const i = first + a - this.gridStartHour;
+        return i >= 0 && i < grid.how.length ? grid.shape[grid.how[i]!]! : 1;
+      });
     });
   }
 
-  /** Mean curve per region of releases in a popularity class, per unit of module rate, scaled to `rate`. */
-  private peerCurves(cls: number, rate: number): (Float64Array | null)[] {
-    const normalised = (this.classCurves ??= this.buildClassCurves()).get(cls);
-    return this.regions.map((_, r) => {
-      const mean = normalised?.[r];
-      return mean ? mean.map((x) => x * rate) : null;
-    });
-  }
-
-  /** Per popularity class and region: the mean level curve of its releases, each divided by its module's rate. */
-  private buildClassCurves(): Map<number, (Float64Array | null)[]> {
-    const byClass = new Map<number, Float64Array[][]>();
+  /** Every release seen happening and at least two days old: the similar-popularity samples. */
+  private *samples(): Generator<{ moduleRate: number; curves: Float64Array[] }> {
     for (const [module, versions] of this.history.byModule) {
       const moduleRate = this.moduleRate(module);
       if (!(moduleRate > 0)) continue;
       for (const v of versions) {
-        if (!this.isRelease(v) || this.nowHour - this.history.hourOf(v.firstTs) < 48) continue;
-        const c = popularityClass(moduleRate * WEEK_HOURS);
-        const list = byClass.get(c) ?? [];
-        list.push(this.regions.map((_, r) => this.curveOf(v, r).map((x) => x / moduleRate)));
-        byClass.set(c, list);
+        if (this.isRelease(v) && this.nowHour - this.history.hourOf(v.firstTs) >= 48) yield { moduleRate, curves: this.curvesOf(v) };
       }
     }
-    return new Map([...byClass].map(([c, curves]) => [c, this.regions.map((_, r) => meanCurve(curves.map((perRegion) => perRegion[r]!)))]));
   }
 }

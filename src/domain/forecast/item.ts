@@ -81,7 +81,7 @@ export class ItemForecaster {
     this.hourly = regions.map(() => new Float64Array(horizon));
     this.results = regions.map(() => ({ model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0 }));
     this.fleetValues = new Float64Array(n);
-    this.fleetCtx = { values: this.fleetValues, n, start: 0, how: fleet.how, shape: fleet.shape };
+    this.fleetCtx = { values: this.fleetValues, n, start: 0, how: fleet.how, shape: fleet.shape, memo: { levels: new Map() } };
     this.contexts = regions.map((g, r) => ({
       values: this.values[r]!,
       n,
@@ -103,6 +103,8 @@ export class ItemForecaster {
     this.fleetValues.fill(0);
     for (const v of this.values) for (let i = start; i < n; i++) this.fleetValues[i] = this.fleetValues[i]! + v[i]!;
     this.fleetCtx.start = start;
+    this.fleetCtx.memo!.levels.clear();
+    delete this.fleetCtx.memo!.demand;
 
     let scale: number | undefined;
     const release = input.release ?? null;

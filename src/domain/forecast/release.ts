@@ -135,3 +135,61 @@ export class ReleaseAdoption implements Forecaster {
     sanitise(out, horizon);
   }
 }
+
+/**
+ * The level curve of one release in one region from its fetches at each hour since first seen (`counts`, length
+ * RELEASE_CURVE_HOURS, modified). `firstHere`: the release's very first fetch was in this region — it defines the
+ * release time, so it is there by construction and not demand that followed; it is taken out.
+ */
+export function releaseLevelCurve(counts: Float64Array, firstHere: boolean, lived: number, exposureAt: (a: number) => number): Float64Array {
+  if (firstHere) counts[0] = Math.max(0, counts[0]! - 1);
+  return levelCurve(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposureAt);
+}
+
+/** One earlier release, for similar-popularity curves: its module's fetch rate and its level curve per region. */
+export interface ReleaseSampleCurves {
+  moduleRate: number;
+  curves: readonly Float64Array[];
+}
+
+/**
+ * Per popularity class, per region: the mean level curve of releases, each divided by its module's fetch rate (so
+ * a class curve times a module's rate is that module's expected adoption).
+ */
+export function classCurves(samples: Iterable<ReleaseSampleCurves>, regions: number): Map<number, (Float64Array | null)[]> {
+  const byClass = new Map<number, ReleaseSampleCurves[]>();
+  for (const s of samples) {
+    if (!(s.moduleRate > 0)) continue;
+    const c = popularityClass(s.moduleRate * 168);
+    const list = byClass.get(c) ?? [];
+    list.push(s);
+    byClass.set(c, list);
+  }
+  const out = new Map<number, (Float64Array | null)[]>();
+  for (const [c, list] of byClass) {
+    const perRegion: (Float64Array | null)[] = [];
+    for (let r = 0; r < regions; r++) perRegion.push(meanCurve(list.map((s) => s.curves[r]!.map((x) => x / s.moduleRate))));
+    out.set(c, perRegion);
+  }
+  return out;
+}
+
+/**
+ * Adoption curves of a new version per region: the mean of its module's earlier releases blended with the class
+ * curve of its module's popularity scaled by the module's fetch rate.
+ */
+export function adoptionCurves(
+  priors: readonly (readonly Float64Array[])[],
+  classes: ReadonlyMap<number, (Float64Array | null)[]>,
+  moduleRate: number,
+  regions: number,
+): (Float64Array | null)[] {
+  const peers = moduleRate > 0 ? classes.get(popularityClass(moduleRate * 168)) : undefined;
+  const out: (Float64Array | null)[] = [];
+  for (let r = 0; r < regions; r++) {
+    const own = meanCurve(priors.map((p) => p[r]!));
+    const peer = peers?.[r] ? peers[r]!.map((x) => x * moduleRate) : null;
+    out.push(blendCurves(own, priors.length, peer));
+  }
+  return out;
+}

@@ -73,6 +73,16 @@ export class PooledSeasonal implements Forecaster {
     for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
     sanitise(out, horizon);
   }
+
+  /** The pool's decayed level at `end`, memoised on the pool: every region of an item asks for the same ones. */
+  private poolLevel(pool: SeriesContext, end: number): number {
+    const memo = pool.memo?.levels;
+    const known = memo?.get(end);
+    if (known !== undefined) return known;
+    const level = decayedLevel(pool, end, this.halfLifeHours);
+    memo?.set(end, level);
+    return level;
+  }
 }
 
 /**
@@ -94,11 +104,21 @@ export class FleetShare implements Forecaster {
 
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const pool = ctx.pool;
-    const prior = pool ? decayedLevel(pool.ctx, end, this.halfLifeHours) * pool.share : 0;
+    const prior = pool ? this.poolLevel(pool.ctx, end) * pool.share : 0;
     const own = decayedSums(ctx, end, this.halfLifeHours);
     const a = this.priorRequests;
     const level = prior > 0 ? (a + own.demand) / (a / prior + own.exposure) : own.exposure > 0 ? own.demand / own.exposure : 0;
     for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
     sanitise(out, horizon);
+  }
+
+  /** The pool's decayed level at `end`, memoised on the pool: every region of an item asks for the same ones. */
+  private poolLevel(pool: SeriesContext, end: number): number {
+    const memo = pool.memo?.levels;
+    const known = memo?.get(end);
+    if (known !== undefined) return known;
+    const level = decayedLevel(pool, end, this.halfLifeHours);
+    memo?.set(end, level);
+    return level;
   }
 }

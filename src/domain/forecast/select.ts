@@ -156,7 +156,11 @@ export class ModelSelector {
 function hasPoolDemand(ctx: SeriesContext): boolean {
   const pool = ctx.pool;
   if (!pool || !(pool.share > 0)) return false;
+  const memo = pool.ctx.memo;
+  if (memo?.demand !== undefined) return memo.demand;
   const v = pool.ctx.values;
-  for (let i = pool.ctx.start; i < ctx.n; i++) if (v[i]! > 0) return true;
-  return false;
+  let demand = false;
+  for (let i = pool.ctx.start; i < ctx.n && !demand; i++) demand = v[i]! > 0;
+  if (memo) memo.demand = demand;
+  return demand;
 }

@@ -30,6 +30,11 @@ export interface SeriesContext {
    * wider scope's traffic: lets a region that has rarely or never seen an item borrow the item's fleet-wide level.
    */
   pool?: { ctx: SeriesContext; share: number };
+  /**
+   * Per-item memo of values derived from this series, when it is a pool shared by several series (its decayed level
+   * at each fit end, whether it has any demand). Whoever refills `values` must clear it.
+   */
+  memo?: { levels: Map<number, number>; demand?: boolean };
 }
 
 export interface Forecaster {
@@ -59,18 +64,17 @@ export function normaliseShape(totals: ArrayLike<number>, flatMix = 0.05): Float
   return out;
 }
 
-/** Exponentially decayed mean of values[from … end) with the newest hour weighted 1. */
-export function decayedMean(values: Float64Array, from: number, end: number, halfLifeHours: number): number {
-  const r = Math.pow(0.5, 1 / halfLifeHours);
-  let w = 1;
-  let sw = 0;
-  let swx = 0;
-  for (let i = end - 1; i >= from; i--) {
-    swx += w * values[i]!;
-    sw += w;
-    w *= r;
+/** Mean-1 week profile of hourly totals, each hour placed by a (local) hour-of-week grid. */
+export function weekShape(totals: ArrayLike<number>, how: Uint8Array): Float64Array {
+  const sums = new Float64Array(WEEK);
+  const counts = new Float64Array(WEEK);
+  for (let i = 0; i < totals.length; i++) {
+    const h = how[i]!;
+    sums[h] = sums[h]! + totals[i]!;
+    counts[h] = counts[h]! + 1;
   }
-  return sw > 0 ? swx / sw : 0;
+  for (let h = 0; h < WEEK; h++) sums[h] = counts[h]! > 0 ? sums[h]! / counts[h]! : 0;
+  return normaliseShape(sums);
 }
 
 /**

@@ -1,0 +1,151 @@
+/**
+ * Reads a request trace CSV as a stream: `ts,module[,version][,node][,bytes]`, optionally with a header row naming
+ * the columns (then also `kind` and `region` may appear, in any order). Times are ISO 8601 or epoch seconds /
+ * milliseconds (told apart by magnitude). Never holds the file: one line at a time, gzip when the name ends in .gz.
+ *
+ * Without a header the optional columns are positional: a third column is the version when it looks like one
+ * (`v…` or empty), else the node; a numeric last column is bytes.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { REQUEST_KINDS, type RequestKind } from '../domain/event.js';
+import type { TraceRequest } from '../domain/backtest/replay.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+type Column = 'ts' | 'module' | 'version' | 'node' | 'bytes' | 'kind' | 'region';
+const KNOWN: readonly Column[] = ['ts', 'module', 'version', 'node', 'bytes', 'kind', 'region'];
+const HEADER_ALIASES: Record<string, Column> = { time: 'ts', timestamp: 'ts', path: 'module', size: 'bytes', host: 'node' };
+
+export interface TraceCsvOptions {
+  /** Node of rows that name none. */
+  defaultNode?: string;
+  /** Stop after this many bad lines (each is reported through onBadLine); default 1000. */
+  maxBadLines?: number;
+  onBadLine?: (line: number, reason: string) => void;
+}
+
+/** Splits one CSV line (RFC 4180 quotes). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else quoted = false;
+      } else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.map((s) => s.trim());
+}
+
+/** Epoch ms of an ISO 8601 or epoch (s or ms) time, or NaN. */
+export function parseTraceTime(s: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) {
+    const n = Number(s);
+    return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+  }
+  return /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s.includes('T') || s.length <= 10 ? s : s.replace(' ', 'T')) : NaN;
+}
+
+function headerColumns(cells: string[]): Column[] | null {
+  const names = cells.map((c) => c.toLowerCase());
+  if (!names.includes('ts') && !names.some((n) => HEADER_ALIASES[n] === 'ts')) return null;
+  return names.map((n) => {
+    const col = (KNOWN as readonly string[]).includes(n) ? (n as Column) : HEADER_ALIASES[n];
+    if (!col) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `trace header: unknown column ${JSON.stringify(n)} (known: ${KNOWN.join(', ')})`);
+    return col;
+  });
+}
+
+/** Positional columns of a header-less row. */
+function positional(cells: string[]): Column[] {
+  const cols: Column[] = ['ts', 'module'];
+  const rest = cells.slice(2);
+  let i = 0;
+  if (i < rest.length && (rest[i] === '' || /^v\d/.test(rest[i]!))) {
+    cols.push('version');
+    i++;
+  }
+  if (i < rest.length && !/^\d+$/.test(rest[i]!)) {
+    cols.push('node');
+    i++;
+  }
+  if (i < rest.length) cols.push('bytes');
+  return cols;
+}
+
+function toRequest(cells: string[], cols: Column[], defaultNode: string): TraceRequest | string {
+  const get = (c: Column): string | undefined => {
+    const i = cols.indexOf(c);
+    return i >= 0 ? cells[i] : undefined;
+  };
+  const ts = parseTraceTime(get('ts') ?? '');
+  if (!Number.isFinite(ts)) return `bad time ${JSON.stringify(get('ts'))}`;
+  const module = get('module') ?? '';
+  if (module === '') return 'no module';
+  const version = get('version') ?? '';
+  const bytesText = get('bytes');
+  const bytes = bytesText === undefined || bytesText === '' ? 0 : Number(bytesText);
+  if (!Number.isFinite(bytes) || bytes < 0) return `bad bytes ${JSON.stringify(bytesText)}`;
+  const kindText = get('kind');
+  let kind: RequestKind;
+  if (kindText) {
+    if (!(REQUEST_KINDS as readonly string[]).includes(kindText)) return `unknown kind ${JSON.stringify(kindText)}`;
+    kind = kindText as RequestKind;
+  } else kind = version === '' ? 'list' : 'zip';
+  const node = get('node') || defaultNode;
+  const region = get('region');
+  return { ts, module, version, node, bytes, kind, ...(region ? { region } : {}) };
+}
+
+/** Streams requests of a trace file (or stream); throws after too many bad lines. */
+export async function* readTraceCsv(source: string | Readable, options: TraceCsvOptions = {}): AsyncGenerator<TraceRequest> {
+  let input: Readable;
+  if (typeof source === 'string') {
+    const file = createReadStream(source);
+    const opened = new Promise<void>((resolve, reject) => {
+      file.once('open', () => resolve());
+      file.once('error', (e) => reject(new ModcastError(ErrorCodes.INPUT_NOT_FOUND, `cannot read trace ${source}: ${e.message}`, { cause: e })));
+    });
+    await opened;
+    input = source.endsWith('.gz') ? file.pipe(createGunzip()) : file;
+  } else input = source;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const maxBad = options.maxBadLines ?? 1000;
+  let cols: Column[] | null = null;
+  let lineNo = 0;
+  let bad = 0;
+  for await (const raw of lines) {
+    lineNo++;
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const cells = splitCsvLine(line);
+    if (cols === null && lineNo === 1) {
+      const header = headerColumns(cells);
+      if (header) {
+        cols = header;
+        continue;
+      }
+    }
+    const r = toRequest(cells, cols ?? positional(cells), options.defaultNode ?? 'node');
+    if (typeof r === 'string') {
+      bad++;
+      options.onBadLine?.(lineNo, r);
+      if (bad > maxBad) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `trace: more than ${maxBad} bad lines (last at line ${lineNo}: ${r})`);
+      continue;
+    }
+    yield r;
+  }
+}

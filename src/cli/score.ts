@@ -1,0 +1,104 @@
+/**
+ * `modcast score` — one scoring run now (or as of a given hour): forecasts from the rollups into `predictions`,
+ * prints what it did. `--requires module@version=go.mod` records a go.mod's requirements first (dependency model);
+ * `--announce module@version[@time]` scores versions published but not fetched yet (release model).
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { contextFrom, intOption, withStore } from './context.js';
+import { scoreStore, scoringOptionsFrom, type Announcement, type ScoringSummary } from '../scoring/score.js';
+import { recordRequirements } from '../store/queries/scoring.js';
+import { parseGoModRequires } from '../domain/forecast/dependency.js';
+import { parseTraceTime } from '../backtest/trace-csv.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+interface ScoreFlags {
+  asOf?: string;
+  historyDays?: number;
+  horizonHours?: number;
+  stepMinutes?: number;
+  chunk?: number;
+  minProbability?: string;
+  runId?: string;
+  announce: string[];
+  requires: string[];
+  json?: boolean;
+}
+
+function parseTime(s: string, what: string): number {
+  const t = parseTraceTime(s);
+  if (!Number.isFinite(t)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `${what}: not a time: ${JSON.stringify(s)} (ISO 8601 or epoch)`);
+  return t;
+}
+
+/** module@version[@time]: the module path may contain '@' only as the separator, versions never do. */
+function parseAnnouncement(s: string, now: number): Announcement {
+  const parts = s.split('@');
+  if (parts.length < 2 || !parts[0] || !parts[1]) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--announce expects module@version[@time], got ${JSON.stringify(s)}`);
+  return { module: parts[0], version: parts[1], at: parts[2] ? parseTime(parts.slice(2).join('@'), '--announce') : now };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function render(s: ScoringSummary): string {
+  const lines = [
+    `run ${s.runId}: ${s.items.toLocaleString()} items, ${s.series.toLocaleString()} series, ${s.predictions.toLocaleString()} predictions in ${s.seconds.toFixed(1)}s (${s.chunks} chunks)`,
+    `as of ${new Date(s.asOf).toISOString()}, ${s.historyHours} h of history, ${s.horizonHours} h horizon`,
+    `models: ${Object.entries(s.byModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ') || '-'}`,
+    `series: ${Object.entries(s.byClass).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`,
+    ...s.businessBlocks.map((b) => `next business hours ${b.region}: ${new Date(b.start).toISOString()} - ${new Date(b.end).toISOString()}`),
+  ];
+  return lines.join('\n');
+}
+
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description('forecast module/version demand per node, region and fleet from the rollups into `predictions`')
+    .option('--as-of <time>', 'end of history / start of the forecast (ISO or epoch; default now, rounded down to the hour)')
+    .option('--history-days <n>', 'days of hourly history (default scoring.historyDays)', intOption('history-days', 1, 365))
+    .option('--horizon-hours <n>', 'forecast horizon (default scoring.horizonHours)', intOption('horizon-hours', 1, 24 * 14))
+    .option('--step-minutes <n>', 'sliding window step (default scoring.stepMinutes)', intOption('step-minutes', 5, 24 * 60))
+    .option('--chunk <n>', 'module-versions per chunk read from ClickHouse', intOption('chunk', 100, 1_000_000))
+    .option('--min-probability <p>', 'write rows with at least this P(any request) (default 0.02)')
+    .option('--run-id <id>', 'run id (default score-<hour>-<random>)')
+    .option('--announce <module@version[@time]>', 'a published version to forecast even if nobody fetched it yet (repeatable)', collect, [])
+    .option('--requires <module@version=go.mod>', "record a go.mod's requirements before scoring (repeatable)", collect, [])
+    .option('--json', 'print the run summary as JSON')
+    .action(async (flags: ScoreFlags, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const now = Date.now();
+      const minProbability = flags.minProbability === undefined ? undefined : Number(flags.minProbability);
+      if (minProbability !== undefined && !(minProbability >= 0 && minProbability <= 1)) {
+        throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--min-probability must be within 0..1, got ${JSON.stringify(flags.minProbability)}`);
+      }
+      const options = scoringOptionsFrom(ctx.config, {
+        logger: ctx.logger,
+        announcements: flags.announce.map((a) => parseAnnouncement(a, now)),
+        ...(flags.asOf ? { asOf: parseTime(flags.asOf, '--as-of') } : {}),
+        ...(flags.historyDays ? { historyHours: flags.historyDays * 24 } : {}),
+        ...(flags.horizonHours ? { horizonHours: flags.horizonHours } : {}),
+        ...(flags.stepMinutes ? { stepMinutes: flags.stepMinutes } : {}),
+        ...(flags.chunk ? { chunkSeries: flags.chunk } : {}),
+        ...(minProbability !== undefined ? { minProbability } : {}),
+        ...(flags.runId ? { runId: flags.runId } : {}),
+      });
+      const summary = await withStore(ctx, async (store) => {
+        for (const spec of flags.requires) {
+          const m = /^([^@=]+)@([^=]+)=(.+)$/.exec(spec);
+          if (!m) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--requires expects module@version=path/to/go.mod, got ${JSON.stringify(spec)}`);
+          let text: string;
+          try {
+            text = readFileSync(m[3]!, 'utf8');
+          } catch (e) {
+            throw new ModcastError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${m[3]}: ${(e as Error).message}`, { cause: e });
+          }
+          await recordRequirements(store, m[1]!, m[2]!, parseGoModRequires(text));
+        }
+        return scoreStore(store, options);
+      });
+      console.log(flags.json ? JSON.stringify(summary, null, 2) : render(summary));
+    });
+}

@@ -1,0 +1,608 @@
+/**
+ * The scoring job: one run reads the hourly rollups of the last weeks chunk by chunk, forecasts every
+ * module-version (and every module's list/@latest) in every region, node and the fleet, and writes the
+ * predictions of the coming windows — hourly steps over the horizon, the horizon as a whole, and each region's
+ * next business-hours block — under a new run id. Used by `modcast score`, the scheduler and the API.
+ *
+ * Memory is bounded by one chunk of series (config scoring.chunkSeries) plus fixed-size buffers; the run row in
+ * prediction_runs says 'running' until every prediction is written, then 'done' (or 'failed').
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Logger } from '../lib/logger.js';
+import type { Store } from '../store/client.js';
+import {
+  HOUR_MS,
+  WEEK_HOURS,
+  currentOrNextBusinessBlock,
+  defaultCalendar,
+  hourOfWeekGrid,
+  type RegionCalendar,
+} from '../domain/calendar.js';
+import { floorToHour, hoursToCover, slidingWindows, windowSpan, type ForecastWindow, type WindowSpan } from '../domain/windows.js';
+import { ItemForecaster, nodeShare, type ScopeGrid } from '../domain/forecast/item.js';
+import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } from '../domain/forecast/release.js';
+import { propagateHotness, requirementKey, type Requirement } from '../domain/forecast/dependency.js';
+import { weekShape } from '../domain/forecast/series.js';
+import { POISSON_SIZE, probabilityOfZero, summariseCount } from '../domain/forecast/uncertainty.js';
+import {
+  PredictionWriter,
+  nextChunkEnd,
+  readHotRequirements,
+  readModuleVersions,
+  readReleaseSamples,
+  readScopeTotals,
+  readSeriesChunk,
+  writePredictionRun,
+  type HistoryRange,
+  type ItemKey,
+  type SeriesRow,
+  type VersionPoints,
+} from '../store/queries/scoring.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
+
+export interface Announcement {
+  module: string;
+  version: string;
+  /** When it was published, epoch ms. */
+  at: number;
+}
+
+export interface ScoringOptions {
+  /** End of history and start of the forecast (rounded down to the hour); default now. */
+  asOf?: number;
+  runId?: string;
+  historyHours: number;
+  horizonHours: number;
+  stepMinutes: number;
+  /** Module-versions per chunk read from ClickHouse. */
+  chunkSeries: number;
+  /** Rows with a smaller P(any request) are not written (the long tail would be millions of rows). */
+  minProbability: number;
+  /** No item is ever certain not to be requested. */
+  floorProbability: number;
+  calendars: RegionCalendar[];
+  /** Nodes of the fleet (from config): scored even before they have traffic. */
+  nodes: { name: string; region: string }[];
+  /** A version first seen this long after the start of history counts as a release seen happening. */
+  releaseGraceHours: number;
+  /** Share of a parent's fetches that fetch each requirement (go.mod graph). */
+  dependencyFactor: number;
+  /** Parents fetched less than this per hour do not propagate. */
+  dependencyMinRate: number;
+  dependencyLimit: number;
+  /** Versions published (e.g. by an index feed) that may not have been fetched yet. */
+  announcements: Announcement[];
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export interface ScoringSummary {
+  runId: string;
+  asOf: number;
+  historyHours: number;
+  horizonHours: number;
+  /** Module-versions (and modules' list/@latest) scored. */
+  items: number;
+  /** Region series forecast (items × regions). */
+  series: number;
+  predictions: number;
+  chunks: number;
+  byModel: Record<string, number>;
+  byClass: Record<string, number>;
+  businessBlocks: { region: string; start: number; end: number }[];
+  seconds: number;
+}
+
+/** Scoring options from the validated config, overridable per run. */
+export function scoringOptionsFrom(config: Config, overrides: Partial<ScoringOptions> = {}): ScoringOptions {
+  const s = config.scoring as Config['scoring'] & Partial<Record<'minProbability' | 'floorProbability' | 'dependencyFactor', number>>;
+  return {
+    historyHours: s.historyDays * 24,
+    horizonHours: s.horizonHours,
+    stepMinutes: s.stepMinutes,
+    chunkSeries: s.chunkSeries,
+    minProbability: s.minProbability ?? 0.05,
+    floorProbability: s.floorProbability ?? 1e-4,
+    calendars: config.regions,
+    nodes: config.fleet.nodes.map((n) => ({ name: n.name, region: n.region })),
+    releaseGraceHours: 24,
+    dependencyFactor: s.dependencyFactor ?? 0.3,
+    dependencyMinRate: 1 / 24,
+    dependencyLimit: 200_000,
+    announcements: [],
+    ...overrides,
+  };
+}
+
+/** The scheduler's and the API's entry point (see src/scheduler/scoring-job.ts). */
+export async function runScoring(o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal }): Promise<ScoringSummary> {
+  return scoreStore(o.store, scoringOptionsFrom(o.config, { logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) }));
+}
+
+function newRunId(asOf: number): string {
+  const stamp = new Date(asOf).toISOString().slice(0, 13).replace(/[-T:]/g, '');
+  return `score-${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+interface Scope {
+  regions: string[];
+  regionIndex: Map<string, number>;
+  calendars: RegionCalendar[];
+  grids: ScopeGrid[];
+  fleet: { how: Uint8Array; shape: Float64Array };
+  /** Per region index: its nodes and each node's share of the region's traffic. */
+  nodes: { name: string; share: number }[][];
+  /**
+   * First history hour with any traffic: a store younger than the history window has no data before it, which
+   * is not zero demand (series start there, shapes are measured from there).
+   */
+  dataStart: number;
+}
+
+function buildScope(o: ScoringOptions, range: HistoryRange, totals: Awaited<ReturnType<typeof readScopeTotals>>, gridHours: number): Scope {
+  const configured = new Map(o.calendars.map((c) => [c.name, c]));
+  const regions = [...new Set([...configured.keys(), ...totals.regionHours.keys(), ...o.nodes.map((n) => n.region)])].sort();
+  const regionIndex = new Map(regions.map((r, i) => [r, i]));
+  const calendars = regions.map((r) => configured.get(r) ?? defaultCalendar(r));
+  const fleetTotals = new Float64Array(range.hours);
+  const regionTotal = regions.map((r) => {
+    const hours = totals.regionHours.get(r);
+    let s = 0;
+    if (hours) for (let i = 0; i < hours.length; i++) {
+      s += hours[i]!;
+      fleetTotals[i] = fleetTotals[i]! + hours[i]!;
+    }
+    return s;
+  });
+  const fleetTotal = regionTotal.reduce((a, b) => a + b, 0);
+  let dataStart = fleetTotals.findIndex((x) => x > 0);
+  if (dataStart < 0) dataStart = 0;
+  const shapeOf = (hours: Float64Array, how: Uint8Array): Float64Array => weekShape(hours.subarray(dataStart), how.subarray(dataStart));
+  const grids: ScopeGrid[] = regions.map((region, r) => {
+    const how = hourOfWeekGrid(range.origin, gridHours, calendars[r]!.timeZone);
+    const hours = totals.regionHours.get(region) ?? new Float64Array(range.hours);
+    return { name: region, how, shape: shapeOf(hours, how), share: fleetTotal > 0 ? regionTotal[r]! / fleetTotal : 1 / regions.length };
+  });
+  const fleetHow = hourOfWeekGrid(range.origin, gridHours, 'UTC');
+  // Node shares within a region, smoothed so a configured node without traffic yet still gets a part.
+  const members = regions.map(() => new Map<string, number>());
+  for (const [name, n] of totals.nodes) members[regionIndex.get(n.region)!]!.set(name, n.total);
+  for (const n of o.nodes) {
+    const m = members[regionIndex.get(n.region)!]!;
+    if (!m.has(n.name)) m.set(n.name, 0);
+  }
+  const nodes = members.map((m) => {
+    const sum = [...m.values()].reduce((a, b) => a + b, 0);
+    const eps = Math.max(1, (sum / Math.max(1, m.size)) * 0.1);
+    return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, total]) => ({ name, share: (total + eps) / (sum + eps * m.size) }));
+  });
+  return { regions, regionIndex, calendars, grids, fleet: { how: fleetHow, shape: shapeOf(fleetTotals, fleetHow) }, nodes, dataStart };
+}
+
+/** Windows of the run: steps and horizon for every scope, plus each region's next business block (its region only). */
+interface RunWindows {
+  common: { w: ForecastWindow; span: WindowSpan }[];
+  business: ({ w: ForecastWindow; span: WindowSpan } | null)[];
+}
+
+const MAX_BUSINESS_AHEAD_MS = 14 * 24 * HOUR_MS;
+
+function buildWindows(o: ScoringOptions, asOf: number, scope: Scope): RunWindows {
+  const common = slidingWindows({ from: asOf, horizonHours: o.horizonHours, stepMinutes: o.stepMinutes }).map((w) => ({ w, span: windowSpan(asOf, w) }));
+  const business = scope.calendars.map((cal) => {
+    const b = currentOrNextBusinessBlock(cal, asOf);
+    if (!b || b.start - asOf > MAX_BUSINESS_AHEAD_MS) return null;
+    const w: ForecastWindow = { start: Math.max(asOf, b.start), end: b.end, kind: 'business', region: cal.name };
+    return { w, span: windowSpan(asOf, w) };
+  });
+  return { common, business };
+}
+
+/** Normal-approximation 10/90 % bounds of a sum of counts with the given mean and variance. */
+function sumBounds(mean: number, variance: number): { lower: number; upper: number } {
+  const sd = Math.sqrt(Math.max(0, variance));
+  return { lower: Math.max(0, Math.floor(mean - 1.2816 * sd)), upper: Math.ceil(mean + 1.2816 * sd) };
+}
+
+type ScopeKind = 'node' | 'region' | 'fleet';
+
+/**
+ * Turns an item's forecast into prediction rows: every scope (fleet, regions, nodes) × every window, keeping rows
+ * whose P(any) reaches minProbability, and sums each module's items into its module-level totals (kind 'any',
+ * version '') written when the stream moves to the next module. Works on flat typed arrays: it runs a few hundred
+ * times per item.
+ */
+class RowEmitter {
+  /** Scope slots: 0 = fleet, 1 … R = regions, then nodes. */
+  private readonly slots: { kind: ScopeKind; id: string; region: number }[] = [];
+  private readonly windowsOf: { w: ForecastWindow; span: WindowSpan; wi: number }[][];
+  private readonly totalsExpected: Float64Array;
+  private readonly totalsLogNone: Float64Array;
+  private readonly totalsVariance: Float64Array;
+  private readonly windowList: ForecastWindow[];
+  private module: string | null = null;
+  private touched = false;
+
+  constructor(
+    private readonly o: ScoringOptions,
+    private readonly scope: Scope,
+    windows: RunWindows,
+    private readonly runId: string,
+    private readonly madeAt: number,
+    private readonly writer: PredictionWriter,
+  ) {
+    this.slots.push({ kind: 'fleet', id: 'fleet', region: -1 });
+    scope.regions.forEach((name, r) => this.slots.push({ kind: 'region', id: name, region: r }));
+    scope.nodes.forEach((nodes, r) => nodes.forEach((n) => this.slots.push({ kind: 'node', id: n.name, region: r })));
+    const common = windows.common.map((x, wi) => ({ ...x, wi }));
+    this.windowList = [...windows.common.map((x) => x.w), ...windows.business.map((b) => b?.w ?? windows.common[0]!.w)];
+    this.windowsOf = scope.regions.map((_, r) => {
+      const b = windows.business[r];
+      return b ? [...common, { ...b, wi: common.length + r }] : common;
+    });
+    this.windowsOf.push(common); // fleet
+    const cells = this.slots.length * this.windowList.length;
+    this.totalsExpected = new Float64Array(cells);
+    this.totalsLogNone = new Float64Array(cells);
+    this.totalsVariance = new Float64Array(cells);
+  }
+
+  /** Writes the rows of one forecast item. `module` changes flush the previous module's totals first. */
+  emit(f: ItemForecaster, module: string, version: string, ratio: Float64Array, counts: Float64Array, nodeCounts: Map<string, number>[], withTotals: boolean): void {
+    if (withTotals && module !== this.module) this.flushModule(module);
+    const { scope } = this;
+    const R = scope.regions.length;
+    const kind = version === '' ? 'list' : 'any';
+    const features = new Array<string | undefined>(R);
+    const featureOf = (r: number): string => {
+      if (r < 0) return '{}';
+      if (features[r] === undefined) {
+        const res = f.results[r]!;
+        features[r] = JSON.stringify({ class: res.seriesClass, history: res.historyTotal, size: round(res.size), error: round(res.error), ...(res.boost > 0 ? { dependencyRate: round(res.boost) } : {}) });
+      }
+      return features[r]!;
+    };
+    const W = this.windowList.length;
+    let slot = 1 + R;
+    for (let r = 0; r < R; r++) {
+      const model = f.results[r]!.model;
+      const nodes = scope.nodes[r]!;
+      const shares = nodes.map((n) => nodeShare(nodeCounts[r]!.get(n.name) ?? 0, counts[r]!, n.share));
+      for (const { w, span, wi } of this.windowsOf[r]!) {
+        const c = f.regionWindow(r, span);
+        this.cell(1 + r, W, wi, w, c.mean, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
+        for (let j = 0; j < nodes.length; j++) this.cell(slot + j, W, wi, w, c.mean * shares[j]!, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
+      }
+      slot += nodes.length;
+    }
+    const fleetModel = dominantModel(f, counts);
+    for (const { w, span, wi } of this.windowsOf[R]!) {
+      const c = f.fleetWindow(span);
+      this.cell(0, W, wi, w, c.mean, c.size, ratio[R]!, withTotals, module, version, kind, fleetModel, featureOf, -1);
+    }
+  }
+
+  private cell(
+    slot: number, W: number, wi: number, w: ForecastWindow, mean: number, size: number, k: number, withTotals: boolean,
+    module: string, version: string, kind: string, model: string, featureOf: (r: number) => string, r: number,
+  ): void {
+    let pAny = 1 - probabilityOfZero(mean, size);
+    if (!(pAny >= this.o.floorProbability)) pAny = this.o.floorProbability;
+    if (withTotals) {
+      const i = slot * W + wi;
+      this.totalsExpected[i] = this.totalsExpected[i]! + Math.max(mean, 0) * k;
+      this.totalsLogNone[i] = this.totalsLogNone[i]! + Math.log1p(-Math.min(pAny, 1 - 1e-12));
+      this.totalsVariance[i] = this.totalsVariance[i]! + (mean + (size < POISSON_SIZE ? (mean * mean) / size : 0)) * k * k;
+      this.touched = true;
+    }
+    if (pAny < this.o.minProbability) return;
+    const s = summariseCount(mean, size, this.o.floorProbability);
+    const sl = this.slots[slot]!;
+    this.writer.push([this.runId, this.madeAt, sl.kind, sl.id, module, version, kind, sec(w.start), sec(w.end), w.kind, s.expected * k, s.pAny, s.lower * k, s.upper * k, model, featureOf(r)]);
+  }
+
+  /** Writes the module-level totals of the module just finished and starts `next`. */
+  flushModule(next: string | null = null): void {
+    if (this.module !== null && this.touched) {
+      const W = this.windowList.length;
+      for (let slot = 0; slot < this.slots.length; slot++) {
+        const sl = this.slots[slot]!;
+        for (let wi = 0; wi < W; wi++) {
+          const i = slot * W + wi;
+          const pAny = Math.min(1 - 1e-12, 1 - Math.exp(this.totalsLogNone[i]!));
+          if (pAny < this.o.minProbability || !(this.totalsExpected[i]! > 0)) continue;
+          const w = this.windowList[wi]!;
+          const b = sumBounds(this.totalsExpected[i]!, this.totalsVariance[i]!);
+          this.writer.push([this.runId, this.madeAt, sl.kind, sl.id, this.module, '', 'any', sec(w.start), sec(w.end), w.kind, this.totalsExpected[i]!, pAny, b.lower, b.upper, 'sum', '{}']);
+        }
+      }
+    }
+    this.totalsExpected.fill(0);
+    this.totalsLogNone.fill(0);
+    this.totalsVariance.fill(0);
+    this.touched = false;
+    this.module = next;
+  }
+}
+
+export async function scoreStore(store: Store, o: ScoringOptions): Promise<ScoringSummary> {
+  const started = Date.now();
+  if (!(o.historyHours >= 24)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'scoring needs at least 24 hours of history');
+  const asOf = floorToHour(o.asOf ?? started);
+  const runId = o.runId ?? newRunId(asOf);
+  const range: HistoryRange = { origin: asOf - o.historyHours * HOUR_MS, asOf, hours: o.historyHours };
+  const params = {
+    historyHours: o.historyHours,
+    chunkSeries: o.chunkSeries,
+    minProbability: o.minProbability,
+    floorProbability: o.floorProbability,
+    dependencyFactor: o.dependencyFactor,
+    announcements: o.announcements.length,
+  };
+  const run = { runId, startedAt: started, asOf, horizonHours: o.horizonHours, stepMinutes: o.stepMinutes, params };
+  await writePredictionRun(store, { ...run, finishedAt: null, status: 'running', series: 0, predictions: 0 });
+  const writer = new PredictionWriter(store);
+  try {
+    const summary = await scoreInto(store, o, range, runId, writer);
+    await writer.drain();
+    summary.predictions = writer.written;
+    summary.seconds = (Date.now() - started) / 1000;
+    await writePredictionRun(store, { ...run, finishedAt: Date.now(), status: 'done', series: summary.series, predictions: writer.written });
+    o.logger?.info({ runId, items: summary.items, predictions: summary.predictions, seconds: summary.seconds }, 'scoring run done');
+    return summary;
+  } catch (e) {
+    await writer.drain().catch(() => undefined);
+    await writePredictionRun(store, { ...run, finishedAt: Date.now(), status: 'failed', series: 0, predictions: writer.written }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, runId: string, writer: PredictionWriter): Promise<ScoringSummary> {
+  const totals = await readScopeTotals(store, range);
+  // Grid long enough for the furthest window: computed with a provisional scope for the calendars.
+  const provisional = buildScope(o, range, totals, range.hours + 1);
+  const windows = buildWindows(o, range.asOf, provisional);
+  const horizon = Math.max(1, hoursToCover(range.asOf, [...windows.common, ...windows.business.filter((b) => b !== null)].map((x) => x.w)));
+  const scope = buildScope(o, range, totals, range.hours + horizon);
+  const R = scope.regions.length;
+  const forecaster = new ItemForecaster(scope.grids, scope.fleet, range.hours, horizon);
+  const classes = classCurves(await releaseSamples(store, range, o, scope), R);
+  const boosts = await dependencyBoosts(store, range, o, scope);
+  const summary: ScoringSummary = {
+    runId,
+    asOf: range.asOf,
+    historyHours: o.historyHours,
+    horizonHours: o.horizonHours,
+    items: 0,
+    series: 0,
+    predictions: 0,
+    chunks: 0,
+    byModel: {},
+    byClass: {},
+    businessBlocks: windows.business.flatMap((b) => (b ? [{ region: b.w.region, start: b.w.start, end: b.w.end }] : [])),
+    seconds: 0,
+  };
+  const emitter = new RowEmitter(o, scope, windows, runId, Date.now(), writer);
+
+  /** Forecasts one item (its series already in the forecaster) and buffers its rows. */
+  const scoreItem = async (
+    module: string, version: string, nodeCounts: Map<string, number>[], start: number,
+    release: Parameters<ItemForecaster['forecast']>[0]['release'], boost: Float64Array | null, withTotals: boolean,
+  ): Promise<void> => {
+    forecaster.forecast({ start, release: release ?? null, boost });
+    summary.items++;
+    for (let r = 0; r < R; r++) {
+      const res = forecaster.results[r]!;
+      summary.series++;
+      summary.byModel[res.model] = (summary.byModel[res.model] ?? 0) + 1;
+      summary.byClass[res.seriesClass] = (summary.byClass[res.seriesClass] ?? 0) + 1;
+    }
+    emitter.emit(forecaster, module, version, ratio, counts, nodeCounts, withTotals);
+    if (writer.full) await writer.flush();
+  };
+
+  // Keys with a history, among those that may need scoring without one afterwards.
+  const seen = new Set<string>();
+  const announced = new Set(o.announcements.map((a) => requirementKey(a.module, a.version)));
+  const ratio = new Float64Array(R + 1);
+  const counts = new Float64Array(R);
+  // The next chunk is read while this one is scored: ClickHouse and the forecasts overlap.
+  const fetchChunk = async (after: ItemKey | null): Promise<{ last: ItemKey; rows: SeriesRow[]; observations: Map<string, ModuleReleases> } | null> => {
+    const chunk = await nextChunkEnd(store, range, after, o.chunkSeries);
+    if (!chunk) return null;
+    const rows = await readSeriesChunk(store, range, after, chunk.last);
+    // Young versions need their module's earlier releases: read per chunk, for those modules only.
+    const youngModules = [...new Set(rows.filter((r) => isYoung(r, range, o, scope.dataStart)).map((r) => r.module))];
+    return { last: chunk.last, rows, observations: groupReleases(await readModuleVersions(store, range, youngModules), scope) };
+  };
+  let pending = fetchChunk(null);
+  for (;;) {
+    const current = await pending;
+    if (!current) break;
+    if (o.signal?.aborted) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'scoring aborted');
+    pending = fetchChunk(current.last);
+    pending.catch(() => undefined); // awaited on the next turn; not unhandled if this turn throws
+    summary.chunks++;
+    for (const row of current.rows) {
+      const key = requirementKey(row.module, row.version);
+      if (boosts.has(key) || announced.has(key)) seen.add(key);
+      const nodeCounts = fillSeries(forecaster, row, scope, counts, ratio);
+      const release = isYoung(row, range, o, scope.dataStart) ? releaseInput(current.observations.get(row.module), row.version, row.firstHour, range, scope, classes, true) : null;
+      await scoreItem(row.module, row.version, nodeCounts, release ? release.releaseIndex : scope.dataStart, release, boosts.get(key)?.perRegion ?? null, true);
+    }
+    o.logger?.debug({ chunk: summary.chunks, items: summary.items, predictions: writer.written }, 'scoring chunk done');
+  }
+  emitter.flushModule();
+
+  // Items with no history: requirements of hot modules, and announced versions nobody fetched yet.
+  const extra = new Map<string, { module: string; version: string; announcedAt?: number }>();
+  for (const [key, b] of boosts) if (!seen.has(key)) extra.set(key, { module: b.module, version: b.version });
+  for (const a of o.announcements) {
+    const key = requirementKey(a.module, a.version);
+    if (!seen.has(key)) extra.set(key, { module: a.module, version: a.version, announcedAt: a.at });
+  }
+  if (extra.size > 0) {
+    const observations = groupReleases(await readModuleVersions(store, range, [...new Set([...extra.values()].map((e) => e.module))]), scope);
+    const emptyNodes = scope.regions.map(() => new Map<string, number>());
+    for (const [key, e] of extra) {
+      forecaster.reset();
+      counts.fill(0);
+      ratio.fill(1);
+      const releaseIndex = e.announcedAt !== undefined ? Math.min(range.hours, Math.max(0, Math.floor((e.announcedAt - range.origin) / HOUR_MS))) : -1;
+      const release = releaseIndex >= 0 ? releaseInput(observations.get(e.module), e.version, releaseIndex, range, scope, classes, false) : null;
+      await scoreItem(e.module, e.version, emptyNodes, release ? release.releaseIndex : range.hours, release, boosts.get(key)?.perRegion ?? null, false);
+    }
+  }
+  return summary;
+}
+
+const sec = (ms: number): number => Math.floor(ms / 1000);
+const round = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : 0);
+
+/** A version first fetched well after the data starts, less than an adoption curve ago: a release seen happening. */
+function isYoung(row: { version: string; firstHour: number }, range: HistoryRange, o: ScoringOptions, dataStart: number): boolean {
+  return row.version !== '' && row.firstHour >= dataStart + o.releaseGraceHours && range.hours - row.firstHour < RELEASE_CURVE_HOURS;
+}
+
+/** The fleet row's model label: the model of the region with most history (the fleet forecast is their sum). */
+function dominantModel(f: ItemForecaster, counts: Float64Array): string {
+  let best = 0;
+  for (let r = 1; r < counts.length; r++) if (counts[r]! > counts[best]!) best = r;
+  return f.results[best]?.model ?? 'floor';
+}
+
+/** Writes a chunk row's points into the forecaster; fills per-region fetch totals and request/fetch ratios. */
+function fillSeries(f: ItemForecaster, row: SeriesRow, scope: Scope, counts: Float64Array, ratio: Float64Array): Map<string, number>[] {
+  f.reset();
+  counts.fill(0);
+  ratio.fill(1);
+  let allFetches = 0;
+  let allRequests = 0;
+  const nodeCounts = scope.regions.map(() => new Map<string, number>());
+  row.regions.forEach((region, j) => {
+    const r = scope.regionIndex.get(region);
+    if (r === undefined) return;
+    const values = f.values[r]!;
+    const hours = row.hours[j]!;
+    const cs = row.counts[j]!;
+    let fetches = 0;
+    for (let k = 0; k < hours.length; k++) {
+      const h = hours[k]!;
+      if (h < values.length) {
+        values[h] = values[h]! + cs[k]!;
+        fetches += cs[k]!;
+      }
+    }
+    counts[r] = fetches;
+    ratio[r] = fetches > 0 ? Math.max(1, row.requests[j]! / fetches) : 1;
+    allFetches += fetches;
+    allRequests += row.requests[j]!;
+    for (const [node, c] of row.nodes[j]!) nodeCounts[r]!.set(node, c);
+  });
+  ratio[scope.regions.length] = allFetches > 0 ? Math.max(1, allRequests / allFetches) : 1;
+  return nodeCounts;
+}
+
+/** Versions of one module, each with its first fetch hour, first region and per-region hourly fetches. */
+interface ModuleReleases {
+  versions: { version: string; firstHour: number; firstRegion: number; points: { hours: number[]; counts: number[] }[] }[];
+  /** Fetches per hour over the last week (all versions). */
+  rate: number;
+}
+
+function groupReleases(points: VersionPoints[], scope: Scope): Map<string, ModuleReleases> {
+  const out = new Map<string, ModuleReleases>();
+  for (const p of points) {
+    let m = out.get(p.module);
+    if (!m) out.set(p.module, (m = { versions: [], rate: 0 }));
+    let v = m.versions.find((x) => x.version === p.version);
+    if (!v) m.versions.push((v = { version: p.version, firstHour: Infinity, firstRegion: -1, points: scope.regions.map(() => ({ hours: [], counts: [] })) }));
+    const r = scope.regionIndex.get(p.region);
+    if (r === undefined || p.hours.length === 0) continue;
+    v.points[r] = { hours: p.hours, counts: p.counts };
+    if (p.hours[0]! < v.firstHour) {
+      v.firstHour = p.hours[0]!;
+      v.firstRegion = r;
+    }
+  }
+  return out;
+}
+
+/** The release input of a young (or announced) version: per region adoption curves and the release index. */
+function releaseInput(
+  m: ModuleReleases | undefined,
+  version: string,
+  releaseIndex: number,
+  range: HistoryRange,
+  scope: Scope,
+  classes: Map<number, (Float64Array | null)[]>,
+  sighted: boolean,
+): { releaseIndex: number; curves: (Float64Array | null)[]; sighted: boolean } {
+  const R = scope.regions.length;
+  let rate = 0;
+  const priors: Float64Array[][] = [];
+  for (const v of m?.versions ?? []) {
+    for (const p of v.points) for (let k = 0; k < p.hours.length; k++) if (p.hours[k]! >= range.hours - WEEK_HOURS) rate += p.counts[k]!;
+    if (v.version === version || !Number.isFinite(v.firstHour) || v.firstHour >= releaseIndex || range.hours - v.firstHour < 48) continue;
+    priors.push(curvesFromPoints(v, range, scope));
+  }
+  return { releaseIndex, curves: adoptionCurves(priors, classes, rate / WEEK_HOURS, R), sighted };
+}
+
+/** Level curves per region of a release from its hourly points (see releaseLevelCurve). */
+function curvesFromPoints(v: ModuleReleases['versions'][number], range: HistoryRange, scope: Scope): Float64Array[] {
+  return scope.regions.map((_, r) => {
+    const counts = new Float64Array(RELEASE_CURVE_HOURS);
+    const p = v.points[r]!;
+    for (let k = 0; k < p.hours.length; k++) {
+      const a = p.hours[k]! - v.firstHour;
+      if (a >= 0 && a < RELEASE_CURVE_HOURS) counts[a] = counts[a]! + p.counts[k]!;
+    }
+    const grid = scope.grids[r]!;
+    return releaseLevelCurve(counts, v.firstRegion === r, range.hours - v.firstHour, (a) => grid.shape[grid.how[v.firstHour + a]!]!);
+  });
+}
+
+/** Releases of the history per popularity class: the similar-popularity adoption samples. */
+async function releaseSamples(store: Store, range: HistoryRange, o: ScoringOptions, scope: Scope): Promise<{ moduleRate: number; curves: Float64Array[] }[]> {
+  const rows = await readReleaseSamples(store, range, { graceHours: scope.dataStart + o.releaseGraceHours, minLivedHours: 48, curveHours: RELEASE_CURVE_HOURS, perClass: 200 });
+  const grouped = groupReleases(rows, scope);
+  const rates = new Map(rows.map((r) => [r.module, r.moduleRate]));
+  const out: { moduleRate: number; curves: Float64Array[] }[] = [];
+  for (const [module, m] of grouped) {
+    for (const v of m.versions) if (Number.isFinite(v.firstHour)) out.push({ moduleRate: rates.get(module) ?? 0, curves: curvesFromPoints(v, range, scope) });
+  }
+  return out;
+}
+
+/** Extra deseasonalised fetch rate per region of requirements of hot modules (go.mod graph, one level). */
+async function dependencyBoosts(
+  store: Store,
+  range: HistoryRange,
+  o: ScoringOptions,
+  scope: Scope,
+): Promise<Map<string, { module: string; version: string; perRegion: Float64Array }>> {
+  const edges = o.dependencyFactor > 0 ? await readHotRequirements(store, range, o.dependencyMinRate, o.dependencyLimit) : [];
+  const out = new Map<string, { module: string; version: string; perRegion: Float64Array }>();
+  for (let r = 0; r < scope.regions.length; r++) {
+    const region = scope.regions[r]!;
+    const graph = new Map<string, Requirement[]>();
+    const parents = new Map<string, { module: string; version: string; rate: number }>();
+    for (const e of edges) {
+      if (e.region !== region) continue;
+      const pk = requirementKey(e.module, e.version);
+      parents.set(pk, { module: e.module, version: e.version, rate: e.rate });
+      const list = graph.get(pk) ?? [];
+      list.push({ module: e.reqModule, version: e.reqVersion, indirect: false });
+      graph.set(pk, list);
+    }
+    const boosts = propagateHotness(parents.values(), (m, v) => graph.get(requirementKey(m, v)), { factor: o.dependencyFactor, limit: o.dependencyLimit });
+    for (const [key, b] of boosts) {
+      let entry = out.get(key);
+      if (!entry) out.set(key, (entry = { module: b.module, version: b.version, perRegion: new Float64Array(scope.regions.length) }));
+      entry.perRegion[r] = b.rate;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,403 @@
+/**
+ * SQL of the scoring job. ClickHouse does the heavy lifting: it sums the hourly rollups over nodes per region,
+ * turns each series into (hour, count) arrays, keeps per-node totals for node shares, and finds hot parents of
+ * requirements; JS only sees one chunk of module-versions at a time, keyed on (module, version) so every chunk
+ * is a primary-key range of rollups_1h.
+ *
+ * Counts are *fetches*, not requests: a go command asks for .info, .mod and .zip of one version in a row, so a
+ * version's fetches in an hour are the largest of its info/mod/zip counts; a module's mutable endpoints (version
+ * '') count list + @latest requests. Series with only sumdb/other requests are not warmable and are skipped.
+ */
+import type { Store } from '../client.js';
+import { queryRows } from '../client.js';
+
+export interface HistoryRange {
+  /** First hour of history (epoch ms, hour aligned); index 0 of every series. */
+  origin: number;
+  /** End of history, exclusive (epoch ms, hour aligned); index `hours` is the first forecast hour. */
+  asOf: number;
+  hours: number;
+}
+
+const secs = (ms: number): number => Math.floor(ms / 1000);
+
+/** Fetches of a (module, version) group, see the file comment. */
+const FETCHES = "if(version = '', sum(lists) + sum(latests), greatest(sum(infos), sum(mods), sum(zips)))";
+
+const RANGE_PARAMS = (r: HistoryRange) => ({ origin: secs(r.origin), asOf: secs(r.asOf) });
+const IN_RANGE = 'bucket >= toDateTime({origin:UInt32}) AND bucket < toDateTime({asOf:UInt32})';
+
+export interface ScopeTotals {
+  /** Per region, requests per history hour. */
+  regionHours: Map<string, Float64Array>;
+  /** Per node: its region and requests over the history. */
+  nodes: Map<string, { region: string; total: number }>;
+}
+
+/** Hourly request totals per region and node (traffic shapes and shares). Small: hours × nodes rows. */
+export async function readScopeTotals(store: Store, range: HistoryRange): Promise<ScopeTotals> {
+  const rows = await queryRows<{ region: string; node: string; h: number; c: number }>(
+    store,
+    `SELECT toString(region) AS region, toString(node) AS node,
+            toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h, toFloat64(sum(requests)) AS c
+     FROM rollups_1h WHERE ${IN_RANGE}
+     GROUP BY region, node, h`,
+    RANGE_PARAMS(range),
+  );
+  const regionHours = new Map<string, Float64Array>();
+  const nodes = new Map<string, { region: string; total: number }>();
+  for (const r of rows) {
+    let hours = regionHours.get(r.region);
+    if (!hours) regionHours.set(r.region, (hours = new Float64Array(range.hours)));
+    const h = Number(r.h);
+    if (h >= 0 && h < range.hours) hours[h] = hours[h]! + Number(r.c);
+    const n = nodes.get(r.node) ?? { region: r.region, total: 0 };
+    n.total += Number(r.c);
+    nodes.set(r.node, n);
+  }
+  return { regionHours, nodes };
+}
+
+export type ItemKey = [module: string, version: string];
+
+/**
+ * The last (module, version) of the next chunk of at most `limit` keys after `after` (null = from the start),
+ * and how many keys it holds; null when nothing is left. Aggregation in primary-key order stops early.
+ */
+export async function nextChunkEnd(store: Store, range: HistoryRange, after: ItemKey | null, limit: number): Promise<{ last: ItemKey; keys: number } | null> {
+  const rows = await queryRows<{ n: string | number; m: string; v: string }>(
+    store,
+    `SELECT count() AS n, argMax(module, (module, version)) AS m, argMax(version, (module, version)) AS v FROM (
+       SELECT module, version FROM rollups_1h
+       WHERE ${IN_RANGE} AND ({hasAfter:UInt8} = 0 OR (module, version) > ({m0:String}, {v0:String}))
+       GROUP BY module, version ORDER BY module, version LIMIT {limit:UInt32}
+     ) SETTINGS optimize_aggregation_in_order = 1`,
+    { ...RANGE_PARAMS(range), hasAfter: after ? 1 : 0, m0: after?.[0] ?? '', v0: after?.[1] ?? '', limit },
+  );
+  const n = Number(rows[0]?.n ?? 0);
+  return n > 0 ? { last: [rows[0]!.m, rows[0]!.v], keys: n } : null;
+}
+
+/** One item's history as ClickHouse returns it: per region sorted hour indices and fetch counts, node totals. */
+export interface SeriesRow {
+  module: string;
+  version: string;
+  regions: string[];
+  hours: number[][];
+  counts: number[][];
+  /** Per region: [node, fetches] pairs. */
+  nodes: [string, number][][];
+  /** Per region: requests (all kinds), for the request/fetch ratio. */
+  requests: number[];
+  /** First history hour with a fetch. */
+  firstHour: number;
+}
+
+/** The series of every key in (after, last]: one row per module-version, ordered by key. */
+export async function readSeriesChunk(store: Store, range: HistoryRange, after: ItemKey | null, last: ItemKey): Promise<SeriesRow[]> {
+  const rows = await queryRows<{
+    module: string;
+    version: string;
+    regions: string[];
+    hours: number[][];
+    counts: number[][];
+    nodes: [string, number][][];
+    requests: number[];
+    first_hour: number;
+  }>(
+    store,
+    `SELECT module, version, groupArray(region) AS regions, groupArray(pts.1) AS hours, groupArray(pts.2) AS counts,
+            groupArray(node_totals) AS nodes, groupArray(reqs) AS requests, min(first) AS first_hour
+     FROM (
+       SELECT module, version, region,
+              CAST(sumMap(hs, cs), 'Tuple(Array(UInt32), Array(Float64))') AS pts,
+              groupArray((node, total)) AS node_totals, sum(r) AS reqs, min(first) AS first
+       FROM (
+         SELECT module, version, toString(region) AS region, toString(node) AS node,
+                groupArray(h) AS hs, groupArray(c) AS cs, sum(c) AS total, sum(r) AS r, min(h) AS first
+         FROM (
+           SELECT module, version, region, node,
+                  toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h,
+                  toFloat64(${FETCHES}) AS c, toFloat64(sum(requests)) AS r
+           FROM rollups_1h
+           WHERE ${IN_RANGE}
+             AND ({hasAfter:UInt8} = 0 OR (module, version) > ({m0:String}, {v0:String}))
+             AND (module, version) <= ({m1:String}, {v1:String})
+           GROUP BY module, version, region, node, h
+           HAVING c > 0
+         )
+         GROUP BY module, version, region, node
+       )
+       GROUP BY module, version, region
+     )
+     GROUP BY module, version
+     ORDER BY module, version`,
+    { ...RANGE_PARAMS(range), hasAfter: after ? 1 : 0, m0: after?.[0] ?? '', v0: after?.[1] ?? '', m1: last[0], v1: last[1] },
+  );
+  return rows.map((r) => ({
+    module: r.module,
+    version: r.version,
+    regions: r.regions,
+    hours: r.hours.map((a) => a.map(Number)),
+    counts: r.counts.map((a) => a.map(Number)),
+    nodes: r.nodes.map((a) => a.map(([n, c]) => [n, Number(c)] as [string, number])),
+    requests: r.requests.map(Number),
+    firstHour: Number(r.first_hour),
+  }));
+}
+
+/** Hourly fetches of every version of the given modules, per region (release curves). */
+export interface VersionPoints {
+  module: string;
+  version: string;
+  region: string;
+  hours: number[];
+  counts: number[];
+}
+
+export async function readModuleVersions(store: Store, range: HistoryRange, modules: readonly string[]): Promise<VersionPoints[]> {
+  if (modules.length === 0) return [];
+  const rows = await queryRows<VersionPoints>(
+    store,
+    `SELECT module, version, region, groupArray(h) AS hours, groupArray(c) AS counts FROM (
+       SELECT module, version, toString(region) AS region,
+              toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h, toFloat64(${FETCHES}) AS c
+       FROM rollups_1h
+       WHERE module IN {modules:Array(String)} AND version != '' AND ${IN_RANGE}
+       GROUP BY module, version, region, h
+       HAVING c > 0 ORDER BY h
+     )
+     GROUP BY module, version, region
+     ORDER BY module, version, region`,
+    { ...RANGE_PARAMS(range), modules: [...modules] },
+  );
+  return rows.map((r) => ({ ...r, hours: r.hours.map(Number), counts: r.counts.map(Number) }));
+}
+
+export interface ReleaseSample extends VersionPoints {
+  /** Fetches per hour of the whole module over the last week of history. */
+  moduleRate: number;
+}
+
+/**
+ * Releases seen happening in the history (first fetch after `graceHours`, at least `minLivedHours` old), with their
+ * hourly fetches per region over their first `curveHours` and their module's rate: the similar-popularity curves.
+ * At most `perClass` most recent releases per popularity class (log2 of the module's weekly fetches).
+ */
+export async function readReleaseSamples(
+  store: Store,
+  range: HistoryRange,
+  o: { graceHours: number; minLivedHours: number; curveHours: number; perClass: number },
+): Promise<ReleaseSample[]> {
+  const rows = await queryRows<ReleaseSample & { module_rate: number }>(
+    store,
+    `WITH firsts AS (
+       SELECT module, version, min(bucket) AS first FROM rollups_1h
+       WHERE ${IN_RANGE} AND version != ''
+       GROUP BY module, version
+       HAVING first >= toDateTime({origin:UInt32}) + toIntervalHour({grace:UInt32})
+          AND first <= toDateTime({asOf:UInt32}) - toIntervalHour({lived:UInt32})
+     ),
+     rates AS (
+       SELECT module, toFloat64(sum(requests)) / 168 AS module_rate FROM rollups_1h
+       WHERE bucket >= toDateTime({asOf:UInt32}) - toIntervalHour(168) AND bucket < toDateTime({asOf:UInt32})
+         AND module IN (SELECT module FROM firsts)
+       GROUP BY module
+     ),
+     picked AS (
+       SELECT f.module AS module, f.version AS version, f.first AS first, r.module_rate AS module_rate
+       FROM firsts AS f INNER JOIN rates AS r ON f.module = r.module
+       WHERE r.module_rate > 0
+       ORDER BY f.first DESC, f.module, f.version
+       LIMIT {perClass:UInt32} BY toUInt32(floor(log2(1 + r.module_rate * 168)))
+     )
+     SELECT p.module AS module, p.version AS version, toString(x.region) AS region, any(p.module_rate) AS module_rate,
+            groupArray(x.h) AS hours, groupArray(x.c) AS counts
+     FROM (
+       SELECT module, version, region, toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h, toFloat64(${FETCHES}) AS c
+       FROM rollups_1h
+       WHERE ${IN_RANGE} AND (module, version) IN (SELECT module, version FROM picked)
+       GROUP BY module, version, region, h
+       HAVING c > 0 ORDER BY h
+     ) AS x
+     INNER JOIN picked AS p ON x.module = p.module AND x.version = p.version
+     WHERE x.h < toUInt32(intDiv(toUInt32(p.first) - {origin:UInt32}, 3600)) + {curve:UInt32}
+     GROUP BY module, version, region
+     ORDER BY module, version, region`,
+    { ...RANGE_PARAMS(range), grace: o.graceHours, lived: o.minLivedHours, curve: o.curveHours, perClass: o.perClass },
+  );
+  return rows.map((r) => ({
+    module: r.module,
+    version: r.version,
+    region: r.region,
+    hours: r.hours.map(Number),
+    counts: r.counts.map(Number),
+    moduleRate: Number(r.module_rate),
+  }));
+}
+
+export interface HotEdge {
+  module: string;
+  version: string;
+  region: string;
+  /** Parent fetches per hour over the last week. */
+  rate: number;
+  reqModule: string;
+  reqVersion: string;
+}
+
+/** Requirement edges of parents fetched at least `minRate` per hour over the last week, per region, bounded. */
+export async function readHotRequirements(store: Store, range: HistoryRange, minRate: number, limit: number): Promise<HotEdge[]> {
+  const rows = await queryRows<{ module: string; version: string; region: string; rate: number; req_module: string; req_version: string }>(
+    store,
+    `SELECT p.module AS module, p.version AS version, p.region AS region, p.rate AS rate,
+            r.req_module AS req_module, r.req_version AS req_version
+     FROM (
+       SELECT module, version, toString(region) AS region, toFloat64(${FETCHES}) / 168 AS rate FROM rollups_1h
+       WHERE bucket >= toDateTime({asOf:UInt32}) - toIntervalHour(168) AND bucket < toDateTime({asOf:UInt32}) AND version != ''
+         AND module IN (SELECT DISTINCT module FROM module_requires)
+       GROUP BY module, version, region
+       HAVING rate >= {minRate:Float64}
+     ) AS p
+     INNER JOIN (SELECT module, version, req_module, req_version FROM module_requires FINAL) AS r
+       ON p.module = r.module AND p.version = r.version
+     ORDER BY rate DESC, module, version, req_module, req_version
+     LIMIT {limit:UInt32}`,
+    { ...RANGE_PARAMS(range), minRate, limit },
+  );
+  return rows.map((r) => ({ module: r.module, version: r.version, region: r.region, rate: Number(r.rate), reqModule: r.req_module, reqVersion: r.req_version }));
+}
+
+/** Records a go.mod's requirements (parsed by the caller). Idempotent: the table keeps one row per edge. */
+export async function recordRequirements(
+  store: Store,
+  module: string,
+  version: string,
+  requirements: readonly { module: string; version: string; indirect: boolean }[],
+): Promise<void> {
+  if (requirements.length === 0) return;
+  await store.client.insert({
+    table: 'module_requires',
+    format: 'JSONEachRow',
+    values: requirements.map((r) => ({ module, version, req_module: r.module, req_version: r.version, indirect: r.indirect })),
+  });
+}
+
+export interface PredictionRunRow {
+  runId: string;
+  startedAt: number;
+  finishedAt: number | null;
+  status: 'running' | 'done' | 'failed';
+  asOf: number;
+  horizonHours: number;
+  stepMinutes: number;
+  series: number;
+  predictions: number;
+  params: Record<string, unknown>;
+}
+
+/** Inserts a new version of the run's row (ReplacingMergeTree keeps the newest by updated_at). */
+export async function writePredictionRun(store: Store, run: PredictionRunRow): Promise<void> {
+  await store.client.insert({
+    table: 'prediction_runs',
+    format: 'JSONEachRow',
+    values: [
+      {
+        run_id: run.runId,
+        started_at: run.startedAt,
+        finished_at: run.finishedAt,
+        status: run.status,
+        as_of: secs(run.asOf),
+        horizon_hours: run.horizonHours,
+        step_minutes: run.stepMinutes,
+        series: run.series,
+        predictions: run.predictions,
+        params: JSON.stringify(run.params),
+        updated_at: Date.now(),
+      },
+    ],
+  });
+}
+
+export const PREDICTION_COLUMNS = [
+  'run_id', 'made_at', 'scope', 'scope_id', 'module', 'version', 'kind', 'window_start', 'window_end', 'window_kind',
+  'expected_requests', 'p_any_request', 'lower', 'upper', 'model', 'features',
+] as const;
+
+/** One predictions row in PREDICTION_COLUMNS order (times: made_at epoch ms, windows epoch seconds). */
+export type PredictionTuple = [
+  runId: string,
+  madeAt: number,
+  scope: 'node' | 'region' | 'fleet',
+  scopeId: string,
+  module: string,
+  version: string,
+  kind: string,
+  windowStart: number,
+  windowEnd: number,
+  windowKind: string,
+  expected: number,
+  pAny: number,
+  lower: number,
+  upper: number,
+  model: string,
+  features: string,
+];
+
+/**
+ * Buffers prediction rows and inserts them in batches (JSONCompactEachRow: the cheapest client format measured).
+ * The scorer awaits each full batch's insert before going on, so it cannot outrun the store and memory stays
+ * bounded.
+ */
+export class PredictionWriter {
+  private buffer: PredictionTuple[] = [];
+  /** The batch being inserted while the scorer computes the next one (at most one). */
+  private inflight: Promise<void> | null = null;
+  written = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly batchRows = 50_000,
+  ) {}
+
+  /** Buffers a row; the caller awaits flush() when `full` (at a point where that is cheap, e.g. per item). */
+  push(row: PredictionTuple): void {
+    this.buffer.push(row);
+  }
+
+  get full(): boolean {
+    return this.buffer.length >= this.batchRows;
+  }
+
+  /**
+   * Starts inserting the buffered rows once the previous batch is in: ClickHouse works on one batch while the
+   * scorer computes the next, and at most two batches exist at any time.
+   */
+  async flush(): Promise<void> {
+    if (this.inflight) {
+      const previous = this.inflight;
+      this.inflight = null;
+      await previous;
+    }
+    if (this.buffer.length === 0) return;
+    const values = this.buffer;
+    this.buffer = [];
+    this.inflight = this.store.client
+      .insert({ table: 'predictions', columns: [...PREDICTION_COLUMNS], values, format: 'JSONCompactEachRow' })
+      .then(() => {
+        this.written += values.length;
+      });
+    // Reported by the next flush()/drain(); never an unhandled rejection in between.
+    this.inflight.catch(() => undefined);
+  }
+
+  /** Writes everything still buffered and waits for it. */
+  async drain(): Promise<void> {
+    await this.flush();
+    if (this.inflight) {
+      const last = this.inflight;
+      this.inflight = null;
+      await last;
+    }
+  }
+}
