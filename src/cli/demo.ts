@@ -17,6 +17,8 @@ import { defaultWorkload, DEMO_NODES } from '../demo/generator.js';
 import { writeWorkloadLogs, type NodeLogSpec } from '../demo/write-logs.js';
 import { storeStats } from '../store/queries/top.js';
 import { runTop, renderTop } from './top.js';
+import { runScoring } from '../scoring/score.js';
+import { startServer, shutdownSignal } from './serve.js';
 
 interface DemoFlags {
   days: number;
@@ -100,13 +102,27 @@ export function registerDemo(program: Command): void {
     .action(async (flags: DemoFlags, cmd: Command) => {
       const ctx = contextFrom(cmd, { regions: DEMO_REGIONS });
       const store = await openStore(ctx.config);
+      let handedOver = false;
       try {
         await migrate(store);
         await loadDemoData(ctx, store, flags);
+        const scored = await runScoring({ store, config: ctx.config, logger: ctx.logger });
+        console.log(
+          `scored ${scored.items.toLocaleString()} module-versions into ${scored.predictions.toLocaleString()} predictions ` +
+            `in ${scored.seconds.toFixed(1)}s (run ${scored.runId})`,
+        );
         console.log('');
         console.log(renderTop(await runTop(store, { window: 86_400_000, by: 'module', limit: 15 }), 'module'));
+        if (flags.serve) {
+          // The embedded store admits one process: the server takes over this one's store.
+          const server = await startServer(ctx, { store });
+          handedOver = true;
+          console.log(`\nmodcast: dashboard ${server.url}/  API docs ${server.url}/docs  (Ctrl-C to stop)`);
+          await shutdownSignal(ctx.logger);
+          await server.close();
+        }
       } finally {
-        await store.close();
+        if (!handedOver) await store.close();
       }
     });
 }
