@@ -104,7 +104,7 @@ runStage(async ({ size, quick, workDir }) => {
     stage: 'store',
     size,
     workload: `${size.toLocaleString()} access events into chDB (access_events + 5m/1h rollup views)`,
-    figure: measurement(`EventWriter, ${batches} batches of ${batchRows}`, rate(size, writeSeconds), 'rows/s'),
+    figure: measurement(`EventWriter, ${batches} batch${batches === 1 ? '' : 'es'} of ${batchRows}`, rate(size, writeSeconds), 'rows/s'),
     reference: measurement('one INSERT … SELECT FROM file(…, JSONEachRow)', rate(size, engine.seconds), 'rows/s'),
     extra: [
       measurement('one INSERT … FORMAT JSONEachRow through the client', rate(size, one.seconds), 'rows/s'),
