@@ -3,7 +3,7 @@
  * default method (no warm-up, last-24h and same-hour-last-week top-K, modcast's ensemble and each model alone),
  * the oracle, metrics per budget, report/chart/table written — against reading and parsing the same trace alone.
  * The ratio says how much of the time is the backtest itself; no target beyond printing it. A full run that would
- * outlast BENCH_BACKTEST_BUDGET_SECONDS (default 600) is stopped there and its time extrapolated from the measured
+ * outlast BENCH_BACKTEST_BUDGET_SECONDS (default 300) is stopped there and its time extrapolated from the measured
  * cost per decision, and says so.
  */
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ class OverBudget extends Error {
 }
 
 /** Full runs stop after this long and extrapolate (a replay's cost is per decision, and decisions are evenly spread). */
-const BUDGET_SECONDS = Number(process.env.BENCH_BACKTEST_BUDGET_SECONDS ?? 600);
+const BUDGET_SECONDS = Number(process.env.BENCH_BACKTEST_BUDGET_SECONDS ?? 300);
 
 runStage(async ({ size, quick, workDir }) => {
   const file = traceFile(size);
