@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { cpus, totalmem, release, platform } from 'node:os';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { join } from 'node:path';
 import { projectPath } from '../src/lib/paths.js';
 import { RESULT_PREFIX, RESULTS_DIR, formatMeasurement, round, type StageResult } from './harness.js';
@@ -204,7 +204,10 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const started = Date.now();
   const outcomes: RunOutcome[] = [];
+  const loadAtStart = loadavg().map((x) => round(x, 2));
   console.log(`modcast benchmarks${opts.quick ? ' (quick: small sizes, speed not judged)' : ''}: ${opts.stages.map((s) => s.name).join(', ')}`);
+  // Figures are only comparable on an otherwise idle machine; the references absorb some of the noise, not all.
+  if (loadAtStart[0]! > 0.5 * cpus().length) console.log(`note: load average ${loadAtStart[0]} on ${cpus().length} cores — other work is running`);
   for (const spec of opts.stages) {
     if (!existsSync(projectPath('bench', 'stages', `${spec.name}.ts`))) {
       outcomes.push({ stage: spec.name, size: 0, wallSeconds: 0, error: 'stage not implemented yet' });
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { startedAt: new Date(started).toISOString(), seconds: round((Date.now() - started) / 1000, 1), quick: opts.quick, machine: machine(), runs: outcomes },
+      { startedAt: new Date(started).toISOString(), seconds: round((Date.now() - started) / 1000, 1), quick: opts.quick, machine: machine(), loadAverage: { start: loadAtStart, end: loadavg().map((x) => round(x, 2)) }, runs: outcomes },
       null,
       2,
     ),
