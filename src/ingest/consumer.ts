@@ -104,6 +104,8 @@ export class Ingestor {
   private readonly sought = new Set<string>();
   private assignmentNow = new Map<string, number[]>();
   private readonly stopping = new AbortController();
+  /** A restart after a fatal consumer crash, while one is under way. */
+  private restarting: Promise<void> | undefined;
 
   constructor(private readonly options: IngestorOptions) {
     this.writer = new EventWriter(options.store, { attempts: 1 });
@@ -116,9 +118,24 @@ export class Ingestor {
   }
 
   async start(): Promise<void> {
-    const { client, kafka, logger } = this.options;
-    this.producer = client.producer();
+    this.producer = this.options.client.producer();
     await this.producer.connect();
+    await this.runConsumer();
+  }
+
+  /** Finishes the batches in progress (stored and committed, or left for redelivery), leaves the group, disconnects. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.restarting;
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      await this.producer?.disconnect();
+    }
+  }
+
+  private async runConsumer(): Promise<void> {
+    const { client, kafka, logger } = this.options;
     const consumer = client.consumer({
       groupId: kafka.groupId,
       sessionTimeoutMs: kafka.sessionTimeoutMs,
@@ -135,20 +152,32 @@ export class Ingestor {
         this.assignmentNow = assignment;
         logger.info({ assignment: Object.fromEntries(assignment) }, 'partitions assigned');
       },
-      crashed: (error, restarting) => logger.error({ err: error.message, restarting }, 'Kafka consumer crashed'),
+      crashed: (error, restarting) => {
+        logger.error({ err: error.message, restarting }, 'Kafka consumer crashed');
+        // kafkajs gives up for good on errors it deems fatal (e.g. a member the coordinator forgot): start over.
+        if (!restarting && !this.stopping.signal.aborted) this.restarting ??= this.restartAfterCrash(consumer).finally(() => (this.restarting = undefined));
+      },
     });
     await consumer.connect();
     await consumer.subscribe([kafka.topics.access, kafka.topics.rejected], { fromBeginning: true });
     await consumer.run((batch, control) => this.onBatch(batch, control), { partitionsConcurrently: this.options.partitionsConcurrently ?? 2 });
   }
 
-  /** Finishes the batches in progress (stored and committed, or left for redelivery), leaves the group, disconnects. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    try {
-      await this.consumer?.disconnect();
-    } finally {
-      await this.producer?.disconnect();
+  private async restartAfterCrash(crashed: GroupConsumer): Promise<void> {
+    this.states.clear();
+    this.assignmentNow = new Map();
+    await crashed.disconnect().catch(() => undefined);
+    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
+      await sleep(backoffDelay(attempt, 1000, 15_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      if (this.stopping.signal.aborted) return;
+      try {
+        await this.runConsumer();
+        this.options.logger.info({ attempt }, 'Kafka consumer restarted');
+        return;
+      } catch (e) {
+        this.options.logger.warn({ attempt, err: (e as Error).message }, 'Kafka consumer restart failed; retrying');
+        await this.consumer?.disconnect().catch(() => undefined);
+      }
     }
   }
 
@@ -258,6 +287,8 @@ export class Ingestor {
       else rejects.push(decoded.value as RejectedRow);
     }
 
+    // kafkajs heartbeats only when asked: between steps, so a slow batch does not get this member dropped.
+    await control.heartbeat();
     if (!replay) {
       await this.untilDone('batch-log', ref, control, () =>
         this.log.record(ref, { ...range, epoch: state.epoch, messages: messages.length, sourceOffsets: rangeSources }),
@@ -283,6 +314,7 @@ export class Ingestor {
       deadLetters: letters.length,
     };
     await this.options.hooks?.afterInsert?.(info);
+    await control.heartbeat();
     await consumer.commit(ref.topic, ref.partition, range.to + 1, epochMetadata(state.epoch));
     control.resolve(range.to);
     state.position = range.to + 1;

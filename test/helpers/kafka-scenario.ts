@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { withAdmin, ensureTopics } from '../../src/kafka/topics.js';
 import { shipLogs } from '../../src/cli/ship.js';
-import { Ingestor } from '../../src/ingest/consumer.js';
+import { Ingestor, type IngestorHooks } from '../../src/ingest/consumer.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { Config } from '../../src/config.js';
 import type { KafkaClient } from '../../src/kafka/types.js';
@@ -32,13 +32,20 @@ export class KafkaScenario {
     broker: TestBroker,
     private readonly ts: TestStore,
     prefix: string,
+    kafka: Record<string, unknown> = {},
   ) {
-    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix)));
+    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix), kafka));
     this.client = testKafkaClient(this.config.kafka);
   }
 
-  static async create(t: { after: (fn: () => Promise<void>) => void }, broker: TestBroker, ts: TestStore, prefix: string): Promise<KafkaScenario> {
-    const s = new KafkaScenario(broker, ts, prefix);
+  static async create(
+    t: { after: (fn: () => Promise<void>) => void },
+    broker: TestBroker,
+    ts: TestStore,
+    prefix: string,
+    kafka: Record<string, unknown> = {},
+  ): Promise<KafkaScenario> {
+    const s = new KafkaScenario(broker, ts, prefix, kafka);
     t.after(async () => void (await s.stop()));
     await ensureTopics(s.client, s.config.kafka);
     return s;
@@ -54,8 +61,8 @@ export class KafkaScenario {
     );
   }
 
-  async ingest(batchRows = 2000): Promise<Ingestor> {
-    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger });
+  async ingest(batchRows = 2000, hooks?: IngestorHooks): Promise<Ingestor> {
+    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger, ...(hooks ? { hooks } : {}) });
     this.ingestors.push(ingestor);
     await ingestor.start();
     return ingestor;

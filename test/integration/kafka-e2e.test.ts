@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestBroker, uniqueName, type TestBroker } from '../helpers/kafka.js';
 import { GrowingLog, appendOverTime, waitFor } from '../helpers/kafka-logs.js';
 import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
@@ -161,4 +162,31 @@ test('ClickHouse rejecting inserts for a while: partitions pause and retry, noth
   assert.equal(await count(ts.store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {prefix:String}', where), log.valid);
   assert.equal(await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where), log.malformed);
   assert.equal(await count(ts.store, 'SELECT sum(requests) FROM rollups_1h WHERE node LIKE {prefix:String}', where), log.valid);
+});
+
+test('a batch slower than the session timeout: the member is dropped, rejoins, replays the batch, stores it once', async (t) => {
+  const sc = await KafkaScenario.create(t, broker, ts, 'slow', { sessionTimeoutMs: 4000 });
+  const log = new GrowingLog(mkdtempSync(join(tmpdir(), 'modcast-logs-')), { name: 'slow-1', region: 'eu', timeZone: 'UTC' }, { seed: 21, malformedEvery: 70 });
+  let stalled = false;
+  // The first stored batch stalls past the session timeout before its commit (a long GC pause, a stuck disk).
+  const ingestor = await sc.ingest(800, {
+    afterInsert: async () => {
+      if (stalled) return;
+      stalled = true;
+      await sleep(7000);
+    },
+  });
+  sc.ship(log);
+  log.append(3000);
+  const where = nodesLike('slow-');
+  const state = () => sc.state('slow-');
+  await waitFor('the stalled batch', () => stalled, 30_000, state);
+  log.append(1000);
+  await waitFor('everything stored', async () => (await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where)) >= log.valid && (await sc.groupLag()) === 0, 60_000, state);
+  await sc.stop();
+  assert.ok(ingestor.stats.replayed >= 1, `the stalled batch was replayed after the member came back (${JSON.stringify(ingestor.stats)})`);
+  assert.equal(await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where), log.valid);
+  assert.equal(await count(ts.store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {prefix:String}', where), log.valid);
+  assert.equal(await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where), log.malformed);
+  assert.equal(await count(ts.store, 'SELECT sum(requests) FROM rollups_5m WHERE node LIKE {prefix:String}', where), log.valid);
 });
