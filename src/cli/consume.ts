@@ -5,11 +5,10 @@
 import type { Command } from 'commander';
 import { contextFrom, intOption, withStore, type CommandContext } from './context.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';
-import { ensureTopics } from '../kafka/topics.js';
+import { ensureTopicsWhenReachable } from '../kafka/topics.js';
 import type { Store } from '../store/client.js';
 import { Ingestor, type IngestorHooks, type IngestorStats } from '../ingest/consumer.js';
 import { serveMetrics } from '../lib/metrics-http.js';
-import { withRetry } from '../lib/retry.js';
 
 export interface ConsumeFlags {
   batchRows?: number;
@@ -50,15 +49,7 @@ export async function consumeToStore(
 ): Promise<IngestorStats> {
   const { config, logger } = ctx;
   const client = createKafkaClient(config.kafka, logger);
-  if (flags.createTopics) {
-    const created = await withRetry(() => ensureTopics(client, config.kafka), {
-      attempts: Infinity,
-      maxMs: 10_000,
-      signal,
-      onRetry: (err) => logger.warn({ err: (err as Error).message }, 'cannot reach the broker to check topics; retrying'),
-    });
-    if (created.length > 0) logger.info({ created }, 'topics created');
-  }
+  if (flags.createTopics) await ensureTopicsWhenReachable(client, config.kafka, logger, signal);
   const ingestor = new Ingestor({
     client,
     store,

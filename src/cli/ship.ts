@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { contextFrom, intOption, type CommandContext } from './context.js';
 import { parseFormat } from './ingest.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';
-import { ensureTopics } from '../kafka/topics.js';
+import { ensureTopicsWhenReachable } from '../kafka/topics.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { CheckpointStore } from '../ingest/checkpoint.js';
 import { clientSalt } from '../ingest/salt.js';
@@ -13,7 +13,6 @@ import { Tailer } from '../ship/tailer.js';
 import { ReliableProducer } from '../ship/producer.js';
 import { Shipper, type ShipperOptions, type ShipperStats } from '../ship/shipper.js';
 import { serveMetrics } from '../lib/metrics-http.js';
-import { withRetry } from '../lib/retry.js';
 import { LOG_FORMATS, type JsonFieldMap } from '../logs/parser.js';
 
 interface ShipFlags {
@@ -69,15 +68,7 @@ export async function shipLogs(ctx: CommandContext, run: ShipRun, signal: AbortS
   const { flags } = run;
   if (!config.privacy.clientSalt) logger.warn('no MODCAST_CLIENT_SALT configured: client hashes will not match those of other nodes');
   const client: KafkaClient = createKafkaClient(config.kafka, logger);
-  if (flags.createTopics) {
-    const created = await withRetry(() => ensureTopics(client, config.kafka), {
-      attempts: Infinity,
-      maxMs: 10_000,
-      signal,
-      onRetry: (err) => logger.warn({ err: (err as Error).message }, 'cannot reach the broker to check topics; retrying'),
-    });
-    if (created.length > 0) logger.info({ created }, 'topics created');
-  }
+  if (flags.createTopics) await ensureTopicsWhenReachable(client, config.kafka, logger, signal);
   const format = parseFormat(flags.format);
   const jsonFields = flags.jsonFields ? (JSON.parse(readFileSync(flags.jsonFields, 'utf8')) as JsonFieldMap) : undefined;
   const tailer = new Tailer({

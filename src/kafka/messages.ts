@@ -96,7 +96,8 @@ export type Decoded<T> = ({ ok: true; value: T } & SourcePosition) | { ok: false
 const KINDS = new Set<string>(REQUEST_KINDS);
 const CACHES = new Set<string>(CACHE_STATUSES);
 
-function parseObject(value: Buffer | null): Record<string, unknown> | string {
+/** Parses a v1 message and checks its fields' types; the object, or the first problem found. */
+function readMessage(value: Buffer | null, strings: readonly string[], numbers: readonly string[]): Record<string, unknown> | string {
   if (value === null || value.length === 0) return 'empty message';
   let parsed: unknown;
   try {
@@ -107,27 +108,20 @@ function parseObject(value: Buffer | null): Record<string, unknown> | string {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'not a JSON object';
   const o = parsed as Record<string, unknown>;
   if (o.v !== SCHEMA_VERSION) return `unsupported schema version ${JSON.stringify(o.v)} (expected ${SCHEMA_VERSION})`;
-  return o;
-}
-
-/** Checks each named field's type; returns the first problem. */
-function checkFields(o: Record<string, unknown>, strings: readonly string[], numbers: readonly string[]): string | undefined {
   for (const k of strings) if (typeof o[k] !== 'string') return `field ${k} must be a string`;
   for (const k of numbers) {
     const n = o[k];
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return `field ${k} must be a non-negative number`;
   }
-  return undefined;
+  return o;
 }
 
 const ACCESS_STRINGS = ['src', 'id', 'node', 'region', 'module', 'version', 'kind', 'cache', 'client'] as const;
 const ACCESS_NUMBERS = ['off', 'ts', 'status', 'bytes', 'dur'] as const;
 
 export function decodeAccessEvent(value: Buffer | null): Decoded<AccessEventRow> {
-  const o = parseObject(value);
+  const o = readMessage(value, ACCESS_STRINGS, ACCESS_NUMBERS);
   if (typeof o === 'string') return { ok: false, error: o };
-  const bad = checkFields(o, ACCESS_STRINGS, ACCESS_NUMBERS);
-  if (bad) return { ok: false, error: bad };
   const m = o as unknown as AccessMessageV1;
   if (!KINDS.has(m.kind)) return { ok: false, error: `unknown kind ${JSON.stringify(m.kind)}` };
   if (!CACHES.has(m.cache)) return { ok: false, error: `unknown cache status ${JSON.stringify(m.cache)}` };
@@ -158,10 +152,8 @@ const REJECTED_STRINGS = ['src', 'source', 'node', 'reason', 'raw'] as const;
 const REJECTED_NUMBERS = ['off', 'at'] as const;
 
 export function decodeRejected(value: Buffer | null): Decoded<RejectedRow> {
-  const o = parseObject(value);
+  const o = readMessage(value, REJECTED_STRINGS, REJECTED_NUMBERS);
   if (typeof o === 'string') return { ok: false, error: o };
-  const bad = checkFields(o, REJECTED_STRINGS, REJECTED_NUMBERS);
-  if (bad) return { ok: false, error: bad };
   const m = o as unknown as RejectedMessageV1;
   return {
     ok: true,

@@ -4,6 +4,8 @@
  * source; `modcast.dlq` keeps what the ingestor could not read, longer, for an operator to look at.
  */
 import type { Config } from '../config.js';
+import type { Logger } from '../lib/logger.js';
+import { withRetry } from '../lib/retry.js';
 import type { KafkaClient, TopicAdmin, TopicSpec } from './types.js';
 
 const HOUR_MS = 3_600_000;
@@ -23,6 +25,17 @@ export function topicSpecs(kafka: Config['kafka']): TopicSpec[] {
 /** Creates modcast's topics that are missing; returns the names created. */
 export async function ensureTopics(client: KafkaClient, kafka: Config['kafka']): Promise<string[]> {
   return withAdmin(client, (admin) => admin.ensureTopics(topicSpecs(kafka)));
+}
+
+/** ensureTopics, retried with backoff until the broker answers (a shipper may start before its broker). */
+export async function ensureTopicsWhenReachable(client: KafkaClient, kafka: Config['kafka'], logger: Logger, signal: AbortSignal): Promise<void> {
+  const created = await withRetry(() => ensureTopics(client, kafka), {
+    attempts: Infinity,
+    maxMs: 10_000,
+    signal,
+    onRetry: (err) => logger.warn({ err: (err as Error).message }, 'cannot reach the broker to check topics; retrying'),
+  });
+  if (created.length > 0) logger.info({ created }, 'topics created');
 }
 
 export async function withAdmin<T>(client: KafkaClient, fn: (admin: TopicAdmin) => Promise<T>): Promise<T> {
