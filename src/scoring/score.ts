@@ -24,7 +24,7 @@ import { ItemForecaster, nodeShare, type ScopeGrid } from '../domain/forecast/it
 import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } from '../domain/forecast/release.js';
 import { propagateHotness, requirementKey, type Requirement } from '../domain/forecast/dependency.js';
 import { weekShape } from '../domain/forecast/series.js';
-import { POISSON_SIZE, probabilityOfZero, summariseCount } from '../domain/forecast/uncertainty.js';
+import { POISSON_SIZE, logProbabilityOfZero, summariseCount } from '../domain/forecast/uncertainty.js';
 import {
   PredictionWriter,
   nextChunkEnd,
@@ -131,8 +131,9 @@ interface Scope {
   calendars: RegionCalendar[];
   grids: ScopeGrid[];
   fleet: { how: Uint8Array; shape: Float64Array };
-  /** Per region index: its nodes and each node's share of the region's traffic. */
-  nodes: { name: string; share: number }[][];
+  /** Per region index: its nodes, each with its share of the region's traffic and its index among all nodes. */
+  nodes: { name: string; share: number; index: number }[][];
+  nodeIndex: Map<string, number>;
   /**
    * First history hour with any traffic: a store younger than the history window has no data before it, which
    * is not zero demand (series start there, shapes are measured from there).
@@ -172,12 +173,18 @@ function buildScope(o: ScoringOptions, range: HistoryRange, totals: Awaited<Retu
     const m = members[regionIndex.get(n.region)!]!;
     if (!m.has(n.name)) m.set(n.name, 0);
   }
+  const nodeIndex = new Map<string, number>();
   const nodes = members.map((m) => {
     const sum = [...m.values()].reduce((a, b) => a + b, 0);
     const eps = Math.max(1, (sum / Math.max(1, m.size)) * 0.1);
-    return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, total]) => ({ name, share: (total + eps) / (sum + eps * m.size) }));
+    return [...m.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([name, total]) => {
+        nodeIndex.set(name, nodeIndex.size);
+        return { name, share: (total + eps) / (sum + eps * m.size), index: nodeIndex.size - 1 };
+      });
   });
-  return { regions, regionIndex, calendars, grids, fleet: { how: fleetHow, shape: shapeOf(fleetTotals, fleetHow) }, nodes, dataStart };
+  return { regions, regionIndex, calendars, grids, fleet: { how: fleetHow, shape: shapeOf(fleetTotals, fleetHow) }, nodes, nodeIndex, dataStart };
 }
 
 /** Windows of the run: steps and horizon for every scope, plus each region's next business block (its region only). */
@@ -207,6 +214,9 @@ function sumBounds(mean: number, variance: number): { lower: number; upper: numb
 
 type ScopeKind = 'node' | 'region' | 'fleet';
 
+/** log(1e-12): P(any) is capped just below 1, as summariseCount does. */
+const LOG_NONE_MIN = Math.log(1e-12);
+
 /**
  * Turns an item's forecast into prediction rows: every scope (fleet, regions, nodes) × every window, keeping rows
  * whose P(any) reaches minProbability, and sums each module's items into its module-level totals (kind 'any',
@@ -223,6 +233,12 @@ class RowEmitter {
   private readonly windowList: ForecastWindow[];
   private module: string | null = null;
   private touched = false;
+  private readonly window = { mean: 0, size: 0 };
+  private readonly shares: Float64Array;
+  /** log(1 − minProbability): rows with a larger log P(none) are not written. */
+  private readonly logNoneThreshold: number;
+  /** log(1 − floorProbability). */
+  private readonly logNoneFloor: number;
 
   constructor(
     private readonly o: ScoringOptions,
@@ -242,6 +258,9 @@ class RowEmitter {
       return b ? [...common, { ...b, wi: common.length + r }] : common;
     });
     this.windowsOf.push(common); // fleet
+    this.shares = new Float64Array(Math.max(1, ...scope.nodes.map((n) => n.length)));
+    this.logNoneThreshold = Math.log1p(-Math.min(o.minProbability, 1 - 1e-12));
+    this.logNoneFloor = Math.log1p(-Math.min(o.floorProbability, 1 - 1e-12));
     const cells = this.slots.length * this.windowList.length;
     this.totalsExpected = new Float64Array(cells);
     this.totalsLogNone = new Float64Array(cells);
@@ -249,7 +268,7 @@ class RowEmitter {
   }
 
   /** Writes the rows of one forecast item. `module` changes flush the previous module's totals first. */
-  emit(f: ItemForecaster, module: string, version: string, ratio: Float64Array, counts: Float64Array, nodeCounts: Map<string, number>[], withTotals: boolean): void {
+  emit(f: ItemForecaster, module: string, version: string, ratio: Float64Array, counts: Float64Array, nodeCounts: Float64Array, withTotals: boolean): void {
     if (withTotals && module !== this.module) this.flushModule(module);
     const { scope } = this;
     const R = scope.regions.length;
@@ -268,17 +287,17 @@ class RowEmitter {
     for (let r = 0; r < R; r++) {
       const model = f.results[r]!.model;
       const nodes = scope.nodes[r]!;
-      const shares = nodes.map((n) => nodeShare(nodeCounts[r]!.get(n.name) ?? 0, counts[r]!, n.share));
+      for (let j = 0; j < nodes.length; j++) this.shares[j] = nodeShare(nodeCounts[nodes[j]!.index]!, counts[r]!, nodes[j]!.share);
       for (const { w, span, wi } of this.windowsOf[r]!) {
-        const c = f.regionWindow(r, span);
+        const c = f.regionWindow(r, span, this.window);
         this.cell(1 + r, W, wi, w, c.mean, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
-        for (let j = 0; j < nodes.length; j++) this.cell(slot + j, W, wi, w, c.mean * shares[j]!, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
+        for (let j = 0; j < nodes.length; j++) this.cell(slot + j, W, wi, w, c.mean * this.shares[j]!, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
       }
       slot += nodes.length;
     }
     const fleetModel = dominantModel(f, counts);
     for (const { w, span, wi } of this.windowsOf[R]!) {
-      const c = f.fleetWindow(span);
+      const c = f.fleetWindow(span, this.window);
       this.cell(0, W, wi, w, c.mean, c.size, ratio[R]!, withTotals, module, version, kind, fleetModel, featureOf, -1);
     }
   }
@@ -287,16 +306,16 @@ class RowEmitter {
     slot: number, W: number, wi: number, w: ForecastWindow, mean: number, size: number, k: number, withTotals: boolean,
     module: string, version: string, kind: string, model: string, featureOf: (r: number) => string, r: number,
   ): void {
-    let pAny = 1 - probabilityOfZero(mean, size);
-    if (!(pAny >= this.o.floorProbability)) pAny = this.o.floorProbability;
+    // Compared in log space: log P(none), floored (P(any) ≥ floorProbability) and capped (P(any) < 1).
+    const logNone = Math.max(LOG_NONE_MIN, Math.min(logProbabilityOfZero(mean, size), this.logNoneFloor));
     if (withTotals) {
       const i = slot * W + wi;
       this.totalsExpected[i] = this.totalsExpected[i]! + Math.max(mean, 0) * k;
-      this.totalsLogNone[i] = this.totalsLogNone[i]! + Math.log1p(-Math.min(pAny, 1 - 1e-12));
+      this.totalsLogNone[i] = this.totalsLogNone[i]! + logNone;
       this.totalsVariance[i] = this.totalsVariance[i]! + (mean + (size < POISSON_SIZE ? (mean * mean) / size : 0)) * k * k;
       this.touched = true;
     }
-    if (pAny < this.o.minProbability) return;
+    if (logNone > this.logNoneThreshold) return;
     const s = summariseCount(mean, size, this.o.floorProbability);
     const sl = this.slots[slot]!;
     this.writer.push([this.runId, this.madeAt, sl.kind, sl.id, module, version, kind, sec(w.start), sec(w.end), w.kind, s.expected * k, s.pAny, s.lower * k, s.upper * k, model, featureOf(r)]);
@@ -387,7 +406,7 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
 
   /** Forecasts one item (its series already in the forecaster) and buffers its rows. */
   const scoreItem = async (
-    module: string, version: string, nodeCounts: Map<string, number>[], start: number,
+    module: string, version: string, nodeCounts: Float64Array, start: number,
     release: Parameters<ItemForecaster['forecast']>[0]['release'], boost: Float64Array | null, withTotals: boolean,
   ): Promise<void> => {
     forecaster.forecast({ start, release: release ?? null, boost });
@@ -407,6 +426,7 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   const announced = new Set(o.announcements.map((a) => requirementKey(a.module, a.version)));
   const ratio = new Float64Array(R + 1);
   const counts = new Float64Array(R);
+  const nodeCounts = new Float64Array(scope.nodeIndex.size);
   // The next chunk is read while this one is scored: ClickHouse and the forecasts overlap.
   const fetchChunk = async (after: ItemKey | null): Promise<{ last: ItemKey; rows: SeriesRow[]; observations: Map<string, ModuleReleases> } | null> => {
     const chunk = await nextChunkEnd(store, range, after, o.chunkSeries);
@@ -427,7 +447,7 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
     for (const row of current.rows) {
       const key = requirementKey(row.module, row.version);
       if (boosts.has(key) || announced.has(key)) seen.add(key);
-      const nodeCounts = fillSeries(forecaster, row, scope, counts, ratio);
+      fillSeries(forecaster, row, scope, counts, ratio, nodeCounts);
       const release = isYoung(row, range, o, scope.dataStart) ? releaseInput(current.observations.get(row.module), row.version, row.firstHour, range, scope, classes, true) : null;
       await scoreItem(row.module, row.version, nodeCounts, release ? release.releaseIndex : scope.dataStart, release, boosts.get(key)?.perRegion ?? null, true);
     }
@@ -444,14 +464,14 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   }
   if (extra.size > 0) {
     const observations = groupReleases(await readModuleVersions(store, range, [...new Set([...extra.values()].map((e) => e.module))]), scope);
-    const emptyNodes = scope.regions.map(() => new Map<string, number>());
     for (const [key, e] of extra) {
       forecaster.reset();
       counts.fill(0);
       ratio.fill(1);
+      nodeCounts.fill(0);
       const releaseIndex = e.announcedAt !== undefined ? Math.min(range.hours, Math.max(0, Math.floor((e.announcedAt - range.origin) / HOUR_MS))) : -1;
       const release = releaseIndex >= 0 ? releaseInput(observations.get(e.module), e.version, releaseIndex, range, scope, classes, false) : null;
-      await scoreItem(e.module, e.version, emptyNodes, release ? release.releaseIndex : range.hours, release, boosts.get(key)?.perRegion ?? null, false);
+      await scoreItem(e.module, e.version, nodeCounts, release ? release.releaseIndex : range.hours, release, boosts.get(key)?.perRegion ?? null, false);
     }
   }
   return summary;
@@ -472,36 +492,29 @@ function dominantModel(f: ItemForecaster, counts: Float64Array): string {
   return f.results[best]?.model ?? 'floor';
 }
 
-/** Writes a chunk row's points into the forecaster; fills per-region fetch totals and request/fetch ratios. */
-function fillSeries(f: ItemForecaster, row: SeriesRow, scope: Scope, counts: Float64Array, ratio: Float64Array): Map<string, number>[] {
+/** Writes a chunk row's points into the forecaster; fills per-region and per-node fetches and request/fetch ratios. */
+function fillSeries(f: ItemForecaster, row: SeriesRow, scope: Scope, counts: Float64Array, ratio: Float64Array, nodeCounts: Float64Array): void {
   f.reset();
   counts.fill(0);
   ratio.fill(1);
+  nodeCounts.fill(0);
   let allFetches = 0;
   let allRequests = 0;
-  const nodeCounts = scope.regions.map(() => new Map<string, number>());
-  row.regions.forEach((region, j) => {
-    const r = scope.regionIndex.get(region);
-    if (r === undefined) return;
-    const values = f.values[r]!;
-    const hours = row.hours[j]!;
-    const cs = row.counts[j]!;
-    let fetches = 0;
-    for (let k = 0; k < hours.length; k++) {
-      const h = hours[k]!;
-      if (h < values.length) {
-        values[h] = values[h]! + cs[k]!;
-        fetches += cs[k]!;
-      }
-    }
+  for (let j = 0; j < row.regions.length; j++) {
+    const r = scope.regionIndex.get(row.regions[j]!);
+    if (r === undefined) continue;
+    f.addPoints(r, row.hours[j]!, row.counts[j]!);
+    const fetches = f.regionTotal(r);
     counts[r] = fetches;
     ratio[r] = fetches > 0 ? Math.max(1, row.requests[j]! / fetches) : 1;
     allFetches += fetches;
     allRequests += row.requests[j]!;
-    for (const [node, c] of row.nodes[j]!) nodeCounts[r]!.set(node, c);
-  });
+    for (const [node, c] of row.nodes[j]!) {
+      const i = scope.nodeIndex.get(node);
+      if (i !== undefined) nodeCounts[i] = c;
+    }
+  }
   ratio[scope.regions.length] = allFetches > 0 ? Math.max(1, allRequests / allFetches) : 1;
-  return nodeCounts;
 }
 
 /** Versions of one module, each with its first fetch hour, first region and per-region hourly fetches. */

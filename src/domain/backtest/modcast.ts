@@ -70,13 +70,10 @@ export class ModcastMethod implements WarmupMethod {
       if (wanted.length === 0) continue; // every node deciding holds it already
 
       forecaster.reset();
-      const regionCounts = new Float64Array(scopes.regions.length);
       for (const [node, points] of item.nodes) {
         const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
-        if (r === undefined) continue;
-        points.scatter(forecaster.values[r]!, gridStartHour);
+        if (r !== undefined) forecaster.addPoints(r, points.hours, points.counts, points.length, gridStartHour);
       }
-      for (let r = 0; r < scopes.regions.length; r++) for (const v of forecaster.values[r]!) regionCounts[r] = regionCounts[r]! + v;
       const firstHour = history.hourOf(item.firstTs);
       const releaseIndex = firstHour - gridStartHour;
       forecaster.forecast({
@@ -90,7 +87,7 @@ export class ModcastMethod implements WarmupMethod {
       for (const { node, r } of wanted) {
         const w = forecaster.regionWindow(r, item.mutable ? mutableSpan : span);
         const nodeCount = item.nodes.get(node)?.sum(gridStartHour, nowHour) ?? 0;
-        const share = nodeShare(nodeCount, regionCounts[r]!, scopes.nodeShare.get(node) ?? 0);
+        const share = nodeShare(nodeCount, forecaster.regionTotal(r), scopes.nodeShare.get(node) ?? 0);
         const p = 1 - probabilityOfZero(share * w.mean, w.size);
         if (!(p > 0)) continue;
         this.options.onScore?.({ node, key: item.key, p, model: forecaster.results[r]!.model, at: decision.at });

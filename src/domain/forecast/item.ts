@@ -13,7 +13,7 @@
 import { POISSON_SIZE, windowSize } from './uncertainty.js';
 import { expectedSince, releaseScale, type ReleaseContext } from './release.js';
 import { ModelSelector, DEFAULT_SELECT, type SelectOptions, type SeriesClass } from './select.js';
-import type { ModelName, SeriesContext } from './series.js';
+import { GridCache, type ModelName, type SeriesContext } from './series.js';
 import { sumOverSpan, sumSquaresOverSpan, type WindowSpan } from '../windows.js';
 
 export interface ScopeGrid {
@@ -60,7 +60,7 @@ export interface WindowCount {
 }
 
 export class ItemForecaster {
-  /** Per region hourly history; the caller writes counts after reset(). */
+  /** Per region hourly history (written through addPoints). */
   readonly values: Float64Array[];
   /** Per region hourly forecast from index n (valid after forecast()). */
   readonly hourly: Float64Array[];
@@ -69,6 +69,11 @@ export class ItemForecaster {
   private readonly fleetCtx: SeriesContext;
   private readonly contexts: SeriesContext[];
   private readonly selector: ModelSelector;
+  /** Per region: grid indices written since reset (unsorted, may repeat) and their count; region totals. */
+  private readonly touched: Int32Array[];
+  private readonly touchedCount: number[];
+  private readonly totals: Float64Array;
+  private readonly scratchWindow: WindowCount = { mean: 0, size: 0 };
 
   constructor(
     readonly regions: readonly ScopeGrid[],
@@ -81,7 +86,17 @@ export class ItemForecaster {
     this.hourly = regions.map(() => new Float64Array(horizon));
     this.results = regions.map(() => ({ model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0 }));
     this.fleetValues = new Float64Array(n);
-    this.fleetCtx = { values: this.fleetValues, n, start: 0, how: fleet.how, shape: fleet.shape, memo: { levels: new Map() } };
+    this.fleetCtx = {
+      values: this.fleetValues,
+      n,
+      start: 0,
+      how: fleet.how,
+      shape: fleet.shape,
+      memo: { levels: new Map() },
+      grid: new GridCache(),
+      nz: new Int32Array(n),
+      nzCount: 0,
+    };
     this.contexts = regions.map((g, r) => ({
       values: this.values[r]!,
       n,
@@ -89,28 +104,88 @@ export class ItemForecaster {
       how: g.how,
       shape: g.shape,
       pool: { ctx: this.fleetCtx, share: g.share },
+      grid: new GridCache(),
+      nz: new Int32Array(n),
+      nzCount: 0,
     }));
+    this.touched = regions.map(() => new Int32Array(64));
+    this.touchedCount = regions.map(() => 0);
+    this.totals = new Float64Array(regions.length);
     this.selector = new ModelSelector(horizon, select);
   }
 
+  /** Forgets the previous item: zeroes only what it wrote. */
   reset(): void {
-    for (const v of this.values) v.fill(0);
+    for (let r = 0; r < this.regions.length; r++) {
+      const v = this.values[r]!;
+      const t = this.touched[r]!;
+      for (let k = 0; k < this.touchedCount[r]!; k++) v[t[k]!] = 0;
+      this.touchedCount[r] = 0;
+    }
+    const f = this.fleetCtx;
+    for (let k = 0; k < f.nzCount!; k++) this.fleetValues[f.nz![k]!] = 0;
+    f.nzCount = 0;
+    this.totals.fill(0);
+  }
+
+  /** Adds counts at absolute hours (grid index = hour − offset) to region r; hours outside the grid are ignored. */
+  addPoints(r: number, hours: ArrayLike<number>, counts: ArrayLike<number>, length = hours.length, offset = 0): void {
+    const v = this.values[r]!;
+    let t = this.touched[r]!;
+    let c = this.touchedCount[r]!;
+    for (let k = 0; k < length; k++) {
+      const i = hours[k]! - offset;
+      const x = counts[k]!;
+      if (i < 0 || i >= this.n || !(x > 0)) continue;
+      if (c === t.length) {
+        const grown = new Int32Array(t.length * 2);
+        grown.set(t);
+        this.touched[r] = t = grown;
+      }
+      t[c++] = i;
+      v[i] = v[i]! + x;
+      this.totals[r] = this.totals[r]! + x;
+    }
+    this.touchedCount[r] = c;
+  }
+
+  /** Requests written to region r for this item. */
+  regionTotal(r: number): number {
+    return this.totals[r]!;
   }
 
   forecast(input: ItemInput): void {
     const { n, horizon } = this;
     const start = Math.max(0, Math.min(n, input.start));
-    this.fleetValues.fill(0);
-    for (const v of this.values) for (let i = start; i < n; i++) this.fleetValues[i] = this.fleetValues[i]! + v[i]!;
-    this.fleetCtx.start = start;
-    this.fleetCtx.memo!.levels.clear();
-    delete this.fleetCtx.memo!.demand;
+    // Sorted non-zero hours per region from what was written, and the fleet as their union.
+    const fleet = this.fleetCtx;
+    let fleetCount = 0;
+    for (let r = 0; r < this.regions.length; r++) {
+      const ctx = this.contexts[r]!;
+      ctx.start = start;
+      const t = this.touched[r]!.subarray(0, this.touchedCount[r]!);
+      t.sort();
+      let count = 0;
+      for (let k = 0; k < t.length; k++) {
+        const i = t[k]!;
+        if (i < start || (k > 0 && i === t[k - 1])) continue;
+        ctx.nz![count++] = i;
+        if (this.fleetValues[i] === 0) fleet.nz![fleetCount++] = i;
+        this.fleetValues[i] = this.fleetValues[i]! + ctx.values[i]!;
+      }
+      ctx.nzCount = count;
+    }
+    fleet.nz!.subarray(0, fleetCount).sort();
+    fleet.nzCount = fleetCount;
+    fleet.start = start;
+    fleet.memo!.levels.clear();
+    delete fleet.memo!.demand;
 
     let scale: number | undefined;
     const release = input.release ?? null;
     if (release) {
       let observed = 0;
-      for (let i = Math.max(start, release.releaseIndex); i < n; i++) observed += this.fleetValues[i]!;
+      for (let k = 0; k < fleetCount; k++) if (fleet.nz![k]! >= release.releaseIndex) observed += this.fleetValues[fleet.nz![k]!]!;
       if (release.sighted) observed = Math.max(0, observed - 1);
       let expected = 0;
       release.curves.forEach((c, r) => {
@@ -119,9 +194,9 @@ export class ItemForecaster {
       scale = releaseScale(observed, expected);
     }
 
-    this.regions.forEach((grid, r) => {
+    for (let r = 0; r < this.regions.length; r++) {
+      const grid = this.regions[r]!;
       const ctx = this.contexts[r]!;
-      ctx.start = start;
       const curve = release?.curves[r] ?? null;
       const rc: ReleaseContext | null = release && curve ? { curve, releaseIndex: release.releaseIndex, ...(scale !== undefined ? { scale } : {}) } : null;
       const f = this.selector.forecast(ctx, horizon, rc, input.only);
@@ -136,27 +211,31 @@ export class ItemForecaster {
       res.error = f.error;
       res.historyTotal = f.stats.total;
       res.boost = boost;
-    });
+    }
   }
 
-  /** Expected count and NB size of region r over a window. */
-  regionWindow(r: number, span: WindowSpan): WindowCount {
+  /** Expected count and NB size of region r over a window (into `out`, a fresh object when not given). */
+  regionWindow(r: number, span: WindowSpan, out: WindowCount = { mean: 0, size: 0 }): WindowCount {
     const h = this.hourly[r]!;
     const mean = sumOverSpan(h, span);
-    return { mean, size: windowSize(mean, sumSquaresOverSpan(h, span), this.results[r]!.size) };
+    out.mean = mean;
+    out.size = windowSize(mean, sumSquaresOverSpan(h, span), this.results[r]!.size);
+    return out;
   }
 
   /** Fleet count over a window: regions summed, variances added (Var = Σ μ + μ²/k), moment-matched to one NB. */
-  fleetWindow(span: WindowSpan): WindowCount {
+  fleetWindow(span: WindowSpan, out: WindowCount = { mean: 0, size: 0 }): WindowCount {
     let mean = 0;
     let extra = 0;
+    const w = this.scratchWindow;
     for (let r = 0; r < this.regions.length; r++) {
-      const w = this.regionWindow(r, span);
+      this.regionWindow(r, span, w);
       mean += w.mean;
       if (w.size < POISSON_SIZE) extra += (w.mean * w.mean) / w.size;
     }
-    const size = extra > 0 ? Math.min(POISSON_SIZE, (mean * mean) / extra) : POISSON_SIZE;
-    return { mean, size };
+    out.mean = mean;
+    out.size = extra > 0 ? Math.min(POISSON_SIZE, (mean * mean) / extra) : POISSON_SIZE;
+    return out;
   }
 }
 

@@ -6,7 +6,7 @@
  * - `pooled-seasonal`: the series' decayed level distributed over the week by the pooled shape of its region — the
  *   right model for most module-versions, which are too sparse to have a shape of their own.
  */
-import { WEEK, decayedLevel, decayedSums, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, decayPowers, decayedLevel, decayedSums, gridOf, nonZeros, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface SeasonalOptions {
   /** Weight halves every this many hours back. */
@@ -27,31 +27,34 @@ export class SeasonalProfile implements Forecaster {
   readonly name = 'seasonal' as const;
   readonly minHistory = 48;
   private readonly num = new Float64Array(WEEK);
-  private readonly den = new Float64Array(WEEK);
-  private readonly decay: number;
 
-  constructor(private readonly options: SeasonalOptions = DEFAULT_SEASONAL) {
-    this.decay = Math.pow(0.5, 1 / options.halfLifeHours);
-  }
+  constructor(private readonly options: SeasonalOptions = DEFAULT_SEASONAL) {}
 
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const { values, how, shape, start } = ctx;
-    const { num, den } = this;
+    const hl = this.options.halfLifeHours;
+    const num = this.num;
     num.fill(0);
-    den.fill(0);
-    let w = 1;
-    let sws = 0;
+    // Demand per hour-of-week from the non-zero hours; weights and exposure depend on the grid only.
+    const { nz, count } = nonZeros(ctx);
+    const pw = decayPowers(hl, end);
     let swx = 0;
-    for (let i = end - 1; i >= start; i--) {
-      const x = values[i]!;
-      const h = how[i]!;
-      num[h] = num[h]! + w * x;
-      den[h] = den[h]! + w;
-      swx += w * x;
-      sws += w * shape[h]!;
-      w *= this.decay;
+    for (let j = count - 1; j >= 0; j--) {
+      const i = nz[j]!;
+      if (i >= end) continue;
+      if (i < start) break;
+      const wx = pw[end - 1 - i]! * values[i]!;
+      num[how[i]!] = num[how[i]!]! + wx;
+      swx += wx;
     }
-    // Deseasonalised level (see decayedLevel), computed in the same pass.
+    if (end <= start) {
+      out.fill(0, 0, horizon);
+      return;
+    }
+    const grid = gridOf(ctx);
+    const den = grid.weightsByHour(ctx, start, end, hl);
+    const sws = grid.exposure(ctx, start, end, hl);
+    // Deseasonalised level (see decayedLevel).
     const level = sws > 0 ? swx / sws : 0;
     const m = Math.min(MAX_PRIOR, this.options.priorStrength / Math.max(level, 1e-3));
     for (let k = 0; k < horizon; k++) {

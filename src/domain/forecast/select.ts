@@ -8,7 +8,7 @@
 import { HoltWinters } from './holt-winters.js';
 import { RELEASE_CURVE_HOURS, ReleaseAdoption, type ReleaseContext } from './release.js';
 import { FleetShare, PooledSeasonal, SeasonalProfile } from './seasonal.js';
-import { seriesStats, type Forecaster, type ModelName, type SeriesContext, type SeriesStats } from './series.js';
+import { nonZeros, seriesStats, type Forecaster, type ModelName, type SeriesContext, type SeriesStats } from './series.js';
 import { Croston, Tsb } from './tsb.js';
 import { addResiduals, emptyResiduals, sizeFromResiduals, DEFAULT_SIZE, type ResidualSums } from './uncertainty.js';
 
@@ -50,7 +50,9 @@ export class ModelSelector {
   private readonly release = new ReleaseAdoption();
   private readonly scratch: Float64Array;
   private readonly out: Float64Array;
+  /** Backtest sums per model, reused for every series (no allocation per fit). */
   private readonly errors = new Map<ModelName, { sse: number; residuals: ResidualSums }>();
+  private readonly names: ModelName[] = [];
 
   constructor(
     /** Longest forecast asked of this selector. */
@@ -59,6 +61,7 @@ export class ModelSelector {
   ) {
     const all: Forecaster[] = [new SeasonalProfile(), new PooledSeasonal(), new FleetShare(), new HoltWinters(), new Tsb(), new Croston(), this.release];
     this.models = new Map(all.map((m) => [m.name, m]));
+    for (const m of all) this.errors.set(m.name, { sse: 0, residuals: emptyResiduals() });
     this.scratch = new Float64Array(Math.max(options.holdoutHours, 1));
     this.out = new Float64Array(maxHorizon);
   }
@@ -73,13 +76,19 @@ export class ModelSelector {
     return stats.recentDensity >= this.options.denseDensity && stats.recentMean >= this.options.denseMean;
   }
 
-  /** The models a series competes with, before history-length filtering. */
-  private candidates(ctx: SeriesContext, seriesClass: SeriesClass, stats: SeriesStats): ModelName[] {
-    if (seriesClass === 'empty') return [];
-    const pooled: ModelName[] = hasPoolDemand(ctx) ? ['fleet-share'] : [];
+  /** The models a series competes with that have enough history, into this.names. */
+  private candidates(ctx: SeriesContext, seriesClass: SeriesClass, stats: SeriesStats, hours: number): ModelName[] {
+    const names = this.names;
+    names.length = 0;
+    if (seriesClass === 'empty') return names;
+    const add = (n: ModelName): void => {
+      if (this.models.get(n)!.minHistory <= hours) names.push(n);
+    };
+    if (seriesClass === 'new') add('release');
+    if (stats.total > 0) for (const n of this.isDense(stats) ? DENSE : INTERMITTENT) add(n);
     // Demand elsewhere in the pool but none here yet: the pool is all there is to go on.
-    const own: ModelName[] = stats.total > 0 ? (this.isDense(stats) ? DENSE : INTERMITTENT) : [];
-    return seriesClass === 'new' ? ['release', ...own, ...pooled] : [...own, ...pooled];
+    if (hasPoolDemand(ctx)) add('fleet-share');
+    return names;
   }
 
   /**
@@ -93,7 +102,7 @@ export class ModelSelector {
     const stats = seriesStats(ctx);
     const seriesClass = this.classify(ctx, stats, release);
     const hours = ctx.n - ctx.start;
-    const names = only ? [only] : this.candidates(ctx, seriesClass, stats).filter((n) => this.models.get(n)!.minHistory <= hours);
+    const names = only ? [only] : this.candidates(ctx, seriesClass, stats, hours);
     if (names.length === 0) {
       // Nothing to learn from (no history, no release curve): zeros, the floor probability does the rest.
       this.out.fill(0, 0, horizon);
@@ -101,8 +110,11 @@ export class ModelSelector {
     }
 
     const { holdoutHours, origins, minFitHours } = this.options;
-    this.errors.clear();
-    for (const name of names) this.errors.set(name, { sse: 0, residuals: emptyResiduals() });
+    for (const name of names) {
+      const e = this.errors.get(name)!;
+      e.sse = 0;
+      e.residuals.sq = e.residuals.mean = e.residuals.meanSq = e.residuals.points = 0;
+    }
     let evaluated = 0;
     for (let o = 1; o <= origins; o++) {
       const origin = ctx.n - o * holdoutHours;
@@ -158,9 +170,7 @@ function hasPoolDemand(ctx: SeriesContext): boolean {
   if (!pool || !(pool.share > 0)) return false;
   const memo = pool.ctx.memo;
   if (memo?.demand !== undefined) return memo.demand;
-  const v = pool.ctx.values;
-  let demand = false;
-  for (let i = pool.ctx.start; i < ctx.n && !demand; i++) demand = v[i]! > 0;
+  const demand = nonZeros(pool.ctx).count > 0;
   if (memo) memo.demand = demand;
   return demand;
 }

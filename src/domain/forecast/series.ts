@@ -3,6 +3,10 @@
  * (local time of the series' region, so DST and business hours line up) and a pooled week profile to borrow
  * shape from when the series itself is too sparse. Forecasters write into caller-owned buffers: scoring a million
  * series allocates nothing per point.
+ *
+ * Most module-versions have a handful of requests in four weeks, so models work on the non-zero hours (`nz`) and
+ * take everything that depends only on the hour grid — decayed exposure, decayed weight per hour-of-week — from a
+ * cache shared by every series on the same grid. A fit then costs O(non-zero hours), not O(history).
  */
 
 export const WEEK = 168;
@@ -35,6 +39,90 @@ export interface SeriesContext {
    * at each fit end, whether it has any demand). Whoever refills `values` must clear it.
    */
   memo?: { levels: Map<number, number>; demand?: boolean };
+  /** Ascending indices in [start, n) whose value is > 0 (the first nzCount entries); computed when absent. */
+  nz?: Int32Array;
+  nzCount?: number;
+  /** Grid-only sums shared by every series on this hour grid (same how, shape); computed when absent. */
+  grid?: GridCache;
+}
+
+/** Σ over the grid of decayed shape and of decayed weight per hour-of-week, per (start, end, half-life). */
+export class GridCache {
+  private readonly exposures = new Map<string, number>();
+  private readonly howWeights = new Map<string, Float64Array>();
+
+  /** Σ_{start ≤ i < end} r^(end-1-i) · shape[how_i], r = 2^(-1/halfLife). */
+  exposure(ctx: SeriesContext, start: number, end: number, halfLifeHours: number): number {
+    const key = `${start}|${end}|${halfLifeHours}`;
+    let e = this.exposures.get(key);
+    if (e === undefined) {
+      e = 0;
+      const pw = decayPowers(halfLifeHours, end);
+      for (let i = start; i < end; i++) e += pw[end - 1 - i]! * ctx.shape[ctx.how[i]!]!;
+      this.remember(this.exposures, key, e);
+    }
+    return e;
+  }
+
+  /** Per hour-of-week h: Σ_{start ≤ i < end, how_i = h} r^(end-1-i). */
+  weightsByHour(ctx: SeriesContext, start: number, end: number, halfLifeHours: number): Float64Array {
+    const key = `${start}|${end}|${halfLifeHours}`;
+    let w = this.howWeights.get(key);
+    if (w === undefined) {
+      w = new Float64Array(WEEK);
+      const pw = decayPowers(halfLifeHours, end);
+      for (let i = start; i < end; i++) w[ctx.how[i]!] = w[ctx.how[i]!]! + pw[end - 1 - i]!;
+      this.remember(this.howWeights, key, w);
+    }
+    return w;
+  }
+
+  /** Bounded: a long run sees few distinct (start, end) pairs, but never lets them pile up. */
+  private remember<T>(map: Map<string, T>, key: string, value: T): void {
+    if (map.size > 4096) map.clear();
+    map.set(key, value);
+  }
+}
+
+const powerTables = new Map<number, Float64Array>();
+
+/** r^d for d = 0 … at least `length`, r = 2^(-1/halfLife); grown on demand, shared process-wide. */
+export function decayPowers(halfLifeHours: number, length: number): Float64Array {
+  let t = powerTables.get(halfLifeHours);
+  if (!t || t.length <= length) {
+    const r = Math.pow(0.5, 1 / halfLifeHours);
+    t = new Float64Array(Math.max(length + 1, 2 * (t?.length ?? 0), 1024));
+    let w = 1;
+    for (let d = 0; d < t.length; d++) {
+      t[d] = w;
+      w *= r;
+    }
+    powerTables.set(halfLifeHours, t);
+  }
+  return t;
+}
+
+/** The non-zero hours of a series: ctx.nz when the caller keeps it, else a scan of [start, n). */
+export function nonZeros(ctx: SeriesContext): { nz: Int32Array; count: number } {
+  if (ctx.nz && ctx.nzCount !== undefined) return { nz: ctx.nz, count: ctx.nzCount };
+  const nz = new Int32Array(Math.max(0, ctx.n - ctx.start));
+  let count = 0;
+  for (let i = ctx.start; i < ctx.n; i++) if (ctx.values[i]! > 0) nz[count++] = i;
+  return { nz, count };
+}
+
+/** Refreshes ctx.nz/nzCount after the caller refilled values or moved start (reusing ctx.nz's buffer). */
+export function indexNonZeros(ctx: SeriesContext): void {
+  if (!ctx.nz || ctx.nz.length < ctx.n) ctx.nz = new Int32Array(ctx.n);
+  let count = 0;
+  const { values, nz } = ctx;
+  for (let i = ctx.start; i < ctx.n; i++) if (values[i]! > 0) nz[count++] = i;
+  ctx.nzCount = count;
+}
+
+/** The grid cache of a context (a private one when the caller shares none). */
+export function gridOf(ctx: SeriesContext): GridCache {
+  return (ctx.grid ??= new GridCache());
 }
 
 export interface Forecaster {
@@ -78,21 +166,21 @@ export function weekShape(totals: ArrayLike<number>, how: Uint8Array): Float64Ar
 }
 
 /**
- * Decayed sums over values[start … end) with the newest hour weighted 1: Σ w·x (demand) and Σ w·shape (exposure,
- * the demand a level of 1 would have produced at those hours of the week).
+ * Decayed sums over values[start … end) with the newest hour weighted 1: Σ w·x (demand, over the non-zero hours)
+ * and Σ w·shape (exposure, the demand a level of 1 would have produced at those hours of the week; from the grid
+ * cache).
  */
 export function decayedSums(ctx: SeriesContext, end: number, halfLifeHours: number): { demand: number; exposure: number } {
-  const { values, how, shape } = ctx;
-  const r = Math.pow(0.5, 1 / halfLifeHours);
-  let w = 1;
-  let exposure = 0;
+  const { nz, count } = nonZeros(ctx);
+  const pw = decayPowers(halfLifeHours, end);
   let demand = 0;
-  for (let i = end - 1; i >= ctx.start; i--) {
-    demand += w * values[i]!;
-    exposure += w * shape[how[i]!]!;
-    w *= r;
+  for (let j = count - 1; j >= 0; j--) {
+    const i = nz[j]!;
+    if (i >= end) continue;
+    if (i < ctx.start) break;
+    demand += pw[end - 1 - i]! * ctx.values[i]!;
   }
-  return { demand, exposure };
+  return { demand, exposure: end > ctx.start ? gridOf(ctx).exposure(ctx, ctx.start, end, halfLifeHours) : 0 };
 }
 
 /**
@@ -121,6 +209,7 @@ export interface SeriesStats {
 
 export function seriesStats(ctx: SeriesContext, end = ctx.n): SeriesStats {
   const { values, start } = ctx;
+  const { nz, count } = nonZeros(ctx);
   let total = 0;
   let nonZero = 0;
   let first = -1;
@@ -128,17 +217,18 @@ export function seriesStats(ctx: SeriesContext, end = ctx.n): SeriesStats {
   const recentFrom = Math.max(start, end - 2 * WEEK);
   let recentTotal = 0;
   let recentNonZero = 0;
-  for (let i = start; i < end; i++) {
+  for (let j = 0; j < count; j++) {
+    const i = nz[j]!;
+    if (i < start) continue;
+    if (i >= end) break;
     const x = values[i]!;
-    if (x > 0) {
-      total += x;
-      nonZero++;
-      if (first < 0) first = i;
-      last = i;
-      if (i >= recentFrom) {
-        recentTotal += x;
-        recentNonZero++;
-      }
+    total += x;
+    nonZero++;
+    if (first < 0) first = i;
+    last = i;
+    if (i >= recentFrom) {
+      recentTotal += x;
+      recentNonZero++;
     }
   }
   const recentHours = Math.max(1, end - recentFrom);

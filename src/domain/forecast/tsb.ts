@@ -7,7 +7,7 @@
  * - Croston with the Syntetos-Boylan bias correction: smooths size and interval between demands.
  * Both forecast a flat rate; the pooled-seasonal model covers the timing within the week.
  */
-import { WEEK, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, nonZeros, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface TsbOptions {
   /** Smoothing of demand size. */
@@ -18,19 +18,19 @@ export interface TsbOptions {
 
 export const DEFAULT_TSB: TsbOptions = { alpha: 0.1, beta: 0.02 };
 
-/** Initial probability and size from the first week of history (or what exists). */
-function initialState(values: Float64Array, start: number, end: number): { p: number; z: number } {
-  const span = Math.min(end, start + WEEK);
+/** Initial probability and size from the first week of history (or what exists), from the non-zero hours. */
+function initialState(ctx: SeriesContext, nz: Int32Array, count: number, end: number): { p: number; z: number } {
+  const span = Math.min(end, ctx.start + WEEK);
   let nonZero = 0;
   let sum = 0;
-  for (let i = start; i < span; i++) {
-    const x = values[i]!;
-    if (x > 0) {
-      nonZero++;
-      sum += x;
-    }
+  for (let j = 0; j < count; j++) {
+    const i = nz[j]!;
+    if (i >= span) break;
+    if (i < ctx.start) continue;
+    nonZero++;
+    sum += ctx.values[i]!;
   }
-  return { p: span > start ? nonZero / (span - start) : 0, z: nonZero > 0 ? sum / nonZero : 0 };
+  return { p: span > ctx.start ? nonZero / (span - ctx.start) : 0, z: nonZero > 0 ? sum / nonZero : 0 };
 }
 
 export class Tsb implements Forecaster {
@@ -42,16 +42,21 @@ export class Tsb implements Forecaster {
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const { values, start } = ctx;
     const { alpha, beta } = this.options;
-    let { p, z } = initialState(values, start, end);
-    for (let i = start; i < end; i++) {
-      const x = values[i]!;
-      if (x > 0) {
-        p += beta * (1 - p);
-        z += alpha * (x - z);
-      } else {
-        p -= beta * p;
-      }
+    const { nz, count } = nonZeros(ctx);
+    let { p, z } = initialState(ctx, nz, count, end);
+    // Hour by hour p decays by (1-β) on a zero and moves β towards 1 on a demand; a run of g zeros is one power.
+    const keep = 1 - beta;
+    let next = start; // first hour not yet processed
+    for (let j = 0; j < count; j++) {
+      const i = nz[j]!;
+      if (i < start) continue;
+      if (i >= end) break;
+      p *= Math.pow(keep, i - next);
+      p += beta * (1 - p);
+      z += alpha * (values[i]! - z);
+      next = i + 1;
     }
+    if (end > next) p *= Math.pow(keep, end - next);
     out.fill(p * z, 0, horizon);
     sanitise(out, horizon);
   }
@@ -66,25 +71,29 @@ export class Croston implements Forecaster {
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const { values, start } = ctx;
     const a = this.alpha;
+    const { nz, count } = nonZeros(ctx);
     let z = 0;
     let q = 0;
-    let sinceLast = 0;
+    let previous = start - 1; // hour of the previous demand (or just before the series)
     let seen = false;
-    for (let i = start; i < end; i++) {
-      sinceLast++;
+    for (let j = 0; j < count; j++) {
+      const i = nz[j]!;
+      if (i < start) continue;
+      if (i >= end) break;
+      const interval = i - previous;
       const x = values[i]!;
-      if (x <= 0) continue;
       if (!seen) {
         // First demand: its size, and the wait before it as the first interval.
         z = x;
-        q = sinceLast;
+        q = interval;
         seen = true;
       } else {
         z += a * (x - z);
-        q += a * (sinceLast - q);
+        q += a * (interval - q);
       }
-      sinceLast = 0;
+      previous = i;
     }
+    const sinceLast = end - 1 - previous;
     // A silence longer than the smoothed interval is evidence the rate dropped: count it as if a demand ended it
     // now (one smoothing step), so a version nobody asks for any more fades instead of staying at its old rate.
     const interval = sinceLast > q ? q + a * (sinceLast - q) : q;

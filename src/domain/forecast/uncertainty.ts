@@ -72,9 +72,14 @@ export function windowSize(sumMean: number, sumMeanSq: number, hourSize: number)
 
 /** P(count = 0). */
 export function probabilityOfZero(mean: number, size: number): number {
-  if (!(mean > 0)) return 1;
-  if (size >= POISSON_SIZE) return Math.exp(-mean);
-  return Math.exp(-size * Math.log1p(mean / size));
+  return Math.exp(logProbabilityOfZero(mean, size));
+}
+
+/** log P(count = 0): −μ (Poisson) or −k·log(1 + μ/k) (NB). Cheaper than P itself when only compared. */
+export function logProbabilityOfZero(mean: number, size: number): number {
+  if (!(mean > 0)) return 0;
+  if (size >= POISSON_SIZE) return -mean;
+  return -size * Math.log1p(mean / size);
 }
 
 const MAX_CDF_STEPS = 20_000;

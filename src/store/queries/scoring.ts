@@ -134,15 +134,16 @@ export async function readSeriesChunk(store: Store, range: HistoryRange, after: 
      ORDER BY module, version`,
     { ...RANGE_PARAMS(range), hasAfter: after ? 1 : 0, m0: after?.[0] ?? '', v0: after?.[1] ?? '', m1: last[0], v1: last[1] },
   );
+  // Every number is a UInt32 or Float64 in SQL, so JSON already gives numbers: no per-point conversion.
   return rows.map((r) => ({
     module: r.module,
     version: r.version,
     regions: r.regions,
-    hours: r.hours.map((a) => a.map(Number)),
-    counts: r.counts.map((a) => a.map(Number)),
-    nodes: r.nodes.map((a) => a.map(([n, c]) => [n, Number(c)] as [string, number])),
-    requests: r.requests.map(Number),
-    firstHour: Number(r.first_hour),
+    hours: r.hours,
+    counts: r.counts,
+    nodes: r.nodes,
+    requests: r.requests,
+    firstHour: r.first_hour,
   }));
 }
 
