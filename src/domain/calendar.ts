@@ -129,35 +129,9 @@ export function formatDate(year: number, month: number, day: number): string {
 /** The wall-clock time at instant `epochMs` in `timeZone`. */
 export function zonedTime(epochMs: number, timeZone: string): ZonedTime {
   if (!Number.isFinite(epochMs)) throw new RangeError(`zonedTime: not a finite instant: ${epochMs}`);
-  const parts = formatterFor(timeZone).formatToParts(epochMs);
-  let year = 0;
-  let month = 0;
-  let day = 0;
-  let hour = 0;
-  let minute = 0;
-  let second = 0;
-  for (const p of parts) {
-    switch (p.type) {
-      case 'year':
-        year = Number(p.value);
-        break;
-      case 'month':
-        month = Number(p.value);
-        break;
-      case 'day':
-        day = Number(p.value);
-        break;
-      case 'hour':
-        hour = Number(p.value);
-        break;
-      case 'minute':
-        minute = Number(p.value);
-        break;
-      case 'second':
-        second = Number(p.value);
-        break;
-    }
-  }
+  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
+  for (const p of formatterFor(timeZone).formatToParts(epochMs)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const { year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0 } = parts;
   // Offsets are whole minutes in the tz database; compare at second precision to ignore the millisecond part.
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
   const offsetMinutes = Math.round((asUtc - Math.floor(epochMs / 1000) * 1000) / MINUTE_MS);

@@ -1,35 +1,26 @@
 /** Synthetic hourly series with known structure, seeded (shared by the forecast-*.test.ts files). */
+import { probit } from 'simple-statistics';
+import { rng } from '../../src/demo/generator.js';
 import { hourOfWeekGrid } from '../../src/domain/calendar.js';
 import { normaliseShape, WEEK, type SeriesContext } from '../../src/domain/forecast/series.js';
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The generator's seeded PRNG, so tests and demo data draw from one implementation. */
+export { rng };
 
+/** A Poisson draw by inversion (walking the CDF); a normal approximation for large means. */
 export function poisson(rand: () => number, lambda: number): number {
-  if (lambda <= 0) return 0;
-  if (lambda > 50) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * gaussian(rand)));
-  const l = Math.exp(-lambda);
+  if (!(lambda > 0)) return 0;
+  if (lambda > 60) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * probit(Math.min(1 - 1e-12, Math.max(1e-12, rand())))));
+  const u = rand();
   let k = 0;
-  let p = 1;
-  do {
+  let p = Math.exp(-lambda);
+  let cdf = p;
+  while (u > cdf && k < 10_000) {
     k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
-
-function gaussian(rand: () => number): number {
-  const u = Math.max(1e-12, rand());
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+    p *= lambda / k;
+    cdf += p;
+  }
+  return k;
 }
 
 /** A Monday 00:00 UTC: grids start on a week boundary so hour-of-week = index mod 168. */

@@ -6,7 +6,7 @@
  * - `pooled-seasonal`: the series' decayed level distributed over the week by the pooled shape of its region — the
  *   right model for most module-versions, which are too sparse to have a shape of their own.
  */
-import { WEEK, decayPowers, decayedLevel, decayedSums, gridOf, nonZeros, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, decayPowers, decayedLevel, decayedSums, gridOf, nonZerosIn, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface SeasonalOptions {
   /** Weight halves every this many hours back. */
@@ -36,13 +36,11 @@ export class SeasonalProfile implements Forecaster {
     const num = this.num;
     num.fill(0);
     // Demand per hour-of-week from the non-zero hours; weights and exposure depend on the grid only.
-    const { nz, count } = nonZeros(ctx);
+    const { nz, lo, hi } = nonZerosIn(ctx, start, end);
     const pw = decayPowers(hl, end);
     let swx = 0;
-    for (let j = count - 1; j >= 0; j--) {
+    for (let j = lo; j < hi; j++) {
       const i = nz[j]!;
-      if (i >= end) continue;
-      if (i < start) break;
       const wx = pw[end - 1 - i]! * values[i]!;
       num[how[i]!] = num[how[i]!]! + wx;
       swx += wx;
@@ -75,16 +73,6 @@ export class PooledSeasonal implements Forecaster {
     const level = decayedLevel(ctx, end, this.halfLifeHours);
     for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
     sanitise(out, horizon);
-  }
-
-  /** The pool's decayed level at `end`, memoised on the pool: every region of an item asks for the same ones. */
-  private poolLevel(pool: SeriesContext, end: number): number {
-    const memo = pool.memo?.levels;
-    const known = memo?.get(end);
-    if (known !== undefined) return known;
-    const level = decayedLevel(pool, end, this.halfLifeHours);
-    memo?.set(end, level);
-    return level;
   }
 }
 

@@ -111,6 +111,24 @@ export function nonZeros(ctx: SeriesContext): { nz: Int32Array; count: number } 
   return { nz, count };
 }
 
+/** First j with nz[j] ≥ x among nz[0 … count). */
+function lowerBound(nz: Int32Array, count: number, x: number): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (nz[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The non-zero hours in [from, to): nz[lo … hi). */
+export function nonZerosIn(ctx: SeriesContext, from: number, to: number): { nz: Int32Array; lo: number; hi: number } {
+  const { nz, count } = nonZeros(ctx);
+  return { nz, lo: lowerBound(nz, count, from), hi: lowerBound(nz, count, to) };
+}
+
 /** Refreshes ctx.nz/nzCount after the caller refilled values or moved start (reusing ctx.nz's buffer). */
 export function indexNonZeros(ctx: SeriesContext): void {
   if (!ctx.nz || ctx.nz.length < ctx.n) ctx.nz = new Int32Array(ctx.n);
@@ -171,15 +189,10 @@ export function weekShape(totals: ArrayLike<number>, how: Uint8Array): Float64Ar
  * cache).
  */
 export function decayedSums(ctx: SeriesContext, end: number, halfLifeHours: number): { demand: number; exposure: number } {
-  const { nz, count } = nonZeros(ctx);
+  const { nz, lo, hi } = nonZerosIn(ctx, ctx.start, end);
   const pw = decayPowers(halfLifeHours, end);
   let demand = 0;
-  for (let j = count - 1; j >= 0; j--) {
-    const i = nz[j]!;
-    if (i >= end) continue;
-    if (i < ctx.start) break;
-    demand += pw[end - 1 - i]! * ctx.values[i]!;
-  }
+  for (let j = lo; j < hi; j++) demand += pw[end - 1 - nz[j]!]! * ctx.values[nz[j]!]!;
   return { demand, exposure: end > ctx.start ? gridOf(ctx).exposure(ctx, ctx.start, end, halfLifeHours) : 0 };
 }
 
@@ -209,7 +222,7 @@ export interface SeriesStats {
 
 export function seriesStats(ctx: SeriesContext, end = ctx.n): SeriesStats {
   const { values, start } = ctx;
-  const { nz, count } = nonZeros(ctx);
+  const { nz, lo, hi } = nonZerosIn(ctx, start, end);
   let total = 0;
   let nonZero = 0;
   let first = -1;
@@ -217,10 +230,8 @@ export function seriesStats(ctx: SeriesContext, end = ctx.n): SeriesStats {
   const recentFrom = Math.max(start, end - 2 * WEEK);
   let recentTotal = 0;
   let recentNonZero = 0;
-  for (let j = 0; j < count; j++) {
+  for (let j = lo; j < hi; j++) {
     const i = nz[j]!;
-    if (i < start) continue;
-    if (i >= end) break;
     const x = values[i]!;
     total += x;
     nonZero++;

@@ -7,7 +7,7 @@
  * - Croston with the Syntetos-Boylan bias correction: smooths size and interval between demands.
  * Both forecast a flat rate; the pooled-seasonal model covers the timing within the week.
  */
-import { WEEK, nonZeros, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, nonZerosIn, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface TsbOptions {
   /** Smoothing of demand size. */
@@ -19,17 +19,12 @@ export interface TsbOptions {
 export const DEFAULT_TSB: TsbOptions = { alpha: 0.1, beta: 0.02 };
 
 /** Initial probability and size from the first week of history (or what exists), from the non-zero hours. */
-function initialState(ctx: SeriesContext, nz: Int32Array, count: number, end: number): { p: number; z: number } {
+function initialState(ctx: SeriesContext, end: number): { p: number; z: number } {
   const span = Math.min(end, ctx.start + WEEK);
-  let nonZero = 0;
+  const { nz, lo, hi } = nonZerosIn(ctx, ctx.start, span);
+  const nonZero = hi - lo;
   let sum = 0;
-  for (let j = 0; j < count; j++) {
-    const i = nz[j]!;
-    if (i >= span) break;
-    if (i < ctx.start) continue;
-    nonZero++;
-    sum += ctx.values[i]!;
-  }
+  for (let j = lo; j < hi; j++) sum += ctx.values[nz[j]!]!;
   return { p: span > ctx.start ? nonZero / (span - ctx.start) : 0, z: nonZero > 0 ? sum / nonZero : 0 };
 }
 
@@ -42,15 +37,13 @@ export class Tsb implements Forecaster {
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const { values, start } = ctx;
     const { alpha, beta } = this.options;
-    const { nz, count } = nonZeros(ctx);
-    let { p, z } = initialState(ctx, nz, count, end);
+    let { p, z } = initialState(ctx, end);
     // Hour by hour p decays by (1-β) on a zero and moves β towards 1 on a demand; a run of g zeros is one power.
     const keep = 1 - beta;
     let next = start; // first hour not yet processed
-    for (let j = 0; j < count; j++) {
+    const { nz, lo, hi } = nonZerosIn(ctx, start, end);
+    for (let j = lo; j < hi; j++) {
       const i = nz[j]!;
-      if (i < start) continue;
-      if (i >= end) break;
       p *= Math.pow(keep, i - next);
       p += beta * (1 - p);
       z += alpha * (values[i]! - z);
@@ -71,15 +64,13 @@ export class Croston implements Forecaster {
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const { values, start } = ctx;
     const a = this.alpha;
-    const { nz, count } = nonZeros(ctx);
+    const { nz, lo, hi } = nonZerosIn(ctx, start, end);
     let z = 0;
     let q = 0;
     let previous = start - 1; // hour of the previous demand (or just before the series)
     let seen = false;
-    for (let j = 0; j < count; j++) {
+    for (let j = lo; j < hi; j++) {
       const i = nz[j]!;
-      if (i < start) continue;
-      if (i >= end) break;
       const interval = i - previous;
       const x = values[i]!;
       if (!seen) {

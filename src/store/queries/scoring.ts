@@ -95,16 +95,7 @@ export interface SeriesRow {
 
 /** The series of every key in (after, last]: one row per module-version, ordered by key. */
 export async function readSeriesChunk(store: Store, range: HistoryRange, after: ItemKey | null, last: ItemKey): Promise<SeriesRow[]> {
-  const rows = await queryRows<{
-    module: string;
-    version: string;
-    regions: string[];
-    hours: number[][];
-    counts: number[][];
-    nodes: [string, number][][];
-    requests: number[];
-    first_hour: number;
-  }>(
+  const rows = await queryRows<Omit<SeriesRow, 'firstHour'> & { first_hour: number }>(
     store,
     `SELECT module, version, groupArray(region) AS regions, groupArray(pts.1) AS hours, groupArray(pts.2) AS counts,
             groupArray(node_totals) AS nodes, groupArray(reqs) AS requests, min(first) AS first_hour
