@@ -155,6 +155,12 @@ export const ConfigSchema = z
         cron: z.string().default('5 * * * *'),
         /** Series scored per chunk streamed out of ClickHouse. */
         chunkSeries: z.number().int().min(100).max(1_000_000).default(20000),
+        /** Prediction rows with a smaller P(any request) are not written (the long tail would be millions of rows). */
+        minProbability: z.number().min(0).max(1).default(0.05),
+        /** No item is ever certain not to be requested: the least P(any request) a forecast gives. */
+        floorProbability: z.number().min(0).max(0.5).default(0.0001),
+        /** Share of a module's fetches that also fetch each of its go.mod requirements (0 disables the model). */
+        dependencyFactor: z.number().min(0).max(1).default(0.3),
       })
       .prefault({}),
     scheduler: z

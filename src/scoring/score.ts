@@ -96,18 +96,18 @@ export interface ScoringSummary {
 
 /** Scoring options from the validated config, overridable per run. */
 export function scoringOptionsFrom(config: Config, overrides: Partial<ScoringOptions> = {}): ScoringOptions {
-  const s = config.scoring as Config['scoring'] & Partial<Record<'minProbability' | 'floorProbability' | 'dependencyFactor', number>>;
+  const s = config.scoring;
   return {
     historyHours: s.historyDays * 24,
     horizonHours: s.horizonHours,
     stepMinutes: s.stepMinutes,
     chunkSeries: s.chunkSeries,
-    minProbability: s.minProbability ?? 0.05,
-    floorProbability: s.floorProbability ?? 1e-4,
+    minProbability: s.minProbability,
+    floorProbability: s.floorProbability,
     calendars: config.regions,
     nodes: config.fleet.nodes.map((n) => ({ name: n.name, region: n.region })),
     releaseGraceHours: 24,
-    dependencyFactor: s.dependencyFactor ?? 0.3,
+    dependencyFactor: s.dependencyFactor,
     dependencyMinRate: 1 / 24,
     dependencyLimit: 200_000,
     announcements: [],
