@@ -27,7 +27,7 @@ import { weekShape } from '../domain/forecast/series.js';
 import { POISSON_SIZE, logProbabilityOfZero, summariseCount } from '../domain/forecast/uncertainty.js';
 import {
   PredictionWriter,
-  nextChunkEnd,
+  chunkBoundaries,
   readHotRequirements,
   readModuleVersions,
   readReleaseSamples,
@@ -235,6 +235,9 @@ class RowEmitter {
   private touched = false;
   private readonly window = { mean: 0, size: 0 };
   private readonly shares: Float64Array;
+  /** The item being emitted and its features JSON per region (lazily built). */
+  private item: ItemForecaster | null = null;
+  private readonly features: (string | undefined)[];
   /** log(1 − minProbability): rows with a larger log P(none) are not written. */
   private readonly logNoneThreshold: number;
   /** log(1 − floorProbability). */
@@ -259,6 +262,7 @@ class RowEmitter {
     });
     this.windowsOf.push(common); // fleet
     this.shares = new Float64Array(Math.max(1, ...scope.nodes.map((n) => n.length)));
+    this.features = new Array<string | undefined>(scope.regions.length).fill(undefined);
     this.logNoneThreshold = Math.log1p(-Math.min(o.minProbability, 1 - 1e-12));
     this.logNoneFloor = Math.log1p(-Math.min(o.floorProbability, 1 - 1e-12));
     const cells = this.slots.length * this.windowList.length;
@@ -273,15 +277,8 @@ class RowEmitter {
     const { scope } = this;
     const R = scope.regions.length;
     const kind = version === '' ? 'list' : 'any';
-    const features = new Array<string | undefined>(R);
-    const featureOf = (r: number): string => {
-      if (r < 0) return '{}';
-      if (features[r] === undefined) {
-        const res = f.results[r]!;
-        features[r] = JSON.stringify({ class: res.seriesClass, history: res.historyTotal, size: round(res.size), error: round(res.error), ...(res.boost > 0 ? { dependencyRate: round(res.boost) } : {}) });
-      }
-      return features[r]!;
-    };
+    this.item = f;
+    this.features.fill(undefined);
     const W = this.windowList.length;
     let slot = 1 + R;
     for (let r = 0; r < R; r++) {
@@ -290,21 +287,33 @@ class RowEmitter {
       for (let j = 0; j < nodes.length; j++) this.shares[j] = nodeShare(nodeCounts[nodes[j]!.index]!, counts[r]!, nodes[j]!.share);
       for (const { w, span, wi } of this.windowsOf[r]!) {
         const c = f.regionWindow(r, span, this.window);
-        this.cell(1 + r, W, wi, w, c.mean, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
-        for (let j = 0; j < nodes.length; j++) this.cell(slot + j, W, wi, w, c.mean * this.shares[j]!, c.size, ratio[r]!, withTotals, module, version, kind, model, featureOf, r);
+        this.cell(1 + r, W, wi, w, c.mean, c.size, ratio[r]!, withTotals, module, version, kind, model, r);
+        for (let j = 0; j < nodes.length; j++) this.cell(slot + j, W, wi, w, c.mean * this.shares[j]!, c.size, ratio[r]!, withTotals, module, version, kind, model, r);
       }
       slot += nodes.length;
     }
     const fleetModel = dominantModel(f, counts);
     for (const { w, span, wi } of this.windowsOf[R]!) {
       const c = f.fleetWindow(span, this.window);
-      this.cell(0, W, wi, w, c.mean, c.size, ratio[R]!, withTotals, module, version, kind, fleetModel, featureOf, -1);
+      this.cell(0, W, wi, w, c.mean, c.size, ratio[R]!, withTotals, module, version, kind, fleetModel, -1);
     }
+  }
+
+  /** The features JSON of region r's series of the current item (built once, only when a row is written). */
+  private featureOf(r: number): string {
+    if (r < 0) return '{}';
+    let text = this.features[r];
+    if (text === undefined) {
+      const res = this.item!.results[r]!;
+      text = JSON.stringify({ class: res.seriesClass, history: res.historyTotal, size: round(res.size), error: round(res.error), ...(res.boost > 0 ? { dependencyRate: round(res.boost) } : {}) });
+      this.features[r] = text;
+    }
+    return text;
   }
 
   private cell(
     slot: number, W: number, wi: number, w: ForecastWindow, mean: number, size: number, k: number, withTotals: boolean,
-    module: string, version: string, kind: string, model: string, featureOf: (r: number) => string, r: number,
+    module: string, version: string, kind: string, model: string, r: number,
   ): void {
     // Compared in log space: log P(none), floored (P(any) ≥ floorProbability) and capped (P(any) < 1).
     const logNone = Math.max(LOG_NONE_MIN, Math.min(logProbabilityOfZero(mean, size), this.logNoneFloor));
@@ -318,7 +327,7 @@ class RowEmitter {
     if (logNone > this.logNoneThreshold) return;
     const s = summariseCount(mean, size, this.o.floorProbability);
     const sl = this.slots[slot]!;
-    this.writer.push([this.runId, this.madeAt, sl.kind, sl.id, module, version, kind, sec(w.start), sec(w.end), w.kind, s.expected * k, s.pAny, s.lower * k, s.upper * k, model, featureOf(r)]);
+    this.writer.push([this.runId, this.madeAt, sl.kind, sl.id, module, version, kind, sec(w.start), sec(w.end), w.kind, s.expected * k, s.pAny, s.lower * k, s.upper * k, model, this.featureOf(r)]);
   }
 
   /** Writes the module-level totals of the module just finished and starts `next`. */
@@ -428,20 +437,21 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   const counts = new Float64Array(R);
   const nodeCounts = new Float64Array(scope.nodeIndex.size);
   // The next chunk is read while this one is scored: ClickHouse and the forecasts overlap.
-  const fetchChunk = async (after: ItemKey | null): Promise<{ last: ItemKey; rows: SeriesRow[]; observations: Map<string, ModuleReleases> } | null> => {
-    const chunk = await nextChunkEnd(store, range, after, o.chunkSeries);
-    if (!chunk) return null;
-    const rows = await readSeriesChunk(store, range, after, chunk.last);
+  // Chunk c holds the keys in (bounds[c-1], bounds[c]]; the last one runs to the end of the key space.
+  const bounds: (ItemKey | null)[] = [...(await chunkBoundaries(store, range, o.chunkSeries)), null];
+  const fetchChunk = async (c: number): Promise<{ rows: SeriesRow[]; observations: Map<string, ModuleReleases> } | null> => {
+    if (c >= bounds.length) return null;
+    const rows = await readSeriesChunk(store, range, c > 0 ? bounds[c - 1]! : null, bounds[c]!);
     // Young versions need their module's earlier releases: read per chunk, for those modules only.
     const youngModules = [...new Set(rows.filter((r) => isYoung(r, range, o, scope.dataStart)).map((r) => r.module))];
-    return { last: chunk.last, rows, observations: groupReleases(await readModuleVersions(store, range, youngModules), scope) };
+    return { rows, observations: groupReleases(await readModuleVersions(store, range, youngModules), scope) };
   };
-  let pending = fetchChunk(null);
-  for (;;) {
+  let pending = fetchChunk(0);
+  for (let c = 1; ; c++) {
     const current = await pending;
     if (!current) break;
     if (o.signal?.aborted) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'scoring aborted');
-    pending = fetchChunk(current.last);
+    pending = fetchChunk(c);
     pending.catch(() => undefined); // awaited on the next turn; not unhandled if this turn throws
     summary.chunks++;
     for (const row of current.rows) {

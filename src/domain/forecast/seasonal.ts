@@ -6,7 +6,7 @@
  * - `pooled-seasonal`: the series' decayed level distributed over the week by the pooled shape of its region — the
  *   right model for most module-versions, which are too sparse to have a shape of their own.
  */
-import { WEEK, decayPowers, decayedLevel, decayedSums, gridOf, nonZerosIn, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, decayPowers, decayedDemand, decayedExposure, decayedLevel, ensureNonZeros, gridOf, nzIndex, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface SeasonalOptions {
   /** Weight halves every this many hours back. */
@@ -36,7 +36,9 @@ export class SeasonalProfile implements Forecaster {
     const num = this.num;
     num.fill(0);
     // Demand per hour-of-week from the non-zero hours; weights and exposure depend on the grid only.
-    const { nz, lo, hi } = nonZerosIn(ctx, start, end);
+    const nz = ensureNonZeros(ctx);
+    const lo = nzIndex(ctx, start);
+    const hi = nzIndex(ctx, end);
     const pw = decayPowers(hl, end);
     let swx = 0;
     for (let j = lo; j < hi; j++) {
@@ -96,9 +98,10 @@ export class FleetShare implements Forecaster {
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const pool = ctx.pool;
     const prior = pool ? this.poolLevel(pool.ctx, end) * pool.share : 0;
-    const own = decayedSums(ctx, end, this.halfLifeHours);
+    const demand = decayedDemand(ctx, end, this.halfLifeHours);
+    const exposure = decayedExposure(ctx, end, this.halfLifeHours);
     const a = this.priorRequests;
-    const level = prior > 0 ? (a + own.demand) / (a / prior + own.exposure) : own.exposure > 0 ? own.demand / own.exposure : 0;
+    const level = prior > 0 ? (a + demand) / (a / prior + exposure) : exposure > 0 ? demand / exposure : 0;
     for (let k = 0; k < horizon; k++) out[k] = level * ctx.shape[ctx.how[end + k]!]!;
     sanitise(out, horizon);
   }

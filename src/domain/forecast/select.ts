@@ -8,7 +8,7 @@
 import { HoltWinters } from './holt-winters.js';
 import { RELEASE_CURVE_HOURS, ReleaseAdoption, type ReleaseContext } from './release.js';
 import { FleetShare, PooledSeasonal, SeasonalProfile } from './seasonal.js';
-import { nonZeros, seriesStats, type Forecaster, type ModelName, type SeriesContext, type SeriesStats } from './series.js';
+import { nzIndex, seriesStats, type Forecaster, type ModelName, type SeriesContext, type SeriesStats } from './series.js';
 import { Croston, Tsb } from './tsb.js';
 import { addResiduals, emptyResiduals, sizeFromResiduals, DEFAULT_SIZE, type ResidualSums } from './uncertainty.js';
 
@@ -81,14 +81,15 @@ export class ModelSelector {
     const names = this.names;
     names.length = 0;
     if (seriesClass === 'empty') return names;
-    const add = (n: ModelName): void => {
-      if (this.models.get(n)!.minHistory <= hours) names.push(n);
-    };
-    if (seriesClass === 'new') add('release');
-    if (stats.total > 0) for (const n of this.isDense(stats) ? DENSE : INTERMITTENT) add(n);
+    if (seriesClass === 'new') this.addCandidate('release', hours);
+    if (stats.total > 0) for (const n of this.isDense(stats) ? DENSE : INTERMITTENT) this.addCandidate(n, hours);
     // Demand elsewhere in the pool but none here yet: the pool is all there is to go on.
-    if (hasPoolDemand(ctx)) add('fleet-share');
+    if (hasPoolDemand(ctx)) this.addCandidate('fleet-share', hours);
     return names;
+  }
+
+  private addCandidate(name: ModelName, hours: number): void {
+    if (this.models.get(name)!.minHistory <= hours) this.names.push(name);
   }
 
   /**
@@ -170,7 +171,7 @@ function hasPoolDemand(ctx: SeriesContext): boolean {
   if (!pool || !(pool.share > 0)) return false;
   const memo = pool.ctx.memo;
   if (memo?.demand !== undefined) return memo.demand;
-  const demand = nonZeros(pool.ctx).count > 0;
+  const demand = nzIndex(pool.ctx, pool.ctx.n) > nzIndex(pool.ctx, pool.ctx.start);
   if (memo) memo.demand = demand;
   return demand;
 }

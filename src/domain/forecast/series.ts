@@ -39,7 +39,10 @@ export interface SeriesContext {
    * at each fit end, whether it has any demand). Whoever refills `values` must clear it.
    */
   memo?: { levels: Map<number, number>; demand?: boolean };
-  /** Ascending indices in [start, n) whose value is > 0 (the first nzCount entries); computed when absent. */
+  /**
+   * Ascending indices in [start, n) whose value is > 0 (the first nzCount entries). Computed on first use when
+   * absent and then kept: whoever changes values or start afterwards calls indexNonZeros.
+   */
   nz?: Int32Array;
   nzCount?: number;
   /** Grid-only sums shared by every series on this hour grid (same how, shape); computed when absent. */
@@ -102,31 +105,26 @@ export function decayPowers(halfLifeHours: number, length: number): Float64Array
   return t;
 }
 
-/** The non-zero hours of a series: ctx.nz when the caller keeps it, else a scan of [start, n). */
-export function nonZeros(ctx: SeriesContext): { nz: Int32Array; count: number } {
-  if (ctx.nz && ctx.nzCount !== undefined) return { nz: ctx.nz, count: ctx.nzCount };
-  const nz = new Int32Array(Math.max(0, ctx.n - ctx.start));
-  let count = 0;
-  for (let i = ctx.start; i < ctx.n; i++) if (ctx.values[i]! > 0) nz[count++] = i;
-  return { nz, count };
+/**
+ * The non-zero hours of a series (ctx.nz, first ctx.nzCount entries), indexed from [start, n) on first use when the
+ * caller keeps none. Hot paths call this and nzIndex instead of receiving objects: nothing is allocated per fit.
+ */
+export function ensureNonZeros(ctx: SeriesContext): Int32Array {
+  if (!ctx.nz || ctx.nzCount === undefined) indexNonZeros(ctx);
+  return ctx.nz!;
 }
 
-/** First j with nz[j] ≥ x among nz[0 … count). */
-function lowerBound(nz: Int32Array, count: number, x: number): number {
+/** First position j with nz[j] ≥ hour (binary search over the first nzCount entries). */
+export function nzIndex(ctx: SeriesContext, hour: number): number {
+  const nz = ensureNonZeros(ctx);
   let lo = 0;
-  let hi = count;
+  let hi = ctx.nzCount!;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (nz[mid]! < x) lo = mid + 1;
+    if (nz[mid]! < hour) lo = mid + 1;
     else hi = mid;
   }
   return lo;
-}
-
-/** The non-zero hours in [from, to): nz[lo … hi). */
-export function nonZerosIn(ctx: SeriesContext, from: number, to: number): { nz: Int32Array; lo: number; hi: number } {
-  const { nz, count } = nonZeros(ctx);
-  return { nz, lo: lowerBound(nz, count, from), hi: lowerBound(nz, count, to) };
 }
 
 /** Refreshes ctx.nz/nzCount after the caller refilled values or moved start (reusing ctx.nz's buffer). */
@@ -183,17 +181,20 @@ export function weekShape(totals: ArrayLike<number>, how: Uint8Array): Float64Ar
   return normaliseShape(sums);
 }
 
-/**
- * Decayed sums over values[start … end) with the newest hour weighted 1: Σ w·x (demand, over the non-zero hours)
- * and Σ w·shape (exposure, the demand a level of 1 would have produced at those hours of the week; from the grid
- * cache).
- */
-export function decayedSums(ctx: SeriesContext, end: number, halfLifeHours: number): { demand: number; exposure: number } {
-  const { nz, lo, hi } = nonZerosIn(ctx, ctx.start, end);
+/** Σ_{start ≤ i < end} r^(end-1-i) · x_i over the non-zero hours: the decayed demand. */
+export function decayedDemand(ctx: SeriesContext, end: number, halfLifeHours: number): number {
+  const nz = ensureNonZeros(ctx);
+  const lo = nzIndex(ctx, ctx.start);
+  const hi = nzIndex(ctx, end);
   const pw = decayPowers(halfLifeHours, end);
   let demand = 0;
   for (let j = lo; j < hi; j++) demand += pw[end - 1 - nz[j]!]! * ctx.values[nz[j]!]!;
-  return { demand, exposure: end > ctx.start ? gridOf(ctx).exposure(ctx, ctx.start, end, halfLifeHours) : 0 };
+  return demand;
+}
+
+/** Σ_{start ≤ i < end} r^(end-1-i) · shape[how_i]: the demand a level of 1 would have produced (grid cache). */
+export function decayedExposure(ctx: SeriesContext, end: number, halfLifeHours: number): number {
+  return end > ctx.start ? gridOf(ctx).exposure(ctx, ctx.start, end, halfLifeHours) : 0;
 }
 
 /**
@@ -201,8 +202,8 @@ export function decayedSums(ctx: SeriesContext, end: number, halfLifeHours: numb
  * is not dragged down when the newest hours happen to be a night or a weekend.
  */
 export function decayedLevel(ctx: SeriesContext, end: number, halfLifeHours: number): number {
-  const { demand, exposure } = decayedSums(ctx, end, halfLifeHours);
-  return exposure > 0 ? demand / exposure : 0;
+  const exposure = decayedExposure(ctx, end, halfLifeHours);
+  return exposure > 0 ? decayedDemand(ctx, end, halfLifeHours) / exposure : 0;
 }
 
 export interface SeriesStats {
@@ -222,7 +223,9 @@ export interface SeriesStats {
 
 export function seriesStats(ctx: SeriesContext, end = ctx.n): SeriesStats {
   const { values, start } = ctx;
-  const { nz, lo, hi } = nonZerosIn(ctx, start, end);
+  const nz = ensureNonZeros(ctx);
+  const lo = nzIndex(ctx, start);
+  const hi = nzIndex(ctx, end);
   let total = 0;
   let nonZero = 0;
   let first = -1;

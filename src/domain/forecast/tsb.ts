@@ -7,7 +7,7 @@
  * - Croston with the Syntetos-Boylan bias correction: smooths size and interval between demands.
  * Both forecast a flat rate; the pooled-seasonal model covers the timing within the week.
  */
-import { WEEK, nonZerosIn, sanitise, type Forecaster, type SeriesContext } from './series.js';
+import { WEEK, ensureNonZeros, nzIndex, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 export interface TsbOptions {
   /** Smoothing of demand size. */
@@ -21,7 +21,9 @@ export const DEFAULT_TSB: TsbOptions = { alpha: 0.1, beta: 0.02 };
 /** Initial probability and size from the first week of history (or what exists), from the non-zero hours. */
 function initialState(ctx: SeriesContext, end: number): { p: number; z: number } {
   const span = Math.min(end, ctx.start + WEEK);
-  const { nz, lo, hi } = nonZerosIn(ctx, ctx.start, span);
+  const nz = ensureNonZeros(ctx);
+  const lo = nzIndex(ctx, ctx.start);
+  const hi = nzIndex(ctx, span);
   const nonZero = hi - lo;
   let sum = 0;
   for (let j = lo; j < hi; j++) sum += ctx.values[nz[j]!]!;
@@ -41,7 +43,9 @@ export class Tsb implements Forecaster {
     // Hour by hour p decays by (1-β) on a zero and moves β towards 1 on a demand; a run of g zeros is one power.
     const keep = 1 - beta;
     let next = start; // first hour not yet processed
-    const { nz, lo, hi } = nonZerosIn(ctx, start, end);
+    const nz = ensureNonZeros(ctx);
+    const lo = nzIndex(ctx, start);
+    const hi = nzIndex(ctx, end);
     for (let j = lo; j < hi; j++) {
       const i = nz[j]!;
       p *= Math.pow(keep, i - next);
@@ -64,7 +68,9 @@ export class Croston implements Forecaster {
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const { values, start } = ctx;
     const a = this.alpha;
-    const { nz, lo, hi } = nonZerosIn(ctx, start, end);
+    const nz = ensureNonZeros(ctx);
+    const lo = nzIndex(ctx, start);
+    const hi = nzIndex(ctx, end);
     let z = 0;
     let q = 0;
     let previous = start - 1; // hour of the previous demand (or just before the series)
