@@ -315,8 +315,10 @@ class RowEmitter {
     slot: number, W: number, wi: number, w: ForecastWindow, mean: number, size: number, k: number, withTotals: boolean,
     module: string, version: string, kind: string, model: string, r: number,
   ): void {
-    // Compared in log space: log P(none), floored (P(any) ≥ floorProbability) and capped (P(any) < 1).
-    const logNone = Math.max(LOG_NONE_MIN, Math.min(logProbabilityOfZero(mean, size), this.logNoneFloor));
+    // Compared in log space: log P(none), floored (P(any) ≥ floorProbability) and capped (P(any) < 1). For the
+    // long tail (mean ≪ size) the NB term −k·log(1 + μ/k) is −μ to within μ/2k: no log needed.
+    const raw = mean * 100 < size ? -mean : logProbabilityOfZero(mean, size);
+    const logNone = Math.max(LOG_NONE_MIN, Math.min(raw, this.logNoneFloor));
     if (withTotals) {
       const i = slot * W + wi;
       this.totalsExpected[i] = this.totalsExpected[i]! + Math.max(mean, 0) * k;

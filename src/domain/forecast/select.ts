@@ -42,6 +42,9 @@ export interface SeriesForecast {
   stats: SeriesStats;
 }
 
+/** Series with fewer non-zero hours do not compete with the seasonal profile or Croston (nothing to fit). */
+const MIN_DEMANDS_FOR_SHAPE = 4;
+
 const DENSE: ModelName[] = ['holt-winters', 'seasonal', 'pooled-seasonal', 'tsb'];
 const INTERMITTENT: ModelName[] = ['tsb', 'croston', 'pooled-seasonal', 'seasonal'];
 
@@ -82,7 +85,9 @@ export class ModelSelector {
     names.length = 0;
     if (seriesClass === 'empty') return names;
     if (seriesClass === 'new') this.addCandidate('release', hours);
-    if (stats.total > 0) for (const n of this.isDense(stats) ? DENSE : INTERMITTENT) this.addCandidate(n, hours);
+    // A week profile or an inter-demand interval needs a few demands to mean anything.
+    const few = stats.nonZeroHours < MIN_DEMANDS_FOR_SHAPE;
+    if (stats.total > 0) for (const n of this.isDense(stats) ? DENSE : INTERMITTENT) if (!(few && (n === 'seasonal' || n === 'croston'))) this.addCandidate(n, hours);
     // Demand elsewhere in the pool but none here yet: the pool is all there is to go on.
     if (hasPoolDemand(ctx)) this.addCandidate('fleet-share', hours);
     return names;

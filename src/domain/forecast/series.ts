@@ -51,12 +51,20 @@ export interface SeriesContext {
 
 /** Σ over the grid of decayed shape and of decayed weight per hour-of-week, per (start, end, half-life). */
 export class GridCache {
-  private readonly exposures = new Map<string, number>();
-  private readonly howWeights = new Map<string, Float64Array>();
+  private readonly exposures = new Map<number, number>();
+  private readonly howWeights = new Map<number, Float64Array>();
+  private readonly halfLives: number[] = [];
+
+  /** A numeric key (no string per lookup): half-life slot, start and end packed below 2^53. */
+  private key(start: number, end: number, halfLifeHours: number): number {
+    let slot = this.halfLives.indexOf(halfLifeHours);
+    if (slot < 0) slot = this.halfLives.push(halfLifeHours) - 1;
+    return (slot * 65536 + start) * 65536 + end;
+  }
 
   /** Σ_{start ≤ i < end} r^(end-1-i) · shape[how_i], r = 2^(-1/halfLife). */
   exposure(ctx: SeriesContext, start: number, end: number, halfLifeHours: number): number {
-    const key = `${start}|${end}|${halfLifeHours}`;
+    const key = this.key(start, end, halfLifeHours);
     let e = this.exposures.get(key);
     if (e === undefined) {
       e = 0;
@@ -69,7 +77,7 @@ export class GridCache {
 
   /** Per hour-of-week h: Σ_{start ≤ i < end, how_i = h} r^(end-1-i). */
   weightsByHour(ctx: SeriesContext, start: number, end: number, halfLifeHours: number): Float64Array {
-    const key = `${start}|${end}|${halfLifeHours}`;
+    const key = this.key(start, end, halfLifeHours);
     let w = this.howWeights.get(key);
     if (w === undefined) {
       w = new Float64Array(WEEK);
@@ -81,7 +89,7 @@ export class GridCache {
   }
 
   /** Bounded: a long run sees few distinct (start, end) pairs, but never lets them pile up. */
-  private remember<T>(map: Map<string, T>, key: string, value: T): void {
+  private remember<T>(map: Map<number, T>, key: number, value: T): void {
     if (map.size > 4096) map.clear();
     map.set(key, value);
   }
