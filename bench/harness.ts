@@ -22,7 +22,9 @@ export interface Measurement {
 export interface Target {
   /** What the issue asks, in words: `>= 500k lines/s`. */
   text: string;
-  /** Only meaningful at the target workload size; undefined in --quick runs or below the target size. */
+  /** False in --quick runs and below the target workload size: the figure is then not held against the target. */
+  judged: boolean;
+  /** Whether the target is met, when judged and when there is one (some stages only print their ratio). */
   met?: boolean;
 }
 
@@ -216,8 +218,8 @@ export function result(r: Omit<StageResult, 'ratio' | 'target' | 'notes' | 'extr
   extra?: Measurement[];
   notes?: string[];
   target: string;
-  /** Whether the target is met; consulted only when the run is at (or above) the target size and not --quick. */
-  meets: (r: { figure: Measurement; ratio: number }) => boolean;
+  /** Whether the target is met; consulted only when the run is at (or above) the target size and not --quick. None: no target. */
+  meets?: (r: { figure: Measurement; ratio: number }) => boolean;
   targetSize: number;
   quick: boolean;
 }): StageResult {
@@ -229,7 +231,7 @@ export function result(r: Omit<StageResult, 'ratio' | 'target' | 'notes' | 'extr
     extra: r.extra ?? [],
     notes: r.notes ?? [],
     ratio: Number(ratio.toPrecision(4)),
-    target: judged ? { text: target, met: meets({ figure: r.figure, ratio }) } : { text: target },
+    target: judged && meets ? { text: target, judged, met: meets({ figure: r.figure, ratio }) } : { text: target, judged },
   };
 }
 

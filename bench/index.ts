@@ -154,7 +154,8 @@ function pad(s: string, n: number): string {
 }
 
 function targetCell(r: StageResult): string {
-  if (r.target.met === undefined) return `${r.target.text} (not judged)`;
+  if (!r.target.judged) return `${r.target.text} (not judged)`;
+  if (r.target.met === undefined) return r.target.text;
   return `${r.target.met ? 'MET' : 'MISSED'}: ${r.target.text}`;
 }
 

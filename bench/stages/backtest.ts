@@ -99,8 +99,7 @@ runStage(async ({ size, quick, workDir }) => {
     peakRssMb: ownPeakRssMb(),
     seconds,
     notes,
-    target: 'ratio printed',
-    meets: () => true,
+    target: 'ratio printed (no target)',
     targetSize: size,
     quick,
   });
