@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HoltWinters } from '../../src/domain/forecast/holt-winters.js';
+import { linearRegression } from 'simple-statistics';
+import { HoltWinters, leastSquares } from '../../src/domain/forecast/holt-winters.js';
 import { PooledSeasonal, SeasonalProfile } from '../../src/domain/forecast/seasonal.js';
 import { normaliseShape, type Forecaster } from '../../src/domain/forecast/series.js';
 import { Croston, Tsb } from '../../src/domain/forecast/tsb.js';
@@ -116,4 +117,12 @@ test('models never emit NaN or negatives on empty, constant-zero or huge series'
       assert.ok(f.every((v) => Number.isFinite(v) && v >= 0), `${model.name} n=${s.ctx.n}`);
     }
   }
+});
+
+test("Holt-Winters' typed-array least squares agrees with simple-statistics' linearRegression", () => {
+  const s = synthetic(200, 0, (i) => 3 + 0.2 * i, 4);
+  const line = leastSquares(s.ctx.values, 20, 180);
+  const ref = linearRegression(Array.from(s.ctx.values.subarray(20, 180), (y, x) => [x, y]));
+  assert.ok(Math.abs(line.m - ref.m) < 1e-9 && Math.abs(line.b - ref.b) < 1e-9, JSON.stringify({ line, ref }));
+  assert.deepEqual(leastSquares(s.ctx.values, 5, 6), { m: 0, b: s.ctx.values[5] });
 });

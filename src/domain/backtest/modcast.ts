@@ -12,9 +12,9 @@ import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } f
 import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type SelectOptions } from '../forecast/select.js';
 import { probabilityOfZero } from '../forecast/uncertainty.js';
-import { windowSpan } from '../windows.js';
+import { windowSpan, type WindowSpan } from '../windows.js';
 import type { ItemHistory, TraceHistory } from './history.js';
-import { byScore, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+import { byScore, type Decision, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
 
 export interface ModcastMethodOptions {
   /** Hours of history the models see (4 weeks by default, as scoring). */
@@ -44,62 +44,109 @@ export class ModcastMethod implements WarmupMethod {
   }
 
   rank(ctx: DecisionContext): Map<string, string[]> {
+    // One forecast pass per decision: a second call for another budget kind only re-ranks.
+    if (this.memo?.decision !== ctx.decision) this.memo = { decision: ctx.decision, perNode: this.probabilities(ctx) };
+    const out = new Map<string, string[]>();
+    for (const [node, list] of this.memo.perNode) {
+      const scored: Scored[] = list.map((c) => ({ key: c.key, score: ctx.budgetKind === 'items' ? c.p : c.p / c.size }));
+      scored.sort(byScore);
+      out.set(node, scored.slice(0, ctx.rankLimit).map((x) => x.key));
+    }
+    return out;
+  }
+
+  private memo: { decision: Decision; perNode: Map<string, { key: string; p: number; size: number }[]> } | null = null;
+
+  /** P(any request in the window) per node for every candidate item the node does not hold. */
+  private probabilities(ctx: DecisionContext): Map<string, { key: string; p: number; size: number }[]> {
     const { history, decision } = ctx;
-    const out = new Map<string, string[]>(decision.nodes.map((n) => [n, []]));
-    const nowHour = history.hourOf(decision.at);
-    const n = Math.min(this.options.historyHours, nowHour);
-    if (n < 24) return out; // not a day of history yet: nothing to learn from
-    const gridStartHour = nowHour - n;
-    const gridStart = history.origin + gridStartHour * HOUR_MS;
-    const forecastStart = history.origin + nowHour * HOUR_MS;
-    const horizon = Math.max(1, Math.ceil((decision.windowEnd - forecastStart) / HOUR_MS));
-    const span = windowSpan(forecastStart, { start: decision.at, end: decision.windowEnd });
-    // A warmed list/@latest answer is only fresh for the TTL: what counts is a request before it expires.
-    const mutableSpan = windowSpan(forecastStart, { start: decision.at, end: Math.min(decision.windowEnd, decision.at + ctx.mutableTtlMs) });
-
-    const scopes = buildScopes(ctx, gridStart, gridStartHour, n, horizon);
+    const perNode = new Map<string, { key: string; p: number; size: number }[]>(decision.nodes.map((n) => [n, []]));
+    const prep = prepare(ctx, this.options);
+    if (!prep) return perNode; // not a day of history yet: nothing to learn from
+    const { scopes, n, horizon, gridStartHour, nowHour } = prep;
     const forecaster = new ItemForecaster(scopes.grids, scopes.fleet, n, horizon, this.options.select ?? DEFAULT_SELECT);
-    const curves = new ReleaseCurves(history, scopes.regions, scopes.grids, gridStartHour, nowHour, this.options.releaseGraceHours);
-    const decisionNodes = decision.nodes.map((node) => ({ node, r: scopes.regionIndex.get(ctx.regionOf(node)) ?? -1 }));
-    const scored = new Map<string, Scored[]>(decision.nodes.map((node) => [node, []]));
-
-    for (const item of history.items.values()) {
-      const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
-      if (!young && history.count(item, nowHour - this.options.candidateHours, nowHour) <= 0) continue;
-      const wanted = decisionNodes.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
-      if (wanted.length === 0) continue; // every node deciding holds it already
-
+    for (const { item, young, wanted } of prep.candidates) {
       forecaster.reset();
       for (const [node, points] of item.nodes) {
         const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
         if (r !== undefined) forecaster.addPoints(r, points.hours, points.counts, points.length, gridStartHour);
       }
-      const firstHour = history.hourOf(item.firstTs);
-      const releaseIndex = firstHour - gridStartHour;
+      const releaseIndex = history.hourOf(item.firstTs) - gridStartHour;
       forecaster.forecast({
         // Only a release seen happening starts at its first fetch; an old item quiet for a while is not new.
         start: young ? Math.max(0, releaseIndex) : 0,
-        release: young ? { releaseIndex: Math.max(0, releaseIndex), curves: curves.curvesFor(item), sighted: true } : null,
+        release: young ? { releaseIndex: Math.max(0, releaseIndex), curves: prep.curves.curvesFor(item), sighted: true } : null,
         ...(this.options.only ? { only: this.options.only } : {}),
       });
-
       const size = history.sizeOf(item);
       for (const { node, r } of wanted) {
-        const w = forecaster.regionWindow(r, item.mutable ? mutableSpan : span);
+        const w = forecaster.regionWindow(r, item.mutable ? prep.mutableSpan : prep.span);
         const nodeCount = item.nodes.get(node)?.sum(gridStartHour, nowHour) ?? 0;
         const share = nodeShare(nodeCount, forecaster.regionTotal(r), scopes.nodeShare.get(node) ?? 0);
         const p = 1 - probabilityOfZero(share * w.mean, w.size);
         if (!(p > 0)) continue;
         this.options.onScore?.({ node, key: item.key, p, model: forecaster.results[r]!.model, at: decision.at });
-        scored.get(node)!.push({ key: item.key, score: ctx.budgetKind === 'items' ? p : p / size });
+        perNode.get(node)!.push({ key: item.key, p, size });
       }
     }
-    for (const [node, list] of scored) {
-      list.sort(byScore);
-      out.set(node, list.slice(0, ctx.rankLimit).map((s) => s.key));
-    }
-    return out;
+    return perNode;
   }
+}
+
+/** What every modcast method needs at a decision, whatever its model: computed once per decision and shared. */
+interface DecisionPrep {
+  optionsKey: string;
+  n: number;
+  horizon: number;
+  gridStartHour: number;
+  nowHour: number;
+  span: WindowSpan;
+  mutableSpan: WindowSpan;
+  scopes: Scopes;
+  curves: ReleaseCurves;
+  /** Items worth forecasting and the deciding nodes that do not hold them. */
+  candidates: { item: ItemHistory; young: boolean; wanted: { node: string; r: number }[] }[];
+}
+
+const preps = new WeakMap<Decision, DecisionPrep>();
+
+function prepare(ctx: DecisionContext, o: ModcastMethodOptions): DecisionPrep | null {
+  const { history, decision } = ctx;
+  const optionsKey = `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}`;
+  const known = preps.get(decision);
+  if (known && known.optionsKey === optionsKey) return known;
+  const nowHour = history.hourOf(decision.at);
+  const n = Math.min(o.historyHours, nowHour);
+  if (n < 24) return null;
+  const gridStartHour = nowHour - n;
+  const gridStart = history.origin + gridStartHour * HOUR_MS;
+  const forecastStart = history.origin + nowHour * HOUR_MS;
+  const horizon = Math.max(1, Math.ceil((decision.windowEnd - forecastStart) / HOUR_MS));
+  const scopes = buildScopes(ctx, gridStart, gridStartHour, n, horizon);
+  const curves = new ReleaseCurves(history, scopes.regions, scopes.grids, gridStartHour, nowHour, o.releaseGraceHours);
+  const deciding = decision.nodes.map((node) => ({ node, r: scopes.regionIndex.get(ctx.regionOf(node)) ?? -1 }));
+  const candidates: DecisionPrep['candidates'] = [];
+  for (const item of history.items.values()) {
+    const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
+    if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
+    const wanted = deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+    if (wanted.length > 0) candidates.push({ item, young, wanted });
+  }
+  const prep: DecisionPrep = {
+    optionsKey,
+    n,
+    horizon,
+    gridStartHour,
+    nowHour,
+    span: windowSpan(forecastStart, { start: decision.at, end: decision.windowEnd }),
+    // A warmed list/@latest answer is only fresh for the TTL: what counts is a request before it expires.
+    mutableSpan: windowSpan(forecastStart, { start: decision.at, end: Math.min(decision.windowEnd, decision.at + ctx.mutableTtlMs) }),
+    scopes,
+    curves,
+    candidates,
+  };
+  preps.set(decision, prep);
+  return prep;
 }
 
 interface Scopes {
@@ -151,8 +198,22 @@ function sumOf(a: Float64Array): number {
 }
 
 /** Adoption curves of earlier releases, per region, read from the replayed history. */
+/**
+ * Adoption curves change slowly (a release's curve grows by an hour per hour): they are refreshed once a day per
+ * replay and shared by every modcast method of it (they do not depend on the model being compared).
+ */
+const CURVE_REFRESH_HOURS = 24;
+
+interface CurveCache {
+  classesAt: number;
+  classes: Map<number, (Float64Array | null)[]> | null;
+  items: Map<string, { at: number; curves: (Float64Array | null)[] }>;
+}
+
+const curveCaches = new WeakMap<TraceHistory, CurveCache>();
+
 class ReleaseCurves {
-  private classes: Map<number, (Float64Array | null)[]> | null = null;
+  private readonly cache: CurveCache;
 
   constructor(
     private readonly history: TraceHistory,
@@ -161,7 +222,11 @@ class ReleaseCurves {
     private readonly gridStartHour: number,
     private readonly nowHour: number,
     private readonly graceHours: number,
-  ) {}
+  ) {
+    let cache = curveCaches.get(history);
+    if (!cache) curveCaches.set(history, (cache = { classesAt: -Infinity, classes: null, items: new Map() }));
+    this.cache = cache;
+  }
 
   /** A version first seen after the start of the trace: we saw it being released. */
   isRelease(item: ItemHistory): boolean {
@@ -170,12 +235,26 @@ class ReleaseCurves {
 
   /** Per region curve for a young version (null for a region when nothing is known). */
   curvesFor(item: ItemHistory): (Float64Array | null)[] {
+    const cached = this.cache.items.get(item.key);
+    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached.curves;
     const firstHour = this.history.hourOf(item.firstTs);
     const priors = (this.history.byModule.get(item.module) ?? []).filter(
       (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
     );
-    this.classes ??= classCurves(this.samples(), this.regions.length);
-    return adoptionCurves(priors.map((p) => this.curvesOf(p)), this.classes, this.moduleRate(item.module), this.regions.length);
+    const curves = adoptionCurves(priors.map((p) => this.curvesOf(p)), this.classCurves(), this.moduleRate(item.module), this.regions.length);
+    this.cache.items.set(item.key, { at: this.nowHour, curves });
+    return curves;
+  }
+
+  /** Similar-popularity curves, rebuilt once a day (and the per-item cache swept of releases grown old). */
+  private classCurves(): Map<number, (Float64Array | null)[]> {
+    const c = this.cache;
+    if (!c.classes || this.nowHour - c.classesAt >= CURVE_REFRESH_HOURS) {
+      c.classes = classCurves(this.samples(), this.regions.length);
+      c.classesAt = this.nowHour;
+      for (const [key, e] of c.items) if (this.nowHour - e.at >= CURVE_REFRESH_HOURS) c.items.delete(key);
+    }
+    return c.classes;
   }
 
   /** Fetches per hour of a module (all versions) over the last week. */

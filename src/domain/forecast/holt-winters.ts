@@ -6,7 +6,6 @@
  * parameters are picked per fit from a small grid by in-sample one-step squared error (cheap: a few passes), and
  * the model as a whole competes with the others in the rolling-origin selection.
  */
-import { linearRegression } from 'simple-statistics';
 import { DAY, WEEK, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
 interface Params {
@@ -73,9 +72,7 @@ export class HoltWinters implements Forecaster {
     const { values, how, start } = ctx;
     const span = Math.max(1, Math.floor((end - start) / period)) * period;
     const to = Math.min(end, start + span);
-    const points: [number, number][] = [];
-    for (let i = start; i < to; i++) points.push([i - start, values[i]!]);
-    const line = points.length >= 2 ? linearRegression(points) : { m: 0, b: points[0]?.[1] ?? 0 };
+    const line = leastSquares(values, start, to);
     const season = this.initialSeason;
     const counts = this.counts;
     season.fill(0, 0, period);
@@ -109,6 +106,29 @@ export class HoltWinters implements Forecaster {
     }
     return { sse, level, trend };
   }
+}
+
+/**
+ * Least-squares line of values[from … to) against i − from. simple-statistics' linearRegression computes the same
+ * from [x, y] pairs; this runs on the typed array directly, since it runs for every dense series fit.
+ */
+export function leastSquares(values: Float64Array, from: number, to: number): { m: number; b: number } {
+  const n = to - from;
+  if (n < 2) return { m: 0, b: n === 1 ? values[from]! : 0 };
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = from; i < to; i++) {
+    const x = i - from;
+    const y = values[i]!;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const m = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  return { m, b: (sy - m * sx) / n };
 }
 
 function seasonIndex(hourOfWeek: number, period: number): number {
