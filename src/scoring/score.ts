@@ -146,6 +146,10 @@ function buildScope(o: ScoringOptions, range: HistoryRange, totals: Awaited<Retu
   const regions = [...new Set([...configured.keys(), ...totals.regionHours.keys(), ...o.nodes.map((n) => n.region)])].sort();
   const regionIndex = new Map(regions.map((r, i) => [r, i]));
   const calendars = regions.map((r) => configured.get(r) ?? defaultCalendar(r));
+  const undescribed = regions.filter((r) => !configured.has(r));
+  if (undescribed.length > 0) {
+    o.logger?.warn({ regions: undescribed }, 'regions without a configured calendar: business hours taken as 09:00-18:00 UTC on weekdays (set regions[] in the config)');
+  }
   const fleetTotals = new Float64Array(range.hours);
   const regionTotal = regions.map((r) => {
     const hours = totals.regionHours.get(r);

@@ -8,7 +8,7 @@
  * Input is any iterator of requests in time order (the demo generator, a CSV trace, the store), consumed once:
  * memory holds the history methods may look at and the open windows, never the trace.
  */
-import { HOUR_MS, MINUTE_MS, nextBusinessBlock, type RegionCalendar } from '../calendar.js';
+import { HOUR_MS, MINUTE_MS, defaultCalendar, nextBusinessBlock, type RegionCalendar } from '../calendar.js';
 import type { RequestKind } from '../event.js';
 import { floorToHour } from '../windows.js';
 import { NodeCache, isCacheableKind, isMutableKind, itemKey } from './cache-sim.js';
@@ -137,8 +137,9 @@ class DecisionSchedule {
   }
 
   private blockAfter(region: string, after: number): Decision | null {
-    const cal = this.calendars.get(region);
-    if (!cal || this.cadence.kind !== 'business') return null;
+    if (this.cadence.kind !== 'business') return null;
+    // A region nobody described works 09:00-18:00 UTC on weekdays (the same default scoring uses).
+    const cal = this.calendars.get(region) ?? defaultCalendar(region);
     const b = nextBusinessBlock(cal, after);
     return b ? { at: b.start - this.cadence.leadMinutes * MINUTE_MS, windowEnd: b.end, nodes: [] } : null;
   }
