@@ -146,10 +146,6 @@ function buildScope(o: ScoringOptions, range: HistoryRange, totals: Awaited<Retu
   const regions = [...new Set([...configured.keys(), ...totals.regionHours.keys(), ...o.nodes.map((n) => n.region)])].sort();
   const regionIndex = new Map(regions.map((r, i) => [r, i]));
   const calendars = regions.map((r) => configured.get(r) ?? defaultCalendar(r));
-  const undescribed = regions.filter((r) => !configured.has(r));
-  if (undescribed.length > 0) {
-    o.logger?.warn({ regions: undescribed }, 'regions without a configured calendar: business hours taken as 09:00-18:00 UTC on weekdays (set regions[] in the config)');
-  }
   const fleetTotals = new Float64Array(range.hours);
   const regionTotal = regions.map((r) => {
     const hours = totals.regionHours.get(r);
@@ -399,6 +395,10 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   const windows = buildWindows(o, range.asOf, provisional);
   const horizon = Math.max(1, hoursToCover(range.asOf, [...windows.common, ...windows.business.filter((b) => b !== null)].map((x) => x.w)));
   const scope = buildScope(o, range, totals, range.hours + horizon);
+  const undescribed = scope.regions.filter((r) => !o.calendars.some((c) => c.name === r));
+  if (undescribed.length > 0) {
+    o.logger?.warn({ regions: undescribed }, 'regions without a configured calendar: business hours taken as 09:00-18:00 UTC on weekdays (set regions[] in the config)');
+  }
   const R = scope.regions.length;
   const forecaster = new ItemForecaster(scope.grids, scope.fleet, range.hours, horizon);
   const classes = classCurves(await releaseSamples(store, range, o, scope), R);

@@ -133,13 +133,14 @@ test('the fleet forecast of the next 24 hours is close to what the generator the
 });
 
 test('cold items: a go.mod requirement of a hot module and an announced version get predictions', async () => {
-  const dep = await queryRows<{ p: number; features: string }>(
+  const dep = await queryRows<{ p: number; features: string; model: string }>(
     t.store,
-    `SELECT max(p_any_request) AS p, any(features) AS features FROM predictions
+    `SELECT max(p_any_request) AS p, any(features) AS features, any(model) AS model FROM predictions
      WHERE run_id = 'run-main' AND module = 'example.com/brand/new' AND version = 'v1.2.3' AND scope = 'region' AND window_kind = 'horizon'`,
   );
   assert.ok(Number(dep[0]!.p) > 0.01, `dependency p ${dep[0]!.p}`);
   assert.match(dep[0]!.features, /dependencyRate/);
+  assert.equal(dep[0]!.model, 'dependency');
   const announced = await queryRows<{ model: string; e: number }>(
     t.store,
     `SELECT any(model) AS model, sum(expected_requests) AS e FROM predictions

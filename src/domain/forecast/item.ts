@@ -42,7 +42,8 @@ export interface ItemInput {
 }
 
 export interface RegionResult {
-  model: ModelName;
+  /** The selected model; 'dependency' when the only demand expected is from hot modules requiring this one. */
+  model: ModelName | 'dependency';
   seriesClass: SeriesClass;
   /** NB size of hourly counts. */
   size: number;
@@ -205,7 +206,7 @@ export class ItemForecaster {
       const boost = input.boost?.[r] ?? 0;
       if (boost > 0) for (let k = 0; k < horizon; k++) out[k] = out[k]! + boost * grid.shape[grid.how[n + k]!]!;
       const res = this.results[r]!;
-      res.model = f.model;
+      res.model = f.model === 'floor' && boost > 0 ? 'dependency' : f.model;
       res.seriesClass = f.seriesClass;
       res.size = f.size;
       res.error = f.error;
