@@ -4,7 +4,9 @@
  * The seasonal index is the hour-of-week of each point (local time), so a DST change or a half-hour zone does not
  * smear the profile; with less than two weeks of history the season is the hour of day instead. Smoothing
  * parameters are picked per fit from a small grid by in-sample one-step squared error (cheap: a few passes), and
- * the model as a whole competes with the others in the rolling-origin selection.
+ * the model as a whole competes with the others in the rolling-origin selection. The parameters chosen at a
+ * series' first fit are kept for its later fits (the other origins and the final forecast): one grid search per
+ * series, not per fit.
  */
 import { DAY, WEEK, sanitise, type Forecaster, type SeriesContext } from './series.js';
 
@@ -31,6 +33,13 @@ export class HoltWinters implements Forecaster {
   private readonly best = new Float64Array(WEEK);
   private readonly initialSeason = new Float64Array(WEEK);
   private readonly counts = new Uint16Array(WEEK);
+  /** Grid index chosen at this series' first fit (-1: none yet). */
+  private chosen = -1;
+  private bestIndex = 0;
+
+  beginSeries(): void {
+    this.chosen = -1;
+  }
 
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {
     const hours = end - ctx.start;
@@ -43,15 +52,18 @@ export class HoltWinters implements Forecaster {
     let bestSse = Infinity;
     let bestLevel = 0;
     let bestTrend = 0;
-    for (const p of GRID) {
-      const r = this.run(ctx, end, period, p, init);
-      if (r.sse < bestSse) {
+    for (let g = 0; g < GRID.length; g++) {
+      if (this.chosen >= 0 && g !== this.chosen) continue;
+      const r = this.run(ctx, end, period, GRID[g]!, init);
+      if (r.sse < bestSse || this.chosen === g) {
         bestSse = r.sse;
         bestLevel = r.level;
         bestTrend = r.trend;
         this.best.set(this.season);
+        if (this.chosen < 0) this.bestIndex = g;
       }
     }
+    if (this.chosen < 0) this.chosen = this.bestIndex;
     let damp = 0;
     let phiK = 1;
     for (let k = 0; k < horizon; k++) {

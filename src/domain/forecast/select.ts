@@ -105,6 +105,7 @@ export class ModelSelector {
     if (horizon > this.maxHorizon) throw new RangeError(`horizon ${horizon} exceeds the selector's ${this.maxHorizon}`);
     if (ctx.how.length < ctx.n + horizon) throw new RangeError('hour-of-week grid shorter than history + horizon');
     this.release.release = release;
+    for (const m of this.models.values()) m.beginSeries?.();
     const stats = seriesStats(ctx);
     const seriesClass = this.classify(ctx, stats, release);
     const hours = ctx.n - ctx.start;

@@ -155,6 +155,8 @@ export interface Forecaster {
   readonly minHistory: number;
   /** Writes the forecast of hours end … end+horizon-1 into out[0 … horizon), seeing only values[start … end). */
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void;
+  /** Called before the fits of a new series (a model may keep choices across the fits of one series). */
+  beginSeries?(): void;
 }
 
 /** A flat week profile (no pooled shape known). */
