@@ -66,3 +66,10 @@ test('durations', () => {
   assert.equal(formatDuration(86_400_000), '1d');
   assert.equal(formatDuration(90_000), '90s');
 });
+
+test('the shipped example configuration is valid', () => {
+  const c = loadConfig({ file: 'modcast.example.yaml', env: {} });
+  assert.equal(c.fleet.nodes.length, 2);
+  assert.equal(c.fleet.nodes[1]!.pathPrefix, '/api/go/go-remote/');
+  assert.equal(c.regions[0]!.holidays.length, 3);
+});
