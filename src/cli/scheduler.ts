@@ -8,7 +8,7 @@ import { contextFrom } from './context.js';
 import { openStore } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { createScheduler } from '../scheduler/scheduler.js';
-import { loadScoringJob } from '../scheduler/scoring-job.js';
+import { scoringJob } from '../scheduler/scoring-job.js';
 import { SingleProcessLeadership } from '../scheduler/leader.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';
 import { parseAt } from './plan.js';
@@ -30,13 +30,13 @@ export function registerScheduler(program: Command): void {
       const store = await openStore(ctx.config);
       try {
         await migrate(store);
-        const score = await loadScoringJob(store, ctx.config, ctx.logger);
+        const score = scoringJob(store, ctx.config, ctx.logger);
         const kafka = ctx.config.kafka.brokers.length > 0 ? createKafkaClient(ctx.config.kafka, ctx.logger) : undefined;
         const scheduler = createScheduler({
           config: ctx.config,
           store,
           logger: ctx.logger,
-          ...(score ? { score } : {}),
+          score,
           ...(kafka ? { kafka } : {}),
           // An operator's one-off evaluation acts without an election.
           ...(flags.once ? { leadership: new SingleProcessLeadership() } : {}),

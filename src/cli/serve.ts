@@ -14,7 +14,7 @@ import { withAdmin } from '../kafka/topics.js';
 import type { Logger } from '../lib/logger.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { createScheduler } from '../scheduler/scheduler.js';
-import { loadScoringJob } from '../scheduler/scoring-job.js';
+import { scoringJob } from '../scheduler/scoring-job.js';
 import { consumeToStore } from './consume.js';
 
 interface ServeFlags {
@@ -51,8 +51,8 @@ interface HostedScheduler extends WarmupScheduler {
 
 /** The warm-up scheduler of src/scheduler, started in-process (it also runs the scoring job when one is given). */
 async function startScheduler(ctx: CommandContext, store: Store, kafka: KafkaClient | undefined): Promise<HostedScheduler> {
-  const score = await loadScoringJob(store, ctx.config, ctx.logger);
-  const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, ...(score ? { score } : {}), ...(kafka ? { kafka } : {}) });
+  const score = scoringJob(store, ctx.config, ctx.logger);
+  const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, score, ...(kafka ? { kafka } : {}) });
   await scheduler.start();
   return scheduler;
 }

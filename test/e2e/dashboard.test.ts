@@ -14,7 +14,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { openStore } from '../../src/store/client.js';
 import { migrate } from '../../src/store/migrate.js';
 import { loadDemoData, DEMO_REGIONS } from '../../src/cli/demo.js';
-import { loadScoringJob } from '../../src/scheduler/scoring-job.js';
+import { runScoring } from '../../src/scoring/score.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { projectPath } from '../../src/lib/paths.js';
 
@@ -26,7 +26,6 @@ let dir: string;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
-let scored = false;
 const consoleErrors: string[] = [];
 
 before(async () => {
@@ -38,11 +37,7 @@ before(async () => {
   const store = await openStore(config);
   await migrate(store);
   await loadDemoData(ctx, store, { days: 14, seed: 7, modules: 120, rate: 30 });
-  const score = await loadScoringJob(store, config, logger);
-  if (score) {
-    await score({});
-    scored = true;
-  }
+  await runScoring({ store, config, logger });
   server = await startServer(ctx, { store, scheduler: false });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -117,7 +112,7 @@ test('the dashboard renders the heatmap and top-N charts from demo data', async 
   const top = await summary('top');
   assert.equal(top.rows.length, 15);
   assert.ok(top.series[0]!.nonZero === 15, `actual bars: ${JSON.stringify(top.series)}`);
-  if (scored) assert.ok(top.series[1]!.nonZero > 0, 'forecast bars from the scoring run');
+  assert.ok(top.series[1]!.nonZero > 0, 'forecast bars from the scoring run');
   assert.ok((await inkRatio('top')) > 0.03, 'the top-N canvas is drawn');
 
   const releases = await summary('releases');
