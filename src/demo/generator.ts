@@ -10,7 +10,7 @@
  *   and per-node cache state (first fetch a miss with upstream latency, later fetches hits).
  * Pure (no I/O): yields requests in time order, hour by hour, so memory stays bounded by one hour of traffic.
  */
-import type { CacheStatus, RequestKind } from '../domain/event.js';
+import type { AccessEvent, RequestKind } from '../domain/event.js';
 
 export interface WorkloadNode {
   name: string;
@@ -34,19 +34,8 @@ export interface WorkloadOptions {
   ciBurstProbability: number;
 }
 
-export interface GeneratedRequest {
-  ts: number;
-  node: string;
-  region: string;
-  module: string;
-  version: string;
-  kind: RequestKind;
-  status: number;
-  bytes: number;
-  durationMs: number;
-  cacheStatus: CacheStatus;
-  clientIp: string;
-}
+/** A generated request: an access event before parsing gives it an id and hashes its client address. */
+export type GeneratedRequest = Omit<AccessEvent, 'id' | 'clientHash'> & { clientIp: string };
 
 export const DEMO_NODES: WorkloadNode[] = [
   { name: 'eu-1', region: 'eu', timeZone: 'Europe/Berlin' },
