@@ -59,11 +59,18 @@ export function rate(count: number, seconds: number): number {
   return seconds > 0 ? count / seconds : 0;
 }
 
-/** Runs `fn` and returns its value with the elapsed wall time in seconds. */
-export async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; value: T }> {
+/**
+ * Runs `fn` and returns its value with the elapsed wall time and this process's CPU time (user + system, all
+ * threads) in seconds. For single-threaded work the CPU time shows the speed the wall time would have on an idle
+ * machine.
+ */
+export async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; cpuSeconds: number; value: T }> {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const value = await fn();
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, value };
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { seconds, cpuSeconds: (c.user + c.system) / 1e6, value };
 }
 
 /** Median of the runs' results by `key` (for repeated, cheap measurements). */

@@ -121,6 +121,8 @@ runStage(async ({ size, quick }) => {
     extra: [
       measurement('wc -l', rate(size, wc.seconds), 'lines/s'),
       measurement('modcast parser only', rate(size, parseOnly.seconds), 'lines/s'),
+      // Single-threaded work: on a busy machine this is the rate an idle one would show.
+      measurement('modcast ingest path per CPU second', rate(size, full.cpuSeconds), 'lines/cpu-s'),
     ],
     peakRssMb: ownPeakRssMb(),
     seconds: full.seconds,
