@@ -65,14 +65,17 @@ interface DemandRow {
   p_any: number;
 }
 
-/** Predictions overlapping the window, combined across the run's time steps: P(any) = 1 - Π(1 - p). */
+/**
+ * Predictions overlapping the window, combined across the run's hourly steps: P(any) = 1 - Π(1 - p).
+ * Only 'step' windows: a run also writes whole-horizon and business-block windows over the same hours.
+ */
 async function readDemand(store: Store, runId: string, target: WarmTarget, window: DemandWindow, limit: number): Promise<Demand[]> {
   const rows = await queryRows<DemandRow>(
     store,
     `SELECT module, version, kind, toString(scope) AS scope, sum(expected_requests) AS expected,
             1 - exp(sum(log(greatest(1e-12, 1 - least(1, greatest(0, p_any_request)))))) AS p_any
      FROM predictions
-     WHERE run_id = {run:String}
+     WHERE run_id = {run:String} AND window_kind = 'step'
        AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')
        AND window_start < toDateTime({to:UInt32}) AND window_end > toDateTime({from:UInt32})
      GROUP BY module, version, kind, scope
