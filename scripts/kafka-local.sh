@@ -2,7 +2,7 @@
 # A local single-node Apache Kafka broker (KRaft mode) for development, tests and CI. Loopback only.
 #
 #   scripts/kafka-local.sh fetch                      download the broker jars (Maven Central) into .cache/kafka/
-#   scripts/kafka-local.sh start [--dir D] [--port P] format storage if needed, start, print the bootstrap address
+#   scripts/kafka-local.sh start [--dir D] [--port P] [--owner-pid PID]   format storage if needed, start (stopped when PID exits), print the bootstrap address
 #   scripts/kafka-local.sh stop  [--dir D] [--purge]  stop (SIGTERM, then SIGKILL after 30 s); --purge deletes D
 #   scripts/kafka-local.sh status [--dir D]           "running 127.0.0.1:PORT" (exit 0) or "stopped" (exit 3)
 #
@@ -129,7 +129,13 @@ start() {
   : >"$DIR/logs/server.log"
   # setsid: the broker outlives the shell that started it and is not hit by signals sent to that shell's group.
   setsid "${jvm[@]}" kafka.Kafka "$DIR/server.properties" >"$DIR/logs/broker.out" 2>&1 </dev/null &
-  echo $! >"$DIR/pid"
+  local broker=$!
+  echo "$broker" >"$DIR/pid"
+  if [[ -n $OWNER ]]; then
+    # The broker belongs to a process (a test run): stop it when that process goes away, even by kill -9.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 2; done; kill -TERM "$2" 2>/dev/null' \
+      _ "$OWNER" "$broker" >/dev/null 2>&1 </dev/null &
+  fi
   local waited=0
   until grep -q "Kafka Server started" "$DIR/logs/server.log" 2>/dev/null; do
     if ! alive; then
@@ -172,11 +178,13 @@ cmd=${1:-}
 [[ $# -gt 0 ]] && shift
 DIR=$CACHE/local
 PORT=
+OWNER=
 PURGE=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --dir) DIR=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
+    --owner-pid) OWNER=$2; shift 2 ;;
     --purge) PURGE=1; shift ;;
     *) die "unknown option $1" ;;
   esac

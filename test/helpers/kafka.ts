@@ -52,7 +52,7 @@ export async function startTestBroker(options: { own?: boolean } = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'modcast-kafka-'));
   let address: string;
   try {
-    address = await script(['start', '--dir', dir]);
+    address = await script(['start', '--dir', dir, '--owner-pid', String(process.pid)]);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -62,7 +62,7 @@ export async function startTestBroker(options: { own?: boolean } = {}): Promise<
     brokers: [address],
     shared: false,
     halt: async () => void (await script(['stop', '--dir', dir])),
-    start: async () => void (await script(['start', '--dir', dir])),
+    start: async () => void (await script(['start', '--dir', dir, '--owner-pid', String(process.pid)])),
     stop: async () => void (await script(['stop', '--dir', dir, '--purge'])),
   };
 }
