@@ -124,7 +124,7 @@ export const ConfigSchema = z
         /** A consumer silent this long is dropped from the group and its partitions move to the others. */
         sessionTimeoutMs: z.number().int().min(3000).max(300_000).default(30_000),
         /** How far back the ingestor remembers shipper sources to drop events a restarted shipper sends again. */
-        dedupHorizonHours: z.number().int().min(1).max(24 * 90).default(72),
+        dedupHorizonHours: z.number().int().min(1).max(24 * 30).default(72),
       })
       .prefault({}),
     api: z
