@@ -49,8 +49,14 @@ export function markdown(files: { name: string; data: ResultsFile }[]): string {
     );
   }
   const m = files[0]!.data.machine;
-  const when = files.map((f) => `${f.data.startedAt} (load average at start ${f.data.loadAverage?.start[0] ?? '?'})`).join(', ');
-  lines.push('', `Measured ${when} on ${m.cores} × ${m.cpu}, ${m.memoryGb} GB RAM, ${m.os}, Node ${m.node}, chDB ${m.chdb}.`);
+  const starts = files.map((f) => f.data.startedAt).sort();
+  const when = starts.length === 1 ? starts[0] : `between ${starts[0]} and ${starts[starts.length - 1]} (${files.length} runs)`;
+  const load = Math.max(...files.map((f) => f.data.loadAverage?.start[0] ?? NaN));
+  lines.push(
+    '',
+    `Measured ${when} on ${m.cores} × ${m.cpu}, ${m.memoryGb} GB RAM, ${m.os}, Node ${m.node}, chDB ${m.chdb}` +
+      `${Number.isFinite(load) ? `; 1-minute load average at most ${load} when a run started` : ''}.`,
+  );
   return lines.join('\n');
 }
 
