@@ -122,7 +122,9 @@ start() {
   if [[ ! -f $DIR/data/meta.properties ]]; then
     # A random cluster id: 16 random bytes, base64url without padding (Kafka's Uuid text form).
     local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # Not starting with '-': the storage tool would take it for an option.
+    cluster_id=-
+    while [[ $cluster_id == -* ]]; do cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
     "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/server.properties" --ignore-formatted \
       >"$DIR/logs/format.out" 2>&1 || { cat "$DIR/logs/format.out" >&2; die "formatting KRaft storage in $DIR/data failed"; }
   fi
