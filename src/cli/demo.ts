@@ -13,7 +13,7 @@ import { CheckpointStore } from '../ingest/checkpoint.js';
 import { ingestFile } from '../ingest/file-ingest.js';
 import { clientSalt } from '../ingest/salt.js';
 import { progressReporter } from '../ingest/progress.js';
-import { defaultWorkload, DEMO_NODES } from '../demo/generator.js';
+import { defaultWorkload } from '../demo/generator.js';
 import { writeWorkloadLogs, type NodeLogSpec } from '../demo/write-logs.js';
 import { storeStats } from '../store/queries/top.js';
 import { runTop, renderTop } from './top.js';
@@ -126,5 +126,3 @@ export function registerDemo(program: Command): void {
       }
     });
 }
-
-export { DEMO_NODES };
