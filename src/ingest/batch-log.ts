@@ -70,9 +70,9 @@ export class BatchLog {
   ) {}
 
   async record(ref: PartitionRef, batch: RecordedBatch): Promise<void> {
-    await this.store.client.insert({
+    await this.store.insert({
       table: 'ingest_batches',
-      values: [
+      rows: [
         {
           consumer_group: ref.group,
           topic: ref.topic,
@@ -86,7 +86,7 @@ export class BatchLog {
       ],
       format: 'JSONEachRow',
       // The record must be durable and visible before the insert it announces: never an async insert.
-      clickhouse_settings: { async_insert: 0 },
+      settings: { async_insert: 0 },
     });
   }
 

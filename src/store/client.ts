@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import type { Config } from '../config.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
@@ -15,7 +15,27 @@ export interface Store {
   /** Human-readable location (data dir or server URL without credentials). */
   readonly location: string;
   readonly retentionDays: number;
+  /**
+   * Inserts rows with settings scoped to this one insert. Use it (not `client.insert`) whenever an insert carries
+   * settings: chDB's client adapter applies `clickhouse_settings` as session-wide `SET`s, so a dedup token would
+   * stick to every later statement of the process (see `insertRows`).
+   */
+  insert(request: InsertRequest): Promise<void>;
   close(): Promise<void>;
+}
+
+type SettingValue = string | number | boolean;
+
+export type InsertRequest =
+  | InsertCommon & { format: 'JSONEachRow'; rows: readonly object[] }
+  /** One array per row, in `columns` order. */
+  | InsertCommon & { format: 'JSONCompactEachRow'; rows: readonly (readonly unknown[])[] };
+
+interface InsertCommon {
+  table: string;
+  columns?: readonly string[];
+  /** Applied to this insert only (e.g. dedup tokens). */
+  settings?: Readonly<Record<string, SettingValue>>;
 }
 
 const LOCK_MESSAGE = /Cannot lock file|Another server instance in same directory|already running|different on-disk path/i;
@@ -44,18 +64,36 @@ async function openServerStore(ch: Config['clickhouse']): Promise<Store> {
     database: ch.database,
     clickhouse_settings: { date_time_input_format: 'best_effort' },
   });
-  return { client, embedded: false, location: safeUrl, retentionDays: ch.retentionDays, close: () => client.close() };
+  return {
+    client,
+    embedded: false,
+    location: safeUrl,
+    retentionDays: ch.retentionDays,
+    // Over HTTP, clickhouse_settings travel as URL parameters of this one request.
+    insert: async ({ table, columns, rows, format, settings }) => {
+      if (rows.length === 0) return;
+      await client.insert({
+        table,
+        values: rows as unknown[],
+        format,
+        ...(columns ? { columns: [...columns] as [string, ...string[]] } : {}),
+        ...(settings ? { clickhouse_settings: settings } : {}),
+      });
+    },
+    close: () => client.close(),
+  };
 }
 
 async function openEmbeddedStore(dataDir: string, retentionDays: number): Promise<Store> {
   const path = resolve(dataDir, 'chdb');
   mkdirSync(path, { recursive: true });
   let client: ClickHouseClient;
+  let connection: ChdbConnection;
   try {
     // chDB ignores the client's `database` option, so embedded tables live in `default`.
+    connection = createChdbConnection({ path });
     // chdb types the connection against its own copy of @clickhouse/client-common; the runtime contract is the same.
-    const connection = createChdbConnection({ path }) as unknown as ClickHouseClientConfigOptions['connection'];
-    client = createClient({ connection });
+    client = createClient({ connection: connection as unknown as ClickHouseClientConfigOptions['connection'] });
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
@@ -69,7 +107,34 @@ async function openEmbeddedStore(dataDir: string, retentionDays: number): Promis
     }
     throw new ModcastError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the embedded store at ${path}: ${msg}`, { cause: e });
   }
-  return { client, embedded: true, location: path, retentionDays, close: () => client.close() };
+  const chdb = connection.chdb;
+  return {
+    client,
+    embedded: true,
+    location: path,
+    retentionDays,
+    insert: async ({ table, columns, rows, format, settings }) => {
+      if (rows.length === 0) return;
+      // rawInsert puts the settings in the statement's own SETTINGS clause (nothing left on the session, so
+      // concurrent inserts cannot see each other's tokens) and hands the payload to the engine without first
+      // gluing it to the SQL text, which the adapter's `insert` does.
+      await chdb.rawInsert({
+        table,
+        format,
+        values: jsonLines(rows),
+        ...(columns ? { columns } : {}),
+        ...(settings ? { settings } : {}),
+      });
+    },
+    close: () => client.close(),
+  };
+}
+
+/** One JSON document per line: the payload of JSONEachRow and JSONCompactEachRow. */
+function jsonLines(rows: readonly unknown[]): string {
+  let out = '';
+  for (const row of rows) out += JSON.stringify(row) + '\n';
+  return out;
 }
 
 /** Runs a query and streams its rows in JSONEachRow chunks without holding the whole result. */

@@ -56,22 +56,17 @@ export class EventWriter {
     const values = rows.map((r) => [
       r.event_id, r.ts, r.node, r.region, r.module, r.version, r.kind, r.status, r.bytes, r.duration_ms, r.cache_status, r.client_hash,
     ]);
-    await this.store.client.insert({
+    await this.store.insert({
       table: 'access_events',
-      columns: [...EVENT_COLUMNS],
-      values,
+      columns: EVENT_COLUMNS,
+      rows: values,
       format: 'JSONCompactEachRow',
-      clickhouse_settings: dedupSettings(token),
+      settings: dedupSettings(token),
     });
   }
 
   private async insertRejects(token: string, rows: RejectedRow[]): Promise<void> {
-    await this.store.client.insert({
-      table: 'rejected_events',
-      values: rows,
-      format: 'JSONEachRow',
-      clickhouse_settings: dedupSettings(token),
-    });
+    await this.store.insert({ table: 'rejected_events', rows, format: 'JSONEachRow', settings: dedupSettings(token) });
   }
 }
 

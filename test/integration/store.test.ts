@@ -65,3 +65,42 @@ test('rollups equal a direct aggregation over raw events', async () => {
   assert.ok(direct.length > 100);
   assert.equal(await get(q('rollups_1h')), direct);
 });
+
+test('a dedup token does not outlive its insert: a later plain insert into the same table is stored', async () => {
+  const writer = new EventWriter(t.store);
+  const token = 'test:leak:0-10';
+  await writer.write({ token, events: rows(10, Date.UTC(2026, 10, 22, 8)).map((r) => ({ ...r, event_id: `leak-a:${r.event_id}` })), rejects: [] });
+  // A plain insert (no settings) of other rows: on chDB the token used to stay SET on the session, so this block
+  // carried token `test:leak:0-10` again and the dedup window dropped it silently.
+  await t.store.client.insert({
+    table: 'access_events',
+    // Same day, so same partition as the batch above: a repeated token would name the same block there.
+    values: rows(10, Date.UTC(2026, 10, 22, 12)).map((r) => ({ ...r, event_id: `leak-b:${r.event_id}` })),
+    format: 'JSONEachRow',
+  });
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'leak-b:%'"), 10);
+  const rs = await t.store.client.query({ query: "SELECT getSetting('insert_deduplication_token') AS token", format: 'JSONEachRow' });
+  assert.deepEqual(await rs.json(), [{ token: '' }]);
+});
+
+test('concurrent batches with their own tokens and a concurrent plain insert are all stored once', async () => {
+  const writer = new EventWriter(t.store);
+  const day = (d: number) => Date.UTC(2026, 9, d, 8);
+  const batches = Array.from({ length: 6 }, (_, b) => ({
+    token: `test:concurrent:${b}`,
+    events: rows(50, day(b + 1)).map((r) => ({ ...r, event_id: `conc-${b}:${r.event_id}` })),
+    rejects: [],
+  }));
+  await Promise.all([
+    ...batches.map((batch) => writer.write(batch)),
+    t.store.client.insert({
+      table: 'access_events',
+      values: rows(50, day(20)).map((r) => ({ ...r, event_id: `conc-plain:${r.event_id}` })),
+      format: 'JSONEachRow',
+    }),
+  ]);
+  // Retrying every batch concurrently stores nothing more.
+  await Promise.all(batches.map((batch) => writer.write(batch)));
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'conc-%'"), 7 * 50);
+  assert.equal(await count(t.store, "SELECT uniqExact(event_id) FROM access_events WHERE event_id LIKE 'conc-%'"), 7 * 50);
+});
