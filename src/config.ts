@@ -112,6 +112,7 @@ export const ConfigSchema = z
             dlq: z.string().default('modcast.dlq'),
             control: z.string().default('modcast.control'),
             warmupTasks: z.string().default('modcast.warmup-tasks'),
+            warmupResults: z.string().default('modcast.warmup-results'),
           })
           .prefault({}),
         /** Partitions of the access topic: the most ingestors that can share the work (see docs/kafka.md). */
@@ -169,6 +170,8 @@ export const ConfigSchema = z
         leadMinutes: z.number().int().min(0).max(24 * 60).default(45),
         /** single: this process acts; lease: ClickHouse lease among several; kafka: consumer-group leadership. */
         mode: z.enum(['single', 'lease', 'kafka']).default('single'),
+        /** local: the scheduler process fetches; kafka: it sends tasks to `modcast warmup-worker`s (needs kafka.brokers). */
+        dispatch: z.enum(['local', 'kafka']).default('local'),
         /** A run later than this past its planned time is skipped instead of run late. */
         maxLatenessMinutes: z.number().int().min(0).default(30),
         /** Release warm-ups (webhook, new versions seen on one node) only for modules requested this often in 7 days. */
@@ -187,6 +190,8 @@ export const ConfigSchema = z
       if (regions.size > 0 && !regions.has(n.region))
         ctx.addIssue({ code: 'custom', path: ['fleet', 'nodes', i, 'region'], message: `region ${n.region} is not in regions[]` });
     });
+    if (cfg.scheduler.dispatch === 'kafka' && cfg.kafka.brokers.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['scheduler', 'dispatch'], message: 'dispatch "kafka" sends warm-up tasks over Kafka: set kafka.brokers too' });
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -214,6 +219,7 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'string' | 'number
   MODCAST_API_READ_AUTH: { path: ['api', 'readAuth'], type: 'boolean', doc: 'require a token for reads too' },
   MODCAST_HOOK_SECRET: { path: ['api', 'hookSecret'], type: 'string', doc: 'HMAC secret of the release webhook' },
   MODCAST_SCHEDULER_MODE: { path: ['scheduler', 'mode'], type: 'string', doc: 'single | lease | kafka' },
+  MODCAST_SCHEDULER_DISPATCH: { path: ['scheduler', 'dispatch'], type: 'string', doc: 'local | kafka (warm-up tasks to workers)' },
 };
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
