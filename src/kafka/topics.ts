@@ -2,6 +2,7 @@
  * modcast's topics and how they are created: partitions, replication and retention come from the config.
  * `modcast.access` is keyed by module (one module's events stay ordered in one partition); `modcast.rejected` by
  * source; `modcast.dlq` keeps what the ingestor could not read, longer, for an operator to look at.
+ * `modcast.warmup-tasks` is keyed by node (one worker at a time per node), `modcast.warmup-results` by run.
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../lib/logger.js';
@@ -19,6 +20,9 @@ export function topicSpecs(kafka: Config['kafka']): TopicSpec[] {
     { topic: kafka.topics.access, partitions: kafka.partitions, ...common, config: retention(kafka.retentionHours) },
     { topic: kafka.topics.rejected, partitions: small, ...common, config: retention(kafka.retentionHours) },
     { topic: kafka.topics.dlq, partitions: small, ...common, config: retention(kafka.dlqRetentionHours) },
+    // Tasks expire with their demand window (a day at most); results are stored within seconds.
+    { topic: kafka.topics.warmupTasks, partitions: kafka.partitions, ...common, config: retention(24) },
+    { topic: kafka.topics.warmupResults, partitions: small, ...common, config: retention(24) },
   ];
 }
 
