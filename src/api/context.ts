@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
 import type { Authenticator } from './auth.js';
+import type { PredictionRunCache } from './cache.js';
 
 /** Options of a warm-up asked for over the API. */
 export interface WarmupRequest {
@@ -28,6 +29,8 @@ export interface ApiContext {
   config: Config;
   store: Store;
   auth: Authenticator;
+  /** The newest prediction run and what routes computed from finished runs (see cache.ts). */
+  runs: PredictionRunCache;
   scheduler?: WarmupScheduler | undefined;
   kafkaHealth?: KafkaHealthCheck | undefined;
   /** Salt of client address hashes for HTTP ingest. */

@@ -15,6 +15,7 @@ import type { Store } from '../store/client.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { clientSalt as loadClientSalt } from '../ingest/salt.js';
 import { createAuthenticator } from './auth.js';
+import { PredictionRunCache, DEFAULT_API_CACHE, type ApiCacheOptions } from './cache.js';
 import { ApiError, installErrorHandlers, toErrorBody } from './errors.js';
 import { installHttpMetrics } from './metrics.js';
 import { ErrorBody } from './schemas.js';
@@ -42,6 +43,12 @@ export interface ApiDeps {
   clientSalt?: string;
   /** The built-in dashboard at `/`; false = not served. */
   dashboard?: DashboardOptions | false;
+  /**
+   * The run cache, when the caller must reach it (serve invalidates it when its scoring job finishes); else one is
+   * made with `cache` options.
+   */
+  runCache?: PredictionRunCache;
+  cache?: Partial<ApiCacheOptions>;
 }
 
 /** Every resource, one plugin each; encapsulated so content-type parsers stay per route. */
@@ -72,6 +79,7 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
     config,
     store: deps.store,
     auth: createAuthenticator(config.api),
+    runs: deps.runCache ?? new PredictionRunCache(deps.store, { ...DEFAULT_API_CACHE, ...deps.cache }),
     scheduler: deps.scheduler,
     kafkaHealth: deps.kafkaHealth,
     clientSalt: deps.clientSalt ?? loadClientSalt(config),

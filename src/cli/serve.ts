@@ -9,6 +9,7 @@ import { contextFrom, intOption, type CommandContext } from './context.js';
 import { openStore, type Store } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { buildApi, type ApiInstance, type KafkaHealthCheck, type WarmupScheduler } from '../api/server.js';
+import { PredictionRunCache } from '../api/cache.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';
 import { withAdmin } from '../kafka/topics.js';
 import type { Logger } from '../lib/logger.js';
@@ -50,8 +51,10 @@ interface HostedScheduler extends WarmupScheduler {
 }
 
 /** The warm-up scheduler of src/scheduler, started in-process (it also runs the scoring job when one is given). */
-async function startScheduler(ctx: CommandContext, store: Store, kafka: KafkaClient | undefined): Promise<HostedScheduler> {
-  const score = scoringJob(store, ctx.config, ctx.logger);
+async function startScheduler(ctx: CommandContext, store: Store, kafka: KafkaClient | undefined, runCache: PredictionRunCache): Promise<HostedScheduler> {
+  const job = scoringJob(store, ctx.config, ctx.logger);
+  // A run this process just finished is served at once, not after the API's latest-run TTL.
+  const score: typeof job = (o) => job(o).finally(() => runCache.invalidate());
   const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, score, ...(kafka ? { kafka } : {}) });
   await scheduler.start();
   return scheduler;
@@ -75,7 +78,8 @@ export async function startServer(ctx: CommandContext, opts: ServeOptions = {}):
     const { applied } = await migrate(store);
     if (applied.length > 0) ctx.logger.info({ applied }, 'migrations applied');
     const kafka = ctx.config.kafka.brokers.length > 0 ? createKafkaClient(ctx.config.kafka, ctx.logger) : undefined;
-    scheduler = opts.scheduler === false ? undefined : await startScheduler(ctx, store, kafka);
+    const runCache = new PredictionRunCache(store);
+    scheduler = opts.scheduler === false ? undefined : await startScheduler(ctx, store, kafka, runCache);
     const kafkaHealth = kafkaHealthCheck(kafka);
     // The embedded store admits one process: with a broker configured, that process must also be the consumer.
     if (kafka && store.embedded && opts.consume !== false) {
@@ -87,6 +91,7 @@ export async function startServer(ctx: CommandContext, opts: ServeOptions = {}):
       config: ctx.config,
       store,
       logger: ctx.logger,
+      runCache,
       ...(scheduler ? { scheduler } : {}),
       ...(kafkaHealth ? { kafkaHealth } : {}),
       ...(opts.dashboard === false ? { dashboard: false as const } : {}),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { openTestStore, type TestStore } from './store.js';
 import { buildApi, type ApiInstance, type WarmupScheduler } from '../../src/api/server.js';
+import type { ApiCacheOptions } from '../../src/api/cache.js';
 import { EventWriter } from '../../src/store/event-writer.js';
 import type { AccessEventRow } from '../../src/domain/event.js';
 import type { Store } from '../../src/store/client.js';
@@ -19,7 +20,7 @@ export interface TestApi {
 
 export async function openTestApi(
   overrides: Record<string, unknown> = {},
-  extra: { scheduler?: WarmupScheduler } = {},
+  extra: { scheduler?: WarmupScheduler; cache?: Partial<ApiCacheOptions> } = {},
 ): Promise<TestApi> {
   const { api, ...rest } = overrides as { api?: Record<string, unknown> };
   const t = await openTestStore({
@@ -37,7 +38,13 @@ export async function openTestApi(
     },
     ...rest,
   });
-  const app = await buildApi({ config: t.config, store: t.store, dashboard: false, ...(extra.scheduler ? { scheduler: extra.scheduler } : {}) });
+  const app = await buildApi({
+    config: t.config,
+    store: t.store,
+    dashboard: false,
+    ...(extra.scheduler ? { scheduler: extra.scheduler } : {}),
+    ...(extra.cache ? { cache: extra.cache } : {}),
+  });
   await app.ready();
   return {
     app,

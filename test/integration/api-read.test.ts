@@ -54,7 +54,8 @@ function predictions(scale: number): SeedPrediction[] {
 const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 before(async () => {
-  api = await openTestApi();
+  // Runs land between requests here and must answer at once: no latest-run TTL (api-cache.test.ts covers the TTL).
+  api = await openTestApi({}, { cache: { runTtlMs: 0 } });
   await seedEvents(api.t.store, 'seed:read', workload());
   await seedPredictionRun(api.t.store, 'run-0', END - DAY, predictions(100), END - DAY + 60_000);
   await seedPredictionRun(api.t.store, 'run-1', END, predictions(1));

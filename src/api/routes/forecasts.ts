@@ -1,8 +1,9 @@
 /** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
 import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
-import { latestPredictionRun, predictionRunById, runInfo } from '../queries/runs.js';
-import { listForecasts, type SeriesKey } from '../queries/forecasts.js';
+import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
+import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { badRequest } from '../errors.js';
 import { parseModulePrefix, parseWindow, MINUTE, DAY } from '../params.js';
@@ -35,49 +36,56 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       },
       onRequest: async (req) => ctx.auth.requireReadAccess(req),
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 14 * DAY });
       const cursor = q.cursor ? decodeCursor(q.cursor, isForecastCursor) : undefined;
-      const run = cursor ? await predictionRunById(ctx.store, cursor.run) : await latestPredictionRun(ctx.store);
+      const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
       if (!run && cursor) throw badRequest('the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
-      const rows = await listForecasts(
-        ctx.store,
-        {
-          runId: run.runId,
-          from: run.asOf,
-          to: run.asOf + windowMs,
-          ...(q.scope ? { scope: q.scope } : {}),
-          ...(q.id ? { scopeId: q.id } : {}),
-          modulePrefix: parseModulePrefix(q.module),
-          ...(q.kind ? { kind: q.kind } : {}),
-          windowKind: q.windowKind,
-        },
-        cursor?.key,
-        q.limit + 1,
-      );
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        run: runInfo(run),
-        window: q.window,
-        items: page.map((r) => ({
-          scope: r.key[0],
-          scopeId: r.key[1],
-          module: r.key[2],
-          version: r.key[3],
-          kind: r.key[4],
-          expected: r.expected,
-          pAny: r.pAny,
-          lower: r.lower,
-          upper: r.upper,
-          model: r.model,
-          windowStart: new Date(r.windowStart).toISOString(),
-          windowEnd: new Date(r.windowEnd).toISOString(),
-        })),
-        nextCursor: rows.length > q.limit && last ? encodeCursor({ run: run.runId, key: last.key }) : null,
+      const filter: ForecastFilter = {
+        runId: run.runId,
+        from: run.asOf,
+        to: run.asOf + windowMs,
+        ...(q.scope ? { scope: q.scope } : {}),
+        ...(q.id ? { scopeId: q.id } : {}),
+        modulePrefix: parseModulePrefix(q.module),
+        ...(q.kind ? { kind: q.kind } : {}),
+        windowKind: q.windowKind,
       };
+      // A page of a finished run never changes: kept serialized, per run and validated query (the echoed window
+      // text is part of the body, so it is part of the key).
+      const body = await ctx.runs.perRun('forecasts', run.runId, [filter, q.window, cursor?.key ?? null, q.limit], async () => {
+        const page = await forecastPage(run, filter, q.window, cursor?.key, q.limit);
+        const json = reply.serialize(page) as string;
+        return { value: json, bytes: json.length };
+      });
+      return reply.type(JSON_UTF8).send(body);
     },
   );
+
+  async function forecastPage(run: PredictionRun, filter: ForecastFilter, window: string, after: SeriesKey | undefined, limit: number) {
+    const rows = await listForecasts(ctx.store, filter, after, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      run: runInfo(run),
+      window,
+      items: page.map((r) => ({
+        scope: r.key[0],
+        scopeId: r.key[1],
+        module: r.key[2],
+        version: r.key[3],
+        kind: r.key[4],
+        expected: r.expected,
+        pAny: r.pAny,
+        lower: r.lower,
+        upper: r.upper,
+        model: r.model,
+        windowStart: new Date(r.windowStart).toISOString(),
+        windowEnd: new Date(r.windowEnd).toISOString(),
+      })),
+      nextCursor: rows.length > limit && last ? encodeCursor({ run: run.runId, key: last.key }) : null,
+    };
+  }
 };

@@ -8,8 +8,8 @@ import { HotnessQuery, HotnessReply, withErrors } from '../schemas.js';
 import { notFound, badRequest } from '../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
 import { moduleHistory } from '../queries/hotness.js';
-import { moduleForecast } from '../queries/forecasts.js';
-import { latestPredictionRun, runInfo } from '../queries/runs.js';
+import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
+import { runInfo, type PredictionRun } from '../queries/runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
 /** How the wildcard route is shown in the OpenAPI document. */
@@ -44,20 +44,8 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
       const from = new Date(to.getTime() - windowMs);
       const scope = q.scope === 'node' ? { node: q.id } : q.scope === 'region' ? { region: q.id } : {};
       const { bucket, history } = await moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope });
-      const run = await latestPredictionRun(ctx.store);
-      const forecast = run
-        ? await moduleForecast(
-            ctx.store,
-            {
-              runId: run.runId,
-              from: run.asOf,
-              to: run.asOf + run.horizonHours * HOUR,
-              module,
-              ...(q.scope ? { scope: q.scope, scopeId: q.scope === 'fleet' ? (q.id ?? '') : q.id } : {}),
-            },
-            MAX_FORECAST_SERIES,
-          )
-        : [];
+      const run = await ctx.runs.latest();
+      const forecast = run ? await runForecast(run, module, q.scope, q.id) : [];
       return {
         module,
         window: q.window,
@@ -70,4 +58,20 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
       };
     },
   );
+
+  /** The run's per-step forecast of one module (per scope when asked): fixed once the run finished, so kept. */
+  function runForecast(run: PredictionRun, module: string, scope: string | undefined, id: string | undefined): Promise<ForecastSeries[]> {
+    const filter: ForecastFilter = {
+      runId: run.runId,
+      from: run.asOf,
+      to: run.asOf + run.horizonHours * HOUR,
+      module,
+      ...(scope ? { scope, scopeId: scope === 'fleet' ? (id ?? '') : id } : {}),
+    };
+    return ctx.runs.perRun('module_forecast', run.runId, filter, async () => {
+      const series = await moduleForecast(ctx.store, filter, MAX_FORECAST_SERIES);
+      // Rough in-memory size: a few dozen bytes per point and per series.
+      return { value: series, bytes: series.reduce((b, s) => b + 128 + s.points.length * 48, 64) };
+    });
+  }
 };

@@ -6,7 +6,7 @@ import {
 } from '../schemas.js';
 import { badRequest } from '../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
-import { latestPredictionRun, runInfo } from '../queries/runs.js';
+import { runInfo } from '../queries/runs.js';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
 import { windowEffectiveness } from '../effectiveness.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
@@ -32,7 +32,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       for (const r of seen) byRegion.set(r.region, new Set(r.nodes));
       for (const n of ctx.config.fleet.nodes) (byRegion.get(n.region) ?? byRegion.set(n.region, new Set()).get(n.region)!).add(n.name);
       for (const r of ctx.config.regions) if (!byRegion.has(r.name)) byRegion.set(r.name, new Set());
-      const [end, run] = await Promise.all([dataEnd(ctx.store), latestPredictionRun(ctx.store)]);
+      const [end, run] = await Promise.all([dataEnd(ctx.store), ctx.runs.latest()]);
       return {
         regions: [...byRegion.entries()]
           .sort(([a], [b]) => a.localeCompare(b))

@@ -2,7 +2,7 @@
 import type { RoutePlugin } from '../context.js';
 import { TopQuery, TopReply, withErrors } from '../schemas.js';
 import { parseModulePrefix, parseWindow, dataEnd, MINUTE, DAY } from '../params.js';
-import { latestPredictionRun, runInfo } from '../queries/runs.js';
+import { runInfo } from '../queries/runs.js';
 import { hottest, actualForKeys, forecastByKey } from '../queries/top.js';
 
 export const topRoutes: RoutePlugin = async (app, ctx) => {
@@ -28,7 +28,7 @@ export const topRoutes: RoutePlugin = async (app, ctx) => {
       const modulePrefix = parseModulePrefix(q.module);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
       const actualQuery = { by: q.by, from, to, limit: q.limit, modulePrefix, ...scope };
-      const run = await latestPredictionRun(ctx.store);
+      const run = await ctx.runs.latest();
       const forecastQuery = run ? { by: q.by, runId: run.runId, from: run.asOf, to: run.asOf + windowMs, modulePrefix, ...scope } : undefined;
 
       let keys: string[];

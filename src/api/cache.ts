@@ -1,0 +1,170 @@
+/**
+ * Read caches of the API over prediction runs. A finished run never changes, so anything computed from one run
+ * (a forecasts page, a module's forecast) can be kept per (run id, normalised query); only "which run is the
+ * newest" moves, and that is trusted for a short TTL (and forgotten at once when this process finishes a scoring
+ * run). Concurrent identical misses share one store query. Without this every request ran two chDB queries, and
+ * chDB runs queries one at a time at ≥ 1 ms each.
+ */
+import { counter } from '../lib/metrics.js';
+import type { Store } from '../store/client.js';
+import { latestPredictionRun, predictionRunById, type PredictionRun } from './queries/runs.js';
+
+export interface ApiCacheOptions {
+  /** How long the newest finished run (and a cursor's run) is trusted before the store is asked again. */
+  runTtlMs: number;
+  /** Bounds of the per-run response cache. */
+  maxEntries: number;
+  maxBytes: number;
+}
+
+/** Content type of cached serialized bodies (what fastify sets when it serializes an object itself). */
+export const JSON_UTF8 = 'application/json; charset=utf-8';
+
+export const DEFAULT_API_CACHE: ApiCacheOptions = { runTtlMs: 5_000, maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 };
+
+const hits = counter('modcast_api_cache_hits_total', 'API cache lookups answered from memory (or by joining an identical query in flight)', [
+  'cache',
+] as const);
+const misses = counter('modcast_api_cache_misses_total', 'API cache lookups that queried the store', ['cache'] as const);
+const evictions = counter('modcast_api_cache_evictions_total', 'API cache entries dropped to stay within the entry and byte bounds', [
+  'cache',
+] as const);
+
+/** Least recently used first (Map insertion order), bounded by entry count and by the summed size of the values. */
+export class BoundedLru<V> {
+  private readonly entries = new Map<string, { value: V; bytes: number }>();
+  private totalBytes = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+    private readonly onEvict: () => void = () => {},
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e.value;
+  }
+
+  /** A value larger than the whole byte bound is not kept (it would evict everything else). */
+  set(key: string, value: V, bytes: number): void {
+    this.delete(key);
+    if (bytes > this.maxBytes || this.maxEntries < 1) return;
+    this.entries.set(key, { value, bytes });
+    this.totalBytes += bytes;
+    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
+      const oldest = this.entries.keys().next().value as string;
+      this.delete(oldest);
+      this.onEvict();
+    }
+  }
+
+  delete(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    this.totalBytes -= e.bytes;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.totalBytes = 0;
+  }
+}
+
+/** One computation per key at a time: callers asking while it runs get the same promise. */
+export class SingleFlight<V> {
+  private readonly inFlight = new Map<string, Promise<V>>();
+
+  /** `joined` says whether the caller shares a computation another caller started. */
+  run(key: string, compute: () => Promise<V>): { promise: Promise<V>; joined: boolean } {
+    const running = this.inFlight.get(key);
+    if (running) return { promise: running, joined: true };
+    const promise = compute().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, promise);
+    return { promise, joined: false };
+  }
+}
+
+/** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
+export type Sized<V> = { value: V; bytes: number };
+
+export class PredictionRunCache {
+  private readonly runs = new BoundedLru<{ run: PredictionRun | undefined; expires: number }>(1_000, Number.MAX_SAFE_INTEGER);
+  private readonly runFlights = new SingleFlight<PredictionRun | undefined>();
+  private readonly responses: BoundedLru<unknown>;
+  private readonly responseFlights = new SingleFlight<Sized<unknown>>();
+  /** Bumped by invalidate(): a lookup that started before it must neither be joined nor stored after it. */
+  private generation = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ApiCacheOptions = DEFAULT_API_CACHE,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.responses = new BoundedLru(options.maxEntries, options.maxBytes, () => evictions.inc({ cache: 'responses' }));
+  }
+
+  /** The newest finished run, at most runTtlMs old. */
+  latest(): Promise<PredictionRun | undefined> {
+    return this.lookupRun('latest', '', () => latestPredictionRun(this.store));
+  }
+
+  /** A run by id (a cursor's), at most runTtlMs old. */
+  byId(runId: string): Promise<PredictionRun | undefined> {
+    return this.lookupRun('run', `id:${runId}`, () => predictionRunById(this.store, runId));
+  }
+
+  /** A scoring run finished in this process: the next request asks the store which run is the newest. */
+  invalidate(): void {
+    this.generation++;
+    this.runs.clear();
+  }
+
+  /**
+   * What `compute` makes of one run and one normalised query, from memory when it was made before. Failures are
+   * not kept. `cache` names the caller in the hit/miss metrics.
+   */
+  async perRun<V>(cache: string, runId: string, query: unknown, compute: () => Promise<Sized<V>>): Promise<V> {
+    const key = `${cache}\u0000${runId}\u0000${JSON.stringify(query)}`;
+    const known = this.responses.get(key);
+    if (known !== undefined) {
+      hits.inc({ cache });
+      return known as V;
+    }
+    const { promise, joined } = this.responseFlights.run(key, async () => {
+      const made = await compute();
+      this.responses.set(key, made.value, made.bytes);
+      return made;
+    });
+    (joined ? hits : misses).inc({ cache });
+    return (await promise).value as V;
+  }
+
+  private async lookupRun(cache: string, key: string, load: () => Promise<PredictionRun | undefined>): Promise<PredictionRun | undefined> {
+    const known = this.runs.get(key);
+    if (known && known.expires > this.now()) {
+      hits.inc({ cache });
+      return known.run;
+    }
+    const generation = this.generation;
+    const { promise, joined } = this.runFlights.run(`${generation}\u0000${key}`, async () => {
+      const run = await load();
+      if (generation === this.generation) this.runs.set(key, { run, expires: this.now() + this.options.runTtlMs }, 0);
+      return run;
+    });
+    (joined ? hits : misses).inc({ cache });
+    return promise;
+  }
+}

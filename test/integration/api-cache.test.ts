@@ -1,0 +1,186 @@
+/**
+ * The API's run cache over a real store: cached answers are byte-identical to uncached ones, a new finished run is
+ * served once the latest-run TTL has passed (or at once after invalidate()), identical concurrent misses run one
+ * query, and the LRU keeps to its entry and byte bounds.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openTestApi, seedPredictionRun, type TestApi, type SeedPrediction } from '../helpers/api.js';
+import { buildApi, type ApiInstance } from '../../src/api/server.js';
+import { BoundedLru, PredictionRunCache, SingleFlight } from '../../src/api/cache.js';
+import { metricsRegistry } from '../../src/lib/metrics.js';
+
+const HOUR = 3_600_000;
+const AS_OF = Date.UTC(2026, 10, 16);
+const MODULES = ['github.com/acme/hot', 'github.com/acme/lib', 'github.com/Azure/azure-sdk-for-go', 'golang.org/x/text'];
+
+function predictions(scale: number): SeedPrediction[] {
+  const out: SeedPrediction[] = [];
+  for (let hour = 0; hour < 24; hour++) {
+    MODULES.forEach((module, i) => {
+      out.push({ scope: 'fleet', scopeId: 'fleet', module, version: '', kind: 'any', hour, expected: (i + 1) * scale });
+      out.push({ scope: 'region', scopeId: 'eu', module, version: 'v1.0.0', kind: 'zip', hour, expected: (i + 2) * scale * (hour % 3) });
+      out.push({ scope: 'node', scopeId: 'eu-1', module, version: '', kind: 'any', hour, expected: scale + hour / 10 });
+    });
+  }
+  return out;
+}
+
+let api: TestApi;
+/** Same store, nothing kept: what every route answered before the cache. */
+let uncached: ApiInstance;
+let clock = 0;
+let cache: PredictionRunCache;
+/** Same store, the cache under test with a clock the tests move. */
+let cached: ApiInstance;
+const TTL = 5_000;
+
+before(async () => {
+  api = await openTestApi();
+  await seedPredictionRun(api.t.store, 'run-a', AS_OF, predictions(1), AS_OF + 60_000);
+  uncached = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false, cache: { runTtlMs: 0, maxEntries: 0 } });
+  cache = new PredictionRunCache(api.t.store, { runTtlMs: TTL, maxEntries: 100, maxBytes: 1024 ** 2 }, () => clock);
+  cached = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false, runCache: cache });
+  await Promise.all([uncached.ready(), cached.ready()]);
+});
+
+after(async () => {
+  await Promise.all([uncached?.close(), cached?.close()]);
+  await api?.close();
+});
+
+const get = (app: ApiInstance, url: string) => app.inject({ method: 'GET', url });
+
+/** The cache's hit and miss counters for one cache name, from the Prometheus registry. */
+async function counts(name: string): Promise<{ hits: number; misses: number }> {
+  const json = await metricsRegistry.getMetricsAsJSON();
+  const value = (metric: string) => json.find((m) => m.name === metric)?.values.find((v) => v.labels.cache === name)?.value ?? 0;
+  return { hits: Number(value('modcast_api_cache_hits_total')), misses: Number(value('modcast_api_cache_misses_total')) };
+}
+
+const QUERIES = [
+  '/v1/forecasts',
+  '/v1/forecasts?scope=fleet&window=2h',
+  '/v1/forecasts?scope=region&id=eu&kind=zip&window=6h&limit=3',
+  '/v1/forecasts?module=github.com/!azure/&window=24h',
+  '/v1/forecasts?scope=node&id=eu-1&windowKind=step&limit=2',
+  '/v1/forecasts?scope=fleet&windowKind=horizon',
+  '/v1/modules/github.com/acme/hot/hotness?window=1d',
+  '/v1/modules/github.com/!azure/azure-sdk-for-go/hotness?window=1d&scope=region&id=eu',
+];
+
+test('cached answers are byte-identical to uncached ones, from the first request and from memory', async () => {
+  for (const url of QUERIES) {
+    const reference = await get(uncached, url);
+    assert.equal(reference.statusCode, 200, `${url}: ${reference.body}`);
+    for (const round of ['miss', 'hit']) {
+      const res = await get(cached, url);
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['content-type'], reference.headers['content-type'], `${url} (${round})`);
+      assert.equal(res.body, reference.body, `${url} (${round})`);
+    }
+  }
+  const before = await counts('forecasts');
+  await get(cached, QUERIES[1]!);
+  const afterHit = await counts('forecasts');
+  assert.equal(afterHit.hits, before.hits + 1);
+  assert.equal(afterHit.misses, before.misses);
+});
+
+test('cursor pages through the cache equal the uncached pages and stay on their run', async () => {
+  const pages = async (app: ApiInstance) => {
+    const bodies: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(app, `/v1/forecasts?limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.statusCode, 200, res.body);
+      bodies.push(res.body);
+      cursor = (res.json() as { nextCursor: string | null }).nextCursor;
+    } while (cursor);
+    return bodies;
+  };
+  const reference = await pages(uncached);
+  assert.ok(reference.length > 2, 'several pages');
+  assert.deepEqual(await pages(cached), reference);
+  assert.deepEqual(await pages(cached), reference);
+});
+
+test('identical concurrent misses run one store query; errors are not kept', async () => {
+  const url = '/v1/forecasts?scope=node&id=eu-1&window=3h&limit=7';
+  const before = await counts('forecasts');
+  const answers = await Promise.all(Array.from({ length: 20 }, () => get(cached, url)));
+  const after = await counts('forecasts');
+  assert.equal(after.misses - before.misses, 1, 'one query for 20 identical requests');
+  assert.equal(after.hits - before.hits, 19);
+  assert.ok(answers.every((a) => a.statusCode === 200 && a.body === answers[0]!.body));
+
+  const flights = new SingleFlight<number>();
+  let calls = 0;
+  const fail = () => flights.run('k', async () => {
+    calls++;
+    throw new Error('store down');
+  });
+  const [a, b] = [fail(), fail()];
+  assert.equal(b.joined, true);
+  await assert.rejects(a.promise, /store down/);
+  await assert.rejects(b.promise, /store down/);
+  await assert.rejects(fail().promise, /store down/);
+  assert.equal(calls, 2, 'a failure is shared by its waiters, then forgotten');
+});
+
+test('a new finished run is served once the latest-run TTL has passed, or at once after invalidate()', async () => {
+  const runOf = async () => (await get(cached, '/v1/forecasts?scope=fleet&window=1h')).json() as { run: { runId: string }; items: { expected: number }[] };
+  clock = 1_000_000;
+  const old = await runOf();
+  assert.equal(old.run.runId, 'run-a');
+
+  await seedPredictionRun(api.t.store, 'run-b', AS_OF + HOUR, predictions(10), AS_OF + HOUR + 60_000);
+  clock += TTL - 1;
+  assert.equal((await runOf()).run.runId, 'run-a', 'within the TTL the newest run known stays');
+  clock += 2;
+  const fresh = await runOf();
+  assert.equal(fresh.run.runId, 'run-b', 'after the TTL the new run is served');
+  const reference = (await get(uncached, '/v1/forecasts?scope=fleet&window=1h')).json();
+  assert.deepEqual(fresh, reference);
+  assert.deepEqual(fresh.items.map((i) => i.expected), old.items.map((i) => i.expected * 10), 'the new run\'s numbers');
+
+  // A run finished by this process (serve invalidates when its scoring job ends): served without waiting.
+  await seedPredictionRun(api.t.store, 'run-c', AS_OF + 2 * HOUR, predictions(100), AS_OF + 2 * HOUR + 60_000);
+  assert.equal((await runOf()).run.runId, 'run-b');
+  cache.invalidate();
+  assert.equal((await runOf()).run.runId, 'run-c');
+  const hotness = await get(cached, '/v1/modules/github.com/acme/hot/hotness?window=1d');
+  assert.equal(hotness.body, (await get(uncached, '/v1/modules/github.com/acme/hot/hotness?window=1d')).body);
+  assert.equal((hotness.json() as { run: { runId: string } }).run.runId, 'run-c');
+});
+
+test('/metrics exposes the cache counters', async () => {
+  const res = await get(cached, '/metrics');
+  assert.equal(res.statusCode, 200);
+  assert.match(res.body, /modcast_api_cache_hits_total\{cache="forecasts"\} [1-9]/);
+  assert.match(res.body, /modcast_api_cache_misses_total\{cache="latest"\} [1-9]/);
+  assert.match(res.body, /modcast_api_cache_hits_total\{cache="module_forecast"\} [1-9]/);
+});
+
+test('the LRU keeps to its entry and byte bounds, least recently used out first', () => {
+  let evicted = 0;
+  const lru = new BoundedLru<string>(3, 100, () => evicted++);
+  lru.set('a', 'A', 10);
+  lru.set('b', 'B', 10);
+  lru.set('c', 'C', 10);
+  assert.equal(lru.get('a'), 'A'); // a is now the most recent
+  lru.set('d', 'D', 10);
+  assert.equal(lru.get('b'), undefined, 'the least recently used entry went first');
+  assert.deepEqual([lru.get('a'), lru.get('c'), lru.get('d')], ['A', 'C', 'D']);
+  assert.equal(lru.size, 3);
+  lru.set('e', 'E', 85);
+  assert.ok(lru.bytes <= 100, `bytes ${lru.bytes}`);
+  assert.equal(lru.get('e'), 'E');
+  assert.equal(lru.get('a'), undefined);
+  lru.set('huge', 'H', 101);
+  assert.equal(lru.get('huge'), undefined, 'a value over the byte bound is not kept');
+  assert.equal(lru.get('e'), 'E', 'and does not evict the others');
+  lru.set('e', 'E2', 5);
+  assert.deepEqual([lru.size, lru.bytes], [2, 15], 'replacing a key replaces its size');
+  assert.equal(evicted, 3);
+});
