@@ -12,11 +12,13 @@ const httpDuration = histogram(
 const httpRequests = counter('modcast_http_requests_total', 'API requests by route pattern and status', ['method', 'route', 'status_code'] as const);
 
 export function installHttpMetrics(app: ApiInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: an async one costs a promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per route however many modules or ids are asked for.
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
     httpDuration.observe(labels, reply.elapsedTime / 1000);
     httpRequests.inc(labels);
+    done();
   });
 }
 
