@@ -12,6 +12,7 @@ import { registerWarmup } from './warmup.js';
 import { registerScheduler } from './scheduler.js';
 import { registerScore } from './score.js';
 import { registerBacktest } from './backtest.js';
+import { registerWarmupWorker } from './warmup-worker.js';
 
 export function registerCommands(program: Command): void {
   registerIngest(program);
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerScheduler(program);
   registerScore(program);
   registerBacktest(program);
+  registerWarmupWorker(program);
 }

@@ -38,3 +38,5 @@ export const ingestEventsTotal = counter('modcast_ingest_events_total', 'Access 
 export const ingestRejectedTotal = counter('modcast_ingest_rejected_total', 'Source records rejected (kept in rejected_events), by source', [
   'source',
 ] as const);
+export const warmupWorkerRequestsTotal = counter('modcast_warmup_worker_requests_total', 'Warm-up requests a worker finished, by status', ['status'] as const);
+export const warmupWorkerTasksTotal = counter('modcast_warmup_worker_tasks_total', 'Warm-up tasks a worker completed');

@@ -7,7 +7,9 @@
  *   `scheduler.maxLatenessMinutes` with a warning, else records the run as skipped;
  * - the same tick looks for new versions of hot modules first seen on one node and warms them on the others.
  * Scheduled and detected runs happen only on the leader (see leader.ts); explicit triggers (CLI, API, release
- * webhook) act in the process that received them. Run ids are deterministic per trigger and window, runs resume,
+ * webhook) act in the process that received them. With `scheduler.dispatch = kafka` a run is not fetched here
+ * but handed to `modcast warmup-worker`s as tasks, and their results come back to this store (warmup/dispatch.ts).
+ * Run ids are deterministic per trigger and window, runs resume,
  * and the executor single-flights URLs, so overlapping triggers never fetch twice.
  */
 import { createHash } from 'node:crypto';
@@ -25,6 +27,8 @@ import { fleetTargets, nodeProfile, type WarmTarget } from '../warmup/fleet.js';
 import { planForNode, type PlanContextOptions } from '../warmup/demand.js';
 import { runWarmup } from '../warmup/run.js';
 import { readRun, writeRun, type RunRecord, type RunTrigger } from '../warmup/records.js';
+import { WarmupDispatcher, WarmupResultsConsumer, waitForRun } from '../warmup/dispatch.js';
+import { withRetry } from '../lib/retry.js';
 import { ClickHouseLease, KafkaLeadership, SingleProcessLeadership, type Leadership } from './leader.js';
 import type { KafkaClient } from '../kafka/types.js';
 
@@ -38,7 +42,7 @@ export interface SchedulerDeps {
   score?: ScoringJob;
   /** Default: from `scheduler.mode` (single | lease | kafka). */
   leadership?: Leadership;
-  /** Needed for `scheduler.mode = kafka`. */
+  /** Needed for `scheduler.mode = kafka` and `scheduler.dispatch = kafka`. */
   kafka?: KafkaClient;
   now?: () => number;
   /** Environment for node tokens (default process.env). */
@@ -135,10 +139,19 @@ function leadershipFor(deps: SchedulerDeps): Leadership {
   return new SingleProcessLeadership();
 }
 
+/** With `scheduler.dispatch = kafka`: runs go to workers as tasks, their results come back to this store. */
+function distributionFor(deps: SchedulerDeps): { dispatcher: WarmupDispatcher; results: WarmupResultsConsumer } | undefined {
+  if (deps.config.scheduler.dispatch !== 'kafka') return undefined;
+  if (!deps.kafka) throw new ModcastError(ErrorCodes.CONFIG_INVALID, 'scheduler.dispatch=kafka needs kafka.brokers');
+  const d = { store: deps.store, kafka: deps.kafka, config: deps.config, logger: deps.logger };
+  return { dispatcher: new WarmupDispatcher(d), results: new WarmupResultsConsumer(d) };
+}
+
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
   const leadership = deps.leadership ?? leadershipFor(deps);
+  const distribution = distributionFor(deps);
   const background = new Set<Promise<unknown>>();
   const tasks: ScheduledTask[] = [];
   const abort = new AbortController();
@@ -167,6 +180,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       };
       if (!(await readRun(store, runId))) await writeRun(store, rec);
       return summary(runId, target.name, plan, rec);
+    }
+    if (distribution) {
+      const notAfter = Math.max(plannedFor, now()) + config.scheduler.maxLatenessMinutes * 60_000;
+      const rec = await distribution.dispatcher.dispatch({ store, target, runId, plan, trigger, plannedFor, predictionRunId, notAfter });
+      return summary(runId, target.name, plan, wait && rec.status === 'dispatched' ? await waitForRun(store, runId, { signal: abort.signal }) : rec);
     }
     const p = runWarmup({ store, target, runId, plan, trigger, plannedFor, predictionRunId, logger, signal: abort.signal });
     if (wait) return summary(runId, target.name, plan, await p);
@@ -333,6 +351,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   return {
     async start() {
       await leadership.start();
+      if (distribution) {
+        // Results may wait in Kafka while the broker is away; they are stored once it answers.
+        void track(
+          withRetry(() => distribution.results.start(), {
+            attempts: Infinity,
+            maxMs: 30_000,
+            signal: abort.signal,
+            onRetry: (err) => logger.warn({ err: (err as Error).message }, 'cannot start the warm-up results consumer; retrying'),
+          }),
+        );
+      }
       tasks.push(cron.schedule('* * * * *', guardedTick, { name: 'modcast-warmup-tick', noOverlap: true }));
       if (deps.score) {
         const score = deps.score;
@@ -361,6 +390,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       for (const t of tasks.splice(0)) await t.destroy();
       abort.abort();
       await Promise.allSettled([...background]);
+      if (distribution) await Promise.all([distribution.results.stop(), distribution.dispatcher.close()]);
       await leadership.stop();
     },
     triggerWarmup,

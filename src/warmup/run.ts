@@ -72,13 +72,26 @@ export function requestsOfPlan(runId: string, plan: WarmupPlan): WarmRequest[] {
   );
 }
 
-async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
-  const { store, target, runId, logger } = opts;
+export interface PreparedRun {
+  /** The run record as written now (status `running`). */
+  base: RunRecord;
+  all: WarmRequest[];
+  /** Requests not yet `ok`/`not_found`. */
+  todo: WarmRequest[];
+  resumed: boolean;
+}
+
+export type PrepareRunOptions = Pick<RunWarmupOptions, 'store' | 'target' | 'runId' | 'plan' | 'trigger' | 'plannedFor' | 'predictionRunId'>;
+
+/**
+ * Opens a run for fetching, here or by workers: a new run gets its record and all its items as `pending` (with
+ * their validated paths) before any fetch; an existing unfinished run keeps its stored items and only those not
+ * yet final are to do. Returns the finished record instead when the run already ended.
+ */
+export async function prepareRun(opts: PrepareRunOptions): Promise<PreparedRun | { finished: RunRecord }> {
+  const { store, target, runId } = opts;
   const existing = await readRun(store, runId);
-  if (existing && (existing.status === 'done' || existing.status === 'skipped')) {
-    logger?.info({ runId, status: existing.status }, 'warm-up run already finished; nothing to fetch');
-    return existing;
-  }
+  if (existing && (existing.status === 'done' || existing.status === 'skipped')) return { finished: existing };
 
   let all: WarmRequest[];
   const stored = existing ? await runItems(store, runId) : [];
@@ -117,7 +130,18 @@ async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
   };
   await writeRun(store, base);
   if (stored.length === 0) await insertItems(store, all.map((r) => pendingRow(runId, target.name, r)));
-  logger?.info({ runId, node: target.name, items: all.length, todo: todo.length, resumed: Boolean(existing) }, 'warm-up run started');
+  return { base, all, todo, resumed: Boolean(existing) };
+}
+
+async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
+  const { store, target, runId, logger } = opts;
+  const prepared = await prepareRun(opts);
+  if ('finished' in prepared) {
+    logger?.info({ runId, status: prepared.finished.status }, 'warm-up run already finished; nothing to fetch');
+    return prepared.finished;
+  }
+  const { base, all, todo, resumed } = prepared;
+  logger?.info({ runId, node: target.name, items: all.length, todo: todo.length, resumed }, 'warm-up run started');
 
   const recorder = new ItemRecorder(store);
   let failure: unknown;
@@ -139,12 +163,23 @@ async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
     await recorder.flush();
   }
 
-  const items = await runItems(store, runId);
+  const final = await finishRun(store, base, { interrupted: opts.signal?.aborted === true, ...(failure ? { failure } : {}) });
+  logger?.info({ runId, node: target.name, status: final.status, message: final.message, bytes: final.bytes }, 'warm-up run finished');
+  if (failure) throw failure;
+  return final;
+}
+
+/**
+ * Writes a run's outcome from its items' newest states: `done` (or `failed` when nothing succeeded), or left
+ * `running` when a shutdown interrupted it before every item finished, so the next start resumes it.
+ */
+export async function finishRun(store: Store, base: RunRecord, outcome: { interrupted?: boolean; failure?: unknown } = {}): Promise<RunRecord> {
+  const items = await runItems(store, base.runId);
   const count = (s: string[]) => items.filter((i) => s.includes(i.status)).length;
   const done = count(['ok', 'not_found']);
   const failed = count(['failed', 'skipped', 'pending']);
-  // Interrupted by a shutdown: left `running`, so the next start (or tick) resumes it with its stored items.
-  const interrupted = opts.signal?.aborted === true && done < items.length;
+  const interrupted = outcome.interrupted === true && done < items.length;
+  const { failure } = outcome;
   const final: RunRecord = {
     ...base,
     finishedAt: interrupted ? null : Date.now(),
@@ -160,7 +195,5 @@ async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
         : `${count(['ok'])} ok, ${count(['not_found'])} not found upstream, ${failed} failed or skipped`,
   };
   await writeRun(store, final);
-  logger?.info({ runId, node: target.name, status: final.status, message: final.message, bytes: final.bytes }, 'warm-up run finished');
-  if (failure) throw failure;
   return final;
 }

@@ -81,7 +81,14 @@ export function kafkaOverrides(brokers: string[], prefix = uniqueName('t'), extr
       partitions: 4,
       replicationFactor: 1,
       sessionTimeoutMs: 6000,
-      topics: { access: `${prefix}.access`, rejected: `${prefix}.rejected`, dlq: `${prefix}.dlq` },
+      topics: {
+        access: `${prefix}.access`,
+        rejected: `${prefix}.rejected`,
+        dlq: `${prefix}.dlq`,
+        control: `${prefix}.control`,
+        warmupTasks: `${prefix}.warmup-tasks`,
+        warmupResults: `${prefix}.warmup-results`,
+      },
       ...extra,
     },
   };
