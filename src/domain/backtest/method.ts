@@ -46,6 +46,8 @@ export interface DecisionContext {
   rankLimit: number;
   /** Rank for an item budget (by chance of use) or a byte budget (by chance of use per byte). */
   budgetKind: BudgetKind;
+  /** Every method ranking at this decision (methods that can share work at a decision find each other here). */
+  methods?: readonly WarmupMethod[];
 }
 
 export interface WarmupMethod {

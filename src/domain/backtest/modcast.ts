@@ -45,7 +45,7 @@ export class ModcastMethod implements WarmupMethod {
 
   rank(ctx: DecisionContext): Map<string, string[]> {
     // One forecast pass per decision: a second call for another budget kind only re-ranks.
-    if (this.memo?.decision !== ctx.decision) this.memo = { decision: ctx.decision, perNode: this.probabilities(ctx) };
+    if (this.memo?.decision !== ctx.decision) this.memo = { decision: ctx.decision, perNode: sharedPass(ctx, this).get(this)! };
     const out = new Map<string, string[]>();
     for (const [node, list] of this.memo.perNode) {
       const scored: Scored[] = list.map((c) => ({ key: c.key, score: ctx.budgetKind === 'items' ? c.p : c.p / c.size }));
@@ -55,42 +55,92 @@ export class ModcastMethod implements WarmupMethod {
     return out;
   }
 
-  private memo: { decision: Decision; perNode: Map<string, { key: string; p: number; size: number }[]> } | null = null;
+  private memo: { decision: Decision; perNode: PerNode } | null = null;
 
-  /** P(any request in the window) per node for every candidate item the node does not hold. */
-  private probabilities(ctx: DecisionContext): Map<string, { key: string; p: number; size: number }[]> {
-    const { history, decision } = ctx;
-    const perNode = new Map<string, { key: string; p: number; size: number }[]>(decision.nodes.map((n) => [n, []]));
-    const prep = prepare(ctx, this.options);
-    if (!prep) return perNode; // not a day of history yet: nothing to learn from
-    const { scopes, n, horizon, gridStartHour, nowHour } = prep;
-    const forecaster = new ItemForecaster(scopes.grids, scopes.fleet, n, horizon, this.options.select ?? DEFAULT_SELECT);
-    for (const { item, young, wanted } of prep.candidates) {
-      forecaster.reset();
-      for (const [node, points] of item.nodes) {
-        const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
-        if (r !== undefined) forecaster.addPoints(r, points.hours, points.counts, points.length, gridStartHour);
-      }
-      const releaseIndex = history.hourOf(item.firstTs) - gridStartHour;
-      forecaster.forecast({
+  /** Methods with the same key see the same candidates and inputs: they differ only in the model(s) they use. */
+  get sharingKey(): string {
+    const o = this.options;
+    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}`;
+  }
+
+  get only(): ModelName | undefined {
+    return this.options.only;
+  }
+
+  get onScore(): ModcastMethodOptions['onScore'] {
+    return this.options.onScore;
+  }
+
+  get preparation(): ModcastMethodOptions {
+    return this.options;
+  }
+}
+
+/** Per node, P(any request in the window) of every candidate item the node does not hold. */
+type PerNode = Map<string, { key: string; p: number; size: number }[]>;
+
+const passes = new WeakMap<Decision, Map<string, Map<ModcastMethod, PerNode>>>();
+
+/**
+ * The probabilities of every modcast method at this decision that shares `self`'s inputs (the ensemble and each
+ * model alone), computed in one pass: each item's series are read once and each model fits them once
+ * (ItemForecaster.forecastVariants), then every method gets exactly what its own pass would have given.
+ */
+function sharedPass(ctx: DecisionContext, self: ModcastMethod): Map<ModcastMethod, PerNode> {
+  const key = self.sharingKey;
+  let byKey = passes.get(ctx.decision);
+  if (!byKey) passes.set(ctx.decision, (byKey = new Map()));
+  const known = byKey.get(key);
+  if (known?.has(self)) return known;
+  const peers = (ctx.methods ?? []).filter((m): m is ModcastMethod => m instanceof ModcastMethod && m.sharingKey === key && m !== self);
+  const group = [self, ...peers.filter((p) => !known?.has(p))];
+  const computed = probabilities(ctx, self.preparation, group);
+  if (!known) byKey.set(key, computed);
+  else for (const [m, perNode] of computed) known.set(m, perNode);
+  return known ?? computed;
+}
+
+/** P(any request in the window) per node for every candidate item the node does not hold, for each method. */
+function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, methods: readonly ModcastMethod[]): Map<ModcastMethod, PerNode> {
+  const { history, decision } = ctx;
+  const out = new Map<ModcastMethod, PerNode>(methods.map((m) => [m, new Map(decision.nodes.map((n) => [n, []]))]));
+  const prep = prepare(ctx, options);
+  if (!prep) return out; // not a day of history yet: nothing to learn from
+  const { scopes, n, horizon, gridStartHour, nowHour } = prep;
+  const forecaster = new ItemForecaster(scopes.grids, scopes.fleet, n, horizon, options.select ?? DEFAULT_SELECT);
+  const variants = methods.map((m) => m.only);
+  const lists = methods.map((m) => out.get(m)!);
+  const window = { mean: 0, size: 0 };
+  for (const { item, young, wanted } of prep.candidates) {
+    forecaster.reset();
+    for (const [node, points] of item.nodes) {
+      const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
+      if (r !== undefined) forecaster.addPoints(r, points.hours, points.counts, points.length, gridStartHour);
+    }
+    const releaseIndex = history.hourOf(item.firstTs) - gridStartHour;
+    forecaster.forecastVariants(
+      {
         // Only a release seen happening starts at its first fetch; an old item quiet for a while is not new.
         start: young ? Math.max(0, releaseIndex) : 0,
         release: young ? { releaseIndex: Math.max(0, releaseIndex), curves: prep.curves.curvesFor(item), sighted: true } : null,
-        ...(this.options.only ? { only: this.options.only } : {}),
-      });
-      const size = history.sizeOf(item);
-      for (const { node, r } of wanted) {
-        const w = forecaster.regionWindow(r, item.mutable ? prep.mutableSpan : prep.span);
-        const nodeCount = item.nodes.get(node)?.sum(gridStartHour, nowHour) ?? 0;
-        const share = nodeShare(nodeCount, forecaster.regionTotal(r), scopes.nodeShare.get(node) ?? 0);
+      },
+      variants,
+    );
+    const size = history.sizeOf(item);
+    const span = item.mutable ? prep.mutableSpan : prep.span;
+    for (const { node, r } of wanted) {
+      const nodeCount = item.nodes.get(node)?.sum(gridStartHour, nowHour) ?? 0;
+      const share = nodeShare(nodeCount, forecaster.regionTotal(r), scopes.nodeShare.get(node) ?? 0);
+      for (let v = 0; v < methods.length; v++) {
+        const w = forecaster.regionWindow(r, span, window, v);
         const p = 1 - probabilityOfZero(share * w.mean, w.size);
         if (!(p > 0)) continue;
-        this.options.onScore?.({ node, key: item.key, p, model: forecaster.results[r]!.model, at: decision.at });
-        perNode.get(node)!.push({ key: item.key, p, size });
+        methods[v]!.onScore?.({ node, key: item.key, p, model: forecaster.resultsOf(v)[r]!.model, at: decision.at });
+        lists[v]!.get(node)!.push({ key: item.key, p, size });
       }
     }
-    return perNode;
   }
+  return out;
 }
 
 /** What every modcast method needs at a decision, whatever its model: computed once per decision and shared. */

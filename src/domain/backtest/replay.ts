@@ -187,6 +187,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         mutableTtlMs: ttlMs,
         rankLimit: rankLimit.get(kind)!,
         budgetKind: kind,
+        methods: o.methods,
       };
       for (const m of o.methods) {
         const perNode = m.rank(ctx);

@@ -12,7 +12,7 @@
  */
 import { POISSON_SIZE, windowSize } from './uncertainty.js';
 import { expectedSince, releaseScale, type ReleaseContext } from './release.js';
-import { ModelSelector, DEFAULT_SELECT, type SelectOptions, type SeriesClass } from './select.js';
+import { ModelSelector, DEFAULT_SELECT, type SelectOptions, type SeriesClass, type SeriesForecast } from './select.js';
 import { GridCache, type ModelName, type SeriesContext } from './series.js';
 import { sumOverSpan, sumSquaresOverSpan, type WindowSpan } from '../windows.js';
 
@@ -85,7 +85,9 @@ export class ItemForecaster {
   ) {
     this.values = regions.map(() => new Float64Array(n));
     this.hourly = regions.map(() => new Float64Array(horizon));
-    this.results = regions.map(() => ({ model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0 }));
+    this.results = regions.map(() => emptyResult());
+    this.variantHourly = [this.hourly];
+    this.variantResults = [this.results];
     this.fleetValues = new Float64Array(n);
     this.fleetCtx = {
       values: this.fleetValues,
@@ -156,7 +158,33 @@ export class ItemForecaster {
   }
 
   forecast(input: ItemInput): void {
+    this.oneVariant[0] = input.only;
+    this.forecastVariants(input, this.oneVariant);
+  }
+
+  private readonly oneVariant: (ModelName | undefined)[] = [undefined];
+  /** Per variant (index 0 = this.hourly / this.results), per region. */
+  private readonly variantHourly: Float64Array[][];
+  private readonly variantResults: RegionResult[][];
+  private readonly regionForecasts: SeriesForecast[] = [];
+
+  /** Results of variant v of the last forecastVariants call (v = 0: this.results). */
+  resultsOf(v: number): readonly RegionResult[] {
+    return this.variantResults[v]!;
+  }
+
+  /**
+   * Forecasts the item several ways from one reading of its series: per variant, model selection (undefined) or one
+   * model alone (a name). Variant v equals forecast({ ...input, only: variants[v] }); every model fits each region
+   * once whatever number of variants ask for it (ModelSelector.forecastVariants). Read variant v with
+   * regionWindow(r, span, out, v) and resultsOf(v).
+   */
+  forecastVariants(input: Omit<ItemInput, 'only'>, variants: readonly (ModelName | undefined)[]): void {
     const { n, horizon } = this;
+    for (let v = this.variantHourly.length; v < variants.length; v++) {
+      this.variantHourly.push(this.regions.map(() => new Float64Array(horizon)));
+      this.variantResults.push(this.regions.map(() => emptyResult()));
+    }
     const start = Math.max(0, Math.min(n, input.start));
     // Sorted non-zero hours per region from what was written, and the fleet as their union.
     const fleet = this.fleetCtx;
@@ -200,27 +228,30 @@ export class ItemForecaster {
       const ctx = this.contexts[r]!;
       const curve = release?.curves[r] ?? null;
       const rc: ReleaseContext | null = release && curve ? { curve, releaseIndex: release.releaseIndex, ...(scale !== undefined ? { scale } : {}) } : null;
-      const f = this.selector.forecast(ctx, horizon, rc, input.only);
-      const out = this.hourly[r]!;
-      out.set(f.hourly.subarray(0, horizon));
+      this.selector.forecastVariants(ctx, horizon, rc, variants, this.regionForecasts);
       const boost = input.boost?.[r] ?? 0;
-      if (boost > 0) for (let k = 0; k < horizon; k++) out[k] = out[k]! + boost * grid.shape[grid.how[n + k]!]!;
-      const res = this.results[r]!;
-      res.model = f.model === 'floor' && boost > 0 ? 'dependency' : f.model;
-      res.seriesClass = f.seriesClass;
-      res.size = f.size;
-      res.error = f.error;
-      res.historyTotal = f.stats.total;
-      res.boost = boost;
+      for (let v = 0; v < variants.length; v++) {
+        const f = this.regionForecasts[v]!;
+        const out = this.variantHourly[v]![r]!;
+        out.set(f.hourly.subarray(0, horizon));
+        if (boost > 0) for (let k = 0; k < horizon; k++) out[k] = out[k]! + boost * grid.shape[grid.how[n + k]!]!;
+        const res = this.variantResults[v]![r]!;
+        res.model = f.model === 'floor' && boost > 0 ? 'dependency' : f.model;
+        res.seriesClass = f.seriesClass;
+        res.size = f.size;
+        res.error = f.error;
+        res.historyTotal = f.stats.total;
+        res.boost = boost;
+      }
     }
   }
 
-  /** Expected count and NB size of region r over a window (into `out`, a fresh object when not given). */
-  regionWindow(r: number, span: WindowSpan, out: WindowCount = { mean: 0, size: 0 }): WindowCount {
-    const h = this.hourly[r]!;
+  /** Expected count and NB size of region r over a window (into `out`, a fresh object when not given), of variant v. */
+  regionWindow(r: number, span: WindowSpan, out: WindowCount = { mean: 0, size: 0 }, v = 0): WindowCount {
+    const h = this.variantHourly[v]![r]!;
     const mean = sumOverSpan(h, span);
     out.mean = mean;
-    out.size = windowSize(mean, sumSquaresOverSpan(h, span), this.results[r]!.size);
+    out.size = windowSize(mean, sumSquaresOverSpan(h, span), this.variantResults[v]![r]!.size);
     return out;
   }
 
@@ -238,6 +269,10 @@ export class ItemForecaster {
     out.size = extra > 0 ? Math.min(POISSON_SIZE, (mean * mean) / extra) : POISSON_SIZE;
     return out;
   }
+}
+
+function emptyResult(): RegionResult {
+  return { model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0 };
 }
 
 /**

@@ -102,6 +102,40 @@ export class ModelSelector {
    * `release` enables the adoption model for a young version.
    */
   forecast(ctx: SeriesContext, horizon: number, release: ReleaseContext | null = null, only?: ModelName): SeriesForecast {
+    this.oneVariant[0] = only;
+    this.forecastVariants(ctx, horizon, release, this.oneVariant, this.oneResult);
+    return this.oneResult[0]!;
+  }
+
+  private readonly oneVariant: (ModelName | undefined)[] = [undefined];
+  private readonly oneResult: SeriesForecast[] = [];
+  /** Final forecast per model, for forecastVariants (a model chosen by several variants forecasts once). */
+  private readonly finals = new Map<ModelName, Float64Array>();
+  private readonly needed = new Set<ModelName>();
+  private readonly ensemble: ModelName[] = [];
+  /** Which call last wrote each model's final forecast. */
+  private readonly forecastAt = new Map<ModelName, number>();
+  private calls = 0;
+  private readonly singleName: ModelName[] = [];
+
+  private single(name: ModelName): ModelName[] {
+    this.singleName[0] = name;
+    return this.singleName;
+  }
+
+  /**
+   * The same series forecast several ways at once: per variant, the selected model (undefined) or one model alone
+   * (a name). Each model is backtested once per origin and forecasts the future once, in the order forecast()
+   * would, so out[i] equals forecast(ctx, horizon, release, variants[i]) — the backtest compares every model on
+   * every series without fitting each of them again per variant. out[i].hourly buffers are owned by the selector.
+   */
+  forecastVariants(
+    ctx: SeriesContext,
+    horizon: number,
+    release: ReleaseContext | null,
+    variants: readonly (ModelName | undefined)[],
+    out: SeriesForecast[],
+  ): void {
     if (horizon > this.maxHorizon) throw new RangeError(`horizon ${horizon} exceeds the selector's ${this.maxHorizon}`);
     if (ctx.how.length < ctx.n + horizon) throw new RangeError('hour-of-week grid shorter than history + horizon');
     this.release.release = release;
@@ -109,25 +143,28 @@ export class ModelSelector {
     const stats = seriesStats(ctx);
     const seriesClass = this.classify(ctx, stats, release);
     const hours = ctx.n - ctx.start;
-    const names = only ? [only] : this.candidates(ctx, seriesClass, stats, hours);
-    if (names.length === 0) {
-      // Nothing to learn from (no history, no release curve): zeros, the floor probability does the rest.
-      this.out.fill(0, 0, horizon);
-      return { model: 'floor', seriesClass, hourly: this.out, size: DEFAULT_SIZE, error: 0, candidates: 0, stats };
+    const ensemble = this.ensemble;
+    ensemble.length = 0;
+    if (variants.includes(undefined)) ensemble.push(...this.candidates(ctx, seriesClass, stats, hours));
+    const needed = this.needed;
+    needed.clear();
+    for (const v of variants) {
+      if (v) needed.add(v);
+      else for (const name of ensemble) needed.add(name);
     }
 
     const { holdoutHours, origins, minFitHours } = this.options;
-    for (const name of names) {
+    for (const name of needed) {
       const e = this.errors.get(name)!;
       e.sse = 0;
       e.residuals.sq = e.residuals.mean = e.residuals.meanSq = e.residuals.points = 0;
     }
     let evaluated = 0;
-    for (let o = 1; o <= origins; o++) {
+    for (let o = 1; o <= origins && needed.size > 0; o++) {
       const origin = ctx.n - o * holdoutHours;
       if (origin - ctx.start < minFitHours) break;
       evaluated++;
-      for (const name of names) {
+      for (const name of needed) {
         const model = this.models.get(name)!;
         if (model.minHistory > origin - ctx.start) continue;
         model.forecast(ctx, origin, holdoutHours, this.scratch);
@@ -140,6 +177,38 @@ export class ModelSelector {
       }
     }
 
+    const call = ++this.calls;
+    for (let i = 0; i < variants.length; i++) {
+      const only = variants[i];
+      const names = only ? this.single(only) : ensemble;
+      if (names.length === 0) {
+        // Nothing to learn from (no history, no release curve): zeros, the floor probability does the rest.
+        this.out.fill(0, 0, horizon);
+        out[i] = { model: 'floor', seriesClass, hourly: this.out, size: DEFAULT_SIZE, error: 0, candidates: 0, stats };
+        continue;
+      }
+      const winner = this.winner(names, evaluated, only);
+      let hourly = this.finals.get(winner);
+      if (!hourly) this.finals.set(winner, (hourly = new Float64Array(this.maxHorizon)));
+      if (this.forecastAt.get(winner) !== call) {
+        this.models.get(winner)!.forecast(ctx, ctx.n, horizon, hourly);
+        this.forecastAt.set(winner, call);
+      }
+      const chosen = this.errors.get(winner)!;
+      out[i] = {
+        model: winner,
+        seriesClass,
+        hourly,
+        size: sizeFromResiduals(chosen.residuals),
+        error: chosen.residuals.points > 0 ? chosen.sse / chosen.residuals.points : 0,
+        candidates: names.length,
+        stats,
+      };
+    }
+  }
+
+  /** The candidate with the least backtest error (or, too young to backtest, the rule below). */
+  private winner(names: readonly ModelName[], evaluated: number, only: ModelName | undefined): ModelName {
     let winner = names[0]!;
     if (evaluated > 0 && names.length > 1) {
       let best = Infinity;
@@ -157,17 +226,7 @@ export class ModelSelector {
       // Too young to backtest: the release curve when there is one, else the pooled shape with the series' level.
       winner = names.includes('release') ? 'release' : names.includes('pooled-seasonal') ? 'pooled-seasonal' : names.includes('fleet-share') ? 'fleet-share' : names[0]!;
     }
-    const chosen = this.errors.get(winner)!;
-    this.models.get(winner)!.forecast(ctx, ctx.n, horizon, this.out);
-    return {
-      model: winner,
-      seriesClass,
-      hourly: this.out,
-      size: sizeFromResiduals(chosen.residuals),
-      error: chosen.residuals.points > 0 ? chosen.sse / chosen.residuals.points : 0,
-      candidates: names.length,
-      stats,
-    };
+    return winner;
   }
 }
 
