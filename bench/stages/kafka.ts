@@ -3,8 +3,9 @@
  * process: consume, deduplicate, batch log, insert, commit — what `modcast consume` runs) move an N-line nginx log
  * into chDB through a real Apache Kafka broker; the clock runs from the moment the shipper starts shipping until
  * the ingestor has stored the last event. Reference in the same run: kafkajs alone producing the same messages
- * (same encoding, keys, batch size, compression, producer settings; child process) and a kafkajs consumer group
- * consuming and committing them, without parsing or inserting. Target: >= 200k events/s end to end.
+ * (the same batch messages of many events, partitions, batch size, compression, producer settings and lanes; child
+ * process) and a kafkajs consumer group consuming and committing them, without decoding or inserting; both figures
+ * in events/s. Target: >= 200k events/s end to end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,7 +26,9 @@ import { nginxLog } from '../workload.js';
 
 const TARGET_EVENTS = 1_000_000;
 const TARGET_RATE = 200_000;
-const SHIP_BATCH_MESSAGES = 10_000;
+/** The shipper's defaults (src/ship/shipper.ts, src/ship/producer.ts), which the reference producer copies. */
+const SHIP_BATCH_EVENTS = 10_000;
+const SHIP_LANES = 2;
 
 /** Resolves when `cond` holds, polling; throws after `timeoutMs` with `what`. */
 async function until(cond: () => boolean, timeoutMs: number, what: () => string, everyMs = 20): Promise<number> {
@@ -137,13 +140,16 @@ runStage(async ({ size, quick, workDir }) => {
   await until(() => assigned, 60_000, () => 'the reference consumer joined no group');
   progress('reference: kafkajs produce + consume of the same messages');
   const producer = await spawnLogged(
-    [projectPath('bench', 'kafka-raw-producer.ts'), file, broker.brokers.join(','), rawTopic, String(SHIP_BATCH_MESSAGES)],
+    [projectPath('bench', 'kafka-raw-producer.ts'), file, broker.brokers.join(','), rawTopic, String(config.kafka.partitions), String(SHIP_BATCH_EVENTS), String(SHIP_LANES)],
     join(workDir, 'raw-producer.log'),
   );
   const r0 = await until(() => producer.log().includes('producing') || producer.exited(), 300_000, () => 'the reference producer did not start');
-  if (producer.exited() && !producer.log().includes('producing')) throw new Error(`the reference producer failed:\n${producer.log()}`);
-  const r1 = await until(() => consumed >= size || (producer.exited() && !producer.log().includes('done')), 600_000, () => `${consumed} of ${size} consumed`, 10);
-  if (consumed < size) throw new Error(`the reference producer failed:\n${producer.log()}`);
+  const announced = /producing (\d+) messages (\d+) events/.exec(producer.log());
+  if (!announced) throw new Error(`the reference producer failed:\n${producer.log()}`);
+  const [rawMessages, rawEvents] = [Number(announced[1]), Number(announced[2])];
+  if (rawEvents !== size) throw new Error(`the reference producer encoded ${rawEvents} events, expected ${size}`);
+  const r1 = await until(() => consumed >= rawMessages || (producer.exited() && !producer.log().includes('done')), 600_000, () => `${consumed} of ${rawMessages} messages consumed`, 10);
+  if (consumed < rawMessages) throw new Error(`the reference producer failed:\n${producer.log()}`);
   const refSeconds = (r1 - r0) / 1000;
   progress(`reference: ${refSeconds.toFixed(2)} s`);
   await stopChild(producer);
@@ -159,7 +165,11 @@ runStage(async ({ size, quick, workDir }) => {
     peakRssMb: Math.max(modcastRss, detail['shipper'] ?? 0),
     rssDetailMb: { ingestor: Math.round(modcastRss), ...detail },
     seconds: modcastSeconds,
-    notes: [`${stored} events stored exactly once (${distinct} distinct ids)`, `${ingestor.stats.batches} insert batches, ${ingestor.stats.duplicates} resent lines dropped`],
+    notes: [
+      `${stored} events stored exactly once (${distinct} distinct ids)`,
+      `${ingestor.stats.batches} insert batches, ${ingestor.stats.duplicates} resent lines dropped`,
+      `reference: ${rawMessages} Kafka messages for ${rawEvents} events (${(rawEvents / rawMessages).toFixed(0)} per message)`,
+    ],
     target: `>= ${TARGET_RATE / 1000}k events/s end to end at ${TARGET_EVENTS / 1e6}M events`,
     meets: ({ figure }) => figure.value >= TARGET_RATE,
     targetSize: TARGET_EVENTS,

@@ -2,11 +2,12 @@
  * The Kafka ingestor (`modcast consume`): one member of the ingest consumer group. It reads `modcast.access`
  * (events) and `modcast.rejected` (rejected log lines) and stores them in ClickHouse exactly once.
  *
- * Per partition, batch by batch:
+ * A `modcast.access` message carries one event (schema v1, older shippers) or many (v2); ranges are cut so that an
+ * insert holds about `batchRows` events. Per partition, batch by batch:
  *   1. record the offset range in the batch log (ingest_batches), then commit the range's start offset: a fenced
  *      commit that fails if the group moved on, proving the next owner will see the record;
  *   2. drop lines a restarted shipper sent again (per source, a line offset not above the highest already seen);
- *   3. send unreadable messages to the dead-letter topic;
+ *   3. send unreadable messages (a batch message with one bad event included, whole) to the dead-letter topic;
  *   4. insert events and rejects with the token `kafka:<topic>:<partition>:<from>-<to>`;
  *   5. commit `to + 1`.
  * A member that takes a partition first replays the recorded ranges at or after the committed offset, cut exactly
@@ -20,7 +21,7 @@ import type { Store } from '../store/client.js';
 import { EventWriter } from '../store/event-writer.js';
 import type { AccessEventRow, RejectedRow } from '../domain/event.js';
 import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
-import { decodeAccessEvent, decodeRejected } from '../kafka/messages.js';
+import { decodeAccessMessage, decodeRejected, type DecodedMessage } from '../kafka/messages.js';
 import { backoffDelay } from '../lib/retry.js';
 import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics.js';
 import { BatchLog, epochMetadata, nextEpoch, type BatchRange, type PartitionRef } from './batch-log.js';
@@ -55,7 +56,7 @@ export interface IngestorOptions {
   client: KafkaClient;
   store: Store;
   kafka: Pick<Config['kafka'], 'groupId' | 'topics' | 'sessionTimeoutMs' | 'dedupHorizonHours'>;
-  /** Most messages per insert. */
+  /** Events per insert: a range ends with the message that reaches this many (at least one message). */
   batchRows: number;
   /** How long the broker may hold a fetch to fill a batch. */
   maxWaitMs: number;
@@ -86,8 +87,13 @@ interface PartitionState {
   pending: BatchRange[];
   /** Per shipper source, the highest line offset already seen in this partition. */
   sources: Map<string, number>;
-  /** Messages taken from Kafka while a recorded range is not complete yet. */
-  buffer: ConsumedMessage[];
+  /** Messages taken from Kafka (decoded once) while a recorded range is not complete yet. */
+  buffer: Taken[];
+}
+
+interface Taken {
+  message: ConsumedMessage;
+  decoded: DecodedMessage<AccessEventRow | RejectedRow>;
 }
 
 /** The batch was left uncommitted on purpose (stopping): it will be delivered again. */
@@ -191,7 +197,7 @@ export class Ingestor {
       const state = this.states.get(key) ?? (await this.takeOver(batch, control));
       if (!state) return;
       this.states.set(key, state);
-      for (const m of batch.messages) if (m.offset >= state.position) state.buffer.push(m);
+      for (const message of batch.messages) if (message.offset >= state.position) state.buffer.push({ message, decoded: this.decode(state.role, message) });
       await this.drain(state, batch, control);
     } catch (e) {
       // Whatever happened, the next batch of this partition starts again from the committed offset.
@@ -199,6 +205,12 @@ export class Ingestor {
       if (e instanceof Abandoned) return;
       throw e;
     }
+  }
+
+  private decode(role: TopicRole, m: ConsumedMessage): DecodedMessage<AccessEventRow | RejectedRow> {
+    if (role === 'access') return decodeAccessMessage(m.value);
+    const d = decodeRejected(m.value);
+    return d.ok ? { ok: true, events: [{ src: d.src, off: d.off, value: d.value }] } : d;
   }
 
   /** First batch of a partition since this member got it: claim it, load what to replay and the seen sources. */
@@ -233,7 +245,7 @@ export class Ingestor {
       const replay = state.pending[0];
       let range: { from: number; to: number };
       if (replay) {
-        const last = state.buffer[state.buffer.length - 1]!.offset;
+        const last = state.buffer[state.buffer.length - 1]!.message.offset;
         if (last < replay.to) {
           // The recorded range is longer than what this fetch returned: take more before cutting it.
           control.resolve(last);
@@ -241,11 +253,15 @@ export class Ingestor {
         }
         range = replay;
       } else {
-        const take = Math.min(state.buffer.length, this.options.batchRows);
-        range = { from: state.position, to: state.buffer[take - 1]!.offset };
+        let take = 0;
+        for (let events = 0; take < state.buffer.length && events < this.options.batchRows; take++) {
+          const { decoded } = state.buffer[take]!;
+          events += decoded.ok ? decoded.events.length : 1;
+        }
+        range = { from: state.position, to: state.buffer[take - 1]!.message.offset };
       }
       let n = 0;
-      while (n < state.buffer.length && state.buffer[n]!.offset <= range.to) n++;
+      while (n < state.buffer.length && state.buffer[n]!.message.offset <= range.to) n++;
       const messages = state.buffer.slice(0, n);
       await this.store(state, range, messages, replay !== undefined, control);
       state.buffer.splice(0, n);
@@ -257,7 +273,7 @@ export class Ingestor {
   private async store(
     state: PartitionState,
     range: { from: number; to: number },
-    messages: ConsumedMessage[],
+    messages: Taken[],
     replay: boolean,
     control: BatchControl,
   ): Promise<void> {
@@ -269,22 +285,22 @@ export class Ingestor {
     const rejects: RejectedRow[] = [];
     const letters: DeadLetter[] = [];
     let duplicates = 0;
-    for (const m of messages) {
-      const decoded = state.role === 'access' ? decodeAccessEvent(m.value) : decodeRejected(m.value);
+    const rows: (AccessEventRow | RejectedRow)[] = state.role === 'access' ? events : rejects;
+    for (const { message: m, decoded } of messages) {
       if (!decoded.ok) {
         letters.push({ topic: ref.topic, partition: ref.partition, offset: m.offset, key: m.key, value: m.value, error: decoded.error });
         continue;
       }
-      const { src, off } = decoded;
-      if ((rangeSources.get(src) ?? -1) < off) rangeSources.set(src, off);
-      const seen = sources.get(src);
-      if (seen !== undefined && off <= seen) {
-        duplicates++;
-        continue;
+      for (const { src, off, value } of decoded.events) {
+        if ((rangeSources.get(src) ?? -1) < off) rangeSources.set(src, off);
+        const seen = sources.get(src);
+        if (seen !== undefined && off <= seen) {
+          duplicates++;
+          continue;
+        }
+        sources.set(src, off);
+        rows.push(value);
       }
-      sources.set(src, off);
-      if (state.role === 'access') events.push(decoded.value as AccessEventRow);
-      else rejects.push(decoded.value as RejectedRow);
     }
 
     // kafkajs heartbeats only when asked: between steps, so a slow batch does not get this member dropped.

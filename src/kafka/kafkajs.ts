@@ -82,7 +82,9 @@ class KafkajsProducer implements Producer {
   private readonly producer: KjsProducer;
 
   constructor(kafka: Kafka, private readonly compression: KjsCompressionTypes) {
-    // Idempotent: the broker drops a retried batch it already appended; kafkajs requires one request in flight.
+    // Idempotent: the broker drops a retried batch it already appended. One request in flight per producer: a failed
+    // request is retried before the next goes out, so a partition's messages keep their order (the shipper runs
+    // several producers on disjoint partitions for parallel requests, see src/ship/producer.ts).
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -101,7 +103,12 @@ class KafkajsProducer implements Producer {
       .filter((b) => b.messages.length > 0)
       .map((b) => ({
         topic: b.topic,
-        messages: b.messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })),
+        messages: b.messages.map((m) => ({
+          key: m.key,
+          value: m.value,
+          ...(m.partition !== undefined ? { partition: m.partition } : {}),
+          ...(m.headers ? { headers: m.headers } : {}),
+        })),
       }));
     if (topicMessages.length === 0) return;
     await this.producer.sendBatch({ topicMessages, acks: -1, compression: this.compression, timeout: 30000 });
@@ -222,6 +229,13 @@ class KafkajsTopicAdmin implements TopicAdmin {
 
   listTopics(): Promise<string[]> {
     return this.admin.listTopics();
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const n = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+    if (n === 0) throw new ModcastError(ErrorCodes.BROKER_UNAVAILABLE, `topic ${topic} has no partitions in the cluster metadata`);
+    return n;
   }
 
   async groupLag(groupId: string, topics: string[]): Promise<number> {

@@ -7,6 +7,8 @@
 export interface OutgoingMessage {
   /** Partitioning key: messages with the same key land in the same partition, in send order. */
   key: string | null;
+  /** Explicit partition (the key then only labels the message). */
+  partition?: number;
   value: Buffer;
   headers?: Record<string, string>;
 }
@@ -112,6 +114,8 @@ export interface TopicAdmin {
   ensureTopics(specs: TopicSpec[]): Promise<string[]>;
   describe(topics: string[]): Promise<TopicDescription[]>;
   listTopics(): Promise<string[]>;
+  /** The topic's current partition count (from the cluster metadata). */
+  partitionCount(topic: string): Promise<number>;
   /** Messages in `topics` after the group's committed offsets (all of them where it never committed). */
   groupLag(groupId: string, topics: string[]): Promise<number>;
   disconnect(): Promise<void>;

@@ -1,9 +1,14 @@
 /**
  * `modcast ship`: runs on a proxy node. Tails its access logs, parses each line with the foundation's parsers,
- * and produces events to `modcast.access` (key = module, so one module's events stay ordered in one partition) and
- * rejected lines, with their original bytes, to `modcast.rejected` (key = source). A file's checkpoint moves only
- * after the broker acknowledged every line before it: after `kill -9` the shipper resends from there (at least
- * once); the ingestor drops what it already has.
+ * and produces events to `modcast.access` and rejected lines, with their original bytes, to `modcast.rejected`
+ * (key = source). Events go in batch messages (schema v2): one message holds events of one source bound for one
+ * partition, the partition being the one Kafka's default partitioner gives the module as key, so one module's
+ * events stay ordered in one partition.
+ *
+ * Pipelined: up to `inFlightBatches` batches are out at once, each split over the producer's lanes by partition
+ * (a lane sends its requests one at a time, in order). Checkpoints move strictly in batch order: a file's
+ * checkpoint moves only after the broker acknowledged every line before it, in this batch and all earlier ones.
+ * After `kill -9` the shipper resends from there (at least once); the ingestor drops what it already has.
  */
 import type { Logger } from '../lib/logger.js';
 import type { AccessEvent } from '../domain/event.js';
@@ -11,8 +16,9 @@ import type { LineParser, LogFormat } from '../logs/parser.js';
 import { createParser, detectFormat, type ParserOptions } from '../logs/detect.js';
 import { EventBuilder } from '../logs/to-event.js';
 import type { LineRecord } from '../logs/lines.js';
-import { encodeAccessEvent, encodeRejected } from '../kafka/messages.js';
-import type { OutgoingMessage } from '../kafka/types.js';
+import { AccessBatchBuilder, encodeRejected } from '../kafka/messages.js';
+import { KeyPartitioner } from '../kafka/partitioner.js';
+import type { OutgoingMessage, TopicMessages } from '../kafka/types.js';
 import { counter, gauge } from '../lib/metrics.js';
 import type { TailChunk, TailedSource, Tailer } from './tailer.js';
 import type { ReliableProducer } from './producer.js';
@@ -32,10 +38,12 @@ export interface ShipperOptions {
   pathPrefixes: readonly string[];
   clientSalt: string;
   maxLineBytes: number;
-  /** A batch is sent when it holds this many messages or bytes, or after lingerMs. */
+  /** A batch is sent when it holds this many events and rejected lines, or bytes, or after lingerMs. */
   batchMessages?: number;
   batchBytes?: number;
   lingerMs?: number;
+  /** Batches sent and not yet acknowledged at most; reading waits while that many are out (bounded memory). */
+  inFlightBatches?: number;
   logger: Logger;
   hooks?: {
     /** After the broker acknowledged a batch, before its checkpoints are written (a crash here means a resend). */
@@ -58,21 +66,59 @@ interface SourceParsing {
 
 type LineOutcome = { type: 'event'; event: AccessEvent } | { type: 'reject'; reason: string } | { type: 'skip' };
 
-class OutgoingBatch {
-  readonly access: OutgoingMessage[] = [];
+/** A batch message is closed at this many events or (estimated) bytes, far below the broker's 1 MB limit. */
+const MESSAGE_EVENTS = 1000;
+const MESSAGE_BYTES = 256 * 1024;
+
+/** One batch of the shipper: batch messages per partition, rejected lines, and the checkpoints it moves. */
+export class OutgoingBatch {
+  /** Per partition, the closed batch messages, each source's in line order. */
+  readonly access = new Map<number, OutgoingMessage[]>();
+  /** Per partition and source, the message being filled. */
+  private readonly open = new Map<string, { partition: number; builder: AccessBatchBuilder }>();
   readonly rejected: OutgoingMessage[] = [];
   /** Per source, the offset its checkpoint moves to once this batch is acknowledged. */
   readonly ends = new Map<string, { source: TailedSource; end: number }>();
   bytes = 0;
   lines = 0;
+  /** Events and rejected lines. */
+  records = 0;
   readonly startedAt = Date.now();
 
   get empty(): boolean {
     return this.lines === 0;
   }
 
-  get messages(): number {
-    return this.access.length + this.rejected.length;
+  addEvent(partition: number, src: string, event: AccessEvent, off: number): void {
+    const key = `${partition}|${src}`;
+    let slot = this.open.get(key);
+    if (!slot) {
+      slot = { partition, builder: new AccessBatchBuilder(src, event.node, event.region) };
+      this.open.set(key, slot);
+    }
+    const before = slot.builder.bytes;
+    slot.builder.add(event, off);
+    this.bytes += slot.builder.bytes - before;
+    this.records++;
+    if (slot.builder.size >= MESSAGE_EVENTS || slot.builder.bytes >= MESSAGE_BYTES) this.close(slot.partition, slot.builder);
+  }
+
+  addRejected(message: OutgoingMessage): void {
+    this.rejected.push(message);
+    this.bytes += message.value.length;
+    this.records++;
+  }
+
+  /** Closes the messages still being filled; the batch is complete. */
+  seal(): void {
+    for (const { partition, builder } of this.open.values()) if (builder.size > 0) this.close(partition, builder);
+    this.open.clear();
+  }
+
+  private close(partition: number, builder: AccessBatchBuilder): void {
+    const list = this.access.get(partition) ?? [];
+    list.push({ key: builder.src, partition, value: builder.take() });
+    this.access.set(partition, list);
   }
 }
 
@@ -82,11 +128,19 @@ export class Shipper {
   private readonly batchMessages: number;
   private readonly batchBytes: number;
   private readonly lingerMs: number;
+  private readonly inFlightBatches: number;
+  private partitioner: KeyPartitioner | undefined;
+  /** Per lane, the end of its chain of sends (false once one was not acknowledged: later ones are not sent). */
+  private laneTails: Promise<boolean>[] = [];
+  /** Per batch out, in order: resolves once it and every earlier batch are acknowledged and checkpointed. */
+  private retirements: Promise<boolean>[] = [];
+  private lastRetirement: Promise<boolean> = Promise.resolve(true);
 
   constructor(private readonly options: ShipperOptions) {
     this.batchMessages = options.batchMessages ?? 10_000;
     this.batchBytes = options.batchBytes ?? 1024 * 1024;
     this.lingerMs = options.lingerMs ?? 200;
+    this.inFlightBatches = Math.max(1, options.inFlightBatches ?? 3);
   }
 
   /**
@@ -111,35 +165,86 @@ export class Shipper {
 
   private async loop(signal: AbortSignal, drainMs: number): Promise<void> {
     const { tailer } = this.options;
-    let batch = new OutgoingBatch();
-    while (!signal.aborted) {
-      const wait = batch.empty ? 1000 : Math.max(0, batch.startedAt + this.lingerMs - Date.now());
-      const chunk = await tailer.next(wait, signal);
-      if (chunk) this.add(batch, chunk);
-      const due = !chunk || Date.now() - batch.startedAt >= this.lingerMs;
-      if (!batch.empty && (due || batch.messages >= this.batchMessages || batch.bytes >= this.batchBytes)) {
-        if (!(await this.flush(batch, signal))) break;
-        batch = new OutgoingBatch();
+    // Sends stop drainMs after the shipper was told to stop: the batches out get that long to be acknowledged.
+    const sending = new AbortController();
+    let drainTimer: NodeJS.Timeout | undefined;
+    const startDrain = () => (drainTimer = setTimeout(() => sending.abort(), drainMs));
+    if (signal.aborted) startDrain();
+    else signal.addEventListener('abort', startDrain, { once: true });
+    this.laneTails = new Array<Promise<boolean>>(this.options.sender.lanes).fill(Promise.resolve(true));
+    try {
+      if (!(await this.refreshPartitions(signal))) return;
+      let batch = new OutgoingBatch();
+      while (!signal.aborted) {
+        const wait = batch.empty ? 1000 : Math.max(0, batch.startedAt + this.lingerMs - Date.now());
+        const chunk = await tailer.next(wait, signal);
+        if (chunk) this.add(batch, chunk);
+        const due = !chunk || Date.now() - batch.startedAt >= this.lingerMs;
+        if (!batch.empty && (due || batch.records >= this.batchMessages || batch.bytes >= this.batchBytes)) {
+          this.dispatch(batch, sending.signal);
+          // Bounded memory: nothing more is read while inFlightBatches batches are not acknowledged.
+          if (!(await this.retire(this.inFlightBatches - 1))) break;
+          if (!(await this.refreshPartitions(signal))) break;
+          batch = new OutgoingBatch();
+        }
       }
+      if (!batch.empty) this.dispatch(batch, sending.signal);
+      await this.retire(0);
+    } finally {
+      clearTimeout(drainTimer);
+      signal.removeEventListener('abort', startDrain);
     }
-    if (!batch.empty) await this.flush(batch, AbortSignal.timeout(drainMs));
   }
 
-  private async flush(batch: OutgoingBatch, signal: AbortSignal): Promise<boolean> {
-    const { sender, topics, tailer } = this.options;
-    const acked = await sender.send(
-      [
-        { topic: topics.access, messages: batch.access },
-        { topic: topics.rejected, messages: batch.rejected },
-      ],
-      signal,
-    );
-    if (!acked) return false;
-    await this.options.hooks?.afterAck?.({ messages: batch.messages, lines: batch.lines });
-    for (const { source, end } of batch.ends.values()) tailer.acknowledge(source, end);
+  /** Reads the access topic's partition count (cached by the producer); false if stopped before it is known. */
+  private async refreshPartitions(signal: AbortSignal): Promise<boolean> {
+    const count = await this.options.sender.partitionCount(this.options.topics.access, signal);
+    if (count === undefined) return false;
+    if (this.partitioner) this.partitioner.setPartitions(count);
+    else this.partitioner = new KeyPartitioner(count);
+    return true;
+  }
+
+  /**
+   * Sends a batch: each lane gets the messages of its partitions (lane = partition mod lanes; rejected lines on
+   * lane 0) after the lane's earlier sends. Its checkpoints are written once it and all earlier batches are acked.
+   */
+  private dispatch(batch: OutgoingBatch, signal: AbortSignal): void {
+    const { sender, topics } = this.options;
+    batch.seal();
+    const perLane: TopicMessages[][] = this.laneTails.map(() => []);
+    for (const [partition, messages] of batch.access) perLane[partition % perLane.length]!.push({ topic: topics.access, messages });
+    if (batch.rejected.length > 0) perLane[0]!.push({ topic: topics.rejected, messages: batch.rejected });
+    const sends: Promise<boolean>[] = [];
+    perLane.forEach((messages, lane) => {
+      if (messages.length === 0) return;
+      const sent = this.laneTails[lane]!.then((ok) => ok && sender.send(messages, signal, lane));
+      this.laneTails[lane] = sent;
+      sends.push(sent);
+    });
+    const acked = Promise.all(sends).then((oks) => oks.every(Boolean));
+    const retired = this.lastRetirement.then(async (earlierOk) => {
+      if (!earlierOk || !(await acked)) return false;
+      await this.checkpoint(batch);
+      return true;
+    });
+    this.lastRetirement = retired;
+    this.retirements.push(retired);
+  }
+
+  /** Waits until at most `keep` batches are out; false once one was not acknowledged (stopping). */
+  private async retire(keep: number): Promise<boolean> {
+    while (this.retirements.length > keep) {
+      if (!(await this.retirements.shift()!)) return false;
+    }
+    return true;
+  }
+
+  private async checkpoint(batch: OutgoingBatch): Promise<void> {
+    await this.options.hooks?.afterAck?.({ messages: batch.records, lines: batch.lines });
+    for (const { source, end } of batch.ends.values()) this.options.tailer.acknowledge(source, end);
     this.stats.batches++;
     batchesTotal.inc();
-    return true;
   }
 
   private add(batch: OutgoingBatch, chunk: TailChunk): void {
@@ -150,9 +255,7 @@ export class Shipper {
       this.stats.lines++;
       batch.lines++;
       if (outcome.type === 'event') {
-        const value = encodeAccessEvent(outcome.event, { src: source.src, off: line.offset });
-        batch.access.push({ key: outcome.event.module, value });
-        batch.bytes += value.length;
+        batch.addEvent(this.partitioner!.partition(outcome.event.module), source.src, outcome.event, line.offset);
         this.stats.events++;
         linesTotal.labels('event').inc();
       } else if (outcome.type === 'reject') {
@@ -160,8 +263,7 @@ export class Shipper {
           { source: source.path, node: this.options.node, offset: line.offset, reason: outcome.reason, raw: line.raw, receivedAt: Date.now() },
           source.src,
         );
-        batch.rejected.push({ key: source.src, value });
-        batch.bytes += value.length;
+        batch.addRejected({ key: source.src, value });
         this.stats.rejected++;
         linesTotal.labels('rejected').inc();
       } else {

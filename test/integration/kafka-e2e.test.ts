@@ -13,7 +13,9 @@ import { startTestBroker, uniqueName, type TestBroker } from '../helpers/kafka.j
 import { GrowingLog, appendOverTime, waitFor } from '../helpers/kafka-logs.js';
 import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
 import { openTestStore, count, type TestStore } from '../helpers/store.js';
-import { decodeAccessEvent } from '../../src/kafka/messages.js';
+import { AccessBatchBuilder, decodeAccessMessage, encodeAccessEvent } from '../../src/kafka/messages.js';
+import { partitionOf } from '../../src/kafka/partitioner.js';
+import type { AccessEvent } from '../../src/domain/event.js';
 
 let broker: TestBroker;
 let ts: TestStore;
@@ -56,16 +58,27 @@ test('three nodes appended and rotated while shipping: two ingestors store every
       ap.rotateByRename();
     }
   });
-  // Unreadable messages straight into the topic: dead letters.
+  // Unreadable messages straight into the topic (a batch message with a bad event among them): dead letters.
   const producer = client.producer();
   await producer.connect();
-  await producer.send([{ topic: config.kafka.topics.access, messages: ['not json', '{"v":2}', '{"v":1,"src":"x"}'].map((v) => ({ key: 'garbage', value: Buffer.from(v) })) }]);
+  await producer.send([{ topic: config.kafka.topics.access, messages: ['not json', '{"v":3}', '{"v":1,"src":"x"}', '{"v":2,"src":"x","node":"n","region":"r","e":[[1]]}'].map((v) => ({ key: 'garbage', value: Buffer.from(v) })) }]);
   await producer.disconnect();
 
   const valid = logs.reduce((s, l) => s + l.valid, 0);
   const malformed = logs.reduce((s, l) => s + l.malformed, 0);
   assert.ok(malformed > 100);
-  const state = () => sc.state('e2e-');
+  const state = async () => ({
+    ...(await sc.state('e2e-')),
+    // Rejected lines that were not written as garbage: what the shipper made of a valid line, if that happens.
+    unexpectedRejects: await ts.store.client
+      .query({
+        query: `SELECT reason, base64Decode(raw_base64) AS raw FROM rejected_events
+                WHERE node LIKE {prefix:String} AND NOT startsWith(base64Decode(raw_base64), 'this is not an access log line') LIMIT 10`,
+        query_params: nodesLike('e2e-'),
+        format: 'JSONEachRow',
+      })
+      .then((r) => r.json()),
+  });
   await waitFor('every line stored', async () => (await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'))) >= valid, 90_000, state);
   await waitFor('all offsets committed', async () => (await sc.groupLag()) === 0, 30_000, state);
   const assignments = ingestors.map((i) => i.assignment.get(config.kafka.topics.access) ?? []);
@@ -82,8 +95,8 @@ test('three nodes appended and rotated while shipping: two ingestors store every
   assert.equal(shipped.reduce((s, x) => s + x.events, 0), valid);
   assert.equal(shipped.reduce((s, x) => s + x.rejected, 0), malformed);
   const kafkaRejects = await count(ts.store, 'SELECT count() FROM rejected_events WHERE startsWith(source, {s:String})', { s: `kafka:${config.kafka.topics.access}/` });
-  assert.equal(kafkaRejects, 3, 'each unreadable message is kept once in rejected_events');
-  assert.equal(ingestors.reduce((s, i) => s + i.stats.deadLetters, 0), 3);
+  assert.equal(kafkaRejects, 4, 'each unreadable message is kept once in rejected_events');
+  assert.equal(ingestors.reduce((s, i) => s + i.stats.deadLetters, 0), 4);
 
   // The group shared the work: disjoint, non-empty assignments, both stored events.
   const owned = assignments.map((a) => a.map((p) => `${p}`));
@@ -105,21 +118,28 @@ test('ordering and keys: all events of one module are in one partition, each sou
   const lastOffset = new Map<string, number>();
   let events = 0;
   let outOfOrder = 0;
+  let batched = 0;
+  let misplaced = 0;
   const reader = client.consumer({ groupId: uniqueName('order-reader'), sessionTimeoutMs: 6000 });
   t.after(() => reader.disconnect());
   await reader.connect();
   await reader.subscribe([config.kafka.topics.access], { fromBeginning: true });
   await reader.run(async (batch, control) => {
     for (const m of batch.messages) {
-      const d = decodeAccessEvent(m.value);
+      const d = decodeAccessMessage(m.value);
       if (!d.ok) continue;
-      events++;
-      const set = partitionsOf.get(d.value.module) ?? new Set<number>();
-      set.add(batch.partition);
-      partitionsOf.set(d.value.module, set);
-      const key = `${batch.partition}|${d.src}`;
-      if ((lastOffset.get(key) ?? -1) >= d.off) outOfOrder++;
-      lastOffset.set(key, d.off);
+      if (d.events.length > 1) batched++;
+      for (const e of d.events) {
+        events++;
+        const set = partitionsOf.get(e.value.module) ?? new Set<number>();
+        set.add(batch.partition);
+        partitionsOf.set(e.value.module, set);
+        const key = `${batch.partition}|${e.src}`;
+        if ((lastOffset.get(key) ?? -1) >= e.off) outOfOrder++;
+        lastOffset.set(key, e.off);
+        // Where a keyed message would land (Kafka's default partitioner on the module): old and new shippers agree.
+        if (partitionOf(e.value.module, config.kafka.partitions) !== batch.partition) misplaced++;
+      }
     }
     control.resolve(batch.messages.at(-1)!.offset);
   });
@@ -131,6 +151,47 @@ test('ordering and keys: all events of one module are in one partition, each sou
   assert.ok(spread.size > 1, 'modules spread over several partitions');
   assert.deepEqual([...partitionsOf].filter(([, s]) => s.size > 1), [], 'no module in two partitions');
   assert.equal(outOfOrder, 0, 'within a partition, one source’s lines keep their file order');
+  assert.equal(misplaced, 0, 'every module in the partition its key maps to');
+  assert.ok(batched > 0, 'events travel several to a message');
+});
+
+test('rolling upgrade: an old shipper’s single-event messages, then a new one resending the same lines in batches: each line once', async (t) => {
+  const sc = await KafkaScenario.create(t, broker, ts, 'upgrade');
+  const { config, client } = sc;
+  const ingestor = await sc.ingest(300);
+  const src = 'a1b2c3d4e5f6';
+  const modules = ['github.com/acme/one', 'golang.org/x/text', 'example.com/three', 'github.com/acme/four', 'gopkg.in/yaml.v3'];
+  const lines: { event: AccessEvent; off: number }[] = Array.from({ length: 1200 }, (_, i) => {
+    const off = i * 150;
+    const event: AccessEvent = {
+      id: `${src}:${off}`, ts: Date.UTC(2026, 10, 20, 9) + i * 1000, node: 'upgrade-1', region: 'eu', module: modules[i % modules.length]!,
+      version: `v1.0.${i}`, kind: 'zip', status: 200, bytes: 10, durationMs: 2, cacheStatus: 'hit', clientHash: '',
+    };
+    return { event, off };
+  });
+  const producer = client.producer();
+  t.after(() => producer.disconnect());
+  await producer.connect();
+  // The old shipper (schema v1, keyed by module) acknowledged the first 700 lines before it was replaced.
+  await producer.send([{ topic: config.kafka.topics.access, messages: lines.slice(0, 700).map(({ event, off }) => ({ key: event.module, value: encodeAccessEvent(event, { src, off }) })) }]);
+  // The new shipper resends from an older checkpoint (line 400): batch messages with explicit partitions.
+  const builders = new Map<number, AccessBatchBuilder>();
+  for (const { event, off } of lines.slice(400)) {
+    const p = partitionOf(event.module, config.kafka.partitions);
+    const b = builders.get(p) ?? new AccessBatchBuilder(src, 'upgrade-1', 'eu');
+    builders.set(p, b);
+    b.add(event, off);
+  }
+  await producer.send([{ topic: config.kafka.topics.access, messages: [...builders].map(([partition, b]) => ({ key: src, partition, value: b.take() })) }]);
+
+  const where = nodesLike('upgrade-');
+  const state = () => sc.state('upgrade-');
+  await waitFor('every line stored', async () => (await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where)) >= lines.length && (await sc.groupLag()) === 0, 60_000, state);
+  await sc.stop();
+  assert.equal(await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where), lines.length);
+  assert.equal(await count(ts.store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {prefix:String}', where), lines.length);
+  assert.equal(ingestor.stats.duplicates, 300, 'the 300 lines both shippers sent were dropped the second time');
+  assert.equal(ingestor.stats.deadLetters, 0);
 });
 
 test('ClickHouse rejecting inserts for a while: partitions pause and retry, nothing lost, nothing doubled', async (t) => {

@@ -89,8 +89,8 @@ test('kill -9 of the ingestor after a batch is stored and before it is committed
   log.append(2000);
   const second = spawnKafkaChild('consume', configFile, {});
   const secondExit = childExit(second);
-  await waitFor('all lines produced and consumed', async () => (await sc.produced()) === log.lines && (await sc.groupLag()) === 0, 90_000, async () => ({
-    produced: await sc.produced(),
+  await waitFor('all lines produced and consumed', async () => sc.shipped(log) === log.lines && (await sc.groupLag()) === 0, 90_000, async () => ({
+    shipped: sc.shipped(log),
     lines: log.lines,
     lag: await sc.groupLag(),
   }));
@@ -119,7 +119,8 @@ test('broker stopped for 10 s and restarted: the shipper stops reading, lag grow
   const down = Date.now();
   // The log keeps growing while the broker is away.
   const writing = appendOverTime([log], 4000, 400, 900);
-  await sleep(3000);
+  // The shipper keeps reading until inFlightBatches batches are out (about one per append here), then stops.
+  await sleep(4500);
   const readEarly = await shipLines();
   const lagEarly = await lagBytes();
   await sleep(Math.max(0, 10_000 - (Date.now() - down)));
