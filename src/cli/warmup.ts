@@ -42,8 +42,10 @@ export function registerWarmup(program: Command): void {
       const region = flags.region ?? ctx.config.fleet.nodes.find((n) => n.name === flags.node)?.region ?? '';
       const at = parseAt(flags.at, regionTimeZone(ctx.config, region));
       const result = await withStore(ctx, async (store) => {
-        // Explicit triggers act in this process whatever the configured leadership: no leader election needed.
-        const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, leadership: new SingleProcessLeadership() });
+        // An operator's "warm now" fetches in this process whatever the configured leadership (no election) and
+        // dispatch (workers' results would need a running results consumer to be stored).
+        const config = { ...ctx.config, scheduler: { ...ctx.config.scheduler, dispatch: 'local' as const } };
+        const scheduler = createScheduler({ config, store, logger: ctx.logger, leadership: new SingleProcessLeadership() });
         return scheduler.triggerWarmup({
           ...(flags.node ? { node: flags.node } : {}),
           ...(flags.region ? { region: flags.region } : {}),
