@@ -6,6 +6,7 @@
 import type { RequestKind } from './event.js';
 import {
   checkVersionForModule,
+  checkVersionForValidModule,
   escapeModulePath,
   escapeVersion,
   isCanonicalVersion,
@@ -126,7 +127,7 @@ function moduleAndVersion(kind: RequestKind, escapedModule: string, escapedVersi
   const v = unescapeVersion(escapedVersion);
   if (!v.ok) return reject(v.reason);
   if (!(allowQuery && !isCanonicalVersion(v.value))) {
-    const r = checkVersionForModule(m.value, v.value);
+    const r = checkVersionForValidModule(m.value, v.value); // unescapeModulePath validated the path
     if (r !== undefined) return reject(r);
   }
   return { ok: true, kind, module: m.value, version: v.value };

@@ -504,8 +504,11 @@ export function pseudoVersionTime(v: string): number | undefined {
  * Returns undefined when valid, else the reason.
  */
 export function checkVersionForModule(module: string, version: string): string | undefined {
-  const pathReason = checkModulePath(module);
-  if (pathReason !== undefined) return pathReason;
+  return checkModulePath(module) ?? checkVersionForValidModule(module, version);
+}
+
+/** checkVersionForModule for a module path already known to be valid (e.g. just unescaped): skips re-checking it. */
+export function checkVersionForValidModule(module: string, version: string): string | undefined {
   const r = parseRaw(version);
   if (r === undefined) return `${module}@${version}: not a semantic version`;
   if (r.short) return `${module}@${version}: not a canonical version (want vMAJOR.MINOR.PATCH)`;

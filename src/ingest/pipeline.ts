@@ -8,7 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { EventWriter } from '../store/event-writer.js';
-import { toRow, toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
+import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
 import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
 import { readLines, type LineRecord } from '../logs/lines.js';
 import { detectFormat, createParser } from '../logs/detect.js';
@@ -100,14 +100,15 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
     if (line.raw.length === 0 && !line.tooLong) stats.skipped++;
     else if (line.tooLong) reject(line, `line longer than ${opts.maxLineBytes} bytes (first bytes kept)`);
     else {
-      const parsed = p.parse(line.raw.toString('utf8'));
+      // toString() without arguments is Buffer's direct UTF-8 path; with 'utf8' it goes through encoding dispatch.
+      const parsed = p.parse(line.raw.toString());
       if (!parsed.ok) {
         if (parsed.skip) stats.skipped++;
         else reject(line, parsed.reason);
       }
       else {
-        const built = builder.build(parsed.record, line.offset);
-        if (built.type === 'event') events.push(toRow(built.event));
+        const built = builder.buildRow(parsed.record, line.offset);
+        if (!('type' in built)) events.push(built);
         else if (built.type === 'reject') reject(line, built.reason);
         else stats.skipped++;
       }

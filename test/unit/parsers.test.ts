@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readLines, type LineRecord } from '../../src/logs/lines.js';
 import { createParser, detectFormat, type ParserOptions } from '../../src/logs/detect.js';
-import { EventBuilder } from '../../src/logs/to-event.js';
+import { EventBuilder, RecentMemo } from '../../src/logs/to-event.js';
+import { toRow } from '../../src/domain/event.js';
 import { CADDY_JSON_FIELD_MAP, JsonLinesParser, epochMsOf } from '../../src/logs/jsonl.js';
 import { NginxParser } from '../../src/logs/nginx.js';
 import { AthensTextParser } from '../../src/logs/athens.js';
@@ -399,6 +400,64 @@ describe('EventBuilder', () => {
     assert.equal(onlyRoot.build(record, 0).type, 'reject');
     const compiled = new EventBuilder({ ...opts, pathPrefixes: compilePathPrefixes(['/api/go/<repo>/']) });
     assert.equal(compiled.build(record, 0).type, 'event');
+  });
+
+  it('buildRow gives the row of build, and the same skips and rejections', () => {
+    const b = new EventBuilder(opts);
+    const variants: HttpRequestRecord[] = [
+      record,
+      { ...record, method: 'PUT' },
+      { ...record, path: '/api/system/ping' },
+      { ...record, path: '/github.com/Azure/x/@v/list' },
+      { ...record, ts: Number.NaN },
+      { ...record, path: '/sumdb/sum.golang.org/lookup/github.com/!azure/x@v1.2.3', clientIp: '' },
+    ];
+    // Twice: the second round is answered from the memo.
+    for (const round of [1, 2]) {
+      for (const [i, r] of variants.entries()) {
+        const built = b.build(r, i);
+        const row = b.buildRow(r, i);
+        assert.deepEqual(row, built.type === 'event' ? toRow(built.event) : built, `variant ${i}, round ${round}`);
+      }
+    }
+  });
+
+  it('classifies correctly through a flood of distinct paths (bounded memo)', () => {
+    const b = new EventBuilder(opts);
+    const hot = b.buildRow(record, 0);
+    for (let i = 0; i < 200_000; i++) {
+      const r = b.buildRow({ ...record, path: `/github.com/org/lib${i}/@v/v1.0.${i}.info` }, i);
+      assert.ok(!('type' in r) && r.module === `github.com/org/lib${i}` && r.version === `v1.0.${i}`);
+      if (i % 1000 === 0) assert.deepEqual(b.buildRow(record, 0), hot);
+    }
+  });
+});
+
+describe('RecentMemo', () => {
+  it('keeps the two newest keys of a set and forgets older ones', () => {
+    const memo = new RecentMemo<number>(2); // one set of two slots: every key collides
+    memo.set('a', 1);
+    memo.set('b', 2);
+    assert.equal(memo.get('a'), 1);
+    assert.equal(memo.get('b'), 2);
+    memo.set('c', 3);
+    assert.equal(memo.get('a'), undefined, 'the oldest of the set is evicted');
+    assert.equal(memo.get('b'), 2);
+    assert.equal(memo.get('c'), 3);
+  });
+
+  it('holds a working set smaller than its size and stays bounded beyond it', () => {
+    const memo = new RecentMemo<string>(1024);
+    for (let i = 0; i < 300; i++) memo.set(`/path/${i}`, `v${i}`);
+    let hits = 0;
+    for (let i = 0; i < 300; i++) if (memo.get(`/path/${i}`) === `v${i}`) hits++;
+    assert.ok(hits >= 270, `${hits} of 300 kept`); // a few sets may take three of them
+    for (let i = 0; i < 100_000; i++) memo.set(`/flood/${i}`, 'x');
+    for (let i = 0; i < 100_000; i += 997) {
+      const v = memo.get(`/flood/${i}`);
+      assert.ok(v === undefined || v === 'x');
+    }
+    assert.throws(() => new RecentMemo(1000), RangeError);
   });
 });
 
