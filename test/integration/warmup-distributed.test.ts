@@ -31,6 +31,7 @@ let n0: ProxyServer;
 let n1: ProxyServer;
 let n2: ProxyServer;
 let n3: ProxyServer;
+let n4: ProxyServer;
 let ts: TestStore;
 let kafka: KafkaClient;
 let scheduler: Scheduler;
@@ -90,13 +91,32 @@ before(async () => {
   upstream = await startUpstream({ latencyMs: 5 });
   // n3's upstream is a slow WAN: its run lasts long enough to kill a worker in the middle of it.
   slowUpstream = await startUpstream({ latencyMs: 120 });
-  [n0, n1, n2, n3] = await Promise.all([startProxy(upstream.url), startProxy(upstream.url), startProxy(upstream.url), startProxy(slowUpstream.url)]);
+  [n0, n1, n2, n3, n4] = await Promise.all([
+    startProxy(upstream.url),
+    startProxy(upstream.url),
+    startProxy(upstream.url),
+    startProxy(slowUpstream.url),
+    startProxy(upstream.url),
+  ]);
   const node = (name: string, region: string, baseUrl: string, extra: object = {}) => ({ name, region, baseUrl, software: 'goproxy', maxConcurrency: 4, ...extra });
   const overrides = {
     ...kafkaOverrides(broker.brokers),
-    regions: [{ name: 'eu', timeZone: 'Europe/Berlin' }, { name: 'us', timeZone: 'America/New_York' }],
-    fleet: { nodes: [node('n1', 'eu', n1.url), node('n2', 'eu', n2.url), node('n3', 'us', n3.url, { maxConcurrency: 2, maxRequestsPerSecond: 8 })] },
-    scheduler: { dispatch: 'kafka' },
+    regions: [
+      { name: 'eu', timeZone: 'Europe/Berlin' },
+      { name: 'us', timeZone: 'America/New_York' },
+      // On holiday for days: the scheduler's tick (last test) never warms this region by itself.
+      { name: 'ap', timeZone: 'Asia/Tokyo', holidays: [-1, 0, 1, 2].map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)) },
+    ],
+    fleet: {
+      nodes: [
+        node('n1', 'eu', n1.url),
+        node('n2', 'eu', n2.url),
+        node('n3', 'us', n3.url, { maxConcurrency: 2, maxRequestsPerSecond: 8 }),
+        node('n4', 'ap', n4.url),
+      ],
+    },
+    // No release spreading by the tick either (every module would count as hot and new here).
+    scheduler: { dispatch: 'kafka', hotModuleMinRequests: 1_000_000 },
   };
   ts = await openTestStore(overrides);
   configFile = join(ts.dir, 'worker.json');
@@ -109,7 +129,7 @@ before(async () => {
   const cold = await goModDownload(n0.url);
   assert.equal(cold.exitCode, 0, cold.stderr);
   await ingestAccessLog(ts.store, ts.config, n0.accessLog, 'n0');
-  await seedPredictionsFromEvents(ts.store, 'pred-d', 'n0');
+  await seedPredictionsFromEvents(ts.store, 'pred-d', 'n0', { windowHours: 24 * 9 });
   // The scheduler is not started: its minute tick would warm on its own (business hours, new versions) while
   // this file checks exact fetch counts. The results consumer it would start runs here instead.
   scheduler = createScheduler({ config: ts.config, store: ts.store, logger: createLogger('silent'), kafka });
@@ -121,8 +141,8 @@ after(async () => {
   await Promise.all([...workers].map((w) => stopWorker(w, 'SIGKILL')));
   await resultsConsumer?.stop();
   await scheduler?.stop();
-  await Promise.all([n0, n1, n2, n3, upstream, slowUpstream].filter(Boolean).map((s) => s.stop()));
-  for (const s of [n0, n1, n2, n3, upstream, slowUpstream]) if (s) removeServerDir(s);
+  await Promise.all([n0, n1, n2, n3, n4, upstream, slowUpstream].filter(Boolean).map((s) => s.stop()));
+  for (const s of [n0, n1, n2, n3, n4, upstream, slowUpstream]) if (s) removeServerDir(s);
   await ts?.cleanup();
   await broker?.stop();
 });
@@ -226,4 +246,17 @@ test('forged and unreadable tasks fetch nothing outside configured GOPROXY paths
   const lag = () => withAdmin(kafka, (admin) => admin.groupLag(resultsGroupId(ts.config), [ts.config.kafka.topics.warmupResults]));
   await waitFor('the results consumer to take every result', async () => (await lag()) === 0, 30_000, lag);
   assert.equal(await count(ts.store, `SELECT count() FROM warmup_items WHERE run_id LIKE 'forged-run%'`), 0, 'results of runs the scheduler never made are not stored');
+});
+
+test('a started scheduler stores the workers\' results itself (its own results consumer)', async () => {
+  if (workers.size === 0) startWorker();
+  await resultsConsumer.stop();
+  await scheduler.start();
+  const res = await scheduler.triggerWarmup({ node: 'n4', maxItems: 5 });
+  const run = res.runs[0]!;
+  assert.equal(run.status, 'dispatched', run.message);
+  const final = await waitForRun(ts.store, run.runId);
+  assert.equal(final.status, 'done', final.message);
+  assert.equal(final.itemsDone, final.itemsPlanned);
+  assert.ok(final.itemsPlanned > 0);
 });
