@@ -12,7 +12,7 @@ import { buildApi, type ApiInstance, type KafkaHealthCheck, type WarmupScheduler
 import { PredictionRunCache } from '../api/cache.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';
 import { withAdmin } from '../kafka/topics.js';
-import type { Logger } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import type { KafkaClient } from '../kafka/types.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { scoringJob } from '../scheduler/scoring-job.js';
@@ -140,6 +140,8 @@ export function shutdownSignal(logger: Logger): Promise<string> {
   });
 }
 
+const SERVE_LOG_BUFFER_BYTES = 16 * 1024;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -153,7 +155,9 @@ export function registerServe(program: Command): void {
       const api: Record<string, unknown> = {};
       if (flags.host !== undefined) api.host = flags.host;
       if (flags.port !== undefined) api.port = flags.port;
-      const ctx = contextFrom(cmd, Object.keys(api).length > 0 ? { api } : {});
+      const base = contextFrom(cmd, Object.keys(api).length > 0 ? { api } : {});
+      // A line per request: written in blocks, not one write call each.
+      const ctx = { ...base, logger: createLogger(base.config.logLevel, {}, { bufferBytes: SERVE_LOG_BUFFER_BYTES }) };
       const server = await startServer(ctx, { scheduler: flags.scheduler, dashboard: flags.dashboard, consume: flags.consume });
       ctx.logger.info({ url: server.url, store: server.store.location }, 'modcast serving');
       console.log(`modcast: serving ${server.url} (dashboard ${server.url}/, API docs ${server.url}/docs)`);
