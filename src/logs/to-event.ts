@@ -30,10 +30,7 @@ export type NotAnEvent =
 
 type Fetch = Extract<Classification, { ok: true }>;
 
-/**
- * Memo sizes, in entries (see RecentMemo). A path entry costs a few hundred bytes (the key keeps its log line
- * alive), so the classification memo stays within ~20 MB at most.
- */
+/** Memo sizes, in entries (see RecentMemo). A path entry costs about 150 bytes: the memo stays under ~10 MB. */
 const HASH_MEMO_SLOTS = 16384;
 const CLASSIFY_MEMO_SLOTS = 65536;
 
@@ -162,9 +159,18 @@ export class RecentMemo<V> {
     const slot = hashKey(key) & this.mask;
     this.keys[slot + 1] = this.keys[slot];
     this.values[slot + 1] = this.values[slot];
-    this.keys[slot] = key;
+    this.keys[slot] = detached(key);
     this.values[slot] = value;
   }
+}
+
+/**
+ * A compact copy of `s`. Keys are usually slices of a log line, and V8 keeps the whole line alive behind a slice:
+ * a memo of 65k such keys would pin 65k lines (and touch them on every comparison). The JSON round trip is exact for
+ * every string, lone surrogates included.
+ */
+function detached(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 /** FNV-1a over the UTF-16 code units: a few ns per character, well spread for path- and address-like keys. */
