@@ -4,7 +4,7 @@
  * helmet headers with a CSP that allows only same-origin scripts, no CORS unless origins are configured,
  * request logs without credentials.
  */
-import Fastify, { type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyReply } from 'fastify';
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
@@ -91,7 +91,7 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
     bodyLimit: JSON_BODY_LIMIT,
     return503OnClosing: true,
     // One log line per request (installRequestLog) instead of fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Router-level failures (over-long params, malformed URLs) get the same error shape as the rest.
     frameworkErrors: (err, req, reply) => {
       const body = toErrorBody(err, req.id);

@@ -140,7 +140,8 @@ export function shutdownSignal(logger: Logger): Promise<string> {
   });
 }
 
-const SERVE_LOG_BUFFER_BYTES = 16 * 1024;
+/** Under sonic-boom's largest single write (16 KiB). */
+const SERVE_LOG_BUFFER_BYTES = 8 * 1024;
 
 export function registerServe(program: Command): void {
   program
