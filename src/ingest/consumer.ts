@@ -87,8 +87,10 @@ interface PartitionState {
   pending: BatchRange[];
   /** Per shipper source, the highest line offset already seen in this partition. */
   sources: Map<string, number>;
-  /** Messages taken from Kafka (decoded once) while a recorded range is not complete yet. */
+  /** Messages taken from Kafka (decoded once) while a range is not complete yet (recorded, or short of batchRows). */
   buffer: Taken[];
+  /** When the oldest message in `buffer` was taken. */
+  bufferedSince: number;
 }
 
 interface Taken {
@@ -146,7 +148,7 @@ export class Ingestor {
       groupId: kafka.groupId,
       sessionTimeoutMs: kafka.sessionTimeoutMs,
       // The broker holds a fetch until ~1 MiB is there or maxWaitMs passed: fewer, bigger inserts.
-      minBytes: 1024 * 1024,
+      minBytes: Number(process.env.KB_MINBYTES ?? 1024 * 1024),
       maxWaitMs: this.options.maxWaitMs,
     });
     this.consumer = consumer;
@@ -197,7 +199,14 @@ export class Ingestor {
       const state = this.states.get(key) ?? (await this.takeOver(batch, control));
       if (!state) return;
       this.states.set(key, state);
-      for (const message of batch.messages) if (message.offset >= state.position) state.buffer.push({ message, decoded: this.decode(state.role, message) });
+      if (state.buffer.length === 0) state.bufferedSince = Date.now();
+      // From the position on, and never a message already buffered (a fetch that repeats offsets after a retry).
+      let after = Math.max(state.position, (state.buffer.at(-1)?.message.offset ?? -1) + 1);
+      for (const message of batch.messages) {
+        if (message.offset < after) continue;
+        state.buffer.push({ message, decoded: this.decode(state.role, message) });
+        after = message.offset + 1;
+      }
       await this.drain(state, batch, control);
     } catch (e) {
       // Whatever happened, the next batch of this partition starts again from the committed offset.
@@ -236,7 +245,7 @@ export class Ingestor {
     const pending = await this.untilDone('batch-log', ref, control, () => this.log.pending(ref, start));
     const sources = await this.untilDone('batch-log', ref, control, () => this.log.sourceOffsets(ref, start));
     if (pending.length > 0) this.options.logger.info({ topic, partition, from: start, ranges: pending.length, epoch }, 'replaying recorded batches');
-    return { ref, role: this.roleOf(topic), epoch, position: start, pending, sources, buffer: [] };
+    return { ref, role: this.roleOf(topic), epoch, position: start, pending, sources, buffer: [], bufferedSince: Date.now() };
   }
 
   private async drain(state: PartitionState, batch: PartitionBatch, control: BatchControl): Promise<void> {
@@ -254,17 +263,26 @@ export class Ingestor {
         range = replay;
       } else {
         let take = 0;
-        for (let events = 0; take < state.buffer.length && events < this.options.batchRows; take++) {
+        let events = 0;
+        for (; take < state.buffer.length && events < this.options.batchRows; take++) {
           const { decoded } = state.buffer[take]!;
           events += decoded.ok ? decoded.events.length : 1;
         }
-        range = { from: state.position, to: state.buffer[take - 1]!.message.offset };
+        const last = state.buffer[take - 1]!.message.offset;
+        if (events < this.options.batchRows && last + 1 < batch.highWatermark && Date.now() - state.bufferedSince < this.options.maxWaitMs) {
+          // Short of a full insert while the partition has more to give: take the next fetch first (fewer, bigger
+          // inserts). A partition that is caught up, or waited maxWaitMs, is stored at once.
+          control.resolve(last);
+          return;
+        }
+        range = { from: state.position, to: last };
       }
       let n = 0;
       while (n < state.buffer.length && state.buffer[n]!.message.offset <= range.to) n++;
       const messages = state.buffer.slice(0, n);
       await this.store(state, range, messages, replay !== undefined, control);
       state.buffer.splice(0, n);
+      state.bufferedSince = Date.now();
       if (replay) state.pending.shift();
       lagGauge.labels(batch.topic, String(batch.partition)).set(Math.max(0, batch.highWatermark - state.position));
     }

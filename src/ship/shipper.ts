@@ -250,29 +250,33 @@ export class Shipper {
   private add(batch: OutgoingBatch, chunk: TailChunk): void {
     const { source } = chunk;
     const parsing = this.parsingFor(source, chunk.lines);
+    const { stats } = this;
+    const before = { events: stats.events, rejected: stats.rejected, skipped: stats.skipped };
     for (const line of chunk.lines) {
       const outcome = this.classify(line, parsing);
-      this.stats.lines++;
-      batch.lines++;
       if (outcome.type === 'event') {
         batch.addEvent(this.partitioner!.partition(outcome.event.module), source.src, outcome.event, line.offset);
-        this.stats.events++;
-        linesTotal.labels('event').inc();
+        stats.events++;
       } else if (outcome.type === 'reject') {
         const value = encodeRejected(
           { source: source.path, node: this.options.node, offset: line.offset, reason: outcome.reason, raw: line.raw, receivedAt: Date.now() },
           source.src,
         );
         batch.addRejected({ key: source.src, value });
-        this.stats.rejected++;
-        linesTotal.labels('rejected').inc();
+        stats.rejected++;
       } else {
-        this.stats.skipped++;
-        linesTotal.labels('skipped').inc();
+        stats.skipped++;
       }
     }
+    stats.lines += chunk.lines.length;
+    batch.lines += chunk.lines.length;
+    // Counted per chunk, not per line: the metric costs more than a line's encoding.
+    linesTotal.labels('event').inc(stats.events - before.events);
+    linesTotal.labels('rejected').inc(stats.rejected - before.rejected);
+    linesTotal.labels('skipped').inc(stats.skipped - before.skipped);
     batch.ends.set(source.src, { source, end: chunk.end });
   }
+
 
   /** One parser and event builder per source; with `auto`, the format is detected from the source's lines. */
   private parsingFor(source: TailedSource, lines: readonly LineRecord[]): SourceParsing {

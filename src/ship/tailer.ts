@@ -392,6 +392,14 @@ export class Tailer {
       if (!t.visible && now - t.lastDataAt > this.idleCloseMs) return this.finalLine(t, handle);
       return undefined;
     }
+    // Still this source's content? A copytruncate between the last check and this read, with the file grown past
+    // our offset again, would otherwise hand out the new content cut at the old offset. Checked after the read, so
+    // a truncation during it is caught too; the next scan continues in the rotated copy.
+    if (firstLineOf(await readHead(handle))?.fingerprint !== t.identity.fingerprint) {
+      await this.release(t);
+      this.lastScan = 0;
+      return undefined;
+    }
     t.size = Math.max(t.size, st.size);
     t.lastDataAt = now;
     return this.emit(t, lines);

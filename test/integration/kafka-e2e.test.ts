@@ -67,17 +67,13 @@ test('three nodes appended and rotated while shipping: two ingestors store every
   const valid = logs.reduce((s, l) => s + l.valid, 0);
   const malformed = logs.reduce((s, l) => s + l.malformed, 0);
   assert.ok(malformed > 100);
+  const rows = (query: string) => ts.store.client.query({ query, query_params: nodesLike('e2e-'), format: 'JSONEachRow' }).then((r) => r.json());
   const state = async () => ({
     ...(await sc.state('e2e-')),
-    // Rejected lines that were not written as garbage: what the shipper made of a valid line, if that happens.
-    unexpectedRejects: await ts.store.client
-      .query({
-        query: `SELECT reason, base64Decode(raw_base64) AS raw FROM rejected_events
-                WHERE node LIKE {prefix:String} AND NOT startsWith(base64Decode(raw_base64), 'this is not an access log line') LIMIT 10`,
-        query_params: nodesLike('e2e-'),
-        format: 'JSONEachRow',
-      })
-      .then((r) => r.json()),
+    // Rejected lines that were not written as garbage, and events stored twice: what went wrong, if it does.
+    unexpectedRejects: await rows(`SELECT source, offset, reason, base64Decode(raw_base64) AS raw FROM rejected_events
+      WHERE node LIKE {prefix:String} AND NOT startsWith(base64Decode(raw_base64), 'this is not an access log line') LIMIT 10`),
+    twice: await rows(`SELECT event_id, count() AS n FROM access_events WHERE node LIKE {prefix:String} GROUP BY event_id HAVING n > 1 LIMIT 10`),
   });
   await waitFor('every line stored', async () => (await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'))) >= valid, 90_000, state);
   await waitFor('all offsets committed', async () => (await sc.groupLag()) === 0, 30_000, state);
@@ -88,7 +84,7 @@ test('three nodes appended and rotated while shipping: two ingestors store every
   const distinct = await count(ts.store, 'SELECT uniqExact(event_id) FROM access_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
   const rolledUp = await count(ts.store, 'SELECT sum(requests) FROM rollups_5m WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
   const rejectedLines = await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', nodesLike('e2e-'));
-  assert.equal(stored, valid, 'every valid line is an event, once');
+  assert.equal(stored, valid, `every valid line is an event, once: ${JSON.stringify(await state())}`);
   assert.equal(distinct, stored, 'no event stored twice');
   assert.equal(rolledUp, valid, 'the 5-minute rollup counts each event once');
   assert.equal(rejectedLines, malformed, 'every malformed line is kept as a reject, once');
