@@ -26,6 +26,9 @@ const hits = counter('modcast_api_cache_hits_total', 'API cache lookups answered
   'cache',
 ] as const);
 const misses = counter('modcast_api_cache_misses_total', 'API cache lookups that queried the store', ['cache'] as const);
+const refreshes = counter('modcast_api_cache_refreshes_total', 'Lookups of the newest run renewed in the background while the known one was served', [
+  'cache',
+] as const);
 const evictions = counter('modcast_api_cache_evictions_total', 'API cache entries dropped to stay within the entry and byte bounds', [
   'cache',
 ] as const);
@@ -152,19 +155,35 @@ export class PredictionRunCache {
     return (await promise).value as V;
   }
 
+  /**
+   * A run lookup trusted for runTtlMs. Past half of that, the answer known is still served and the store is asked
+   * again in the background, so under steady traffic no request waits for the refresh (a slow one would otherwise
+   * stall every request arriving meanwhile) and nothing served is older than the TTL.
+   */
   private async lookupRun(cache: string, key: string, load: () => Promise<PredictionRun | undefined>): Promise<PredictionRun | undefined> {
     const known = this.runs.get(key);
-    if (known && known.expires > this.now()) {
+    const now = this.now();
+    if (known && now < known.expires) {
       hits.inc({ cache });
+      if (now >= known.expires - this.options.runTtlMs / 2) {
+        // A failed refresh is not an error of this request: the next one past the TTL asks again and reports it.
+        const refresh = this.refreshRun(key, load);
+        if (!refresh.joined) refreshes.inc({ cache });
+        refresh.promise.catch(() => {});
+      }
       return known.run;
     }
+    const { promise, joined } = this.refreshRun(key, load);
+    (joined ? hits : misses).inc({ cache });
+    return promise;
+  }
+
+  private refreshRun(key: string, load: () => Promise<PredictionRun | undefined>) {
     const generation = this.generation;
-    const { promise, joined } = this.runFlights.run(`${generation}\u0000${key}`, async () => {
+    return this.runFlights.run(`${generation}\u0000${key}`, async () => {
       const run = await load();
       if (generation === this.generation) this.runs.set(key, { run, expires: this.now() + this.options.runTtlMs }, 0);
       return run;
     });
-    (joined ? hits : misses).inc({ cache });
-    return promise;
   }
 }

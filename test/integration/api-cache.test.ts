@@ -51,11 +51,15 @@ after(async () => {
 
 const get = (app: ApiInstance, url: string) => app.inject({ method: 'GET', url });
 
-/** The cache's hit and miss counters for one cache name, from the Prometheus registry. */
-async function counts(name: string): Promise<{ hits: number; misses: number }> {
+/** One cache counter for one cache name, from the Prometheus registry. */
+async function metricValue(metric: string, cacheName: string): Promise<number> {
   const json = await metricsRegistry.getMetricsAsJSON();
-  const value = (metric: string) => json.find((m) => m.name === metric)?.values.find((v) => v.labels.cache === name)?.value ?? 0;
-  return { hits: Number(value('modcast_api_cache_hits_total')), misses: Number(value('modcast_api_cache_misses_total')) };
+  return Number(json.find((m) => m.name === metric)?.values.find((v) => v.labels.cache === cacheName)?.value ?? 0);
+}
+
+/** The cache's hit and miss counters for one cache name. */
+async function counts(name: string): Promise<{ hits: number; misses: number }> {
+  return { hits: await metricValue('modcast_api_cache_hits_total', name), misses: await metricValue('modcast_api_cache_misses_total', name) };
 }
 
 const QUERIES = [
@@ -153,6 +157,31 @@ test('a new finished run is served once the latest-run TTL has passed, or at onc
   assert.equal(hotness.body, (await get(uncached, '/v1/modules/github.com/acme/hot/hotness?window=1d')).body);
   assert.equal((hotness.json() as { run: { runId: string } }).run.runId, 'run-c');
 });
+
+test('past half the TTL the known run is still served while the store is asked again in the background', async () => {
+  const runOf = async () => ((await get(cached, '/v1/forecasts?scope=fleet&window=1h')).json() as { run: { runId: string } }).run.runId;
+  cache.invalidate();
+  clock += 1_000;
+  assert.equal(await runOf(), 'run-c');
+  await seedPredictionRun(api.t.store, 'run-d', AS_OF + 3 * HOUR, predictions(1000), AS_OF + 3 * HOUR + 60_000);
+  clock += TTL / 2 - 1;
+  assert.equal(await runOf(), 'run-c', 'fresh: no refresh yet');
+  const before = await counts('latest');
+  const refreshesBefore = await refreshCount();
+  clock += 2;
+  assert.equal(await runOf(), 'run-c', 'the known run answers at once');
+  let seen = 'run-c';
+  for (let i = 0; i < 200 && seen !== 'run-d'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    seen = await runOf();
+  }
+  assert.equal(seen, 'run-d', 'the background refresh brought the new run, before the TTL ran out');
+  const after = await counts('latest');
+  assert.equal(after.misses, before.misses, 'no request waited for the store');
+  assert.equal(await refreshCount(), refreshesBefore + 1, 'one refresh however many requests came meanwhile');
+});
+
+const refreshCount = () => metricValue('modcast_api_cache_refreshes_total', 'latest');
 
 test('/metrics exposes the cache counters', async () => {
   const res = await get(cached, '/metrics');
