@@ -107,7 +107,12 @@ export class EventBuilder {
     if (c === undefined) {
       const found = classifyRequestPath(path, this.prefixes);
       // Memoized in the shape callers return, so a repeated rejection or skip allocates nothing either.
-      c = !found.ok ? { type: 'reject', reason: found.reason } : found.kind === 'other' ? NOT_GOPROXY : found;
+      // Module and version are slices of the log line too (see detached): copied, so a memo entry pins no line.
+      c = !found.ok
+        ? { type: 'reject', reason: found.reason }
+        : found.kind === 'other'
+          ? NOT_GOPROXY
+          : { ok: true, kind: found.kind, module: detached(found.module), version: detached(found.version) };
       this.classified.set(path, c);
     }
     return c;
