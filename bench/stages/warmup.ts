@@ -7,9 +7,13 @@
  * The proxy serves the .info/.mod/.zip of every module version of its upstream tree; the N URLs cycle through them
  * with a distinct `?n=` each (the proxy ignores it), because the executor rightly never fetches one URL twice in a
  * run. The proxy is primed first, so both clients measure it serving from its storage.
+ *
+ * The notes give the CPU time per request of each side (client process, the executor's main thread, the proxy),
+ * from the kernel's counters: on a 2-core machine the client and the proxy share the CPU, so they show where the
+ * ceiling of each client is.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { goproxyPath } from '../../src/domain/goproxy.js';
@@ -35,6 +39,32 @@ request = function()
   return wrk.format("GET", paths[(i - 1) % #paths + 1])
 end
 `;
+
+const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU seconds (user + system) the kernel counts in /proc/<path>/stat: a process, one thread (`<pid>/task/<tid>`),
+ * or with `children` the processes it has waited for (spawnSync waits for wrk, so wrk's time lands there).
+ */
+function cpuSeconds(path: string, children = false): number {
+  const stat = readFileSync(`/proc/${path}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is stat field 3 (state)
+  const [user, system] = children ? [fields[13], fields[14]] : [fields[11], fields[12]];
+  return (Number(user) + Number(system)) / CLOCK_TICKS_PER_SEC;
+}
+
+/** Runs `fn` and returns the CPU seconds each named /proc counter advanced meanwhile. */
+async function cpuOf<T>(counters: Record<string, () => number>, fn: () => Promise<T> | T): Promise<{ value: T; cpu: Record<string, number> }> {
+  const before = Object.fromEntries(Object.entries(counters).map(([k, read]) => [k, read()]));
+  const value = await fn();
+  return { value, cpu: Object.fromEntries(Object.entries(counters).map(([k, read]) => [k, read() - before[k]!])) };
+}
+
+function microsPer(cpu: Record<string, number>, n: number): string {
+  return Object.entries(cpu)
+    .map(([k, s]) => `${k} ${((s / n) * 1e6).toFixed(0)}`)
+    .join(', ');
+}
 
 function runWrk(url: string, pathsFile: string, scriptFile: string, seconds: number, threads: number): { rps: number; requests: number; errors: string } {
   const res = spawnSync('wrk', [`-t${threads}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', scriptFile, url], {
@@ -79,11 +109,15 @@ runStage(async ({ size, quick, workDir }) => {
 
   const wrkSeconds = quick ? 2 : 10;
   progress(`wrk: ${CONNECTIONS} connections, 2 threads (one per core), ${wrkSeconds} s over the same ${size.toLocaleString()} URLs`);
-  const wrk = runWrk(proxy.url, pathsFile, scriptFile, wrkSeconds, 2);
-  progress(`wrk: ${wrk.rps.toFixed(0)} requests/s${wrk.errors ? ` (${wrk.errors})` : ''}`);
+  const proxyPid = proxy.process.pid!;
+  const wrkCounters = { wrk: () => cpuSeconds('self', true), goproxy: () => cpuSeconds(String(proxyPid)) };
+  const wrkRun = await cpuOf(wrkCounters, () => runWrk(proxy.url, pathsFile, scriptFile, wrkSeconds, 2));
+  const wrk = wrkRun.value;
+  progress(`wrk: ${wrk.rps.toFixed(0)} requests/s${wrk.errors ? ` (${wrk.errors})` : ''}; CPU µs per request: ${microsPer(wrkRun.cpu, wrk.requests)}`);
   // The executor is one Node thread: wrk on one thread is the client-side limit it competes with.
-  const wrk1 = runWrk(proxy.url, pathsFile, scriptFile, wrkSeconds, 1);
-  progress(`wrk, 1 thread: ${wrk1.rps.toFixed(0)} requests/s`);
+  const wrk1Run = await cpuOf(wrkCounters, () => runWrk(proxy.url, pathsFile, scriptFile, wrkSeconds, 1));
+  const wrk1 = wrk1Run.value;
+  progress(`wrk, 1 thread: ${wrk1.rps.toFixed(0)} requests/s; CPU µs per request: ${microsPer(wrk1Run.cpu, wrk1.requests)}`);
 
   const { store } = await openBenchStore(workDir);
   onCleanup(() => store.close());
@@ -92,20 +126,31 @@ runStage(async ({ size, quick, workDir }) => {
     {},
   );
 
-  const executorOnly = quick
+  const executorCounters = {
+    node: () => cpuSeconds('self'),
+    'node main thread': () => cpuSeconds(`self/task/${process.pid}`),
+    goproxy: () => cpuSeconds(String(proxyPid)),
+  };
+  const executorOnlyRun = quick
     ? undefined
-    : await timed(() => executeWarmup({ target, requests: requests.map((r) => ({ ...r, path: `${r.path}&pass=1` })), onResult: () => undefined }));
-  if (executorOnly) progress(`executor alone (results not recorded): ${executorOnly.seconds.toFixed(2)} s`);
+    : await cpuOf(executorCounters, () =>
+        timed(() => executeWarmup({ target, requests: requests.map((r) => ({ ...r, path: `${r.path}&pass=1` })), onResult: () => undefined })),
+      );
+  const executorOnly = executorOnlyRun?.value;
+  if (executorOnlyRun) progress(`executor alone (results not recorded): ${executorOnlyRun.value.seconds.toFixed(2)} s; CPU µs per fetch: ${microsPer(executorOnlyRun.cpu, size)}`);
 
   progress(`executor: ${size.toLocaleString()} fetches over ${CONNECTIONS} connections, results recorded in warmup_items`);
   const recorder = new ItemRecorder(store);
-  const run = await timed(async () => {
-    const summary = await executeWarmup({ target, requests, onResult: (r) => recorder.add(resultRow('bench', 'bench', r)) });
-    await recorder.flush();
-    return summary;
-  });
+  const recordedRun = await cpuOf(executorCounters, () =>
+    timed(async () => {
+      const summary = await executeWarmup({ target, requests, onResult: (r) => recorder.add(resultRow('bench', 'bench', r)) });
+      await recorder.flush();
+      return summary;
+    }),
+  );
+  const run = recordedRun.value;
   const s = run.value;
-  progress(`executor: ${run.seconds.toFixed(2)} s (${s.ok} ok, ${s.failed} failed, ${s.notFound} not found, ${(s.bytes / 1e6).toFixed(0)} MB)`);
+  progress(`executor: ${run.seconds.toFixed(2)} s (${s.ok} ok, ${s.failed} failed, ${s.notFound} not found, ${(s.bytes / 1e6).toFixed(0)} MB); CPU µs per fetch: ${microsPer(recordedRun.cpu, size)}`);
   if (s.ok !== size) throw new Error(`only ${s.ok} of ${size} fetches succeeded (${s.failed} failed, ${s.notFound} not found, ${s.skipped} skipped)`);
   const recorded = await scalar(store, "SELECT count() FROM warmup_items WHERE status = 'ok'");
   if (recorded !== size) throw new Error(`${recorded} results recorded, expected ${size}`);
@@ -124,7 +169,12 @@ runStage(async ({ size, quick, workDir }) => {
     peakRssMb: ownPeakRssMb(),
     rssDetailMb: detail,
     seconds: run.seconds,
-    notes: [`all ${size} fetches ok and recorded; ${(s.bytes / 1e6).toFixed(0)} MB of bodies hashed`, ...(wrk.errors ? [`wrk: ${wrk.errors}`] : [])],
+    notes: [
+      `all ${size} fetches ok and recorded; ${(s.bytes / 1e6).toFixed(0)} MB of bodies hashed`,
+      `CPU µs per request — wrk 2 threads: ${microsPer(wrkRun.cpu, wrk.requests)}; wrk 1 thread: ${microsPer(wrk1Run.cpu, wrk1.requests)}; ` +
+        `${executorOnlyRun ? `executor alone: ${microsPer(executorOnlyRun.cpu, size)}; ` : ''}executor + recording: ${microsPer(recordedRun.cpu, size)}`,
+      ...(wrk.errors ? [`wrk: ${wrk.errors}`] : []),
+    ],
     target: ">= 80% of wrk's rate at equal concurrency",
     meets: ({ ratio }) => ratio >= 0.8,
     targetSize: TARGET_FETCHES,

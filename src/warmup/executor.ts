@@ -4,14 +4,18 @@
  * network errors, none on 404/410 ("not found upstream") or other 4xx. Redirects are followed only within the
  * node's origin. Bodies are streamed through sha256 and counted, never held.
  *
+ * Per request the work is kept to what the contract needs (one handler object on undici's dispatch interface,
+ * one timer, one map lookup for the single flight): with bodies of ~100 KB from a local proxy, sha256 and the
+ * socket reads are then most of the CPU time (docs/benchmarks.md, warm-up).
+ *
  * Nodes are independent: run one executor per node concurrently and a dead, failing or slow node only costs
  * its own run (timeouts bound each request; a circuit opens after consecutive network failures).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { WarmEndpoint } from '../domain/plan.js';
-import { withRetry } from '../lib/retry.js';
+import { withRetry, type RetryOptions } from '../lib/retry.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WarmTarget } from './fleet.js';
 
@@ -79,26 +83,64 @@ const MAX_REDIRECTS = 5;
 /**
  * Process-wide single flight per URL: overlapping runs (a scheduled run and a release run on the same node, or a
  * second trigger) never fetch the same URL twice at once, and a URL fetched OK moments ago is not fetched again.
+ * One map holds both the fetches in flight and the recent successes, so a request costs one lookup and one insert.
  */
-const inFlight = new Map<string, Promise<FetchOutcome>>();
-const recentOk = new Map<string, { at: number; outcome: FetchOutcome }>();
-const RECENT_OK_MS = 10 * 60_000;
-const RECENT_OK_MAX = 20_000;
+class Flight {
+  /** Set once the fetch succeeded (then `at` is when). */
+  outcome: FetchOutcome | undefined;
+  at = 0;
+  private ended = false;
+  /** Requests of other runs waiting for this fetch to end. */
+  private waiters: ((o: FetchOutcome | undefined) => void)[] | undefined;
 
-function rememberOk(key: string, outcome: FetchOutcome): void {
-  recentOk.delete(key);
-  recentOk.set(key, { at: Date.now(), outcome });
-  if (recentOk.size > RECENT_OK_MAX) recentOk.delete(recentOk.keys().next().value as string);
+  /** The outcome once this fetch ends; undefined when it failed (the caller then fetches itself). */
+  join(): Promise<FetchOutcome | undefined> {
+    if (this.ended) return Promise.resolve(this.outcome);
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+  }
+
+  end(outcome: FetchOutcome | undefined): void {
+    this.ended = true;
+    this.outcome = outcome;
+    this.at = Date.now();
+    if (this.waiters) for (const w of this.waiters) w(outcome);
+    this.waiters = undefined;
+  }
 }
 
-function recentlyFetched(key: string): FetchOutcome | undefined {
-  const hit = recentOk.get(key);
-  if (!hit) return undefined;
-  if (Date.now() - hit.at > RECENT_OK_MS) {
-    recentOk.delete(key);
+const flights = new Map<string, Flight>();
+const RECENT_OK_MS = 10 * 60_000;
+const RECENT_OK_MAX = 20_000;
+/** Evicting in steps of this many (oldest first) keeps the map's cost per request flat. */
+const EVICT_STEP = 2_000;
+
+/** The fetch of `key` in flight or done OK recently, if any. */
+function currentFlight(key: string): Flight | undefined {
+  const f = flights.get(key);
+  if (f?.outcome && Date.now() - f.at > RECENT_OK_MS) {
+    flights.delete(key);
     return undefined;
   }
-  return hit.outcome;
+  return f;
+}
+
+function startFlight(key: string): Flight {
+  const f = new Flight();
+  flights.set(key, f);
+  if (flights.size > RECENT_OK_MAX + EVICT_STEP) {
+    let n = 0;
+    for (const [k, old] of flights) {
+      if (n++ >= EVICT_STEP) break;
+      if (old.outcome) flights.delete(k);
+    }
+  }
+  return f;
+}
+
+function endFlight(key: string, f: Flight, outcome: FetchOutcome | undefined): void {
+  // A failed fetch is forgotten (the next run tries again); a successful one is remembered for RECENT_OK_MS.
+  if (!outcome && flights.get(key) === f) flights.delete(key);
+  f.end(outcome);
 }
 
 /** A failure worth retrying (5xx, 429, network error, timeout). */
@@ -121,22 +163,83 @@ interface FetchOutcome {
   sha256: string;
 }
 
-/** Streams a body through sha256 and a byte counter; memory stays at one chunk. */
-async function drain(body: AsyncIterable<Buffer>): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of body) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
+/** Bytes of a non-2xx body read (and dropped) to keep the connection reusable; beyond it the connection is closed. */
+const DISCARD_LIMIT = 64 * 1024;
+
+interface Response {
+  httpStatus: number;
+  location: string | undefined;
+  bytes: number;
+  sha256: string;
 }
 
-async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
-  try {
-    await body.dump({ limit: 64 * 1024 });
-  } catch {
-    // the connection is closed instead of reused; nothing else to do
+/**
+ * One request on the dispatcher's own handler interface: a 2xx body goes chunk by chunk through sha256 and a byte
+ * counter as undici hands it over (no stream objects, no promise per chunk; memory stays at one chunk), any other
+ * body is dropped. Settles once, with the response or a RetryableError (network error, timeout, run aborted).
+ */
+class ResponseDigest implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private location: string | undefined;
+  private hash: Hash | undefined;
+  private bytes = 0;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly settle: (err: RetryableError | undefined, res: Response | undefined) => void,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => this.abort(`timeout after ${timeoutMs} ms`), timeoutMs);
+  }
+
+  /** Fails the request now and tells undici to drop it (at once, or as soon as it is started). */
+  abort(reason: string): void {
+    this.finish(new RetryableError(reason, this.status, true), undefined);
+    this.controller?.abort(new Error(reason));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('request ended before it started'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real answer follows
+    this.status = statusCode;
+    if (statusCode < 300) this.hash = createHash('sha256');
+    else if (isRedirect(statusCode)) {
+      const location = headers['location'];
+      this.location = Array.isArray(location) ? location[0] : location;
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.hash) this.hash.update(chunk);
+    else if (this.bytes > DISCARD_LIMIT && !this.settled) {
+      // The status is all we need; the rest of the body is not worth reading.
+      this.finish(undefined, { httpStatus: this.status, location: this.location, bytes: 0, sha256: '' });
+      controller.abort(new Error('error body not read'));
+    }
+  }
+
+  onResponseEnd(): void {
+    const ok = this.hash !== undefined;
+    this.finish(undefined, { httpStatus: this.status, location: this.location, bytes: ok ? this.bytes : 0, sha256: ok ? this.hash!.digest('hex') : '' });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    const where = this.status >= 200 && this.status < 300 ? 'body: ' : '';
+    this.finish(new RetryableError(`${where}${err.code ?? err.name}: ${err.message}`, this.status, true), undefined);
+  }
+
+  private finish(err: RetryableError | undefined, res: Response | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.settle(err, res);
   }
 }
 
@@ -144,39 +247,71 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-/** One attempt: GET path (following same-origin redirects), classify the status, drain the body. */
-async function fetchOnce(dispatcher: Dispatcher, target: WarmTarget, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<FetchOutcome> {
+/**
+ * Requests of one executor: each runs under a timeout of its own, and aborting the run (its signal) aborts every
+ * request in flight through one listener rather than a signal per request.
+ */
+class Requests {
+  private readonly active = new Set<ResponseDigest>();
+  private abortReason: string | undefined;
+  private readonly onAbort = () => this.abortAll('run aborted');
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly target: WarmTarget,
+    private readonly headers: Record<string, string>,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    if (signal?.aborted) this.abortReason = 'run aborted';
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Stops listening to the run's signal (which may outlive the run). */
+  close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  get(path: string, timeoutMs: number): Promise<Response> {
+    if (this.abortReason !== undefined) return Promise.reject(new RetryableError(this.abortReason, 0, true));
+    return new Promise<Response>((resolve, reject) => {
+      const handler = new ResponseDigest((err, res) => {
+        this.active.delete(handler);
+        if (err) reject(err);
+        else resolve(res!);
+      }, timeoutMs);
+      this.active.add(handler);
+      try {
+        this.dispatcher.dispatch({ origin: this.target.origin, path, method: 'GET', headers: this.headers }, handler);
+      } catch (e) {
+        handler.onResponseError(undefined as never, e as Error);
+      }
+    });
+  }
+
+  abortAll(reason: string): void {
+    this.abortReason = reason;
+    for (const handler of this.active) handler.abort(reason);
+  }
+}
+
+/** One attempt: GET path (following same-origin redirects, all within one timeout), classify the status. */
+async function fetchOnce(requests: Requests, target: WarmTarget, path: string): Promise<FetchOutcome> {
+  const deadline = performance.now() + target.requestTimeoutMs;
   let current = path;
   for (let hop = 0; ; hop++) {
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await dispatcher.request({ origin: target.origin, path: current, method: 'GET', headers, signal });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      if (signal.aborted) throw new RetryableError(`timeout or abort: ${err.message}`, 0, true);
-      throw new RetryableError(`${err.code ?? err.name}: ${err.message}`, 0, true);
-    }
-    const status = res.statusCode;
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw new RetryableError(`timeout after ${target.requestTimeoutMs} ms (redirects)`, 0, true);
+    const res = await requests.get(current, remaining);
+    const status = res.httpStatus;
+    if (status >= 200 && status < 300) return { httpStatus: status, bytes: res.bytes, sha256: res.sha256 };
     if (isRedirect(status)) {
-      await discard(res.body);
-      const location = res.headers['location'];
-      const loc = Array.isArray(location) ? location[0] : location;
-      if (!loc) throw new FinalError(`redirect ${status} without Location`, status, 'failed');
-      const next = new URL(loc, `${target.origin}${current}`);
+      if (!res.location) throw new FinalError(`redirect ${status} without Location`, status, 'failed');
+      const next = new URL(res.location, `${target.origin}${current}`);
       if (next.origin !== target.origin) throw new FinalError(`redirect to another origin refused (${next.origin})`, status, 'failed');
       if (hop >= MAX_REDIRECTS) throw new FinalError(`more than ${MAX_REDIRECTS} redirects`, status, 'failed');
       current = `${next.pathname}${next.search}`;
       continue;
     }
-    if (status >= 200 && status < 300) {
-      try {
-        const { bytes, sha256 } = await drain(res.body);
-        return { httpStatus: status, bytes, sha256 };
-      } catch (e) {
-        throw new RetryableError(`body: ${(e as Error).message}`, status, true);
-      }
-    }
-    await discard(res.body);
     if (status === 404 || status === 410) throw new FinalError('not found upstream', status, 'not_found');
     if (status >= 500 || status === 429) throw new RetryableError(`HTTP ${status}`, status, false);
     throw new FinalError(`HTTP ${status}`, status, 'failed');
@@ -204,66 +339,64 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
   const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modcast-warmup/0.1', accept: '*/*' };
   if (target.auth) headers[target.auth.header.toLowerCase()] = target.auth.value;
 
+  const http = new Requests(dispatcher, target, headers, opts.signal);
   const summary: ExecuteSummary = { ok: 0, notFound: 0, failed: 0, skipped: 0, bytes: 0, elapsedMs: 0 };
   const started = performance.now();
   let next = 0;
   let consecutiveNetworkFailures = 0;
   let stopReason: string | undefined;
 
-  const record = async (r: WarmResult) => {
+  /** Counts a result and hands it over; a promise only when onResult returned one (nothing to wait for otherwise). */
+  const record = (r: WarmResult): void | Promise<void> => {
     if (r.status === 'ok') summary.ok++;
     else if (r.status === 'not_found') summary.notFound++;
     else if (r.status === 'failed') summary.failed++;
     else summary.skipped++;
     summary.bytes += r.bytes;
-    await onResult(r);
+    return onResult(r);
   };
+
+  const retryOptions: RetryOptions = {
+    attempts: retry.attempts,
+    baseMs: retry.baseMs,
+    maxMs: retry.maxMs,
+    retryable: (e) => e instanceof RetryableError && !opts.signal?.aborted,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
+  };
+  const retryOptionsFor = (path: string): RetryOptions =>
+    logger
+      ? {
+          ...retryOptions,
+          onRetry: (e, attempt, delayMs) =>
+            logger.debug({ node: target.name, path, attempt, delayMs, err: (e as Error).message }, 'warm-up request failed; retrying'),
+        }
+      : retryOptions;
 
   const runOne = async (req: WarmRequest): Promise<void> => {
     const t0 = performance.now();
     const key = `${target.origin}${req.path}`;
-    const shared = recentlyFetched(key) ?? inFlight.get(key);
+    const shared = currentFlight(key);
     if (shared) {
       // Another run fetched or is fetching this URL: wait for its outcome instead of a second request.
-      try {
-        const out = await shared;
+      const out = await shared.join();
+      if (out) {
         await record({ ...req, status: 'ok', httpStatus: out.httpStatus, bytes: 0, sha256: out.sha256, latencyMs: performance.now() - t0, attempts: 0, reason: 'fetched by an overlapping run', finishedAt: Date.now() });
         return;
-      } catch {
-        // the other fetch failed: try ourselves
       }
+      // the other fetch failed: try ourselves
     }
     let attempts = 0;
-    let settle: { resolve: (o: FetchOutcome) => void; reject: (e: unknown) => void } | undefined;
-    const mine = new Promise<FetchOutcome>((resolve, reject) => (settle = { resolve, reject }));
-    mine.catch(() => undefined);
-    inFlight.set(key, mine);
+    const flight = startFlight(key);
+    let out: FetchOutcome;
     try {
-      const out = await withRetry(
-        async () => {
-          attempts++;
-          await bucket.take(opts.signal);
-          const timeout = AbortSignal.timeout(target.requestTimeoutMs);
-          const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-          return fetchOnce(dispatcher, target, req.path, headers, signal);
-        },
-        {
-          attempts: retry.attempts,
-          baseMs: retry.baseMs,
-          maxMs: retry.maxMs,
-          retryable: (e) => e instanceof RetryableError && !opts.signal?.aborted,
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          ...(opts.random ? { random: opts.random } : {}),
-          onRetry: (e, attempt, delayMs) =>
-            logger?.debug({ node: target.name, path: req.path, attempt, delayMs, err: (e as Error).message }, 'warm-up request failed; retrying'),
-        },
-      );
-      consecutiveNetworkFailures = 0;
-      rememberOk(key, out);
-      settle!.resolve(out);
-      await record({ ...req, status: 'ok', httpStatus: out.httpStatus, bytes: out.bytes, sha256: out.sha256, latencyMs: performance.now() - t0, attempts, reason: '', finishedAt: Date.now() });
+      out = await withRetry(async () => {
+        attempts++;
+        if (!bucket.takeNow()) await bucket.take(opts.signal);
+        return fetchOnce(http, target, req.path);
+      }, retryOptionsFor(req.path));
     } catch (e) {
-      settle!.reject(e);
+      endFlight(key, flight, undefined);
       const err = e as Error;
       if (e instanceof RetryableError && e.network) consecutiveNetworkFailures++;
       else consecutiveNetworkFailures = 0;
@@ -274,9 +407,11 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
       const status: WarmStatus = e instanceof FinalError ? e.status : opts.signal?.aborted ? 'skipped' : 'failed';
       const httpStatus = e instanceof FinalError || e instanceof RetryableError ? e.httpStatus : 0;
       await record({ ...req, status, httpStatus, bytes: 0, sha256: '', latencyMs: performance.now() - t0, attempts, reason: err.message, finishedAt: Date.now() });
-    } finally {
-      if (inFlight.get(key) === mine) inFlight.delete(key);
+      return;
     }
+    consecutiveNetworkFailures = 0;
+    endFlight(key, flight, out);
+    await record({ ...req, status: 'ok', httpStatus: out.httpStatus, bytes: out.bytes, sha256: out.sha256, latencyMs: performance.now() - t0, attempts, reason: '', finishedAt: Date.now() });
   };
 
   const worker = async () => {
@@ -296,6 +431,7 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
   try {
     await Promise.all(Array.from({ length: Math.min(target.maxConcurrency, Math.max(1, requests.length)) }, worker));
   } finally {
+    http.close();
     if (ownPool) await dispatcher.close().catch(() => undefined);
   }
   summary.elapsedMs = performance.now() - started;

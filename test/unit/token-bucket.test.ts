@@ -68,3 +68,17 @@ test('an aborted waiter rejects and does not block the ones behind it', async ()
 test('rejects a non-positive rate', () => {
   assert.throws(() => new TokenBucket({ ratePerSec: 0 }), RangeError);
 });
+
+test('takeNow takes an available token at once, but never ahead of a waiter', async () => {
+  const c = virtualClock();
+  const b = new TokenBucket({ ratePerSec: 10, burst: 2, now: c.now, sleep: c.sleep });
+  assert.equal(b.takeNow(), true);
+  assert.equal(b.takeNow(), true);
+  assert.equal(b.takeNow(), false, 'empty');
+  const waiter = b.take();
+  c.advance(1000); // tokens are back, but the waiter came first
+  assert.equal(b.takeNow(), false, 'a waiter is queued');
+  await waiter;
+  await Promise.resolve();
+  assert.equal(b.takeNow(), true, 'once the queue is empty, available tokens are taken at once');
+});
