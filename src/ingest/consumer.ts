@@ -209,8 +209,10 @@ export class Ingestor {
       }
       await this.drain(state, batch, control);
     } catch (e) {
-      // Whatever happened, the next batch of this partition starts again from the committed offset.
+      // Whatever happened, the next batch of this partition starts again from the committed offset: messages
+      // taken (resolved) but not committed, a short range waiting for the next fetch included, are fetched again.
       this.states.delete(key);
+      this.sought.delete(key);
       if (e instanceof Abandoned) return;
       throw e;
     }
