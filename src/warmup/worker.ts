@@ -114,7 +114,12 @@ export function createWarmupWorker(opts: WarmupWorkerOptions): WarmupWorker {
     const done = decodeProgress(committed.metadata, offset, task.requests.length) ?? task.requests.map(() => false);
     const target = targetFor(task.node);
     const all = requestsOf(task, target);
-    const indexOf = new Map(all.map((r, i) => [r.itemId, i]));
+    const indexOf = new Map<string, number>();
+    all.forEach((r, i) => {
+      // A request listed twice is one item: the first copy's result covers the other.
+      if (indexOf.has(r.itemId)) done[i] = true;
+      else indexOf.set(r.itemId, i);
+    });
     const resumed = done.filter(Boolean).length;
     if (resumed > 0) logger.info({ runId: task.runId, node: task.node, part: task.part, done: resumed }, 'resuming a warm-up task another worker started');
 

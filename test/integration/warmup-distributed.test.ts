@@ -216,6 +216,8 @@ test('forged and unreadable tasks fetch nothing outside configured GOPROXY paths
     requests: [
       { module: 'example.com/../../etc', version: 'v1.0.0', endpoint: 'zip', expectedBenefit: 1 },
       { module: 'github.com/Azure/go-autorest', version: 'v1.0.0/../../x', endpoint: 'mod', expectedBenefit: 1 },
+      // Listed twice: one item, one result, and the task still completes (no redelivery loop).
+      { module: 'example.com/../../etc', version: 'v1.0.0', endpoint: 'zip', expectedBenefit: 1 },
     ],
   };
   const unknownNode = { ...forged, runId: 'forged-run-2', node: 'evil.example.com:80', requests: [{ module: 'github.com/pkg/errors', version: 'v0.9.1', endpoint: 'zip', expectedBenefit: 1 }] };
