@@ -48,6 +48,9 @@ export class WarmupDispatcher {
   /** Opens the run and hands its unfinished requests to workers; returns the run record as it stands. */
   async dispatch(opts: DispatchOptions): Promise<RunRecord> {
     const { store, config, logger } = this.deps;
+    // Already with the workers (e.g. the same release announced twice): sending its items again would fetch twice.
+    const current = await readRun(store, opts.runId);
+    if (current?.status === 'dispatched') return current;
     const prepared = await prepareRun(opts);
     if ('finished' in prepared) return prepared.finished;
     const { base, todo } = prepared;

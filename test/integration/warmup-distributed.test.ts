@@ -19,7 +19,9 @@ import { waitFor } from '../helpers/kafka-logs.js';
 import { spawnCli } from '../helpers/cli.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
 import { readRun, runItems } from '../../src/warmup/records.js';
-import { WarmupResultsConsumer, resultsGroupId, waitForRun } from '../../src/warmup/dispatch.js';
+import { WarmupDispatcher, WarmupResultsConsumer, resultsGroupId, waitForRun } from '../../src/warmup/dispatch.js';
+import { findTarget } from '../../src/warmup/fleet.js';
+import { planForNode } from '../../src/warmup/demand.js';
 import { withAdmin } from '../../src/kafka/topics.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { KafkaClient, ConsumedMessage } from '../../src/kafka/types.js';
@@ -261,4 +263,22 @@ test('a started scheduler stores the workers\' results itself (its own results c
   assert.equal(final.status, 'done', final.message);
   assert.equal(final.itemsDone, final.itemsPlanned);
   assert.ok(final.itemsPlanned > 0);
+});
+
+test('dispatching a run that is already with the workers sends nothing again', async () => {
+  const target = findTarget(ts.config, 'n4');
+  const { plan } = await planForNode(ts.store, ts.config, target, Date.now(), { maxItems: 3 });
+  assert.ok(plan.items.length > 0, 'n4 still has versions to warm');
+  const taskCount = async () =>
+    (await withAdmin(kafka, (a) => a.describe([ts.config.kafka.topics.warmupTasks])))[0]!.partitions.reduce((s, p) => s + p.high, 0);
+  const before = await taskCount();
+  const dispatcher = new WarmupDispatcher({ store: ts.store, kafka, config: ts.config, logger: createLogger('silent') });
+  const opts = { store: ts.store, target, runId: 'release:twice:n4', plan, trigger: 'release' as const, plannedFor: Date.now(), notAfter: Date.now() + 3_600_000 };
+  const first = await dispatcher.dispatch(opts);
+  const second = await dispatcher.dispatch(opts);
+  await dispatcher.close();
+  assert.equal(first.status, 'dispatched');
+  assert.ok(['dispatched', 'done'].includes(second.status), second.status);
+  assert.equal((await waitForRun(ts.store, opts.runId)).status, 'done');
+  assert.equal((await taskCount()) - before, 1, 'one task message for the run, not two');
 });
