@@ -148,7 +148,7 @@ export class Ingestor {
       groupId: kafka.groupId,
       sessionTimeoutMs: kafka.sessionTimeoutMs,
       // The broker holds a fetch until ~1 MiB is there or maxWaitMs passed: fewer, bigger inserts.
-      minBytes: Number(process.env.KB_MINBYTES ?? 1024 * 1024),
+      minBytes: 1024 * 1024,
       maxWaitMs: this.options.maxWaitMs,
     });
     this.consumer = consumer;
