@@ -48,11 +48,9 @@ export class WarmupDispatcher {
   /** Opens the run and hands its unfinished requests to workers; returns the run record as it stands. */
   async dispatch(opts: DispatchOptions): Promise<RunRecord> {
     const { store, config, logger } = this.deps;
-    // Already with the workers (e.g. the same release announced twice): sending its items again would fetch twice.
-    const current = await readRun(store, opts.runId);
-    if (current?.status === 'dispatched') return current;
+    // A run already with the workers (e.g. the same release announced twice) is settled: nothing is sent again.
     const prepared = await prepareRun(opts);
-    if ('finished' in prepared) return prepared.finished;
+    if ('settled' in prepared) return prepared.settled;
     const { base, todo } = prepared;
     if (todo.length === 0) return finishRun(store, base);
     const tasks = tasksOfRun(

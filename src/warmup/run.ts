@@ -86,12 +86,13 @@ export type PrepareRunOptions = Pick<RunWarmupOptions, 'store' | 'target' | 'run
 /**
  * Opens a run for fetching, here or by workers: a new run gets its record and all its items as `pending` (with
  * their validated paths) before any fetch; an existing unfinished run keeps its stored items and only those not
- * yet final are to do. Returns the finished record instead when the run already ended.
+ * yet final are to do. Returns the stored record instead when the run is settled: it ended, or it is with the
+ * warm-up workers (`dispatched`: opening it again would fetch its items twice).
  */
-export async function prepareRun(opts: PrepareRunOptions): Promise<PreparedRun | { finished: RunRecord }> {
+export async function prepareRun(opts: PrepareRunOptions): Promise<PreparedRun | { settled: RunRecord }> {
   const { store, target, runId } = opts;
   const existing = await readRun(store, runId);
-  if (existing && (existing.status === 'done' || existing.status === 'skipped')) return { finished: existing };
+  if (existing && (existing.status === 'done' || existing.status === 'skipped' || existing.status === 'dispatched')) return { settled: existing };
 
   let all: WarmRequest[];
   const stored = existing ? await runItems(store, runId) : [];
@@ -136,9 +137,9 @@ export async function prepareRun(opts: PrepareRunOptions): Promise<PreparedRun |
 async function doRun(opts: RunWarmupOptions): Promise<RunRecord> {
   const { store, target, runId, logger } = opts;
   const prepared = await prepareRun(opts);
-  if ('finished' in prepared) {
-    logger?.info({ runId, status: prepared.finished.status }, 'warm-up run already finished; nothing to fetch');
-    return prepared.finished;
+  if ('settled' in prepared) {
+    logger?.info({ runId, status: prepared.settled.status }, 'warm-up run already finished or with the workers; nothing to fetch here');
+    return prepared.settled;
   }
   const { base, all, todo, resumed } = prepared;
   logger?.info({ runId, node: target.name, items: all.length, todo: todo.length, resumed }, 'warm-up run started');
