@@ -40,6 +40,7 @@ import {
   type VersionPoints,
 } from '../store/queries/scoring.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
 
 export interface Announcement {
   module: string;
@@ -116,8 +117,8 @@ export function scoringOptionsFrom(config: Config, overrides: Partial<ScoringOpt
 }
 
 /** The scheduler's and the API's entry point (see src/scheduler/scoring-job.ts). */
-export async function runScoring(o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal }): Promise<ScoringSummary> {
-  return scoreStore(o.store, scoringOptionsFrom(o.config, { logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) }));
+export async function runScoring(o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal; clock?: Clock }): Promise<ScoringSummary> {
+  return scoreStore(o.store, scoringOptionsFrom(o.config, { logger: o.logger, ...(o.clock ? { asOf: o.clock() } : {}), ...(o.signal ? { signal: o.signal } : {}) }));
 }
 
 function newRunId(asOf: number): string {
