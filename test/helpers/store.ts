@@ -22,6 +22,10 @@ export async function openTestStore(overrides: Record<string, unknown> = {}): Pr
   const config = testConfig(dir, overrides);
   const store = await openStore(config);
   await migrate(store);
+  // Fixtures sit at fixed instants so that results do not depend on the day the suite runs; the tables' TTLs
+  // (predictions 30 days after made_at, rollups_5m 35 days, raw events 90) would otherwise delete them within
+  // seconds once those instants are old enough. No test here is about retention.
+  await store.client.command({ query: 'SYSTEM STOP TTL MERGES' });
   return {
     store,
     config,
