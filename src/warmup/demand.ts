@@ -44,6 +44,8 @@ export interface NodePlan {
   plan: WarmupPlan;
   predictionRunId: string;
   window: DemandWindow;
+  /** Why the plan is empty when no prediction reaches it (no run, a run that does not cover the window, ...). */
+  note?: string;
 }
 
 export async function latestPredictionRun(store: Store): Promise<string | undefined> {
@@ -84,6 +86,36 @@ async function readDemand(store: Store, runId: string, target: WarmTarget, windo
     { run: runId, node: target.name, region: target.region, from: secs(window.from), to: secs(window.to), limit },
   );
   return rows.map((r) => ({ module: r.module, version: r.version, kind: r.kind, scope: r.scope, expectedRequests: Number(r.expected), pAny: Number(r.p_any) }));
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Why a run has no demand for the node's window: what the run's step windows for its scopes cover, if anything. */
+async function noDemandNote(store: Store, runId: string, target: WarmTarget, window: DemandWindow): Promise<string> {
+  const rows = await queryRows<{ n: string; first: number; last: number }>(
+    store,
+    `SELECT count() AS n, toUnixTimestamp(min(window_start)) AS first, toUnixTimestamp(max(window_end)) AS last
+     FROM predictions
+     WHERE run_id = {run:String} AND window_kind = 'step'
+       AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')`,
+    { run: runId, node: target.name, region: target.region },
+  );
+  const r = rows[0];
+  const what = window.source === 'business-hours' ? `the demand window (the business hours of region ${target.region})` : 'the demand window';
+  if (!r || Number(r.n) === 0) {
+    return `prediction run ${runId} has no predictions for node ${target.name}, region ${target.region} or the fleet: ` +
+      `the node may have no traffic in the scored history; run \`modcast score\` after ingesting its logs`;
+  }
+  const first = Number(r.first) * 1000;
+  const last = Number(r.last) * 1000;
+  if (last <= window.from) {
+    const hours = Math.ceil((window.to - first) / HOUR_MS);
+    return `prediction run ${runId} covers ${iso(first)} .. ${iso(last)}, which ends before ${what} starts at ${iso(window.from)}: ` +
+      `score with a longer horizon (\`modcast score --horizon-hours ${hours}\`; scheduled scoring reaches the next business block of every region), ` +
+      `or plan for an earlier time (--at)`;
+  }
+  if (first >= window.to) return `prediction run ${runId} covers ${iso(first)} .. ${iso(last)}, after ${what} (${iso(window.from)} .. ${iso(window.to)}): plan for a later time (--at) or score again`;
+  return `no prediction of run ${runId} overlapping ${iso(window.from)} .. ${iso(window.to)} reaches the write threshold (scoring.minProbability)`;
 }
 
 /** What the node holds among the candidate modules: bundle keys and per-file keys. */
@@ -169,12 +201,12 @@ export async function planForNode(
   if (opts.maxBytes !== undefined) profile.maxBytes = Math.min(profile.maxBytes, opts.maxBytes);
   const runId = opts.predictionRunId ?? (await latestPredictionRun(store));
   const emptyPlan = planWarmup({ node: profile, demand: [], warm: new Set() });
-  if (!runId) return { plan: emptyPlan, predictionRunId: '', window };
+  if (!runId) return { plan: emptyPlan, predictionRunId: '', window, note: 'no finished prediction run: run `modcast score` (or let the scheduler score on its cron)' };
 
   const limit = opts.candidateLimit ?? Math.min(100_000, profile.maxItems * 20);
   const demand = await readDemand(store, runId, target, window, limit);
   const modules = [...new Set(demand.map((d) => d.module))];
-  if (modules.length === 0) return { plan: emptyPlan, predictionRunId: runId, window };
+  if (modules.length === 0) return { plan: emptyPlan, predictionRunId: runId, window, note: await noDemandNote(store, runId, target, window) };
 
   const since = at - (opts.warmLookbackDays ?? 30) * DAY_MS;
   const [warm, stats, versionHints] = await Promise.all([

@@ -120,3 +120,27 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     })),
   };
 }
+
+export interface EventSpread {
+  /** Events before `from`, within [from, to), at or after `to`. */
+  before: number;
+  within: number;
+  after: number;
+  first: number | null;
+  last: number | null;
+}
+
+/** How the stored events fall around a window (e.g. scoring's history window), to explain an empty result. */
+export async function eventSpread(store: Store, from: number, to: number): Promise<EventSpread> {
+  const [r] = await queryRows<Record<string, string | number | null>>(
+    store,
+    `SELECT countIf(ts < fromUnixTimestamp64Milli({from:Int64})) AS before,
+            countIf(ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})) AS within,
+            countIf(ts >= fromUnixTimestamp64Milli({to:Int64})) AS after,
+            if(count() = 0, NULL, toUnixTimestamp64Milli(min(ts))) AS first, if(count() = 0, NULL, toUnixTimestamp64Milli(max(ts))) AS last
+     FROM access_events`,
+    { from, to },
+  );
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return { before: Number(r?.before ?? 0), within: Number(r?.within ?? 0), after: Number(r?.after ?? 0), first: n(r?.first), last: n(r?.last) };
+}
