@@ -73,6 +73,10 @@ export const ForecastsQuery = Type.Object({
     default: 'step',
     description: "which window set of the run: hourly 'step' windows (summed), the whole 'horizon', or regions' next 'business' hours",
   }),
+  sort: Type.Union([Type.Literal('expected'), Type.Literal('key')], {
+    default: 'expected',
+    description: "'expected': most expected requests first (default); 'key': by (scope, scopeId, module, version, kind)",
+  }),
   limit: Limit(100),
   cursor: Type.Optional(Cursor),
 });

@@ -94,6 +94,18 @@ test('modcast plan prints the dry-run plan with benefits, fetching nothing', asy
   assert.match(unknown.stderr, /MODCAST_ERR_NODE_UNKNOWN: unknown node "nope"; configured nodes: n1/);
 });
 
+test('modcast forecasts lists the newest run, most expected first', async () => {
+  const res = await cli(['forecasts', '--limit', '3']);
+  assert.equal(res.code, 0, res.stderr);
+  const lines = res.stdout.trim().split('\n');
+  assert.equal(lines[0], 'run cli-pred, as of 2026-11-26T05:00Z, window 24h (2026-11-26T05:00Z .. 2026-11-27T05:00Z)');
+  assert.match(lines[1]!, /^scope\s+module\s+version\s+kind\s+expected\s+p_any/);
+  // Every series expects 5 requests: ties in key order, so the first module path alphabetically comes first.
+  const first = [...moduleSet()].sort((a, b) => (a.module < b.module ? -1 : 1))[0]!;
+  assert.match(lines[3]!, new RegExp(`^node:n1\\s+${first.module.replace(/[.]/g, '\\.')}\\s+\\S+\\s+zip\\s+5\\.0\\s`));
+  assert.equal(lines.length, 6, res.stdout);
+});
+
 test('modcast warmup fetches the plan against the node and reports the run', async () => {
   const res = await cli(['warmup', '--node', 'n1']);
   assert.equal(res.code, 0, res.stderr);

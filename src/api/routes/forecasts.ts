@@ -2,7 +2,7 @@
 import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
 import { runInfo, type PredictionRun } from '../queries/runs.js';
-import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
+import { listForecasts, type ForecastAfter, type ForecastFilter, type ForecastOrder, type SeriesKey } from '../queries/forecasts.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { badRequest } from '../errors.js';
@@ -11,12 +11,14 @@ import { parseModulePrefix, parseWindow, MINUTE, DAY } from '../params.js';
 interface ForecastCursor {
   run: string;
   key: SeriesKey;
+  /** The last item's rounded expected sum when the pages are ordered by it. */
+  e?: number;
 }
 const isForecastCursor = (v: unknown): v is ForecastCursor => {
   const c = v as ForecastCursor;
   return (
     typeof c === 'object' && c !== null && typeof c.run === 'string' && Array.isArray(c.key) && c.key.length === 5 &&
-    c.key.every((x) => typeof x === 'string')
+    c.key.every((x) => typeof x === 'string') && (c.e === undefined || (typeof c.e === 'number' && Number.isFinite(c.e)))
   );
 };
 
@@ -29,7 +31,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
         summary: 'latest forecasts per scope, module, version and kind',
         description:
           'Series of the newest finished prediction run, summed over the windows starting in [asOf, asOf + window). ' +
-          'Ordered by (scope, scopeId, module, version, kind); pass `nextCursor` back as `cursor` for the next page ' +
+          'Most expected requests first (`sort=key`: by scope, scopeId, module, version, kind); pass `nextCursor` back as `cursor` for the next page ' +
           '(a cursor stays on the run it started with).',
         querystring: ForecastsQuery,
         response: withErrors({ 200: ForecastsReply }),
@@ -40,6 +42,8 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 14 * DAY });
       const cursor = q.cursor ? decodeCursor(q.cursor, isForecastCursor) : undefined;
+      const order: ForecastOrder = q.sort;
+      if (cursor && (cursor.e !== undefined) !== (order === 'expected')) throw badRequest('this cursor belongs to another sort order; pass the same sort as its first page');
       const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
       if (!run && cursor) throw badRequest('the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
@@ -55,8 +59,9 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       };
       // A page of a finished run never changes: kept serialized, per run and validated query (the echoed window
       // text is part of the body, so it is part of the key).
-      const body = await ctx.runs.perRun<Buffer>('forecasts', run.runId, [filter, q.window, cursor?.key ?? null, q.limit], async () => {
-        const page = await forecastPage(run, filter, q.window, cursor?.key, q.limit);
+      const after = cursor ? { key: cursor.key, ...(cursor.e !== undefined ? { expected: cursor.e } : {}) } : undefined;
+      const body = await ctx.runs.perRun<Buffer>('forecasts', run.runId, [filter, q.window, order, after ?? null, q.limit], async () => {
+        const page = await forecastPage(run, filter, q.window, after, q.limit, order);
         // Kept encoded: a hit then sends the bytes without converting the string again.
         const body = Buffer.from(reply.serialize(page) as string, 'utf8');
         return { value: body, bytes: body.length };
@@ -65,8 +70,8 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
     },
   );
 
-  async function forecastPage(run: PredictionRun, filter: ForecastFilter, window: string, after: SeriesKey | undefined, limit: number) {
-    const rows = await listForecasts(ctx.store, filter, after, limit + 1);
+  async function forecastPage(run: PredictionRun, filter: ForecastFilter, window: string, after: ForecastAfter | undefined, limit: number, order: ForecastOrder) {
+    const rows = await listForecasts(ctx.store, filter, after, limit + 1, order);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -86,7 +91,8 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
         windowStart: new Date(r.windowStart).toISOString(),
         windowEnd: new Date(r.windowEnd).toISOString(),
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor({ run: run.runId, key: last.key }) : null,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ run: run.runId, key: last.key, ...(order === 'expected' ? { e: last.sortExpected } : {}) }) : null,
     };
   }
 };
