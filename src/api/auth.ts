@@ -8,7 +8,6 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
-import { unauthorized } from './errors.js';
 
 const HASHED = /^sha256:([0-9a-f]{64})$/i;
 
@@ -52,10 +51,10 @@ export function createAuthenticator(api: Config['api']): Authenticator {
   if (api.readAuth && digests.length === 0)
     throw new ModcastError(ErrorCodes.CONFIG_INVALID, 'api.readAuth is on but no api.tokens (MODCAST_API_TOKENS) are configured');
   const requireToken = (request: FastifyRequest): void => {
-    if (digests.length === 0) throw unauthorized('this route needs a bearer token and none is configured (api.tokens / MODCAST_API_TOKENS)');
+    if (digests.length === 0) throw new ModcastError(ErrorCodes.UNAUTHORIZED, 'this route needs a bearer token and none is configured (api.tokens / MODCAST_API_TOKENS)');
     const token = bearerToken(request.headers.authorization);
-    if (token === undefined) throw unauthorized('missing bearer token (Authorization: Bearer <token>)');
-    if (!tokenMatches(digests, token)) throw unauthorized('invalid bearer token');
+    if (token === undefined) throw new ModcastError(ErrorCodes.UNAUTHORIZED, 'missing bearer token (Authorization: Bearer <token>)');
+    if (!tokenMatches(digests, token)) throw new ModcastError(ErrorCodes.UNAUTHORIZED, 'invalid bearer token');
   };
   return {
     requireToken,

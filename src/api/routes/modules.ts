@@ -5,7 +5,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import { HotnessQuery, HotnessReply, withErrors } from '../schemas.js';
-import { notFound, badRequest } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
 import { moduleHistory } from '../queries/hotness.js';
 import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
@@ -35,10 +35,10 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const rest = req.params['*'];
-      if (!rest.endsWith(HOTNESS_SUFFIX)) throw notFound(`no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
+      if (!rest.endsWith(HOTNESS_SUFFIX)) throw new ModcastError(ErrorCodes.NOT_FOUND, `no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
       const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
       const q = req.query;
-      if (q.scope && q.scope !== 'fleet' && !q.id) throw badRequest(`scope ${q.scope} needs an id (node or region name)`);
+      if (q.scope && q.scope !== 'fleet' && !q.id) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `scope ${q.scope} needs an id (node or region name)`);
       const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
       const to = await dataEnd(ctx.store);
       const from = new Date(to.getTime() - windowMs);
