@@ -15,7 +15,7 @@ import type { Static } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { clientSalt as loadClientSalt } from '../ingest/salt.js';
+import { clientSalt as loadClientSalt } from '../lib/salt.js';
 import { createAuthenticator } from './auth.js';
 import { PredictionRunCache, DEFAULT_API_CACHE, type ApiCacheOptions } from './cache.js';
 import { installHttpMetrics } from './metrics.js';
