@@ -13,11 +13,6 @@ const HASHED = /^sha256:([0-9a-f]{64})$/i;
 
 const sha256 = (text: string | Buffer): Buffer => createHash('sha256').update(text).digest();
 
-/** `sha256:<hex>` of a token: what to put in the config instead of the token itself. */
-export function hashToken(token: string): string {
-  return `sha256:${sha256(token).toString('hex')}`;
-}
-
 export function tokenDigests(tokens: readonly string[]): Buffer[] {
   return tokens.map((t) => {
     const m = HASHED.exec(t);

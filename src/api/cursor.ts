@@ -20,8 +20,3 @@ export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T)
   if (!isValid(value)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'malformed cursor: pass back the nextCursor of the previous page unchanged');
   return value;
 }
-
-export const isStringTuple =
-  (n: number) =>
-  (v: unknown): v is string[] =>
-    Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'string' && x.length <= 1024);

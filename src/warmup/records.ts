@@ -117,29 +117,6 @@ export async function readRun(store: Store, runId: string): Promise<RunRecord | 
   return rows[0] ? runFromRow(rows[0]) : undefined;
 }
 
-/** Recent runs, newest first (small: LIMITed). */
-export async function listRuns(store: Store, opts: { node?: string; limit?: number } = {}): Promise<RunRecord[]> {
-  const rows = await queryRows<RunRow>(
-    store,
-    `SELECT ${RUN_COLUMNS} FROM warmup_runs FINAL
-     WHERE {node:String} = '' OR node = {node:String}
-     ORDER BY created_at DESC LIMIT {limit:UInt32}`,
-    { node: opts.node ?? '', limit: opts.limit ?? 50 },
-  );
-  return rows.map(runFromRow);
-}
-
-/** Item ids of this run that reached a final status (fetched or not found): a resume skips them. */
-export async function finishedItemIds(store: Store, runId: string): Promise<Set<string>> {
-  const rows = await queryRows<{ item_id: string }>(
-    store,
-    `SELECT item_id FROM warmup_items WHERE run_id = {runId:String}
-     GROUP BY item_id HAVING argMax(status, updated_at) IN {final:Array(String)}`,
-    { runId, final: [...FINAL_ITEM_STATUSES] },
-  );
-  return new Set(rows.map((r) => r.item_id));
-}
-
 export interface ItemRow {
   run_id: string;
   item_id: string;

@@ -54,11 +54,6 @@ export function runWarmup(opts: RunWarmupOptions): Promise<RunRecord> {
   return p;
 }
 
-/** Run ids in progress in this process. */
-export function activeRuns(): string[] {
-  return [...active.keys()];
-}
-
 export function requestsOfPlan(runId: string, plan: WarmupPlan): WarmRequest[] {
   return plan.items.flatMap((item) =>
     item.endpoints.map((endpoint, i) => ({
