@@ -20,7 +20,7 @@ import type { Store } from '../store/client.js';
 import { queryRows } from '../store/client.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 import { defaultCalendar, DAY_MS, type RegionCalendar } from '../domain/calendar.js';
-import { warmDecision, scheduledRunId } from '../domain/warm-schedule.js';
+import { warmDecision, scheduledRunId, ON_TIME_MS } from '../domain/warm-schedule.js';
 import { checkVersionForModule } from '../domain/module-path.js';
 import { planWarmup, warmKey, type WarmupPlan } from '../domain/plan.js';
 import { fleetTargets, nodeProfile, type WarmTarget } from '../warmup/fleet.js';
@@ -318,7 +318,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           });
           continue;
         }
-        if (decision.action === 'run' && decision.latenessMs > 2 * 60_000) {
+        if (decision.action === 'run' && decision.latenessMs > ON_TIME_MS) {
           logger.warn({ region, node: target.name, lateMinutes: Math.round(decision.latenessMs / 60_000) }, 'warm-up running late');
         }
         // A run in progress (crash, restart) resumes with its stored items; a new one is planned now.
