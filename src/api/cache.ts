@@ -5,7 +5,7 @@
  * run). Concurrent identical misses share one store query. Without this every request ran two chDB queries, and
  * chDB runs queries one at a time at ≥ 1 ms each.
  */
-import { counter } from '../lib/metrics.js';
+import { counter } from '../lib/metrics-registry.js';
 import { BoundedLru } from '../lib/bounded-lru.js';
 import { SingleFlight } from '../lib/single-flight.js';
 import type { Store } from '../store/client.js';

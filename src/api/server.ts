@@ -18,7 +18,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { clientSalt as loadClientSalt } from '../lib/salt.js';
 import { createAuthenticator } from './auth.js';
 import { PredictionRunCache, DEFAULT_API_CACHE, type ApiCacheOptions } from './cache.js';
-import { installHttpMetrics } from './metrics.js';
+import { installHttpMetrics } from './http-metrics.js';
 import { ErrorBody } from './schemas.js';
 import type { ApiContext, ApiInstance, KafkaHealthCheck, RoutePlugin, WarmupScheduler } from './context.js';
 import { ModcastError, ErrorCodes, type ErrorCode } from '../errors.js';

@@ -23,7 +23,7 @@ import type { AccessEventRow, RejectedRow } from '../domain/event.js';
 import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
 import { decodeAccessMessage, decodeRejected, type DecodedMessage } from '../kafka/messages.js';
 import { backoffDelay } from '../lib/retry.js';
-import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics.js';
+import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics-registry.js';
 import { BatchLog, epochMetadata, nextEpoch, type BatchRange, type PartitionRef } from './batch-log.js';
 import { DeadLetterQueue, deadLetterRow, type DeadLetter } from '../lib/dlq.js';
 

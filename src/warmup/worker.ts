@@ -18,7 +18,7 @@ import { encodeDeadLetter } from '../lib/dlq.js';
 import { goproxyPath } from '../domain/goproxy.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 import { BatchBuffer } from '../lib/batch-buffer.js';
-import { warmupWorkerRequestsTotal, warmupWorkerTasksTotal } from '../lib/metrics.js';
+import { warmupWorkerRequestsTotal, warmupWorkerTasksTotal } from '../lib/metrics-registry.js';
 import { defaultHolderId } from '../lib/holder-id.js';
 import { executeWarmup, itemIdOf, type RetryPolicy, type WarmRequest, type WarmResult } from './executor.js';
 import { findTarget, type WarmTarget } from './fleet.js';

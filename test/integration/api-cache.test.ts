@@ -10,7 +10,7 @@ import { buildApi, type ApiInstance } from '../../src/api/server.js';
 import { PredictionRunCache } from '../../src/api/cache.js';
 import { BoundedLru } from '../../src/lib/bounded-lru.js';
 import { SingleFlight } from '../../src/lib/single-flight.js';
-import { metricsRegistry } from '../../src/lib/metrics.js';
+import { metricsRegistry } from '../../src/lib/metrics-registry.js';
 
 const HOUR = 3_600_000;
 const AS_OF = Date.UTC(2026, 10, 16);

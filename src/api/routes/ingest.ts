@@ -16,7 +16,7 @@ import { spoolBody } from '../spool.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { EventWriter } from '../../store/event-writer.js';
 import { ingestStream } from '../../ingest/pipeline.js';
-import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 const GZIP_ENCODINGS = new Set(['gzip', 'x-gzip']);

@@ -8,8 +8,8 @@ import { ModcastError, ErrorCodes } from '../../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
 import { runInfo } from '../queries/runs.js';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
-import { windowEffectiveness } from '../effectiveness.js';
-import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+import { windowEffectiveness } from '../effectiveness-summary.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 const WEEK = 7 * DAY;
 const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);

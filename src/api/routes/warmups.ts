@@ -8,7 +8,7 @@ import { listWarmupRuns, warmupItems, warmupItemCounts, runView } from '../queri
 import { readRun } from '../../warmup/records.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
-import { runEffectiveness } from '../effectiveness.js';
+import { runEffectiveness } from '../effectiveness-summary.js';
 
 type RunCursor = [number, string];
 const isRunCursor = (v: unknown): v is RunCursor =>

@@ -1,6 +1,6 @@
 /** HTTP metrics of the API, in the shared registry served by GET /metrics. */
 import type { ApiInstance } from './context.js';
-import { histogram, counter, gauge } from '../lib/metrics.js';
+import { histogram, counter, gauge } from '../lib/metrics-registry.js';
 import { queryRows, type Store } from '../store/client.js';
 
 const httpDuration = histogram(
