@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
 import type { BatchControl, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
-import { encodeDeadLetter, type DeadLetter } from '../lib/dlq.js';
+import { encodeDeadLetter, type DeadLetter } from '../kafka/dlq.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { finishRun, prepareRun, type PrepareRunOptions } from './run.js';
 import { insertItems, readRun, resultRow, runItems, writeRun, type ItemRow, type RunRecord } from './records.js';

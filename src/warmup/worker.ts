@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { BatchControl, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
-import { encodeDeadLetter } from '../lib/dlq.js';
+import { encodeDeadLetter } from '../kafka/dlq.js';
 import { goproxyPath } from '../domain/goproxy.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 import { BatchBuffer } from '../lib/batch-buffer.js';
