@@ -9,7 +9,7 @@ import { counter } from '../lib/metrics-registry.js';
 import { BoundedLru } from '../lib/bounded-lru.js';
 import { SingleFlight } from '../lib/single-flight.js';
 import type { Store } from '../store/client.js';
-import { latestPredictionRun, predictionRunById, type PredictionRun } from './queries/runs.js';
+import { latestPredictionRun, predictionRunById, type PredictionRun } from '../store/queries/prediction-runs.js';
 
 export interface ApiCacheOptions {
   /** How long the newest finished run (and a cursor's run) is trusted before the store is asked again. */

@@ -8,6 +8,7 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
 import { queryRows } from '../store/client.js';
+import { latestPredictionRun } from '../store/queries/prediction-runs.js';
 import { planWarmup, sizeKey, warmKey, type Demand, type PlanInput, type WarmEndpoint, type WarmupPlan } from '../domain/plan.js';
 import { currentOrNextBusinessBlock, HOUR_MS, DAY_MS, type RegionCalendar } from '../domain/calendar.js';
 import { nodeProfile, type WarmTarget } from './fleet.js';
@@ -44,14 +45,6 @@ export interface NodePlan {
   plan: WarmupPlan;
   predictionRunId: string;
   window: DemandWindow;
-}
-
-export async function latestPredictionRun(store: Store): Promise<string | undefined> {
-  const rows = await queryRows<{ run_id: string }>(
-    store,
-    `SELECT run_id FROM prediction_runs FINAL WHERE status = 'done' ORDER BY finished_at DESC, run_id DESC LIMIT 1`,
-  );
-  return rows[0]?.run_id;
 }
 
 const secs = (ms: number) => Math.floor(ms / 1000);
@@ -167,7 +160,7 @@ export async function planForNode(
   const profile = nodeProfile(target);
   if (opts.maxItems !== undefined) profile.maxItems = Math.min(profile.maxItems, opts.maxItems);
   if (opts.maxBytes !== undefined) profile.maxBytes = Math.min(profile.maxBytes, opts.maxBytes);
-  const runId = opts.predictionRunId ?? (await latestPredictionRun(store));
+  const runId = opts.predictionRunId ?? (await latestPredictionRun(store))?.runId;
   const emptyPlan = planWarmup({ node: profile, demand: [], warm: new Set() });
   if (!runId) return { plan: emptyPlan, predictionRunId: '', window };
 

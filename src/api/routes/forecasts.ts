@@ -1,7 +1,8 @@
 /** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
 import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';

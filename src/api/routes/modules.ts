@@ -9,7 +9,8 @@ import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
 import { moduleHistory } from '../queries/hotness.js';
 import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
 /** How the wildcard route is shown in the OpenAPI document. */
