@@ -3,7 +3,7 @@ import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
 import { runInfo } from '../run-info.js';
 import type { PredictionRun } from '../../store/queries/prediction-runs.js';
-import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
+import { listForecasts, type ForecastFilter, type SeriesKey } from '../../store/queries/predictions.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';

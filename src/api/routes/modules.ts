@@ -7,8 +7,8 @@ import type { RoutePlugin } from '../context.js';
 import { HotnessQuery, HotnessReply, withErrors } from '../schemas.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
-import { moduleHistory } from '../queries/hotness.js';
-import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
+import { moduleHistory } from '../../store/queries/module-history.js';
+import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../../store/queries/predictions.js';
 import { runInfo } from '../run-info.js';
 import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 

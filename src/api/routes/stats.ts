@@ -7,7 +7,7 @@ import {
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
 import { runInfo } from '../run-info.js';
-import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
+import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
 import { windowEffectiveness } from '../effectiveness-summary.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 

@@ -3,7 +3,7 @@ import type { RoutePlugin } from '../context.js';
 import { TopQuery, TopReply, withErrors } from '../schemas.js';
 import { parseModulePrefix, parseWindow, dataEnd, MINUTE, DAY } from '../params.js';
 import { runInfo } from '../run-info.js';
-import { hottest, actualForKeys, forecastByKey } from '../queries/hot-vs-predicted.js';
+import { hottest, actualForKeys, forecastByKey } from '../../store/queries/hot-vs-predicted.js';
 
 export const topRoutes: RoutePlugin = async (app, ctx) => {
   app.get(
