@@ -26,7 +26,7 @@ import { planWarmup, warmKey, type WarmupPlan } from '../domain/plan.js';
 import { fleetTargets, nodeProfile, type WarmTarget } from '../warmup/fleet.js';
 import { planForNode, type PlanContextOptions } from '../warmup/demand.js';
 import { runWarmup } from '../warmup/run.js';
-import { readRun, writeRun, type RunRecord, type RunTrigger } from '../warmup/records.js';
+import { readRun, writeRun, type RunRecord, type RunTrigger } from '../store/queries/warmups.js';
 import { WarmupDispatcher, WarmupResultsConsumer, waitForRun } from '../warmup/dispatch.js';
 import { withRetry } from '../lib/retry.js';
 import { ClickHouseLease, KafkaLeadership, SingleProcessLeadership, type Leadership } from './leader.js';

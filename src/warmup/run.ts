@@ -11,18 +11,8 @@ import type { Store } from '../store/client.js';
 import type { WarmupPlan } from '../domain/plan.js';
 import type { WarmTarget } from './fleet.js';
 import { executeWarmup, itemIdOf, type RetryPolicy, type WarmRequest, type WarmResult } from './executor.js';
-import {
-  FINAL_ITEM_STATUSES,
-  ItemRecorder,
-  insertItems,
-  pendingRow,
-  readRun,
-  resultRow,
-  runItems,
-  writeRun,
-  type RunRecord,
-  type RunTrigger,
-} from './records.js';
+import { FINAL_ITEM_STATUSES, ItemRecorder, pendingRow, resultRow } from './records.js';
+import { insertItems, readRun, runItems, writeRun, type RunRecord, type RunTrigger } from '../store/queries/warmups.js';
 
 export interface RunWarmupOptions {
   store: Store;

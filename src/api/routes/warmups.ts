@@ -4,8 +4,8 @@ import type { RoutePlugin } from '../context.js';
 import {
   RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors,
 } from '../schemas.js';
-import { listWarmupRuns, warmupItems, warmupItemCounts, runView } from '../queries/warmups.js';
-import { readRun } from '../../warmup/records.js';
+import { listWarmupRuns, readRun, warmupItems, warmupItemCounts } from '../../store/queries/warmups.js';
+import { runView } from '../run-info.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { runEffectiveness } from '../effectiveness-summary.js';
