@@ -3,7 +3,7 @@
  * pins the listing, e.g. the prediction run), so the next page starts strictly after it and pages never
  * overlap or skip when new rows arrive.
  */
-import { badRequest } from './errors.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
 
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
@@ -15,13 +15,8 @@ export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T)
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw badRequest('malformed cursor: pass back the nextCursor of the previous page unchanged');
+    throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'malformed cursor: pass back the nextCursor of the previous page unchanged');
   }
-  if (!isValid(value)) throw badRequest('malformed cursor: pass back the nextCursor of the previous page unchanged');
+  if (!isValid(value)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'malformed cursor: pass back the nextCursor of the previous page unchanged');
   return value;
 }
-
-export const isStringTuple =
-  (n: number) =>
-  (v: unknown): v is string[] =>
-    Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'string' && x.length <= 1024);

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { ErrorCodes } from '../errors.js';
-import { ApiError } from './errors.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -32,7 +31,7 @@ export interface SpooledBody {
 }
 
 const tooLarge = (what: string, limit: number) =>
-  new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `${what} exceeds ${limit} bytes; split it into smaller requests`);
+  new ModcastError(ErrorCodes.PAYLOAD_TOO_LARGE, `${what} exceeds ${limit} bytes; split it into smaller requests`);
 
 /** Passes bytes through, failing once more than `limit` went by. */
 function byteLimit(limit: number, what: string, onChunk?: (chunk: Buffer) => void): Transform {
@@ -70,10 +69,10 @@ export async function spoolBody(body: Readable, opts: SpoolOptions): Promise<Spo
     await pipeline(source, ...(stages as [Transform]), createWriteStream(path));
   } catch (e) {
     await remove();
-    if (e instanceof ApiError) throw e;
+    if (e instanceof ModcastError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (opts.gzip && code.startsWith('Z_'))
-      throw new ApiError(400, ErrorCodes.INVALID_ARGUMENT, `the body is not valid gzip (${(e as Error).message})`);
+      throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `the body is not valid gzip (${(e as Error).message})`);
     throw e;
   }
   return { path, bytes, sha256: hash.digest('hex'), remove };

@@ -9,7 +9,7 @@ import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { ingestStream, type IngestOptions, type IngestStats } from './pipeline.js';
-import { CheckpointStore, fileIdentity, sameContent, sourceId } from './checkpoint.js';
+import { CheckpointStore, fileIdentity, sameContent, sourceId } from '../lib/checkpoint.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 export type FileIngestOptions = Omit<IngestOptions, 'sourceId' | 'sourceName' | 'tokenPrefix' | 'startOffset' | 'onCommitted'> & {

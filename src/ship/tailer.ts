@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../lib/logger.js';
-import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../ingest/checkpoint.js';
+import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../lib/checkpoint.js';
 import { LineSplitter, type LineRecord } from '../logs/lines.js';
 import { expandGlob } from './glob.js';
 

@@ -1,11 +1,12 @@
 /** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
 import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
-import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
+import { listForecasts, type ForecastFilter, type SeriesKey } from '../../store/queries/predictions.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { badRequest } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePrefix, parseWindow, MINUTE, DAY } from '../params.js';
 
 interface ForecastCursor {
@@ -41,7 +42,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 14 * DAY });
       const cursor = q.cursor ? decodeCursor(q.cursor, isForecastCursor) : undefined;
       const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
-      if (!run && cursor) throw badRequest('the prediction run of this cursor no longer exists; start again without a cursor');
+      if (!run && cursor) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
       const filter: ForecastFilter = {
         runId: run.runId,

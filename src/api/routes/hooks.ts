@@ -6,7 +6,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import { ReleaseHookBody, ReleaseHookReply, withErrors } from '../schemas.js';
 import { SIGNATURE_HEADER, signatureValid } from '../auth.js';
-import { badRequest, notConfigured, unauthorized } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath } from '../params.js';
 import { checkVersionForModule } from '../../domain/module-path.js';
 
@@ -17,14 +17,14 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: HOOK_BODY_LIMIT }, (req, raw, done) => {
     const body = raw as Buffer;
-    if (!secret) return done(notConfigured('the release hook is off: set api.hookSecret (MODCAST_HOOK_SECRET)'), undefined);
+    if (!secret) return done(new ModcastError(ErrorCodes.NOT_CONFIGURED, 'the release hook is off: set api.hookSecret (MODCAST_HOOK_SECRET)'), undefined);
     const header = req.headers[SIGNATURE_HEADER];
     if (!signatureValid(secret, body, Array.isArray(header) ? header[0] : header))
-      return done(unauthorized(`missing or wrong ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of the body>)`), undefined);
+      return done(new ModcastError(ErrorCodes.UNAUTHORIZED, `missing or wrong ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of the body>)`), undefined);
     try {
       done(null, JSON.parse(body.toString('utf8')));
     } catch {
-      done(badRequest('the body is not valid JSON'), undefined);
+      done(new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'the body is not valid JSON'), undefined);
     }
   });
 
@@ -44,8 +44,8 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
     async (req, reply) => {
       const module = parseModulePath(req.body.module);
       const reason = checkVersionForModule(module, req.body.version);
-      if (reason !== undefined) throw badRequest(reason);
-      if (!ctx.scheduler) throw notConfigured('no scheduler runs in this process to act on releases');
+      if (reason !== undefined) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, reason);
+      if (!ctx.scheduler) throw new ModcastError(ErrorCodes.NOT_CONFIGURED, 'no scheduler runs in this process to act on releases');
       const result = await ctx.scheduler.onReleaseEvent(module, req.body.version);
       return reply.status(202).send({ accepted: true, module, version: req.body.version, result });
     },

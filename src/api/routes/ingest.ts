@@ -12,12 +12,11 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { RoutePlugin } from '../context.js';
 import { IngestQuery, IngestReply, withErrors } from '../schemas.js';
-import { ApiError, badRequest } from '../errors.js';
 import { spoolBody } from '../spool.js';
-import { ErrorCodes } from '../../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { EventWriter } from '../../store/event-writer.js';
 import { ingestStream } from '../../ingest/pipeline.js';
-import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 const GZIP_ENCODINGS = new Set(['gzip', 'x-gzip']);
@@ -51,15 +50,15 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       const q = req.query;
       const region = q.region ?? ctx.config.fleet.nodes.find((n) => n.name === q.node)?.region;
-      if (!region) throw badRequest(`node ${q.node} is not in fleet.nodes: pass its region (?region=)`, ErrorCodes.NODE_UNKNOWN);
+      if (!region) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `node ${q.node} is not in fleet.nodes: pass its region (?region=)`);
       const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       if (encoding !== 'identity' && !GZIP_ENCODINGS.has(encoding))
-        throw new ApiError(415, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding} is not supported (gzip or identity)`);
+        throw new ModcastError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding} is not supported (gzip or identity)`);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > ctx.config.api.bodyLimitBytes)
-        throw new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `the body exceeds ${ctx.config.api.bodyLimitBytes} bytes; split it`);
+        throw new ModcastError(ErrorCodes.PAYLOAD_TOO_LARGE, `the body exceeds ${ctx.config.api.bodyLimitBytes} bytes; split it`);
       const body = req.body as Readable | undefined;
-      if (!body || typeof body.iterator !== 'function') throw badRequest('empty body: send log lines');
+      if (!body || typeof body.iterator !== 'function') throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'empty body: send log lines');
 
       const spooled = await spoolBody(body, {
         dir: ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool'),
@@ -68,7 +67,7 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
         maxBytes: ctx.config.api.ingestMaxBytes,
       });
       try {
-        if (spooled.bytes === 0) throw badRequest('empty body: send log lines');
+        if (spooled.bytes === 0) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'empty body: send log lines');
         const key = req.headers['idempotency-key'];
         // Same key and same bytes = same tokens and event ids; the same key on other bytes must not collide.
         const sourceId = `http:${q.node}:${key ? `${key}:${spooled.sha256.slice(0, 16)}` : randomUUID()}`;
@@ -88,10 +87,10 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
         ingestEventsTotal.inc({ source: 'http' }, stats.events);
         ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
         if (stats.events === 0 && stats.rejected > 0)
-          throw new ApiError(
-            422,
+          throw new ModcastError(
             ErrorCodes.INVALID_ARGUMENT,
             `none of the ${stats.lines} lines could be read as ${stats.format ?? q.format}: ${stats.rejected} rejected (kept in rejected_events)`,
+            { statusCode: 422 },
           );
         return {
           accepted: stats.events,

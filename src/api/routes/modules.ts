@@ -5,11 +5,12 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import { HotnessQuery, HotnessReply, withErrors } from '../schemas.js';
-import { notFound, badRequest } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
-import { moduleHistory } from '../queries/hotness.js';
-import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { moduleHistory } from '../../store/queries/module-history.js';
+import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../../store/queries/predictions.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
 /** How the wildcard route is shown in the OpenAPI document. */
@@ -35,10 +36,10 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const rest = req.params['*'];
-      if (!rest.endsWith(HOTNESS_SUFFIX)) throw notFound(`no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
+      if (!rest.endsWith(HOTNESS_SUFFIX)) throw new ModcastError(ErrorCodes.NOT_FOUND, `no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
       const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
       const q = req.query;
-      if (q.scope && q.scope !== 'fleet' && !q.id) throw badRequest(`scope ${q.scope} needs an id (node or region name)`);
+      if (q.scope && q.scope !== 'fleet' && !q.id) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `scope ${q.scope} needs an id (node or region name)`);
       const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
       const to = await dataEnd(ctx.store);
       const from = new Date(to.getTime() - windowMs);

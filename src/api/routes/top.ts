@@ -2,8 +2,8 @@
 import type { RoutePlugin } from '../context.js';
 import { TopQuery, TopReply, withErrors } from '../schemas.js';
 import { parseModulePrefix, parseWindow, dataEnd, MINUTE, DAY } from '../params.js';
-import { runInfo } from '../queries/runs.js';
-import { hottest, actualForKeys, forecastByKey } from '../queries/top.js';
+import { runInfo } from '../run-info.js';
+import { hottest, actualForKeys, forecastByKey } from '../../store/queries/hot-vs-predicted.js';
 
 export const topRoutes: RoutePlugin = async (app, ctx) => {
   app.get(
