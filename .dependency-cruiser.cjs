@@ -2,7 +2,10 @@
  * The layering of src/, checked by `npm test` (npm run check:structure) instead of kept by memory:
  *   src/domain  pure logic: imports only domain/ and pure libraries (no I/O, no clock, no process)
  *   src/lib     shared infrastructure: imports no adapter
- *   adapters    logs, store, kafka, demo, ingest, ship, scoring, backtest, warmup, scheduler, api
+ *   adapters    in three tiers, each importing only the tiers below (and domain, lib, config, errors):
+ *                 storage and transport: logs, store, kafka
+ *                 jobs: demo, ingest, ship, scoring, backtest, warmup
+ *                 hosts: scheduler, api (the API calls the scheduler through its own interface in api/context.ts)
  *   src/cli     the only composition root: nothing else imports it
  * and no import circles anywhere. Unused files, exports and dependencies are knip's (knip.json).
  */
@@ -42,6 +45,27 @@ module.exports = {
       comment: 'src/lib is shared by the adapters, so it must not depend on one of them.',
       from: { path: '^src/lib/' },
       to: { path: [ADAPTERS, '^src/cli/'] },
+    },
+    {
+      name: 'storage-and-transport-import-no-job',
+      severity: 'error',
+      comment: 'logs, store and kafka serve the jobs and hosts above them and import none of them.',
+      from: { path: '^src/(logs|store|kafka)/' },
+      to: { path: '^src/(demo|ingest|ship|scoring|backtest|warmup|scheduler|api)/' },
+    },
+    {
+      name: 'jobs-import-no-host',
+      severity: 'error',
+      comment: 'A job (ingest, warm-up, scoring, ...) is run by the scheduler, the API or the CLI, never the other way round.',
+      from: { path: '^src/(demo|ingest|ship|scoring|backtest|warmup)/' },
+      to: { path: '^src/(scheduler|api)/' },
+    },
+    {
+      name: 'hosts-are-independent',
+      severity: 'error',
+      comment: 'The API and the scheduler are wired together by src/cli; neither imports the other.',
+      from: { path: '^src/(scheduler|api)/' },
+      to: { path: '^src/(scheduler|api)/', pathNot: '^src/$1/' },
     },
     {
       name: 'only-cli-composes',
