@@ -43,6 +43,7 @@ import { ModcastError, ErrorCodes } from '../errors.js';
 import { MODELS, chooseFromJudged } from '../domain/forecast/rankers.js';
 import { readJudgedPicks, writeRankerPicks } from '../store/queries/ranker-picks.js';
 import { CHOICE_MEMORY, PICK_LIMIT, SCORING_CONTENDERS, ScoringPool, type RegionOverride } from './ranker-choice.js';
+import type { Clock } from '../lib/clock.js';
 
 export interface Announcement {
   module: string;
@@ -121,8 +122,8 @@ export function scoringOptionsFrom(config: Config, overrides: Partial<ScoringOpt
 }
 
 /** The scheduler's and the API's entry point (see src/scheduler/scoring-job.ts). */
-export async function runScoring(o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal }): Promise<ScoringSummary> {
-  return scoreStore(o.store, scoringOptionsFrom(o.config, { logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) }));
+export async function runScoring(o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal; clock?: Clock }): Promise<ScoringSummary> {
+  return scoreStore(o.store, scoringOptionsFrom(o.config, { logger: o.logger, ...(o.clock ? { asOf: o.clock() } : {}), ...(o.signal ? { signal: o.signal } : {}) }));
 }
 
 function newRunId(asOf: number): string {
