@@ -155,10 +155,6 @@ function blend(name: string, decays: [number, number][], windows: [number, numbe
   return { name: `blend:${name}`, score: rate, expected: (f, o, w) => rate(f, o, w) * w };
 }
 
-export function rankerNamed(name: string): Ranker | undefined {
-  return RANKERS.find((r) => r.name === name);
-}
-
 /** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */
 export class TopK {
   private readonly scores: Float64Array;

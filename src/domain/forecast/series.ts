@@ -159,11 +159,6 @@ export interface Forecaster {
   beginSeries?(): void;
 }
 
-/** A flat week profile (no pooled shape known). */
-export function flatShape(): Float64Array {
-  return new Float64Array(WEEK).fill(1);
-}
-
 /**
  * Normalises a week of totals to mean 1, mixing in a little of the flat profile so that no hour is exactly 0
  * (a series must still be able to show demand at an hour the pool never saw).
