@@ -6,7 +6,6 @@
  * rebuilds exactly the same batches, and ClickHouse drops any batch it already stored: no loss, no duplicates.
  * Used by `modcast ingest` (files, stdin), `POST /v1/ingest` and anything else that turns a byte stream into events.
  */
-import type { Readable } from 'node:stream';
 import type { EventWriter } from '../store/event-writer.js';
 import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
 import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
@@ -37,6 +36,8 @@ export interface IngestOptions {
   detectLines?: number;
   /** Called after each batch is stored, with the offset everything before which is now durable. */
   onCommitted?: (endOffset: number, stats: IngestStats) => void | Promise<void>;
+  /** Asked once the source ended: a reason to reject an unterminated last line instead of parsing it (damaged input). */
+  partialReason?: () => string | undefined;
 }
 
 export interface IngestStats {
@@ -49,7 +50,7 @@ export interface IngestStats {
   format: LogFormat | undefined;
 }
 
-export async function ingestStream(stream: Readable, opts: IngestOptions): Promise<IngestStats> {
+export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, opts: IngestOptions): Promise<IngestStats> {
   const stats: IngestStats = { lines: 0, events: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
   const builder = new EventBuilder({
     node: opts.node,
@@ -96,8 +97,10 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   /** Processes one line; true when the batch is full (the caller awaits the flush, keeping this path sync). */
   const handle = (line: LineRecord, p: LineParser): boolean => {
     stats.lines++;
+    const cut = line.partial ? opts.partialReason?.() : undefined;
     // Blank lines carry nothing; they still count towards the batch so batch boundaries stay deterministic.
     if (line.raw.length === 0 && !line.tooLong) stats.skipped++;
+    else if (cut) reject(line, cut);
     else if (line.tooLong) reject(line, `line longer than ${opts.maxLineBytes} bytes (first bytes kept)`);
     else {
       // toString() without arguments is Buffer's direct UTF-8 path; with 'utf8' it goes through encoding dispatch.

@@ -253,7 +253,8 @@ export class Shipper {
     const { stats } = this;
     const before = { events: stats.events, rejected: stats.rejected, skipped: stats.skipped };
     for (const line of chunk.lines) {
-      const outcome = this.classify(line, parsing);
+      const outcome: LineOutcome =
+        chunk.damaged && line.partial && line.raw.length > 0 ? { type: 'reject', reason: chunk.damaged } : this.classify(line, parsing);
       if (outcome.type === 'event') {
         batch.addEvent(this.partitioner!.partition(outcome.event.module), source.src, outcome.event, line.offset);
         stats.events++;
