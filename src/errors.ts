@@ -23,6 +23,8 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'MODCAST_ERR_PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'MODCAST_ERR_UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'MODCAST_ERR_RATE_LIMITED',
+  /** A request took longer than its limit (HTTP ingest: api.ingestMaxSeconds). */
+  REQUEST_TIMEOUT: 'MODCAST_ERR_REQUEST_TIMEOUT',
   /** A feature the request needs is not configured here (hook secret, scheduler, Kafka). */
   NOT_CONFIGURED: 'MODCAST_ERR_NOT_CONFIGURED',
   INTERNAL: 'MODCAST_ERR_INTERNAL',

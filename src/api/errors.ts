@@ -38,6 +38,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.REQUEST_TIMEOUT]: 408,
   [ErrorCodes.STORE_UNAVAILABLE]: 503,
   [ErrorCodes.STORE_LOCKED]: 503,
   [ErrorCodes.BROKER_UNAVAILABLE]: 503,
@@ -84,7 +85,7 @@ export function installErrorHandlers(app: ApiInstance): void {
     const body = toErrorBody(err, request.id);
     if (body.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ error: body.error, statusCode: body.statusCode, msg2: body.message }, 'request rejected');
-    if (body.statusCode === 413) void reply.header('connection', 'close');
+    if (body.statusCode === 413 || body.statusCode === 408) void reply.header('connection', 'close');
     return reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>

@@ -35,7 +35,8 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
         summary: 'ingest access-log lines over HTTP (bearer token)',
         description:
           'Body: log lines in `format` (NDJSON records for `jsonl`), optionally `Content-Encoding: gzip`. Limits: ' +
-          '`api.bodyLimitBytes` as sent, `api.ingestMaxBytes` after decompression (413 beyond). Lines that cannot become ' +
+          '`api.bodyLimitBytes` as sent, `api.ingestMaxBytes` and `api.ingestMaxLines` (blank lines count) after decompression ' +
+          '(413 beyond, the message names the limit), `api.ingestMaxSeconds` to receive and parse (408). Lines that cannot become ' +
           'events are kept in rejected_events; a body whose every line is rejected answers 422. Send an `Idempotency-Key` ' +
           'to make a retry of the same body safe.',
         security: [{ bearerAuth: [] }],
@@ -61,50 +62,72 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
       const body = req.body as Readable | undefined;
       if (!body || typeof body.iterator !== 'function') throw badRequest('empty body: send log lines');
 
-      const spooled = await spoolBody(body, {
-        dir: ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool'),
-        gzip: encoding !== 'identity',
-        maxWireBytes: ctx.config.api.bodyLimitBytes,
-        maxBytes: ctx.config.api.ingestMaxBytes,
-      });
-      try {
-        if (spooled.bytes === 0) throw badRequest('empty body: send log lines');
-        const key = req.headers['idempotency-key'];
-        // Same key and same bytes = same tokens and event ids; the same key on other bytes must not collide.
-        const sourceId = `http:${q.node}:${key ? `${key}:${spooled.sha256.slice(0, 16)}` : randomUUID()}`;
-        const stats = await ingestStream(createReadStream(spooled.path, { highWaterMark: 256 * 1024 }), {
-          writer: new EventWriter(ctx.store, { logger: req.log as unknown as Logger }),
-          node: q.node,
-          region,
-          format: q.format,
-          pathPrefixes: ctx.config.ingest.pathPrefixes,
-          clientSalt: ctx.clientSalt,
-          maxLineBytes: ctx.config.ingest.maxLineBytes,
-          batchLines: ctx.config.ingest.batchRows,
-          sourceId,
-          sourceName: 'http',
-          tokenPrefix: sourceId,
+      // One deadline for receiving and parsing: a trickled body or a slow store does not hold a request forever.
+      return withDeadline(ctx.config.api.ingestMaxSeconds, async (signal) => {
+        const spooled = await spoolBody(body, {
+          dir: ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool'),
+          gzip: encoding !== 'identity',
+          maxWireBytes: ctx.config.api.bodyLimitBytes,
+          maxBytes: ctx.config.api.ingestMaxBytes,
+          maxLines: ctx.config.api.ingestMaxLines,
+          signal,
         });
-        ingestEventsTotal.inc({ source: 'http' }, stats.events);
-        ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
-        if (stats.events === 0 && stats.rejected > 0)
-          throw new ApiError(
-            422,
-            ErrorCodes.INVALID_ARGUMENT,
-            `none of the ${stats.lines} lines could be read as ${stats.format ?? q.format}: ${stats.rejected} rejected (kept in rejected_events)`,
-          );
-        return {
-          accepted: stats.events,
-          rejected: stats.rejected,
-          skipped: stats.skipped,
-          lines: stats.lines,
-          bytes: spooled.bytes,
-          format: stats.format ?? null,
-          batchToken: sourceId,
-        };
-      } finally {
-        await spooled.remove();
-      }
+        try {
+          if (spooled.bytes === 0) throw badRequest('empty body: send log lines');
+          const key = req.headers['idempotency-key'];
+          // Same key and same bytes = same tokens and event ids; the same key on other bytes must not collide.
+          const sourceId = `http:${q.node}:${key ? `${key}:${spooled.sha256.slice(0, 16)}` : randomUUID()}`;
+          const stats = await ingestStream(createReadStream(spooled.path, { highWaterMark: 256 * 1024, signal }), {
+            writer: new EventWriter(ctx.store, { logger: req.log as unknown as Logger }),
+            node: q.node,
+            region,
+            format: q.format,
+            pathPrefixes: ctx.config.ingest.pathPrefixes,
+            clientSalt: ctx.clientSalt,
+            maxLineBytes: ctx.config.ingest.maxLineBytes,
+            batchLines: ctx.config.ingest.batchRows,
+            sourceId,
+            sourceName: 'http',
+            tokenPrefix: sourceId,
+          });
+          ingestEventsTotal.inc({ source: 'http' }, stats.events);
+          ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
+          if (stats.events === 0 && stats.rejected > 0)
+            throw new ApiError(
+              422,
+              ErrorCodes.INVALID_ARGUMENT,
+              `none of the ${stats.lines} lines could be read as ${stats.format ?? q.format}: ${stats.rejected} rejected (kept in rejected_events)`,
+            );
+          return {
+            accepted: stats.events,
+            rejected: stats.rejected,
+            skipped: stats.skipped,
+            lines: stats.lines,
+            bytes: spooled.bytes,
+            format: stats.format ?? null,
+            batchToken: sourceId,
+          };
+        } finally {
+          await spooled.remove();
+        }
+      });
     },
   );
 };
+
+/** Runs `fn` with a signal aborted after `seconds`; whatever fails once it fired is answered as the time limit. */
+async function withDeadline<T>(seconds: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new ApiError(408, ErrorCodes.REQUEST_TIMEOUT, `the ingest took longer than ${seconds} s (api.ingestMaxSeconds); send smaller bodies`)),
+    seconds * 1000,
+  );
+  try {
+    return await fn(deadline.signal);
+  } catch (e) {
+    if (deadline.signal.aborted && !(e instanceof ApiError)) throw deadline.signal.reason;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
