@@ -62,6 +62,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
   let parser: LineParser | undefined = opts.format === 'auto' ? undefined : createParser(opts.format, parserOptions(opts));
   stats.format = parser?.format;
   const pendingDetection: LineRecord[] = [];
+  let sampled = 0;
 
   let events: AccessEventRow[] = [];
   let rejects: RejectedRow[] = [];
@@ -95,13 +96,14 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
     );
 
   /** Processes one line; true when the batch is full (the caller awaits the flush, keeping this path sync). */
-  const handle = (line: LineRecord, p: LineParser): boolean => {
+  const handle = (line: LineRecord, p: LineParser | undefined): boolean => {
     stats.lines++;
     const cut = line.partial ? opts.partialReason?.() : undefined;
     // Blank lines carry nothing; they still count towards the batch so batch boundaries stay deterministic.
     if (line.raw.length === 0 && !line.tooLong) stats.skipped++;
     else if (cut) reject(line, cut);
     else if (line.tooLong) reject(line, `line longer than ${opts.maxLineBytes} bytes (first bytes kept)`);
+    else if (!p) throw new Error('a non-blank line reached the parser before the format was known');
     else {
       // toString() without arguments is Buffer's direct UTF-8 path; with 'utf8' it goes through encoding dispatch.
       const parsed = p.parse(line.raw.toString());
@@ -120,7 +122,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
   };
 
   const detect = async () => {
-    const sample = pendingDetection.filter((l) => !l.tooLong && l.raw.length > 0).map((l) => l.raw.toString('utf8'));
+    const sample = pendingDetection.filter(sampleable).map((l) => l.raw.toString('utf8'));
     const format = detectFormat(sample);
     if (!format)
       throw new ModcastError(
@@ -139,9 +141,14 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
       if (parser) {
         if (handle(line, parser)) await flush(line.end);
       }
-      else {
+      // Leading blank lines need no parser: handled at once, so a log opening with thousands of them is not held.
+      else if (pendingDetection.length === 0 && line.raw.length === 0 && !line.tooLong) {
+        if (handle(line, undefined)) await flush(line.end);
+      } else {
+        // Detection samples records, not blank lines; the bound on all held lines keeps memory small either way.
         pendingDetection.push(line);
-        if (pendingDetection.length >= (opts.detectLines ?? 50)) await detect();
+        if (sampleable(line)) sampled++;
+        if (sampled >= (opts.detectLines ?? 50) || pendingDetection.length >= MAX_PENDING_LINES) await detect();
       }
     }
   }
@@ -149,6 +156,16 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
   if (batchCount > 0) await flush(lastEnd);
   await inFlight;
   return stats;
+}
+
+/** Most lines held while the format is still unknown (records sparse among blank lines). */
+const MAX_PENDING_LINES = 10_000;
+
+/** A line format detection can learn from: not blank, not whitespace only, not cut. */
+function sampleable(l: LineRecord): boolean {
+  if (l.tooLong || l.raw.length === 0) return false;
+  for (const b of l.raw) if (b !== 32 && b !== 9 && b !== 13) return true;
+  return false;
 }
 
 function parserOptions(opts: IngestOptions): { jsonFields?: JsonFieldMap } {

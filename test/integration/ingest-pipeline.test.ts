@@ -82,3 +82,13 @@ test('an undetectable format is a clear error, not silent loss', async () => {
     (e: unknown) => isModcastError(e, ErrorCodes.FORMAT_UNKNOWN) && /pass --format/.test((e as Error).message),
   );
 });
+
+test('format auto: blank (and whitespace-only) lines before and between the first records do not defeat detection', async () => {
+  const body = '\n'.repeat(80) + '   \r\n'.repeat(20) + Array.from({ length: 40 }, (_, i) => `${good(i)}\n\n`).join('');
+  const stats = await ingestStream(Readable.from([Buffer.from(body)]), options('blanks', { batchLines: 13 }));
+  assert.equal(stats.format, 'nginx');
+  assert.equal(stats.events, 40);
+  assert.equal(stats.lines, 80 + 20 + 80);
+  assert.equal(stats.rejected, 20, 'whitespace-only lines are not blank to the parser: kept as rejects, as before');
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'blanks:%'"), 40);
+});
