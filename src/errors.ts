@@ -19,6 +19,10 @@ export const ErrorCodes = {
   NODE_UNKNOWN: 'MODCAST_ERR_NODE_UNKNOWN',
   UPSTREAM: 'MODCAST_ERR_UPSTREAM',
   UNAUTHORIZED: 'MODCAST_ERR_UNAUTHORIZED',
+  /** A signed webhook whose timestamp is outside the accepted window (captured and sent again later, or a bad clock). */
+  HOOK_STALE: 'MODCAST_ERR_HOOK_STALE',
+  /** A signed webhook (same signature or delivery id) that was already accepted. */
+  HOOK_REPLAYED: 'MODCAST_ERR_HOOK_REPLAYED',
   NOT_FOUND: 'MODCAST_ERR_NOT_FOUND',
   PAYLOAD_TOO_LARGE: 'MODCAST_ERR_PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'MODCAST_ERR_UNSUPPORTED_MEDIA_TYPE',

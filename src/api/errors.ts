@@ -34,6 +34,8 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.FORMAT_UNKNOWN]: 400,
   [ErrorCodes.NODE_UNKNOWN]: 400,
   [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.HOOK_STALE]: 401,
+  [ErrorCodes.HOOK_REPLAYED]: 409,
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,

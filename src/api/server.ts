@@ -50,6 +50,8 @@ export interface ApiDeps {
    */
   runCache?: PredictionRunCache;
   cache?: Partial<ApiCacheOptions>;
+  /** Wall clock (ms) for webhook timestamps; default Date.now. */
+  now?: () => number;
 }
 
 /** Every resource, one plugin each; encapsulated so content-type parsers stay per route. */
@@ -84,6 +86,7 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
     scheduler: deps.scheduler,
     kafkaHealth: deps.kafkaHealth,
     clientSalt: deps.clientSalt ?? loadClientSalt(config),
+    now: deps.now ?? Date.now,
   };
 
   const app = Fastify({
