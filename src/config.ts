@@ -148,6 +148,8 @@ export const ConfigSchema = z
         ingestMaxSeconds: z.number().min(1).max(3600).default(120),
         /** Where POST /v1/ingest spools a body before parsing it (all or nothing); default <dataDir>/spool. */
         spoolDir: z.string().optional(),
+        /** Disk all POST /v1/ingest bodies being spooled at once may use together (507 beyond). */
+        spoolMaxBytes: z.number().int().min(1024).max(1024 ** 4).default(1024 ** 3),
         rateLimitPerMinute: z.number().int().min(1).default(600),
         corsOrigins: z.array(z.string()).default([]),
       })

@@ -29,6 +29,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'MODCAST_ERR_RATE_LIMITED',
   /** A request took longer than its limit (HTTP ingest: api.ingestMaxSeconds). */
   REQUEST_TIMEOUT: 'MODCAST_ERR_REQUEST_TIMEOUT',
+  /** HTTP ingest's spool (api.spoolMaxBytes across concurrent requests) has no room for this body now. */
+  SPOOL_FULL: 'MODCAST_ERR_SPOOL_FULL',
   /** A feature the request needs is not configured here (hook secret, scheduler, Kafka). */
   NOT_CONFIGURED: 'MODCAST_ERR_NOT_CONFIGURED',
   INTERNAL: 'MODCAST_ERR_INTERNAL',

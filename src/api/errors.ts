@@ -41,6 +41,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.RATE_LIMITED]: 429,
   [ErrorCodes.REQUEST_TIMEOUT]: 408,
+  [ErrorCodes.SPOOL_FULL]: 507,
   [ErrorCodes.STORE_UNAVAILABLE]: 503,
   [ErrorCodes.STORE_LOCKED]: 503,
   [ErrorCodes.BROKER_UNAVAILABLE]: 503,
@@ -71,7 +72,7 @@ export function toErrorBody(err: unknown, requestId: string): ErrorBody {
   if (err instanceof ApiError) return { error: err.code, message: err.message, statusCode: err.statusCode };
   if (err instanceof ModcastError) {
     const statusCode = STATUS_OF_CODE[err.code] ?? 500;
-    if (statusCode < 500 || statusCode === 503 || statusCode === 502) return { error: err.code, message: err.message, statusCode };
+    if (statusCode < 500 || statusCode === 503 || statusCode === 502 || statusCode === 507) return { error: err.code, message: err.message, statusCode };
   }
   const fe = err as Partial<FastifyError> | undefined;
   if (fe?.validation) {
@@ -87,7 +88,8 @@ export function installErrorHandlers(app: ApiInstance): void {
     const body = toErrorBody(err, request.id);
     if (body.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ error: body.error, statusCode: body.statusCode, msg2: body.message }, 'request rejected');
-    if (body.statusCode === 413 || body.statusCode === 408) void reply.header('connection', 'close');
+    // The body may be left unread (a refused upload): close, or the client blocks sending it.
+    if (body.statusCode === 413 || body.statusCode === 408 || body.statusCode === 507) void reply.header('connection', 'close');
     return reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,55 @@ export interface SpoolOptions {
   maxLines: number;
   /** Aborts the spooling (the request's time limit). */
   signal?: AbortSignal;
+  /** Disk shared with the other requests spooling at the same time. */
+  budget?: SpoolBudget;
+}
+
+/**
+ * Bytes all spooled bodies of this process may hold on disk at once: each request takes its bytes as they are
+ * written and gives them back when its file is removed, so concurrent uploads cannot fill the disk between them.
+ */
+export class SpoolBudget {
+  private used = 0;
+  constructor(readonly maxBytes: number) {}
+  get inUse(): number {
+    return this.used;
+  }
+  take(n: number): void {
+    if (this.used + n > this.maxBytes)
+      throw new ApiError(
+        507,
+        ErrorCodes.SPOOL_FULL,
+        `the ingest spool is full (${this.maxBytes} bytes across concurrent requests, api.spoolMaxBytes); retry later or send smaller bodies`,
+      );
+    this.used += n;
+  }
+  release(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+}
+
+/**
+ * Removes spool files left by a process that died mid-request. Only files older than `olderThanMs` go: no live
+ * request (bounded by api.ingestMaxSeconds) can own one, so another process sharing the directory loses nothing.
+ */
+export async function sweepSpool(dir: string, olderThanMs: number, now = Date.now()): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!/^ingest-[0-9a-f-]{36}\.body$/.test(name)) continue;
+    const path = join(dir, name);
+    const st = await stat(path).catch(() => undefined);
+    if (!st || now - st.mtimeMs <= olderThanMs) continue;
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 export interface SpooledBody {
@@ -73,7 +122,12 @@ export async function spoolBody(body: Readable, opts: SpoolOptions): Promise<Spo
   let bytes = 0;
   let newlines = 0;
   let lastByte = 10;
-  const remove = () => rm(path, { force: true });
+  let taken = 0;
+  const remove = async () => {
+    await rm(path, { force: true });
+    opts.budget?.release(taken);
+    taken = 0;
+  };
   // Read the request without destroying it on failure: destroying it would close the socket before the 4xx is sent.
   const source = body.iterator({ destroyOnReturn: false });
   const stages: NodeJS.ReadWriteStream[] = [
@@ -85,6 +139,8 @@ export async function spoolBody(body: Readable, opts: SpoolOptions): Promise<Spo
   }
   stages.push(
     byteLimit(opts.maxBytes, () => tooLarge('the decompressed body', opts.maxBytes, 'api.ingestMaxBytes'), (c) => {
+      opts.budget?.take(c.length);
+      taken += c.length;
       bytes += c.length;
       newlines += countNewlines(c, opts.maxLines - newlines);
       if (c.length > 0) lastByte = c[c.length - 1] as number;

@@ -5,6 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { openTestStore, count, type TestStore } from '../helpers/store.js';
@@ -90,6 +93,72 @@ test('a body trickled slower than api.ingestMaxSeconds is cut off with 408 namin
     }
     assert.ok(took < 4000, `answered after ${took.toFixed(0)} ms`);
     assert.equal(await count(ts.store, 'SELECT count() FROM access_events'), 0);
+  } finally {
+    await app2.close();
+  }
+});
+
+test('spool files left by a crashed process are swept at start; a fresh one (another live process) is kept', async () => {
+  const dir = join(ts.dir, 'spool-sweep');
+  mkdirSync(dir, { recursive: true });
+  const old = join(dir, `ingest-${randomUUID()}.body`);
+  const fresh = join(dir, `ingest-${randomUUID()}.body`);
+  const other = join(dir, 'keep-me.txt');
+  for (const f of [old, fresh, other]) writeFileSync(f, 'x'.repeat(1000));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(old, hourAgo, hourAgo);
+  utimesSync(other, hourAgo, hourAgo);
+  const app2 = await buildApi({ config: { ...ts.config, api: { ...ts.config.api, spoolDir: dir } }, store: ts.store, dashboard: false });
+  try {
+    await app2.ready();
+    assert.equal(existsSync(old), false, 'the orphan is gone');
+    assert.equal(existsSync(fresh), true, 'a file young enough to belong to a live request stays');
+    assert.equal(existsSync(other), true, 'only spool files are touched');
+  } finally {
+    await app2.close();
+  }
+});
+
+test('spool disk is bounded across concurrent requests: the one that does not fit gets 507 MODCAST_ERR_SPOOL_FULL', { timeout: 30_000 }, async () => {
+  const config = { ...ts.config, api: { ...ts.config.api, spoolMaxBytes: 1024 * 1024, spoolDir: join(ts.dir, 'spool-budget') } };
+  const app2 = await buildApi({ config, store: ts.store, dashboard: false });
+  try {
+    await app2.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app2.server.address() as { port: number };
+    const line = '10.0.0.1 - - [25/Nov/2026:09:00:01 +0100] "GET /example.com/m/@v/v1.0.0.info HTTP/1.1" 200 10 "-" "Go-http-client/1.1" 0.001 HIT\n';
+    const chunk = Buffer.from(line.repeat(Math.ceil((700 * 1024) / line.length)));
+    const post = (body: Readable | Buffer) =>
+      request(`http://127.0.0.1:${port}/v1/ingest?node=spool-1&region=eu&format=nginx`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' },
+        body,
+      });
+    // The first upload sends 700 KB and holds its spool file open until released.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    async function* slow() {
+      yield chunk;
+      await held;
+    }
+    const first = post(Readable.from(slow()));
+    const spoolDir = config.api.spoolDir;
+    for (let i = 0; i < 200; i++) {
+      const files = existsSync(spoolDir) ? readdirSync(spoolDir) : [];
+      if (files.length > 0 && statSync(join(spoolDir, files[0]!)).size >= chunk.length) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const second = await post(chunk);
+    const body = (await second.body.json()) as { error: string; message: string };
+    assert.equal(second.statusCode, 507, JSON.stringify(body));
+    assert.equal(body.error, 'MODCAST_ERR_SPOOL_FULL');
+    assert.match(body.message, /api\.spoolMaxBytes/);
+    release();
+    const firstRes = await first;
+    assert.equal(firstRes.statusCode, 200, await firstRes.body.text());
+    // Its bytes were given back: the same body fits again.
+    const third = await post(chunk);
+    assert.equal(third.statusCode, 200, await third.body.text());
+    assert.deepEqual(readdirSync(spoolDir), [], 'no spool file left behind');
   } finally {
     await app2.close();
   }

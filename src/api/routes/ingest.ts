@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { RoutePlugin } from '../context.js';
 import { IngestQuery, IngestReply, withErrors } from '../schemas.js';
 import { ApiError, badRequest } from '../errors.js';
-import { spoolBody } from '../spool.js';
+import { spoolBody, sweepSpool, SpoolBudget } from '../spool.js';
 import { ErrorCodes } from '../../errors.js';
 import { EventWriter } from '../../store/event-writer.js';
 import { ingestStream } from '../../ingest/pipeline.js';
@@ -26,6 +26,18 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
   // The body reaches the handler as a stream whatever its type; `format` says how to read the lines.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  const spoolDir = ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool');
+  const budget = new SpoolBudget(ctx.config.api.spoolMaxBytes);
+  // Bodies of requests cut short by a crash (kill -9, OOM) are never removed by their request: swept at start and
+  // then now and again (a file is orphaned once older than any live request can be).
+  const orphanedAfterMs = ctx.config.api.ingestMaxSeconds * 1000 + 60_000;
+  const sweep = async () => {
+    const swept = await sweepSpool(spoolDir, orphanedAfterMs).catch(() => 0);
+    if (swept > 0) app.log.warn({ spoolDir, files: swept }, 'removed spool files left by an earlier process');
+  };
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), orphanedAfterMs).unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
 
   app.post(
     '/v1/ingest',
@@ -65,7 +77,8 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
       // One deadline for receiving and parsing: a trickled body or a slow store does not hold a request forever.
       return withDeadline(ctx.config.api.ingestMaxSeconds, async (signal) => {
         const spooled = await spoolBody(body, {
-          dir: ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool'),
+          dir: spoolDir,
+          budget,
           gzip: encoding !== 'identity',
           maxWireBytes: ctx.config.api.bodyLimitBytes,
           maxBytes: ctx.config.api.ingestMaxBytes,
