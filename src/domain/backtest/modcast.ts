@@ -11,7 +11,6 @@ import { ItemForecaster, nodeShare, type ScopeGrid } from '../forecast/item.js';
 import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } from '../forecast/release.js';
 import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type SelectOptions } from '../forecast/select.js';
-import { probabilityOfZero } from '../forecast/uncertainty.js';
 import { windowSpan, type WindowSpan } from '../windows.js';
 import type { ItemHistory, TraceHistory } from './history.js';
 import { byScore, type Decision, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
@@ -40,7 +39,7 @@ export class ModcastMethod implements WarmupMethod {
 
   constructor(options: Partial<ModcastMethodOptions> = {}) {
     this.options = { ...DEFAULT_MODCAST_METHOD, ...options };
-    this.name = this.options.only ? `modcast:${this.options.only}` : 'modcast';
+    this.name = this.options.only ? `modcast:${this.options.only}` : 'modcast:models';
   }
 
   rank(ctx: DecisionContext): Map<string, string[]> {
@@ -133,7 +132,9 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
       const share = nodeShare(nodeCount, forecaster.regionTotal(r), scopes.nodeShare.get(node) ?? 0);
       for (let v = 0; v < methods.length; v++) {
         const w = forecaster.regionWindow(r, span, window, v);
-        const p = 1 - probabilityOfZero(share * w.mean, w.size);
+        // Poisson P(any): monotone in the expected count, so a model's ranking follows its forecast. (The negative
+        // binomial size from a few dozen residuals reordered items by the noise in their fit.)
+        const p = -Math.expm1(-share * w.mean);
         if (!(p > 0)) continue;
         methods[v]!.onScore?.({ node, key: item.key, p, model: forecaster.resultsOf(v)[r]!.model, at: decision.at });
         lists[v]!.get(node)!.push({ key: item.key, p, size });

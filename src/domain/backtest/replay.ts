@@ -92,6 +92,17 @@ export interface BacktestReport {
   warmupHours: number;
 }
 
+/** A trace that ends before any decision window could be judged: nothing to compare, so no table at all. */
+export class TraceTooShortError extends Error {
+  constructor(readonly firstTs: number | null, readonly lastTs: number | null, readonly warmupHours: number) {
+    const span = firstTs !== null && lastTs !== null ? `${((lastTs - firstTs) / HOUR_MS).toFixed(1)} h` : 'no cacheable requests';
+    super(`the trace spans ${span}, but the first decision comes ${warmupHours} h after its start and its window must end inside the trace: use a longer trace or a smaller --warmup-hours`);
+  }
+}
+
+/** The oracle without first-ever requests (see oracleRanking). */
+export const REACHABLE_ORACLE = 'oracle:reachable';
+
 export class TraceOrderError extends Error {
   constructor(readonly index: number, readonly ts: number, readonly previous: number) {
     super(`request ${index} at ${new Date(ts).toISOString()} is earlier than ${new Date(previous).toISOString()}: the trace must be in time order`);
@@ -218,6 +229,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     for (const budget of o.budgets) {
       const sets: [string, string[]][] = o.methods.map((m) => [m.name, selectWarmSet(w.rankings.get(m.name)?.get(budget.kind) ?? [], budget, sizeOf)]);
       sets.push(['oracle', selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf), budget, sizeOf)]);
+      sets.push([REACHABLE_ORACLE, selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf, true), budget, sizeOf)]);
       for (const [method, warmSet] of sets) {
         metrics.add(method, budget, w.outcome, warmSet, sizeOf);
         o.onJudge?.({ method, budget, outcome: w.outcome, warmSet });
@@ -269,7 +281,10 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         out.misses++;
         out.missBytes += bytes;
       }
-      if (!out.first.has(key)) out.first.set(key, { ts, bytes, miss: !hit, mutable });
+      if (!out.first.has(key)) {
+        const seen = history!.items.get(key);
+        out.first.set(key, { ts, bytes, miss: !hit, mutable, known: seen !== undefined && seen.firstTs < out.start });
+      }
     }
     history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes);
 
@@ -280,6 +295,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     }
   }
   if (Number.isFinite(lastTs)) closeUntil(lastTs + 1);
+  if (windows === 0) throw new TraceTooShortError(firstTs, Number.isFinite(lastTs) ? lastTs : null, o.warmupHours);
 
   return {
     rows: metrics.finish(),
@@ -292,7 +308,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     lastTs: Number.isFinite(lastTs) ? lastTs : null,
     nodes: nodesOf(),
     regions: [...new Set(nodeRegion.values())].sort(),
-    methods: [...o.methods.map((m) => m.name), 'oracle'],
+    methods: [...o.methods.map((m) => m.name), 'oracle', REACHABLE_ORACLE],
     budgets: o.budgets,
     cadence: o.cadence,
     capacityBytes: Number.isFinite(o.capacityBytes) ? o.capacityBytes : null,
