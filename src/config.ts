@@ -151,6 +151,8 @@ export const ConfigSchema = z
         /** Disk all POST /v1/ingest bodies being spooled at once may use together (507 beyond). */
         spoolMaxBytes: z.number().int().min(1024).max(1024 ** 4).default(1024 ** 3),
         rateLimitPerMinute: z.number().int().min(1).default(600),
+        /** GET /metrics per client address and minute (Prometheus scrapes every 15–60 s). */
+        metricsRateLimitPerMinute: z.number().int().min(1).default(120),
         corsOrigins: z.array(z.string()).default([]),
       })
       .prefault({}),
