@@ -24,6 +24,8 @@ export const ErrorCodes = {
   /** A signed webhook (same signature or delivery id) that was already accepted. */
   HOOK_REPLAYED: 'MODCAST_ERR_HOOK_REPLAYED',
   NOT_FOUND: 'MODCAST_ERR_NOT_FOUND',
+  /** The resource exists but not with this HTTP method (405, with Allow). */
+  METHOD_NOT_ALLOWED: 'MODCAST_ERR_METHOD_NOT_ALLOWED',
   PAYLOAD_TOO_LARGE: 'MODCAST_ERR_PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'MODCAST_ERR_UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'MODCAST_ERR_RATE_LIMITED',

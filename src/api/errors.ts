@@ -25,6 +25,8 @@ export class ApiError extends ModcastError {
 export const badRequest = (message: string, code: ErrorCode = ErrorCodes.INVALID_ARGUMENT) => new ApiError(400, code, message);
 export const notFound = (message: string) => new ApiError(404, ErrorCodes.NOT_FOUND, message);
 export const unauthorized = (message: string) => new ApiError(401, ErrorCodes.UNAUTHORIZED, message);
+/** A node or region that is not in fleet.nodes: a resource that does not exist here. */
+export const unknownNode = (message: string) => new ApiError(404, ErrorCodes.NODE_UNKNOWN, message);
 export const notConfigured = (message: string) => new ApiError(503, ErrorCodes.NOT_CONFIGURED, message);
 
 /** HTTP status of a ModcastError thrown below the API (store, pipeline, scheduler). */
@@ -32,7 +34,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.INVALID_ARGUMENT]: 400,
   [ErrorCodes.INVALID_MODULE_PATH]: 400,
   [ErrorCodes.FORMAT_UNKNOWN]: 400,
-  [ErrorCodes.NODE_UNKNOWN]: 400,
+  [ErrorCodes.NODE_UNKNOWN]: 404,
   [ErrorCodes.UNAUTHORIZED]: 401,
   [ErrorCodes.HOOK_STALE]: 401,
   [ErrorCodes.HOOK_REPLAYED]: 409,
@@ -83,16 +85,43 @@ export function toErrorBody(err: unknown, requestId: string): ErrorBody {
   return { error: ErrorCodes.INTERNAL, message: `internal error (request ${requestId}; details are in the server log)`, statusCode: 500 };
 }
 
+/** `/v1/warmups/:runId` → a regex of the concrete paths it serves (`*` = the rest of the path). */
+function routePattern(url: string): RegExp {
+  const escaped = url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
 export function installErrorHandlers(app: ApiInstance): void {
+  // Methods per route pattern, to tell "no such resource" (404) from "not with this method" (405 + Allow).
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ pattern: routePattern(r.url), method: method.toUpperCase() });
+  });
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(err, request.id);
     if (body.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ error: body.error, statusCode: body.statusCode, msg2: body.message }, 'request rejected');
     // The body may be left unread (a refused upload): close, or the client blocks sending it.
-    if (body.statusCode === 413 || body.statusCode === 408 || body.statusCode === 507) void reply.header('connection', 'close');
+    if ([408, 413, 415, 507].includes(body.statusCode)) void reply.header('connection', 'close');
     return reply.status(body.statusCode).send(body);
   });
-  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
-    reply.status(404).send({ error: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 }),
+  const methodNotAllowed = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+    if (allowed.length === 0) return undefined;
+    return reply
+      .status(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: ErrorCodes.METHOD_NOT_ALLOWED, message: `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, statusCode: 405 });
+  };
+  // Before the body is read: a body method (QUERY, PUT) on a GET route would otherwise fail on its content type first.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404 && methodNotAllowed(request, reply)) return;
+    done();
+  });
+  app.setNotFoundHandler(
+    (request: FastifyRequest, reply: FastifyReply) =>
+      methodNotAllowed(request, reply) ??
+      reply.status(404).send({ error: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 }),
   );
 }

@@ -62,6 +62,9 @@ const JSON_BODY_LIMIT = 64 * 1024;
 
 export const API_VERSION = '1.0.0';
 
+/** Lowercase host (first label of 6+ characters) and 1–4 elements of 4–40 characters ending in a letter. */
+export const MODULE_PATH_DOC_PATTERN = '^[a-z][a-z0-9-]{5,30}(?:\\.[a-z][a-z0-9-]{1,30})+(?:/[a-z][a-z0-9_-]{2,38}[a-z]){1,4}$';
+
 export interface RouteInfo {
   method: string;
   url: string;
@@ -100,7 +103,8 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
       const body = toErrorBody(err, req.id);
       void (reply as FastifyReply).code(body.statusCode).send(body);
     },
-    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false } },
+    // removeAdditional off: an unknown parameter or body field is refused, not silently dropped.
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
 
   const routes: RouteInfo[] = [];
@@ -152,7 +156,19 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
           ...rest,
           params: {
             type: 'object',
-            properties: { module: { type: 'string', description: 'Go module path, plain or case-encoded' } },
+            properties: {
+              module: {
+                type: 'string',
+                // A conservative form that is always a valid module path (no Windows-reserved or major-version
+                // elements): generated requests stay valid. Other valid paths (capitals, `!`-encoded, percent-encoded,
+                // short elements, gopkg.in) are served too; an invalid one is 400 MODCAST_ERR_INVALID_MODULE_PATH.
+                pattern: MODULE_PATH_DOC_PATTERN,
+                example: 'github.com/acme/widgets',
+                description:
+                  'Go module path, plain (`github.com/Azure/x`), case-encoded (`github.com/!azure/x`) or percent-encoded; the ' +
+                  'pattern shows the common lowercase form',
+              },
+            },
             required: ['module'],
           },
         } as typeof schema,

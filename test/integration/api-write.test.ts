@@ -131,7 +131,7 @@ test('ingest inputs: tokens, node and region, format, encoding, idempotency key'
   for (const headers of [{ authorization: '' }, { authorization: 'Bearer not-the-token' }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer' }]) {
     assertClientError(await ingest({ query: 'node=eu-1', body, headers }), 401, 'MODCAST_ERR_UNAUTHORIZED');
   }
-  assertClientError(await ingest({ query: 'node=nowhere', body }), 400, 'MODCAST_ERR_NODE_UNKNOWN');
+  assertClientError(await ingest({ query: 'node=nowhere', body }), 404, 'MODCAST_ERR_NODE_UNKNOWN');
   assertClientError(await ingest({ query: '', body }), 400);
   assertClientError(await ingest({ query: 'node=bad%20node&region=eu', body }), 400);
   assertClientError(await ingest({ query: 'node=eu-1&format=csv', body }), 400);
@@ -230,8 +230,8 @@ test('POST /v1/warmups: a dry run plans through the scheduler; tokens and target
   assertClientError(await trigger({ node: 'eu-1' }, {}), 401);
   assertClientError(await trigger({ node: 'eu-1' }, { authorization: 'Bearer nope-nope-nope' }), 401);
   assertClientError(await trigger({}), 400);
-  assertClientError(await trigger({ node: 'mars-1', dryRun: true }), 400, 'MODCAST_ERR_NODE_UNKNOWN');
-  assertClientError(await trigger({ region: 'mars', dryRun: true }), 400, 'MODCAST_ERR_NODE_UNKNOWN');
+  assertClientError(await trigger({ node: 'mars-1', dryRun: true }), 404, 'MODCAST_ERR_NODE_UNKNOWN');
+  assertClientError(await trigger({ region: 'mars', dryRun: true }), 404, 'MODCAST_ERR_NODE_UNKNOWN');
   assertClientError(await trigger({ node: 'eu-1', dryRun: 'maybe' }), 400);
   assertClientError(await trigger({ node: 'eu-1', maxItems: -1 }), 400);
   assertClientError(await api.app.inject({ method: 'POST', url: '/v1/warmups', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"node":' }), 400);

@@ -12,7 +12,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { RoutePlugin } from '../context.js';
 import { IngestQuery, IngestReply, withErrors } from '../schemas.js';
-import { ApiError, badRequest } from '../errors.js';
+import { ApiError, badRequest, unknownNode } from '../errors.js';
 import { spoolBody, sweepSpool, SpoolBudget } from '../spool.js';
 import { ErrorCodes } from '../../errors.js';
 import { EventWriter } from '../../store/event-writer.js';
@@ -55,19 +55,19 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
         querystring: IngestQuery,
         headers: Type.Object({
           'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY.source, description: 'dedup key of this body' })),
-          'content-encoding': Type.Optional(Type.String()),
+          'content-encoding': Type.Optional(Type.String({ enum: ['identity', ...GZIP_ENCODINGS], description: 'gzip bodies are decompressed' })),
         }),
         response: withErrors({ 200: IngestReply }),
       },
       onRequest: async (req) => ctx.auth.requireToken(req),
+      // Before schema validation: an unsupported encoding is 415, not a generic 400 on the header.
+      preValidation: async (req) => void contentEncoding(req.headers['content-encoding']),
     },
     async (req) => {
       const q = req.query;
       const region = q.region ?? ctx.config.fleet.nodes.find((n) => n.name === q.node)?.region;
-      if (!region) throw badRequest(`node ${q.node} is not in fleet.nodes: pass its region (?region=)`, ErrorCodes.NODE_UNKNOWN);
-      const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-      if (encoding !== 'identity' && !GZIP_ENCODINGS.has(encoding))
-        throw new ApiError(415, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding} is not supported (gzip or identity)`);
+      if (!region) throw unknownNode(`node ${q.node} is not in fleet.nodes: pass its region (?region=)`);
+      const encoding = contentEncoding(req.headers['content-encoding']);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > ctx.config.api.bodyLimitBytes)
         throw new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `the body exceeds ${ctx.config.api.bodyLimitBytes} bytes; split it`);
@@ -127,6 +127,13 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
     },
   );
 };
+
+function contentEncoding(header: string | undefined): string {
+  const encoding = (header ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && !GZIP_ENCODINGS.has(encoding))
+    throw new ApiError(415, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding || '(empty)'} is not supported (gzip or identity)`);
+  return encoding;
+}
 
 /** Runs `fn` with a signal aborted after `seconds`; whatever fails once it fired is answered as the time limit. */
 async function withDeadline<T>(seconds: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {

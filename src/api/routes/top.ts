@@ -1,7 +1,7 @@
 /** GET /v1/top: what is hot now (last window of data) next to what the latest run expects for the next window. */
 import type { RoutePlugin } from '../context.js';
-import { TopQuery, TopReply, withErrors } from '../schemas.js';
-import { parseModulePrefix, parseWindow, dataEnd, MINUTE, DAY } from '../params.js';
+import { TopQuery, TopReply, withErrors, TOP_WINDOW } from '../schemas.js';
+import { parseModulePrefix, parseWindow, dataEnd } from '../params.js';
 import type { Static } from '@fastify/type-provider-typebox';
 import { runInfo, type PredictionRun } from '../queries/runs.js';
 import { JSON_UTF8 } from '../cache.js';
@@ -26,7 +26,7 @@ export const topRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 35 * DAY });
+      const windowMs = parseWindow(q.window, TOP_WINDOW);
       const to = await ctx.runs.dataEnd(() => dataEnd(ctx.store));
       const run = await ctx.runs.latest();
       // Kept serialized for a few seconds per query, newest bucket and run: under load most requests repeat a few
