@@ -5,9 +5,11 @@
  * run). Concurrent identical misses share one store query. Without this every request ran two chDB queries, and
  * chDB runs queries one at a time at ≥ 1 ms each.
  */
-import { counter } from '../lib/metrics.js';
+import { counter } from '../lib/metrics-registry.js';
+import { BoundedLru } from '../lib/bounded-lru.js';
+import { SingleFlight } from '../lib/single-flight.js';
 import type { Store } from '../store/client.js';
-import { latestPredictionRun, predictionRunById, type PredictionRun } from './queries/runs.js';
+import { latestPredictionRun, predictionRunById, type PredictionRun } from '../store/queries/prediction-runs.js';
 
 export interface ApiCacheOptions {
   /** How long the newest finished run (and a cursor's run) is trusted before the store is asked again. */
@@ -32,73 +34,6 @@ const refreshes = counter('modcast_api_cache_refreshes_total', 'Lookups of the n
 const evictions = counter('modcast_api_cache_evictions_total', 'API cache entries dropped to stay within the entry and byte bounds', [
   'cache',
 ] as const);
-
-/** Least recently used first (Map insertion order), bounded by entry count and by the summed size of the values. */
-export class BoundedLru<V> {
-  private readonly entries = new Map<string, { value: V; bytes: number }>();
-  private totalBytes = 0;
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxBytes: number,
-    private readonly onEvict: () => void = () => {},
-  ) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get bytes(): number {
-    return this.totalBytes;
-  }
-
-  get(key: string): V | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    return e.value;
-  }
-
-  /** A value larger than the whole byte bound is not kept (it would evict everything else). */
-  set(key: string, value: V, bytes: number): void {
-    this.delete(key);
-    if (bytes > this.maxBytes || this.maxEntries < 1) return;
-    this.entries.set(key, { value, bytes });
-    this.totalBytes += bytes;
-    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.delete(oldest);
-      this.onEvict();
-    }
-  }
-
-  delete(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    this.totalBytes -= e.bytes;
-  }
-
-  clear(): void {
-    this.entries.clear();
-    this.totalBytes = 0;
-  }
-}
-
-/** One computation per key at a time: callers asking while it runs get the same promise. */
-export class SingleFlight<V> {
-  private readonly inFlight = new Map<string, Promise<V>>();
-
-  /** `joined` says whether the caller shares a computation another caller started. */
-  run(key: string, compute: () => Promise<V>): { promise: Promise<V>; joined: boolean } {
-    const running = this.inFlight.get(key);
-    if (running) return { promise: running, joined: true };
-    const promise = compute().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, promise);
-    return { promise, joined: false };
-  }
-}
 
 /** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
 export type Sized<V> = { value: V; bytes: number };

@@ -6,7 +6,7 @@
  * separated by `.`; a text field is the base64url of its UTF-8 bytes, a number field is decimal digits. Every
  * string of that shape decodes to some position, so a request the schema admits is never refused as malformed.
  */
-import { badRequest } from './errors.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
 
 export type CursorField = 'text' | 'int';
 
@@ -24,6 +24,6 @@ export function encodeCursor(values: readonly (string | number)[]): string {
 /** The key parts of a cursor of these fields, in order; a cursor of another shape is a 400. */
 export function decodeCursor(cursor: string, fields: readonly CursorField[]): (string | number)[] {
   if (!new RegExp(cursorPattern(fields)).test(cursor))
-    throw badRequest('malformed cursor: pass back the nextCursor of the previous page unchanged');
+    throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'malformed cursor: pass back the nextCursor of the previous page unchanged');
   return cursor.split('.').map((part, i) => (fields[i] === 'int' ? Number(part) : Buffer.from(part, 'base64url').toString('utf8')));
 }

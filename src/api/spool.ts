@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { ErrorCodes } from '../errors.js';
-import { ApiError } from './errors.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -40,8 +39,7 @@ export class SpoolBudget {
   }
   take(n: number): void {
     if (this.used + n > this.maxBytes)
-      throw new ApiError(
-        507,
+      throw new ModcastError(
         ErrorCodes.SPOOL_FULL,
         `the ingest spool is full (${this.maxBytes} bytes across concurrent requests, api.spoolMaxBytes); retry later or send smaller bodies`,
       );
@@ -87,10 +85,10 @@ export interface SpooledBody {
 }
 
 const tooLarge = (what: string, limit: number, setting: string) =>
-  new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `${what} exceeds ${limit} bytes (${setting}); split it into smaller requests`);
+  new ModcastError(ErrorCodes.PAYLOAD_TOO_LARGE, `${what} exceeds ${limit} bytes (${setting}); split it into smaller requests`);
 
 /** Passes bytes through, failing once more than `limit` went by. */
-function byteLimit(limit: number, fail: () => ApiError, onChunk?: (chunk: Buffer) => void): Transform {
+function byteLimit(limit: number, fail: () => ModcastError, onChunk?: (chunk: Buffer) => void): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -146,7 +144,7 @@ export async function spoolBody(body: Readable, opts: SpoolOptions): Promise<Spo
       if (c.length > 0) lastByte = c[c.length - 1] as number;
       // Blank lines count: parsing a body of newlines costs per line, not per byte.
       if (newlines > opts.maxLines)
-        throw new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `the body has more than ${opts.maxLines} lines, blank ones included (api.ingestMaxLines); split it into smaller requests`);
+        throw new ModcastError(ErrorCodes.PAYLOAD_TOO_LARGE, `the body has more than ${opts.maxLines} lines, blank ones included (api.ingestMaxLines); split it into smaller requests`);
       hash.update(c);
     }),
   );
@@ -154,17 +152,17 @@ export async function spoolBody(body: Readable, opts: SpoolOptions): Promise<Spo
     await pipeline(source, ...(stages as [Transform]), createWriteStream(path), { signal: opts.signal ?? new AbortController().signal });
   } catch (e) {
     await remove();
-    if (e instanceof ApiError) throw e;
-    if (opts.signal?.aborted) throw opts.signal.reason instanceof ApiError ? opts.signal.reason : e;
+    if (e instanceof ModcastError) throw e;
+    if (opts.signal?.aborted) throw opts.signal.reason instanceof ModcastError ? opts.signal.reason : e;
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (opts.gzip && code.startsWith('Z_'))
-      throw new ApiError(400, ErrorCodes.INVALID_ARGUMENT, `the body is not valid gzip (${(e as Error).message})`);
+      throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `the body is not valid gzip (${(e as Error).message})`);
     throw e;
   }
   const lines = newlines + (lastByte === 10 ? 0 : 1);
   if (lines > opts.maxLines) {
     await remove();
-    throw new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `the body has more than ${opts.maxLines} lines (api.ingestMaxLines); split it into smaller requests`);
+    throw new ModcastError(ErrorCodes.PAYLOAD_TOO_LARGE, `the body has more than ${opts.maxLines} lines (api.ingestMaxLines); split it into smaller requests`);
   }
   return { path, bytes, lines, sha256: hash.digest('hex'), remove };
 }

@@ -6,9 +6,9 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { gunzipFile, damagedInputError, type GzDamage } from './gunzip.js';
+import { gunzipFile, damagedInputError, type GzDamage } from '../lib/gunzip.js';
 import { ingestStream, type IngestOptions, type IngestStats } from './pipeline.js';
-import { CheckpointStore, fileIdentity, sameContent, sourceId } from './checkpoint.js';
+import { CheckpointStore, fileIdentity, sameContent, sourceId } from '../lib/checkpoint.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 export type FileIngestOptions = Omit<IngestOptions, 'sourceId' | 'sourceName' | 'tokenPrefix' | 'startOffset' | 'onCommitted'> & {

@@ -19,7 +19,7 @@ import type { LineRecord } from '../logs/lines.js';
 import { AccessBatchBuilder, encodeRejected } from '../kafka/messages.js';
 import { KeyPartitioner } from '../kafka/partitioner.js';
 import type { OutgoingMessage, TopicMessages } from '../kafka/types.js';
-import { counter, gauge } from '../lib/metrics.js';
+import { counter, gauge } from '../lib/metrics-registry.js';
 import type { TailChunk, TailedSource, Tailer } from './tailer.js';
 import type { ReliableProducer } from './producer.js';
 

@@ -19,8 +19,8 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '../lib/logger.js';
-import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../ingest/checkpoint.js';
-import { gunzipFile, damagedInputError, type GzDamage } from '../ingest/gunzip.js';
+import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../lib/checkpoint.js';
+import { gunzipFile, damagedInputError, type GzDamage } from '../lib/gunzip.js';
 import { LineSplitter, type LineRecord } from '../logs/lines.js';
 import { expandGlob } from './glob.js';
 

@@ -1,5 +1,7 @@
 /**
- * Applies pipelines/NNN_name.sql in order, once each, recorded in `schema_migrations`.
+ * Applies pipelines/NNN_name.sql in order, once each, recorded in `schema_migrations` with a checksum of the file.
+ * An applied migration whose file has changed since stops the start (MODCAST_ERR_MIGRATION_CHANGED): its edit would
+ * otherwise be skipped silently and the tables would differ from what the files say. Add a new migration instead.
  * Statements are separated by a line ending in `;`. Templates: `{{retention_days}}` only — a validated
  * integer from the config, since DDL TTLs cannot take query parameters.
  */
@@ -18,8 +20,13 @@ export interface Migration {
   name: string;
   file: string;
   statements: string[];
+  /** Of the file as written, before templates: a changed setting (retention) is not an edited migration. */
   checksum: string;
+  /** Of the file after templates: what versions before the comparison recorded. */
+  legacyChecksum: string;
 }
+
+const checksumOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 const FILE_NAME = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 
@@ -27,14 +34,15 @@ export function loadMigrations(dir = PIPELINES_DIR, vars: { retentionDays: numbe
   const files = readdirSync(dir).filter((f) => FILE_NAME.test(f)).sort();
   return files.map((f) => {
     const m = FILE_NAME.exec(f)!;
-    const text = readFileSync(join(dir, f), 'utf8').replaceAll('{{retention_days}}', String(Math.trunc(vars.retentionDays)));
-    const statements = splitStatements(text);
+    const raw = readFileSync(join(dir, f), 'utf8');
+    const text = raw.replaceAll('{{retention_days}}', String(Math.trunc(vars.retentionDays)));
     return {
       version: Number(m[1]),
       name: m[2]!,
       file: f,
-      statements,
-      checksum: createHash('sha256').update(text).digest('hex').slice(0, 16),
+      statements: splitStatements(text),
+      checksum: checksumOf(raw),
+      legacyChecksum: checksumOf(text),
     };
   });
 }
@@ -56,11 +64,24 @@ export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ appl
       version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()
     ) ENGINE = MergeTree ORDER BY version`,
   });
-  const done = new Set(
-    (await queryRows<{ version: number }>(store, 'SELECT version FROM schema_migrations')).map((r) => Number(r.version)),
-  );
+  const done = new Map<number, Set<string>>();
+  for (const r of await queryRows<{ version: number; checksum: string }>(store, 'SELECT version, checksum FROM schema_migrations')) {
+    const v = Number(r.version);
+    done.set(v, (done.get(v) ?? new Set()).add(r.checksum));
+  }
+  const migrations = loadMigrations(dir, { retentionDays: store.retentionDays });
+  // Every applied file is checked before anything new is applied, so a refused start changes nothing.
+  for (const m of migrations) {
+    const recorded = done.get(m.version);
+    if (recorded && !recorded.has(m.checksum) && !recorded.has(m.legacyChecksum))
+      throw new ModcastError(
+        ErrorCodes.MIGRATION_CHANGED,
+        `migration ${m.file} was applied to this store and has been edited since (checksum ${m.checksum}, recorded ${[...recorded].join(', ')}); ` +
+          'restore the file and put the change in a new migration',
+      );
+  }
   const applied: string[] = [];
-  for (const m of loadMigrations(dir, { retentionDays: store.retentionDays })) {
+  for (const m of migrations) {
     if (done.has(m.version)) continue;
     for (const statement of m.statements) {
       try {

@@ -11,7 +11,7 @@
  */
 import type { Store } from '../store/client.js';
 import { queryRows } from '../store/client.js';
-import { readRun, runItems } from './records.js';
+import { readRun, runItems } from '../store/queries/warmups.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 export interface Effectiveness {

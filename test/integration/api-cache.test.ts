@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { openTestApi, seedPredictionRun, seedEvents, type TestApi, type SeedPrediction } from '../helpers/api.js';
 import type { Store } from '../../src/store/client.js';
 import { buildApi, type ApiInstance } from '../../src/api/server.js';
-import { BoundedLru, PredictionRunCache, SingleFlight } from '../../src/api/cache.js';
-import { metricsRegistry } from '../../src/lib/metrics.js';
+import { PredictionRunCache } from '../../src/api/cache.js';
+import { BoundedLru } from '../../src/lib/bounded-lru.js';
+import { SingleFlight } from '../../src/lib/single-flight.js';
+import { metricsRegistry } from '../../src/lib/metrics-registry.js';
 
 const HOUR = 3_600_000;
 const AS_OF = Date.UTC(2026, 10, 16);

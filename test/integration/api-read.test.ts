@@ -349,3 +349,19 @@ test('with api.readAuth, reads need a token (health stays public)', async () => 
     await app.close();
   }
 });
+
+test('runs finished at the same instant: /metrics and the API name the same newest run (run_id breaks the tie)', async () => {
+  const at = END + 10 * HOUR;
+  const a = predictions(2).slice(0, 3);
+  const b = predictions(2).slice(0, 5);
+  await seedPredictionRun(api.t.store, 'tie-a', at - HOUR, a, at);
+  await seedPredictionRun(api.t.store, 'tie-b', at - HOUR, b, at);
+  // A fresh app: the shared one may still trust its cached newest run.
+  const app = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false });
+  try {
+    assert.equal((await app.inject({ url: '/v1/forecasts?limit=1' })).json().run.runId, 'tie-b');
+    assert.match((await app.inject({ url: '/metrics' })).body, new RegExp(`modcast_scoring_last_predictions ${b.length}\\n`));
+  } finally {
+    await app.close();
+  }
+});

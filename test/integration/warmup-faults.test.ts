@@ -14,7 +14,7 @@ import { fleetOverrides } from '../helpers/warmup.js';
 import { findTarget, nodeProfile } from '../../src/warmup/fleet.js';
 import { planWarmup, type Demand } from '../../src/domain/plan.js';
 import { runWarmup } from '../../src/warmup/run.js';
-import { runItems } from '../../src/warmup/records.js';
+import { runItems } from '../../src/store/queries/warmups.js';
 import { executeWarmup, type WarmResult } from '../../src/warmup/executor.js';
 
 let upstream: RunningServer;

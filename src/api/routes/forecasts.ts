@@ -1,11 +1,12 @@
 /** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
 import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors, FORECAST_CURSOR, FORECAST_WINDOW } from '../schemas.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
-import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
+import { listForecasts, type ForecastFilter, type SeriesKey } from '../../store/queries/predictions.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { notFound } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePrefix, parseWindow } from '../params.js';
 
 
@@ -31,7 +32,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       const parts = q.cursor ? (decodeCursor(q.cursor, FORECAST_CURSOR) as string[]) : undefined;
       const cursor = parts ? { run: parts[0]!, key: parts.slice(1) as SeriesKey } : undefined;
       const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
-      if (!run && cursor) throw notFound('the prediction run of this cursor no longer exists; start again without a cursor');
+      if (!run && cursor) throw new ModcastError(ErrorCodes.NOT_FOUND, 'the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
       const filter: ForecastFilter = {
         runId: run.runId,

@@ -1,8 +1,8 @@
 /** Liveness, readiness (store and, when configured, Kafka) and Prometheus metrics. */
 import type { RoutePlugin } from '../context.js';
 import { HealthReply, ReadyReply } from '../schemas.js';
-import { metricsRegistry } from '../../lib/metrics.js';
-import { StoreGauges } from '../metrics.js';
+import { metricsRegistry } from '../../lib/metrics-registry.js';
+import { StoreGauges } from '../http-metrics.js';
 
 const READY_TIMEOUT_MS = 5000;
 

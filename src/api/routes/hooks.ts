@@ -8,8 +8,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import { ReleaseHookBody, ReleaseHookReply, withErrors } from '../schemas.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signatureValid } from '../auth.js';
-import { ApiError, badRequest, notConfigured, unauthorized } from '../errors.js';
-import { ErrorCodes } from '../../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath } from '../params.js';
 import { checkVersionForModule } from '../../domain/module-path.js';
 
@@ -30,7 +29,7 @@ export class ReplayMemory {
     if (this.seen.size + keys.length > this.max) for (const [k, exp] of this.seen) if (exp < now) this.seen.delete(k);
     // Full of live entries: refusing is safe (the sender retries), forgetting one would reopen it to replay.
     if (this.seen.size + keys.length > this.max)
-      throw new ApiError(429, ErrorCodes.RATE_LIMITED, `more than ${this.max} release notifications within ${HOOK_WINDOW_MS / 60_000} minutes; retry later`);
+      throw new ModcastError(ErrorCodes.RATE_LIMITED, `more than ${this.max} release notifications within ${HOOK_WINDOW_MS / 60_000} minutes; retry later`);
     for (const k of keys) this.seen.set(k, expiresAt);
     return true;
   }
@@ -44,31 +43,31 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: HOOK_BODY_LIMIT }, (req, raw, done) => {
     const body = raw as Buffer;
-    if (!secret) return done(notConfigured('the release hook is off: set api.hookSecret (MODCAST_HOOK_SECRET)'), undefined);
+    if (!secret) return done(new ModcastError(ErrorCodes.NOT_CONFIGURED, 'the release hook is off: set api.hookSecret (MODCAST_HOOK_SECRET)'), undefined);
     const ts = first(req.headers[TIMESTAMP_HEADER])?.trim() ?? '';
-    if (!/^[0-9]{1,12}$/.test(ts)) return done(unauthorized(`missing or malformed ${TIMESTAMP_HEADER} (unix seconds)`), undefined);
+    if (!/^[0-9]{1,12}$/.test(ts)) return done(new ModcastError(ErrorCodes.UNAUTHORIZED, `missing or malformed ${TIMESTAMP_HEADER} (unix seconds)`), undefined);
     const signature = first(req.headers[SIGNATURE_HEADER]);
     if (!signatureValid(secret, body, ts, signature))
-      return done(unauthorized(`missing or wrong ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">)`), undefined);
+      return done(new ModcastError(ErrorCodes.UNAUTHORIZED, `missing or wrong ${SIGNATURE_HEADER} (sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">)`), undefined);
     const now = ctx.now();
     const signedAt = Number(ts) * 1000;
     if (Math.abs(now - signedAt) > HOOK_WINDOW_MS)
       return done(
-        new ApiError(401, ErrorCodes.HOOK_STALE, `${TIMESTAMP_HEADER} is ${Math.round((now - signedAt) / 1000)} s from this server's clock; at most ${HOOK_WINDOW_MS / 1000} s either way is accepted`),
+        new ModcastError(ErrorCodes.HOOK_STALE, `${TIMESTAMP_HEADER} is ${Math.round((now - signedAt) / 1000)} s from this server's clock; at most ${HOOK_WINDOW_MS / 1000} s either way is accepted`),
         undefined,
       );
     const delivery = first(req.headers[DELIVERY_HEADER])?.trim();
     const keys = [`sig:${signature!.trim().toLowerCase()}`, ...(delivery ? [`id:${delivery}`] : [])];
     try {
       if (!memory.admit(keys, signedAt + HOOK_WINDOW_MS, now))
-        return done(new ApiError(409, ErrorCodes.HOOK_REPLAYED, 'this notification (signature or delivery id) was already accepted'), undefined);
+        return done(new ModcastError(ErrorCodes.HOOK_REPLAYED, 'this notification (signature or delivery id) was already accepted'), undefined);
     } catch (e) {
       return done(e as Error, undefined);
     }
     try {
       done(null, JSON.parse(body.toString('utf8')));
     } catch {
-      done(badRequest('the body is not valid JSON'), undefined);
+      done(new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'the body is not valid JSON'), undefined);
     }
   });
 
@@ -96,8 +95,8 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
     async (req, reply) => {
       const module = parseModulePath(req.body.module);
       const reason = checkVersionForModule(module, req.body.version);
-      if (reason !== undefined) throw badRequest(reason);
-      if (!ctx.scheduler) throw notConfigured('no scheduler runs in this process to act on releases');
+      if (reason !== undefined) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, reason);
+      if (!ctx.scheduler) throw new ModcastError(ErrorCodes.NOT_CONFIGURED, 'no scheduler runs in this process to act on releases');
       const result = await ctx.scheduler.onReleaseEvent(module, req.body.version);
       return reply.status(202).send({ accepted: true, module, version: req.body.version, result });
     },

@@ -12,12 +12,11 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { RoutePlugin } from '../context.js';
 import { IngestQuery, IngestReply, withErrors } from '../schemas.js';
-import { ApiError, badRequest, unknownNode } from '../errors.js';
 import { spoolBody, sweepSpool, SpoolBudget } from '../spool.js';
-import { ErrorCodes } from '../../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { EventWriter } from '../../store/event-writer.js';
 import { ingestStream } from '../../ingest/pipeline.js';
-import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 const GZIP_ENCODINGS = new Set(['gzip', 'x-gzip']);
@@ -66,13 +65,13 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       const q = req.query;
       const region = q.region ?? ctx.config.fleet.nodes.find((n) => n.name === q.node)?.region;
-      if (!region) throw unknownNode(`node ${q.node} is not in fleet.nodes: pass its region (?region=)`);
+      if (!region) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `node ${q.node} is not in fleet.nodes: pass its region (?region=)`);
       const encoding = contentEncoding(req.headers['content-encoding']);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > ctx.config.api.bodyLimitBytes)
-        throw new ApiError(413, ErrorCodes.PAYLOAD_TOO_LARGE, `the body exceeds ${ctx.config.api.bodyLimitBytes} bytes; split it`);
+        throw new ModcastError(ErrorCodes.PAYLOAD_TOO_LARGE, `the body exceeds ${ctx.config.api.bodyLimitBytes} bytes; split it`);
       const body = req.body as Readable | undefined;
-      if (!body || typeof body.iterator !== 'function') throw badRequest('empty body: send log lines');
+      if (!body || typeof body.iterator !== 'function') throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'empty body: send log lines');
 
       // One deadline for receiving and parsing: a trickled body or a slow store does not hold a request forever.
       return withDeadline(ctx.config.api.ingestMaxSeconds, async (signal) => {
@@ -86,7 +85,7 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
           signal,
         });
         try {
-          if (spooled.bytes === 0) throw badRequest('empty body: send log lines');
+          if (spooled.bytes === 0) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'empty body: send log lines');
           const key = req.headers['idempotency-key'];
           // Same key and same bytes = same tokens and event ids; the same key on other bytes must not collide.
           const sourceId = `http:${q.node}:${key ? `${key}:${spooled.sha256.slice(0, 16)}` : randomUUID()}`;
@@ -106,10 +105,10 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
           ingestEventsTotal.inc({ source: 'http' }, stats.events);
           ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
           if (stats.events === 0 && stats.rejected > 0)
-            throw new ApiError(
-              422,
+            throw new ModcastError(
               ErrorCodes.INVALID_ARGUMENT,
               `none of the ${stats.lines} lines could be read as ${stats.format ?? q.format}: ${stats.rejected} rejected (kept in rejected_events)`,
+              { statusCode: 422 },
             );
           return {
             accepted: stats.events,
@@ -131,7 +130,7 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
 function contentEncoding(header: string | undefined): string {
   const encoding = (header ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && !GZIP_ENCODINGS.has(encoding))
-    throw new ApiError(415, ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding || '(empty)'} is not supported (gzip or identity)`);
+    throw new ModcastError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, `Content-Encoding ${encoding || '(empty)'} is not supported (gzip or identity)`);
   return encoding;
 }
 
@@ -139,13 +138,13 @@ function contentEncoding(header: string | undefined): string {
 async function withDeadline<T>(seconds: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const deadline = new AbortController();
   const timer = setTimeout(
-    () => deadline.abort(new ApiError(408, ErrorCodes.REQUEST_TIMEOUT, `the ingest took longer than ${seconds} s (api.ingestMaxSeconds); send smaller bodies`)),
+    () => deadline.abort(new ModcastError(ErrorCodes.REQUEST_TIMEOUT, `the ingest took longer than ${seconds} s (api.ingestMaxSeconds); send smaller bodies`)),
     seconds * 1000,
   );
   try {
     return await fn(deadline.signal);
   } catch (e) {
-    if (deadline.signal.aborted && !(e instanceof ApiError)) throw deadline.signal.reason;
+    if (deadline.signal.aborted && !(e instanceof ModcastError)) throw deadline.signal.reason;
     throw e;
   } finally {
     clearTimeout(timer);

@@ -5,11 +5,12 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import { HotnessQuery, HotnessReply, withErrors, HISTORY_WINDOW } from '../schemas.js';
-import { notFound } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR } from '../params.js';
-import { moduleHistory } from '../queries/hotness.js';
-import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { moduleHistory } from '../../store/queries/module-history.js';
+import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../../store/queries/predictions.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
 /** How the wildcard route is shown in the OpenAPI document. */
@@ -35,7 +36,7 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const rest = req.params['*'];
-      if (!rest.endsWith(HOTNESS_SUFFIX)) throw notFound(`no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
+      if (!rest.endsWith(HOTNESS_SUFFIX)) throw new ModcastError(ErrorCodes.NOT_FOUND, `no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
       const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
@@ -48,7 +49,7 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
       // Nothing seen and nothing expected: to this API the module does not exist (any valid path would otherwise be
       // an empty 200, indistinguishable from a typo).
       if (history.length === 0 && forecast.length === 0)
-        throw notFound(`no requests of ${module} in the last ${q.window} of data${q.scope ? ` (${q.scope} ${q.id ?? 'any'})` : ''} and no forecast for it`);
+        throw new ModcastError(ErrorCodes.NOT_FOUND, `no requests of ${module} in the last ${q.window} of data${q.scope ? ` (${q.scope} ${q.id ?? 'any'})` : ''} and no forecast for it`);
       return {
         module,
         window: q.window,

@@ -4,12 +4,12 @@ import {
   HeatmapQuery, HeatmapReply, IngestStatsQuery, IngestStatsReply, ReleasesQuery, ReleasesReply, ScopesReply, WarmupStatsQuery,
   WarmupStatsReply, withErrors, HEATMAP_WINDOW, HISTORY_WINDOW, TIME_ZONES,
 } from '../schemas.js';
-import { badRequest } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
-import { runInfo } from '../queries/runs.js';
-import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
-import { windowEffectiveness } from '../effectiveness.js';
-import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+import { runInfo } from '../run-info.js';
+import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
+import { windowEffectiveness } from '../effectiveness-summary.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 const WEEK = 7 * DAY;
 const KNOWN_TIME_ZONES = new Set(TIME_ZONES);
@@ -58,7 +58,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HEATMAP_WINDOW);
       const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
-      if (!KNOWN_TIME_ZONES.has(timeZone)) throw badRequest(`unknown time zone ${JSON.stringify(timeZone)}`);
+      if (!KNOWN_TIME_ZONES.has(timeZone)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `unknown time zone ${JSON.stringify(timeZone)}`);
       const [to, start] = await Promise.all([dataEnd(ctx.store), dataStart(ctx.store)]);
       const from = new Date(to.getTime() - windowMs);
       const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {

@@ -3,9 +3,10 @@ import type { RoutePlugin } from '../context.js';
 import { TopQuery, TopReply, withErrors, TOP_WINDOW } from '../schemas.js';
 import { parseModulePrefix, parseWindow, dataEnd } from '../params.js';
 import type { Static } from '@fastify/type-provider-typebox';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 import { JSON_UTF8 } from '../cache.js';
-import { hottest, actualForKeys, forecastByKey } from '../queries/top.js';
+import { hottest, actualForKeys, forecastByKey } from '../../store/queries/hot-vs-predicted.js';
 
 type TopParams = Static<typeof TopQuery>;
 

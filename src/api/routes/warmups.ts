@@ -4,11 +4,11 @@ import type { RoutePlugin } from '../context.js';
 import {
   RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors, WARMUPS_CURSOR,
 } from '../schemas.js';
-import { listWarmupRuns, warmupItems, warmupItemCounts, runView } from '../queries/warmups.js';
-import { readRun } from '../../warmup/records.js';
+import { listWarmupRuns, readRun, warmupItems, warmupItemCounts } from '../../store/queries/warmups.js';
+import { runView } from '../run-info.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { badRequest, notFound, notConfigured, unknownNode } from '../errors.js';
-import { runEffectiveness } from '../effectiveness.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
+import { runEffectiveness } from '../effectiveness-summary.js';
 
 
 export const warmupRoutes: RoutePlugin = async (app, ctx) => {
@@ -52,7 +52,7 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const run = await readRun(ctx.store, req.params.id);
-      if (!run) throw notFound(`no warm-up run ${req.params.id}`);
+      if (!run) throw new ModcastError(ErrorCodes.NOT_FOUND, `no warm-up run ${req.params.id}`);
       const [items, itemCounts, effectiveness] = await Promise.all([
         warmupItems(ctx.store, run.runId, req.query.items),
         warmupItemCounts(ctx.store, run.runId),
@@ -77,11 +77,11 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const b = req.body;
-      if (!b.node && !b.region) throw badRequest('name a node or a region to warm');
+      if (!b.node && !b.region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'name a node or a region to warm');
       const nodes = ctx.config.fleet.nodes;
-      if (b.node && !nodes.some((n) => n.name === b.node)) throw unknownNode(`node ${b.node} is not in fleet.nodes`);
-      if (b.region && !nodes.some((n) => n.region === b.region)) throw unknownNode(`no node of fleet.nodes is in region ${b.region}`);
-      if (!ctx.scheduler) throw notConfigured('no scheduler runs in this process (it is hosted by `modcast serve` or `modcast scheduler`)');
+      if (b.node && !nodes.some((n) => n.name === b.node)) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `node ${b.node} is not in fleet.nodes`);
+      if (b.region && !nodes.some((n) => n.region === b.region)) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `no node of fleet.nodes is in region ${b.region}`);
+      if (!ctx.scheduler) throw new ModcastError(ErrorCodes.NOT_CONFIGURED, 'no scheduler runs in this process (it is hosted by `modcast serve` or `modcast scheduler`)');
       const result = await ctx.scheduler.triggerWarmup({
         ...(b.node ? { node: b.node } : {}),
         ...(b.region ? { region: b.region } : {}),

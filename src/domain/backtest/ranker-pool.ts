@@ -8,7 +8,8 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  F_LAST24, F_LAST_WEEK, F_YESTERDAY, FEATURES, OnlineSelector, RANKERS, type Ranker,
+  FEATURES, OnlineSelector, RANKERS, TopK, type Ranker,
+  windowFeatures,
 } from '../forecast/rankers.js';
 import type { ItemHistory, TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
@@ -51,83 +52,6 @@ interface Pass {
 }
 
 const passes = new WeakMap<Decision, Map<BudgetKind, Pass>>();
-
-/** Hours [from, to) sums of three windows in one backward scan of a node's hourly points. */
-function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
-  const weekFrom = h - 168;
-  for (let i = points.length - 1; i >= 0; i--) {
-    const hour = points.hours[i]!;
-    if (hour < weekFrom) break;
-    if (hour >= h) continue;
-    const c = points.counts[i]!;
-    if (hour >= h - 24) {
-      out[o + F_LAST24] = out[o + F_LAST24]! + c;
-      if (hour < h - 24 + w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
-    }
-    if (hour < weekFrom + w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
-  }
-}
-
-/** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */
-class TopK {
-  private readonly scores: Float64Array;
-  private readonly keys: string[] = [];
-  private n = 0;
-
-  constructor(private readonly k: number) {
-    this.scores = new Float64Array(Math.max(1, k));
-  }
-
-  reset(): void {
-    this.n = 0;
-    this.keys.length = 0;
-  }
-
-  /** a ranks after b (worse). */
-  private worse(sa: number, ka: string, sb: number, kb: string): boolean {
-    return sa < sb || (sa === sb && ka > kb);
-  }
-
-  offer(score: number, key: string): void {
-    if (this.k <= 0 || !(score > 0)) return;
-    if (this.n < this.k) {
-      // sift up a min-heap (the root is the worst kept)
-      let i = this.n++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!this.worse(score, key, this.scores[p]!, this.keys[p]!)) break;
-        this.scores[i] = this.scores[p]!;
-        this.keys[i] = this.keys[p]!;
-        i = p;
-      }
-      this.scores[i] = score;
-      this.keys[i] = key;
-      return;
-    }
-    if (!this.worse(this.scores[0]!, this.keys[0]!, score, key)) return;
-    // replace the root and sift down
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= this.n) break;
-      const r = l + 1;
-      const c = r < this.n && this.worse(this.scores[r]!, this.keys[r]!, this.scores[l]!, this.keys[l]!) ? r : l;
-      if (!this.worse(this.scores[c]!, this.keys[c]!, score, key)) break;
-      this.scores[i] = this.scores[c]!;
-      this.keys[i] = this.keys[c]!;
-      i = c;
-    }
-    this.scores[i] = score;
-    this.keys[i] = key;
-  }
-
-  /** Keys best first. */
-  sorted(): string[] {
-    const idx = Array.from({ length: this.n }, (_, i) => i);
-    idx.sort((a, b) => this.scores[b]! - this.scores[a]! || (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : 0));
-    return idx.map((i) => this.keys[i]!);
-  }
-}
 
 /** Window length in whole hours for the window features (at least 1, at most a day). */
 function windowHours(d: Decision): number {

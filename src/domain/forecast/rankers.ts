@@ -50,6 +50,45 @@ export class DecayedCounts {
   }
 }
 
+/** The window features (last 24 h, same window yesterday, same window last week) from sparse hourly points, in one backward scan. */
+export function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
+  const weekFrom = h - 168;
+  for (let i = points.length - 1; i >= 0; i--) {
+    const hour = points.hours[i]!;
+    if (hour < weekFrom) break;
+    if (hour >= h) continue;
+    const c = points.counts[i]!;
+    if (hour >= h - 24) {
+      out[o + F_LAST24] = out[o + F_LAST24]! + c;
+      if (hour < h - 24 + w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
+    }
+    if (hour < weekFrom + w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
+  }
+}
+
+/** Decay multipliers per whole hour of age (an hourly bucket counts at its middle), per half-life. */
+const hourlyDecay = HALF_LIVES_HOURS.map((h) => Float64Array.from({ length: 24 * 14 + 1 }, (_, age) => Math.pow(2, -(age + 0.5) / h)));
+
+/**
+ * Features at hour index n from a dense hourly series (the store's hourly rollups): decayed counts with each bucket
+ * at its middle, and the window counts. The backtest has exact fetch times and uses DecayedCounts instead.
+ */
+export function featuresFromHourly(values: ArrayLike<number>, n: number, windowHours: number, out: Float64Array): void {
+  out.fill(0);
+  const oldest = Math.max(0, n - (hourlyDecay[0]!.length - 1));
+  for (let i = n - 1; i >= oldest; i--) {
+    const c = values[i]!;
+    if (c === 0) continue;
+    const age = n - 1 - i;
+    for (let k = 0; k < H; k++) out[k] = out[k]! + c * hourlyDecay[k]![age]!;
+    if (i >= n - 24) {
+      out[F_LAST24] = out[F_LAST24]! + c;
+      if (i < n - 24 + windowHours) out[F_YESTERDAY] = out[F_YESTERDAY]! + c;
+    }
+    if (i >= n - 168 && i < n - 168 + windowHours) out[F_LAST_WEEK] = out[F_LAST_WEEK]! + c;
+  }
+}
+
 export interface Ranker {
   /** Stable name, shown in reports and stored in predictions.model. */
   name: string;
@@ -107,6 +146,83 @@ function blend(name: string, decays: [number, number][], windows: [number, numbe
 
 export function rankerNamed(name: string): Ranker | undefined {
   return RANKERS.find((r) => r.name === name);
+}
+
+/** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */
+export class TopK {
+  private readonly scores: Float64Array;
+  private readonly keys: string[] = [];
+  /** A number carried with each key (e.g. its expected count). */
+  private readonly payloads: number[] = [];
+  private n = 0;
+
+  constructor(private readonly k: number) {
+    this.scores = new Float64Array(Math.max(1, k));
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.keys.length = 0;
+    this.payloads.length = 0;
+  }
+
+  /** a ranks after b (worse). */
+  private worse(sa: number, ka: string, sb: number, kb: string): boolean {
+    return sa < sb || (sa === sb && ka > kb);
+  }
+
+  offer(score: number, key: string, payload = 0): void {
+    if (this.k <= 0 || !(score > 0)) return;
+    if (this.n < this.k) {
+      // sift up a min-heap (the root is the worst kept)
+      let i = this.n++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!this.worse(score, key, this.scores[p]!, this.keys[p]!)) break;
+        this.scores[i] = this.scores[p]!;
+        this.keys[i] = this.keys[p]!;
+        this.payloads[i] = this.payloads[p]!;
+        i = p;
+      }
+      this.scores[i] = score;
+      this.keys[i] = key;
+      this.payloads[i] = payload;
+      return;
+    }
+    if (!this.worse(this.scores[0]!, this.keys[0]!, score, key)) return;
+    // replace the root and sift down
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.n) break;
+      const r = l + 1;
+      const c = r < this.n && this.worse(this.scores[r]!, this.keys[r]!, this.scores[l]!, this.keys[l]!) ? r : l;
+      if (!this.worse(this.scores[c]!, this.keys[c]!, score, key)) break;
+      this.scores[i] = this.scores[c]!;
+      this.keys[i] = this.keys[c]!;
+      this.payloads[i] = this.payloads[c]!;
+      i = c;
+    }
+    this.scores[i] = score;
+    this.keys[i] = key;
+    this.payloads[i] = payload;
+  }
+
+  /** Keys best first. */
+  sorted(): string[] {
+    return this.order().map((i) => this.keys[i]!);
+  }
+
+  /** Keys with their payloads, best first. */
+  entries(): { key: string; payload: number }[] {
+    return this.order().map((i) => ({ key: this.keys[i]!, payload: this.payloads[i]! }));
+  }
+
+  private order(): number[] {
+    const idx = Array.from({ length: this.n }, (_, i) => i);
+    idx.sort((a, b) => this.scores[b]! - this.scores[a]! || (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : 0));
+    return idx;
+  }
 }
 
 /**
@@ -186,6 +302,13 @@ export class OnlineSelector {
           while (j < C && this.cps[j] === pos + 1) hits[c * C + j++] = h;
         }
       }
+      // Each decision counts once: hits relative to the decision's best contender at each checkpoint. A burst in
+      // which every list hits everything would otherwise outweigh a day of ordinary decisions.
+      for (let j = 0; j < C; j++) {
+        let best = 0;
+        for (let c = 0; c < this.contenders; c++) best = Math.max(best, hits[c * C + j]!);
+        for (let c = 0; c < this.contenders; c++) hits[c * C + j] = best > 0 ? hits[c * C + j]! / best : 0;
+      }
       this.judged.push(hits);
       for (let x = 0; x < hits.length; x++) this.totals[x] = this.totals[x]! + hits[x]!;
       if (this.judged.length > this.memory) {
@@ -263,4 +386,55 @@ export class OnlineSelector {
     }
     return { ranking: out, lead: Math.max(0, lead) };
   }
+}
+
+/** The contender name of the per-series model ensemble (seasonal, Holt-Winters, TSB/Croston, release adoption). */
+export const MODELS = 'models';
+
+export interface ContenderChoice {
+  contender: string;
+  /** Realised fetches per expected fetch of the contender's picks (scales its expected counts); 1 without evidence. */
+  calibration: number;
+  /** Picks of the winner that were asked for in their window, over the judged runs. */
+  hits: number;
+  /** Judged runs behind the choice (0: the fallback, no evidence). */
+  evidence: number;
+}
+
+/**
+ * Chooses a contender from judged picks of past runs, as OnlineSelector chooses in the backtest: the most hits
+ * summed over checkpoints, each relative to its budget; ties go to the earlier contender. Without evidence the
+ * fallback wins.
+ */
+export function chooseFromJudged(
+  picks: readonly { contender: string; rank: number; actual: number; expected: number }[],
+  contenders: readonly string[],
+  limit: number,
+  evidence: number,
+  fallback: string,
+): ContenderChoice {
+  if (evidence === 0 || picks.length === 0) return { contender: fallback, calibration: 1, hits: 0, evidence: 0 };
+  const sel = new OnlineSelector(contenders.length, limit, evidence);
+  const cps = sel.checkpoints;
+  const C = cps.length;
+  const totals = new Float64Array(contenders.length * C);
+  const index = new Map(contenders.map((c, i) => [c, i]));
+  for (const p of picks) {
+    const c = index.get(p.contender);
+    if (c === undefined || !(p.actual > 0)) continue;
+    for (let j = 0; j < C; j++) if (p.rank < cps[j]!) totals[c * C + j] = totals[c * C + j]! + 1;
+  }
+  const best = sel.overallWinner(totals);
+  const name = contenders[best]!;
+  let actual = 0;
+  let expected = 0;
+  let hits = 0;
+  for (const p of picks) {
+    if (p.contender !== name) continue;
+    actual += p.actual;
+    expected += p.expected;
+    if (p.actual > 0) hits++;
+  }
+  const calibration = expected > 0 ? Math.min(20, Math.max(0.05, actual / expected)) : 1;
+  return { contender: name, calibration, hits, evidence };
 }

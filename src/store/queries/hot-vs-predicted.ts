@@ -2,9 +2,9 @@
  * "Hot now vs predicted": requests in the last window of data next to the expected requests of the next window
  * in the latest prediction run, per module, module@version, node or region.
  */
-import { queryRows, type Store } from '../../store/client.js';
-import { topQuery, type TopDimension, type TopRow } from '../../store/queries/top.js';
-import type { ScopeFilter } from './hotness.js';
+import { queryRows, type Store } from '../client.js';
+import { topQuery, type TopDimension, type TopRow } from './top.js';
+import type { ScopeFilter } from './module-history.js';
 
 /**
  * Prediction rows that count each request once (see src/scoring/score.ts): a module's total is its version ''

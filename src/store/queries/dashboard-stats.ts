@@ -1,7 +1,7 @@
 /** Aggregates behind the dashboard panels: scopes, hour-of-week heatmap, release spread, ingest health. */
-import { queryRows, type Store } from '../../store/client.js';
-import { rollupFor } from '../../store/queries/top.js';
-import { SCOPE_WHERE, scopeParams, type ScopeFilter } from './hotness.js';
+import { queryRows, type Store } from '../client.js';
+import { rollupFor } from './top.js';
+import { SCOPE_WHERE, scopeParams, type ScopeFilter } from './module-history.js';
 
 const secs = (d: Date) => d.getTime() / 1000;
 

@@ -1,6 +1,6 @@
 /** Request history of one module from the rollups: per version (top N, the rest as `(other)`), per bucket. */
-import { queryRows, type Store } from '../../store/client.js';
-import { rollupFor } from '../../store/queries/top.js';
+import { queryRows, type Store } from '../client.js';
+import { rollupFor } from './top.js';
 
 export const OTHER_VERSIONS = '(other)';
 

@@ -4,7 +4,7 @@
  * The key (scope, scope_id, module, version, kind) is unique per run, so "strictly after the last key" pages
  * never overlap.
  */
-import { queryRows, type Store } from '../../store/client.js';
+import { queryRows, type Store } from '../client.js';
 
 export type SeriesKey = [scope: string, scopeId: string, module: string, version: string, kind: string];
 

@@ -1,7 +1,9 @@
 /** HTTP metrics of the API, in the shared registry served by GET /metrics. */
 import type { ApiInstance } from './context.js';
-import { histogram, counter, gauge } from '../lib/metrics.js';
-import { queryRows, type Store } from '../store/client.js';
+import { histogram, counter, gauge } from '../lib/metrics-registry.js';
+import type { Store } from '../store/client.js';
+import { recentWarmupStatusCounts } from '../store/queries/warmups.js';
+import { latestPredictionRun } from '../store/queries/prediction-runs.js';
 
 const httpDuration = histogram(
   'modcast_http_request_duration_seconds',
@@ -68,33 +70,16 @@ export class StoreGauges {
  * Outcomes that live in the store (warm-ups, scoring) as gauges, so every API replica reports them whichever
  * process did the work.
  */
-export async function refreshStoreGauges(store: Store): Promise<void> {
+async function refreshStoreGauges(store: Store): Promise<void> {
   gaugeRefreshes.inc();
-  const [items, runs, scoring] = await Promise.all([
-    queryRows<{ status: string; n: string }>(
-      store,
-      `SELECT toString(status) AS status, count() AS n FROM warmup_items FINAL
-       WHERE run_id IN (SELECT run_id FROM warmup_runs FINAL WHERE created_at >= now() - INTERVAL 1 DAY) GROUP BY status`,
-    ),
-    queryRows<{ status: string; n: string }>(
-      store,
-      'SELECT toString(status) AS status, count() AS n FROM warmup_runs FINAL WHERE created_at >= now() - INTERVAL 1 DAY GROUP BY status',
-    ),
-    queryRows<{ seconds: number; finished: number; predictions: string }>(
-      store,
-      `SELECT dateDiff('millisecond', started_at, assumeNotNull(finished_at)) / 1000 AS seconds,
-              toUnixTimestamp64Milli(assumeNotNull(finished_at)) / 1000 AS finished, predictions
-       FROM prediction_runs FINAL WHERE status = 'done' ORDER BY finished_at DESC LIMIT 1`,
-    ),
-  ]);
+  const [{ items, runs }, last] = await Promise.all([recentWarmupStatusCounts(store), latestPredictionRun(store)]);
   warmupItems.reset();
-  for (const r of items) warmupItems.set({ status: r.status }, Number(r.n));
+  for (const [status, n] of Object.entries(items)) warmupItems.set({ status }, n);
   warmupRuns.reset();
-  for (const r of runs) warmupRuns.set({ status: r.status }, Number(r.n));
-  const last = scoring[0];
-  if (last) {
-    scoringDuration.set(Number(last.seconds));
-    scoringFinished.set(Number(last.finished));
-    scoringPredictions.set(Number(last.predictions));
+  for (const [status, n] of Object.entries(runs)) warmupRuns.set({ status }, n);
+  if (last?.finishedAt != null) {
+    scoringDuration.set((last.finishedAt - last.startedAt) / 1000);
+    scoringFinished.set(last.finishedAt / 1000);
+    scoringPredictions.set(last.predictions);
   }
 }
