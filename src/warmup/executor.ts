@@ -12,9 +12,11 @@
  * its own run (timeouts bound each request; a circuit opens after consecutive network failures).
  */
 import { createHash, type Hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { WarmEndpoint } from '../domain/plan.js';
+import { projectPath } from '../lib/paths.js';
 import { withRetry, type RetryOptions } from '../lib/retry.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WarmTarget } from './fleet.js';
@@ -66,8 +68,14 @@ export interface ExecuteOptions {
   /** Injected dispatcher (tests); by default a Pool per call, closed at the end. */
   dispatcher?: Dispatcher;
   random?: () => number;
-  userAgent?: string;
 }
+
+/**
+ * How a proxy's access log tells warm-up fetches from demand: this user agent (in the combined log format) and this
+ * header (for proxies that log a chosen header). modcast's own fetches must not come back as forecast input.
+ */
+export const WARMUP_USER_AGENT = `modcast-warmup/${(JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version}`;
+export const WARMUP_HEADER = 'x-modcast-warmup';
 
 export interface ExecuteSummary {
   ok: number;
@@ -351,7 +359,7 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
       bodyTimeout: target.requestTimeoutMs,
     });
   const bucket = new TokenBucket({ ratePerSec: target.maxRequestsPerSecond, burst: Math.max(1, Math.min(target.maxConcurrency, target.maxRequestsPerSecond)) });
-  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modcast-warmup/0.1', accept: '*/*' };
+  const headers: Record<string, string> = { 'user-agent': WARMUP_USER_AGENT, [WARMUP_HEADER]: '1', accept: '*/*' };
   if (target.auth) headers[target.auth.header.toLowerCase()] = target.auth.value;
 
   const http = new Requests(dispatcher, target, headers, opts.signal);

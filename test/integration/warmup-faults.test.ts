@@ -15,7 +15,7 @@ import { findTarget, nodeProfile } from '../../src/warmup/fleet.js';
 import { planWarmup, type Demand } from '../../src/domain/plan.js';
 import { runWarmup } from '../../src/warmup/run.js';
 import { runItems } from '../../src/store/queries/warmups.js';
-import { executeWarmup, type WarmResult } from '../../src/warmup/executor.js';
+import { executeWarmup, WARMUP_USER_AGENT, type WarmResult } from '../../src/warmup/executor.js';
 
 let upstream: RunningServer;
 let good: ProxyServer;
@@ -116,8 +116,10 @@ test('redirects are followed only to GOPROXY paths under the mount on the same o
     res.writeHead(200).end('elsewhere');
   });
   const adminHits: { url: string; auth: string | undefined }[] = [];
+  const marks = new Set<string>();
   const node = await listen((req, res) => {
     const url = req.url ?? '';
+    marks.add(`${req.headers['user-agent']} | ${req.headers['x-modcast-warmup']}`);
     if (url.startsWith('/admin/') || url.startsWith('/other/')) {
       adminHits.push({ url, auth: req.headers.authorization });
       res.writeHead(200).end('done');
@@ -153,4 +155,7 @@ test('redirects are followed only to GOPROXY paths under the mount on the same o
   assert.equal(by('cross').status, 'failed');
   assert.match(by('cross').reason, /another origin/);
   assert.equal(otherHits, 0, 'the other origin was never contacted');
+  // Every fetch says it is a warm-up, so the node's access log can keep it apart from demand.
+  assert.deepEqual([...marks], [`${WARMUP_USER_AGENT} | 1`]);
+  assert.match(WARMUP_USER_AGENT, /^modcast-warmup\/\d+\.\d+\.\d+$/);
 });
