@@ -315,6 +315,7 @@ export const IngestQuery = Query({
 
 export const IngestReply = Type.Object({
   accepted: Type.Integer({ description: 'events stored' }),
+  warmups: Type.Integer({ description: "modcast's own warm-up fetches found (kept in warmup_events, not counted as demand)" }),
   rejected: Type.Integer({ description: 'lines kept in rejected_events' }),
   skipped: Type.Integer({ description: 'blank or non-GOPROXY lines' }),
   lines: Type.Integer(),

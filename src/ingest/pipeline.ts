@@ -43,6 +43,8 @@ export interface IngestOptions {
 export interface IngestStats {
   lines: number;
   events: number;
+  /** modcast's own warm-up fetches found in the log (stored in warmup_events, not as demand). */
+  warmups: number;
   rejected: number;
   skipped: number;
   /** Offset after the last line processed. */
@@ -51,7 +53,7 @@ export interface IngestStats {
 }
 
 export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, opts: IngestOptions): Promise<IngestStats> {
-  const stats: IngestStats = { lines: 0, events: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
+  const stats: IngestStats = { lines: 0, events: 0, warmups: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
   const builder = new EventBuilder({
     node: opts.node,
     region: opts.region,
@@ -65,6 +67,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
   let sampled = 0;
 
   let events: AccessEventRow[] = [];
+  let warmups: AccessEventRow[] = [];
   let rejects: RejectedRow[] = [];
   let batchStart = stats.offset;
   let batchCount = 0;
@@ -73,15 +76,17 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
   // One batch is written while the next is parsed; checkpoints still advance strictly in order.
   let inFlight: Promise<void> = Promise.resolve();
   const flush = async (end: number) => {
-    const batch = { token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects };
+    const batch = { token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects, warmups };
     events = [];
+    warmups = [];
     rejects = [];
     batchStart = end;
     batchCount = 0;
     await inFlight;
     inFlight = (async () => {
-      if (batch.events.length > 0 || batch.rejects.length > 0) await opts.writer.write(batch);
+      if (batch.events.length > 0 || batch.rejects.length > 0 || batch.warmups.length > 0) await opts.writer.write(batch);
       stats.events += batch.events.length;
+      stats.warmups += batch.warmups.length;
       stats.rejected += batch.rejects.length;
       stats.offset = end;
       await opts.onCommitted?.(end, stats);
@@ -113,7 +118,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
       }
       else {
         const built = builder.buildRow(parsed.record, line.offset);
-        if (!('type' in built)) events.push(built);
+        if (!('type' in built)) (parsed.record.warmup ? warmups : events).push(built);
         else if (built.type === 'reject') reject(line, built.reason);
         else stats.skipped++;
       }

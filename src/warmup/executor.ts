@@ -17,6 +17,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { WarmEndpoint } from '../domain/plan.js';
 import { projectPath } from '../lib/paths.js';
+import { WARMUP_AGENT_PREFIX } from '../logs/record.js';
 import { withRetry, type RetryOptions } from '../lib/retry.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WarmTarget } from './fleet.js';
@@ -74,7 +75,7 @@ export interface ExecuteOptions {
  * How a proxy's access log tells warm-up fetches from demand: this user agent (in the combined log format) and this
  * header (for proxies that log a chosen header). modcast's own fetches must not come back as forecast input.
  */
-export const WARMUP_USER_AGENT = `modcast-warmup/${(JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version}`;
+export const WARMUP_USER_AGENT = `${WARMUP_AGENT_PREFIX}${(JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version}`;
 export const WARMUP_HEADER = 'x-modcast-warmup';
 
 export interface ExecuteSummary {

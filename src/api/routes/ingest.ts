@@ -112,6 +112,7 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
             );
           return {
             accepted: stats.events,
+            warmups: stats.warmups,
             rejected: stats.rejected,
             skipped: stats.skipped,
             lines: stats.lines,
