@@ -75,9 +75,25 @@ test('selector: a decision is judged only after its window ends, and the winner 
     return asked.has(key);
   });
   assert.equal(sel.evidence, 1);
-  assert.equal(sel.hitsOf(1, 1), 2);
+  // Hits count relative to the decision's best contender: each decision weighs the same, bursts or not.
+  assert.equal(sel.hitsOf(1, 1), 1);
   assert.equal(sel.hitsOf(0, 1), 0);
   assert.deepEqual(sel.combine([['x1', 'x2'], ['y1', 'y2']]), { ranking: ['y1', 'y2'], lead: 1 });
+});
+
+test('selector: a burst in which every list hits counts no more than an ordinary decision', () => {
+  const sel = new OnlineSelector(2, 10, 24);
+  const all = Array.from({ length: 10 }, (_, i) => `k${i}`);
+  // Decision 0: a burst, contender 0 hits 10, contender 1 hits 5. Decisions 1-2: only contender 1 hits, once each.
+  // Raw sums at 10 would say 10 vs 7; per decision, contender 1 was best twice and half as good once.
+  sel.record(0, 1, [all, all.slice(0, 5)]);
+  sel.record(1, 2, [['x'], ['y']]);
+  sel.record(2, 3, [['x'], ['y']]);
+  sel.judge(3, (key) => key.startsWith('k') || key === 'y');
+  const at10 = sel.checkpoints.indexOf(10);
+  assert.equal(sel.hitsOf(0, at10), 1);
+  assert.equal(sel.hitsOf(1, at10), 2.5);
+  assert.equal(sel.winnerAt(at10), 1);
 });
 
 test('selector: evidence older than its memory is forgotten', () => {

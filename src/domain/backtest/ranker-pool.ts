@@ -68,11 +68,16 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const deciding = decision.nodes;
   const R = RANKERS.length;
   const C = CONTENDERS.length;
-  // Contenders that would repeat another's list are computed once: one region is the fleet, one node is its region.
   const regions = new Set([...history.nodeRegion.values()]);
   const nodesPerRegion = new Map<string, number>();
   for (const r of history.nodeRegion.values()) nodesPerRegion.set(r, (nodesPerRegion.get(r) ?? 0) + 1);
   const heaps = deciding.map(() => CONTENDERS.map(() => new TopK(ctx.rankLimit)));
+  // Scopes that would repeat another's list are computed once: one region is the fleet, one node is its region.
+  const regionIsFleet = regions.size <= 1;
+  const aliased = deciding.map((node) => {
+    const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
+    return CONTENDERS.map((c) => (c.scope === 'region' && regionIsFleet) || (c.scope === 'node' && nodeIsRegion));
+  });
   const nodeFeat = new Float64Array(FEATURES);
   const regionFeat = new Map<string, Float64Array>();
   const fleetFeat = new Float64Array(FEATURES);
@@ -104,18 +109,17 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       if (!wanted[n]) continue;
       const node = deciding[n]!;
       const feats: (Float64Array | undefined)[] = [fleetFeat, regionFeat.get(regionOfNode(node)), perNodeFeat.get(node)];
+      const skip = aliased[n]!;
       for (let c = 0; c < C; c++) {
         const f = feats[Math.floor(c / R)];
-        if (!f) continue;
+        if (!f || skip[c]) continue;
         heaps[n]![c]!.offer(CONTENDERS[c]!.ranker.score(f, 0, w) * per, item.key);
       }
     }
   }
   const lists = new Map<string, string[][]>();
   deciding.forEach((node, n) => {
-    const region = regionOfNode(node);
-    const regionIsFleet = regions.size <= 1;
-    const nodeIsRegion = (nodesPerRegion.get(region) ?? 0) <= 1;
+    const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
     const own = heaps[n]!.map((heap) => heap.sorted());
     // Aliased scopes share one list (same items, same order): a tie between them is not a choice.
     lists.set(node, own.map((list, c) => {

@@ -17,7 +17,10 @@ const H = HALF_LIVES_HOURS.length;
 export const F_LAST24 = H;
 export const F_YESTERDAY = H + 1;
 export const F_LAST_WEEK = H + 2;
-export const FEATURES = H + 3;
+/** Hours with at least one fetch in the last 24 hours and the last week: demand that recurs, whatever its volume. */
+export const F_ACTIVE_DAY = H + 3;
+export const F_ACTIVE_WEEK = H + 4;
+export const FEATURES = H + 5;
 
 const LN2 = Math.LN2;
 const HOUR_MS = 3_600_000;
@@ -50,19 +53,26 @@ export class DecayedCounts {
   }
 }
 
-/** The window features (last 24 h, same window yesterday, same window last week) from sparse hourly points, in one backward scan. */
+/**
+ * Adds a count of `ago` hours back (1 = the last whole hour) to the window features: last 24 h, the same window
+ * yesterday and last week (w hours long), and the active-hour counts.
+ */
+function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number): void {
+  if (ago > 168 || c === 0) return;
+  out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + 1;
+  if (ago > 168 - w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
+  if (ago > 24) return;
+  out[o + F_LAST24] = out[o + F_LAST24]! + c;
+  out[o + F_ACTIVE_DAY] = out[o + F_ACTIVE_DAY]! + 1;
+  if (ago > 24 - w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
+}
+
+/** The window features from sparse hourly points before hour h, in one backward scan. */
 export function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
-  const weekFrom = h - 168;
   for (let i = points.length - 1; i >= 0; i--) {
     const hour = points.hours[i]!;
-    if (hour < weekFrom) break;
-    if (hour >= h) continue;
-    const c = points.counts[i]!;
-    if (hour >= h - 24) {
-      out[o + F_LAST24] = out[o + F_LAST24]! + c;
-      if (hour < h - 24 + w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
-    }
-    if (hour < weekFrom + w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
+    if (hour < h - 168) break;
+    if (hour < h) addWindowCount(out, o, h - hour, points.counts[i]!, w);
   }
 }
 
@@ -71,7 +81,7 @@ const hourlyDecay = HALF_LIVES_HOURS.map((h) => Float64Array.from({ length: 24 *
 
 /**
  * Features at hour index n from a dense hourly series (the store's hourly rollups): decayed counts with each bucket
- * at its middle, and the window counts. The backtest has exact fetch times and uses DecayedCounts instead.
+ * at its middle, and the window features. The backtest has exact fetch times and uses DecayedCounts instead.
  */
 export function featuresFromHourly(values: ArrayLike<number>, n: number, windowHours: number, out: Float64Array): void {
   out.fill(0);
@@ -81,11 +91,7 @@ export function featuresFromHourly(values: ArrayLike<number>, n: number, windowH
     if (c === 0) continue;
     const age = n - 1 - i;
     for (let k = 0; k < H; k++) out[k] = out[k]! + c * hourlyDecay[k]![age]!;
-    if (i >= n - 24) {
-      out[F_LAST24] = out[F_LAST24]! + c;
-      if (i < n - 24 + windowHours) out[F_YESTERDAY] = out[F_YESTERDAY]! + c;
-    }
-    if (i >= n - 168 && i < n - 168 + windowHours) out[F_LAST_WEEK] = out[F_LAST_WEEK]! + c;
+    addWindowCount(out, 0, n - i, c, windowHours);
   }
 }
 
@@ -122,13 +128,18 @@ function windowRanker(name: string, feature: number, hours: (w: number) => numbe
 const K6 = HALF_LIVES_HOURS.indexOf(6);
 const K24 = HALF_LIVES_HOURS.indexOf(24);
 
-/** The pool, in tie-break order: with no evidence yet the first one is used (a day of decayed history). */
+/**
+ * The pool, in tie-break order: with no evidence (or none that tells contenders apart) the first one leads, and it is
+ * the strongest naive baseline itself, so modcast only leaves "yesterday's top items" when its own past decisions
+ * show something better.
+ */
 export const RANKERS: readonly Ranker[] = [
-  decayRanker(K24),
-  ...HALF_LIVES_HOURS.map((_, k) => k).filter((k) => k !== K24).map(decayRanker),
   windowRanker('last-24h', F_LAST24, () => 24),
+  ...HALF_LIVES_HOURS.map((_, k) => decayRanker(k)),
   windowRanker('same-window-yesterday', F_YESTERDAY, (w) => w),
   windowRanker('same-window-last-week', F_LAST_WEEK, (w) => w),
+  windowRanker('active-hours-24h', F_ACTIVE_DAY, () => 24),
+  windowRanker('active-hours-week', F_ACTIVE_WEEK, () => 168),
   blend('recent+last-week', [[K6, 0.5]], [[F_LAST_WEEK, 0.5]]),
   blend('day+yesterday+last-week', [[K24, 1 / 3]], [[F_YESTERDAY, 1 / 3], [F_LAST_WEEK, 1 / 3]]),
 ];
@@ -142,10 +153,6 @@ function blend(name: string, decays: [number, number][], windows: [number, numbe
     return r;
   };
   return { name: `blend:${name}`, score: rate, expected: (f, o, w) => rate(f, o, w) * w };
-}
-
-export function rankerNamed(name: string): Ranker | undefined {
-  return RANKERS.find((r) => r.name === name);
 }
 
 /** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */

@@ -6,8 +6,6 @@
 import { queryRows, type Store } from '../client.js';
 import { sizeKey, warmKey, type Demand, type WarmEndpoint } from '../../domain/plan.js';
 
-const secs = (ms: number) => Math.floor(ms / 1000);
-
 interface DemandRow {
   module: string;
   version: string;
@@ -35,11 +33,11 @@ export async function readDemand(
      FROM predictions
      WHERE run_id = {run:String} AND window_kind = 'step'
        AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')
-       AND window_start < toDateTime({to:UInt32}) AND window_end > toDateTime({from:UInt32})
+       AND window_start < toDateTime(intDiv({to:Int64}, 1000)) AND window_end > toDateTime(intDiv({from:Int64}, 1000))
      GROUP BY module, version, kind, scope
      ORDER BY p_any DESC, module, version
      LIMIT {limit:UInt32}`,
-    { run: runId, node: target.name, region: target.region, from: secs(window.from), to: secs(window.to), limit },
+    { run: runId, node: target.name, region: target.region, from: window.from, to: window.to, limit },
   );
   return rows.map((r) => ({ module: r.module, version: r.version, kind: r.kind, scope: r.scope, expectedRequests: Number(r.expected), pAny: Number(r.p_any) }));
 }
@@ -105,10 +103,10 @@ export async function readVersionHints(store: Store, modules: string[], since: n
     store,
     `SELECT module, argMax(version, n) AS version FROM (
        SELECT module, version, sum(requests) AS n FROM rollups_1h
-       WHERE module IN {modules:Array(String)} AND version != '' AND bucket >= toDateTime({since:UInt32})
+       WHERE module IN {modules:Array(String)} AND version != '' AND bucket >= toDateTime(intDiv({since:Int64}, 1000))
        GROUP BY module, version)
      GROUP BY module`,
-    { modules, since: secs(since) },
+    { modules, since },
   );
   return new Map(rows.map((r) => [r.module, r.version]));
 }

@@ -4,14 +4,12 @@
  */
 import { queryRows, type Store } from '../client.js';
 
-const secs = (ms: number) => Math.floor(ms / 1000);
-
 /** At least `minRequests` requests of `module` since `since`, from the hourly rollups. */
 export async function isHotModule(store: Store, module: string, since: number, minRequests: number): Promise<boolean> {
   const rows = await queryRows<{ n: string }>(
     store,
-    `SELECT sum(requests) AS n FROM rollups_1h WHERE module = {module:String} AND bucket >= toDateTime({since:UInt32})`,
-    { module, since: secs(since) },
+    `SELECT sum(requests) AS n FROM rollups_1h WHERE module = {module:String} AND bucket >= toDateTime(intDiv({since:Int64}, 1000))`,
+    { module, since },
   );
   return Number(rows[0]?.n ?? 0) >= minRequests;
 }
@@ -40,11 +38,11 @@ export async function newHotVersions(
     store,
     `SELECT module, version, groupUniqArray(node) AS nodes FROM access_events
      WHERE ts >= fromUnixTimestamp64Milli({since:Int64}) AND version != '' AND kind IN ('info', 'mod', 'zip') AND status = 200
-       AND module IN (SELECT module FROM rollups_1h WHERE bucket >= toDateTime({hotSince:UInt32}) GROUP BY module HAVING sum(requests) >= {minReq:UInt64})
+       AND module IN (SELECT module FROM rollups_1h WHERE bucket >= toDateTime(intDiv({hotSince:Int64}, 1000)) GROUP BY module HAVING sum(requests) >= {minReq:UInt64})
        AND (module, version) NOT IN (
-         SELECT module, version FROM rollups_1h WHERE bucket < toStartOfHour(fromUnixTimestamp64Milli({since:Int64})) AND bucket >= toDateTime({hotSince:UInt32}))
+         SELECT module, version FROM rollups_1h WHERE bucket < toStartOfHour(fromUnixTimestamp64Milli({since:Int64})) AND bucket >= toDateTime(intDiv({hotSince:Int64}, 1000)))
      GROUP BY module, version
      LIMIT 100`,
-    { since: q.since, hotSince: secs(q.hotSince), minReq: q.minRequests },
+    { since: q.since, hotSince: q.hotSince, minReq: q.minRequests },
   );
 }
