@@ -141,9 +141,17 @@ export const ConfigSchema = z
         bodyLimitBytes: z.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
         /** Largest POST /v1/ingest body after gzip decompression: defeats gzip bombs. */
         ingestMaxBytes: z.number().int().min(1024).max(16 * 1024 ** 3).default(256 * 1024 * 1024),
+        /** Most lines in one POST /v1/ingest body, blank ones included (a body of newlines costs per line too). */
+        ingestMaxLines: z.number().int().min(1).max(100_000_000).default(2_000_000),
+        /** Longest one POST /v1/ingest may take, receiving and parsing (a trickled body holds a spool file and a socket). */
+        ingestMaxSeconds: z.number().min(1).max(3600).default(120),
         /** Where POST /v1/ingest spools a body before parsing it (all or nothing); default <dataDir>/spool. */
         spoolDir: z.string().optional(),
+        /** Disk all POST /v1/ingest bodies being spooled at once may use together (507 beyond). */
+        spoolMaxBytes: z.number().int().min(1024).max(1024 ** 4).default(1024 ** 3),
         rateLimitPerMinute: z.number().int().min(1).default(600),
+        /** GET /metrics per client address and minute (Prometheus scrapes every 15–60 s). */
+        metricsRateLimitPerMinute: z.number().int().min(1).default(120),
         corsOrigins: z.array(z.string()).default([]),
       })
       .prefault({}),

@@ -14,17 +14,30 @@ const ERRORS = {
   MIGRATION_CHANGED: ['MODCAST_ERR_MIGRATION_CHANGED', 500],
   INPUT_NOT_FOUND: ['MODCAST_ERR_INPUT_NOT_FOUND', 500],
   FORMAT_UNKNOWN: ['MODCAST_ERR_FORMAT_UNKNOWN', 400],
+  /** A compressed input breaks off or is corrupt; what was readable before the damage is kept. */
+  INPUT_DAMAGED: ['MODCAST_ERR_INPUT_DAMAGED', 422],
   CHECKPOINT: ['MODCAST_ERR_CHECKPOINT', 500],
   BROKER_UNAVAILABLE: ['MODCAST_ERR_BROKER_UNAVAILABLE', 503],
   INVALID_MODULE_PATH: ['MODCAST_ERR_INVALID_MODULE_PATH', 400],
   INVALID_ARGUMENT: ['MODCAST_ERR_INVALID_ARGUMENT', 400],
-  NODE_UNKNOWN: ['MODCAST_ERR_NODE_UNKNOWN', 400],
+  /** A node or region that is not in fleet.nodes: to the API a resource that does not exist. */
+  NODE_UNKNOWN: ['MODCAST_ERR_NODE_UNKNOWN', 404],
   UPSTREAM: ['MODCAST_ERR_UPSTREAM', 502],
   UNAUTHORIZED: ['MODCAST_ERR_UNAUTHORIZED', 401],
+  /** A signed webhook whose timestamp is outside the accepted window (captured and sent again later, or a bad clock). */
+  HOOK_STALE: ['MODCAST_ERR_HOOK_STALE', 401],
+  /** A signed webhook (same signature or delivery id) that was already accepted. */
+  HOOK_REPLAYED: ['MODCAST_ERR_HOOK_REPLAYED', 409],
   NOT_FOUND: ['MODCAST_ERR_NOT_FOUND', 404],
+  /** The resource exists but not with this HTTP method (405, with Allow). */
+  METHOD_NOT_ALLOWED: ['MODCAST_ERR_METHOD_NOT_ALLOWED', 405],
+  /** A request took longer than its limit (HTTP ingest: api.ingestMaxSeconds). */
+  REQUEST_TIMEOUT: ['MODCAST_ERR_REQUEST_TIMEOUT', 408],
   PAYLOAD_TOO_LARGE: ['MODCAST_ERR_PAYLOAD_TOO_LARGE', 413],
   UNSUPPORTED_MEDIA_TYPE: ['MODCAST_ERR_UNSUPPORTED_MEDIA_TYPE', 415],
   RATE_LIMITED: ['MODCAST_ERR_RATE_LIMITED', 429],
+  /** HTTP ingest's spool (api.spoolMaxBytes across concurrent requests) has no room for this body now. */
+  SPOOL_FULL: ['MODCAST_ERR_SPOOL_FULL', 507],
   /** A feature the request needs is not configured here (hook secret, scheduler, Kafka). */
   NOT_CONFIGURED: ['MODCAST_ERR_NOT_CONFIGURED', 503],
   INTERNAL: ['MODCAST_ERR_INTERNAL', 500],

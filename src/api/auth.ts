@@ -60,15 +60,23 @@ export function createAuthenticator(api: Config['api']): Authenticator {
 }
 
 export const SIGNATURE_HEADER = 'x-modcast-signature';
+export const TIMESTAMP_HEADER = 'x-modcast-timestamp';
+export const DELIVERY_HEADER = 'x-modcast-delivery';
 
-/** `sha256=<hex>` HMAC of a body, as a sender puts it in X-Modcast-Signature. */
-export function signBody(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * `sha256=<hex>` HMAC of `<timestamp>.<body>`, as a sender puts it in X-Modcast-Signature (with the same
+ * `timestamp`, unix seconds, in X-Modcast-Timestamp): the time is signed, so a captured request ages out.
+ */
+export function signBody(secret: string, body: Buffer | string, timestamp: number): string {
+  return `sha256=${hookHmac(secret, timestamp, body).toString('hex')}`;
 }
 
-export function signatureValid(secret: string, body: Buffer, header: string | undefined): boolean {
+function hookHmac(secret: string, timestamp: number | string, body: Buffer | string): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+}
+
+export function signatureValid(secret: string, body: Buffer, timestamp: string, header: string | undefined): boolean {
   const m = header ? /^sha256=([0-9a-f]{64})$/i.exec(header.trim()) : null;
   if (!m) return false;
-  const expected = createHmac('sha256', secret).update(body).digest();
-  return timingSafeEqual(expected, Buffer.from(m[1]!, 'hex'));
+  return timingSafeEqual(hookHmac(secret, timestamp, body), Buffer.from(m[1]!, 'hex'));
 }

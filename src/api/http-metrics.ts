@@ -30,11 +30,48 @@ const scoringDuration = gauge('modcast_scoring_last_duration_seconds', 'Duration
 const scoringFinished = gauge('modcast_scoring_last_finished_timestamp_seconds', 'When the newest scoring run finished (epoch seconds)');
 const scoringPredictions = gauge('modcast_scoring_last_predictions', 'Predictions written by the newest finished scoring run');
 
+const gaugeRefreshes = counter('modcast_store_gauge_refreshes_total', 'Reads of the store behind the warm-up and scoring gauges of /metrics');
+
+/** How often a scrape may cause a store read, and how stale the served values may get before a scrape waits. */
+export const STORE_GAUGES_REFRESH_MS = 15_000;
+const STORE_GAUGES_MAX_STALE_MS = 4 * STORE_GAUGES_REFRESH_MS;
+
 /**
- * Outcomes that live in the store (warm-ups, scoring) as gauges, refreshed when /metrics is scraped, so every
- * API replica reports them whichever process did the work.
+ * The store-backed gauges of one API process, read in the background: a scrape older than the refresh interval
+ * starts one read (never two at once) and is answered from the values in hand, so scrapes at any rate cost at
+ * most one store read per interval. Only the first scrape, or one after a long pause, waits for the read.
  */
-export async function refreshStoreGauges(store: Store): Promise<void> {
+export class StoreGauges {
+  private refreshedAt = -Infinity;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+    private readonly onError: (err: Error) => void,
+    private readonly refreshMs = STORE_GAUGES_REFRESH_MS,
+  ) {}
+
+  async beforeScrape(): Promise<void> {
+    const age = this.now() - this.refreshedAt;
+    if (age < this.refreshMs) return;
+    this.inFlight ??= refreshStoreGauges(this.store)
+      .catch(this.onError)
+      .finally(() => {
+        // A failed read is retried after the interval too: a store outage must not turn every scrape into a query.
+        this.refreshedAt = this.now();
+        this.inFlight = undefined;
+      });
+    if (age > STORE_GAUGES_MAX_STALE_MS) await this.inFlight;
+  }
+}
+
+/**
+ * Outcomes that live in the store (warm-ups, scoring) as gauges, so every API replica reports them whichever
+ * process did the work.
+ */
+async function refreshStoreGauges(store: Store): Promise<void> {
+  gaugeRefreshes.inc();
   const [{ items, runs }, last] = await Promise.all([recentWarmupStatusCounts(store), latestPredictionRun(store)]);
   warmupItems.reset();
   for (const [status, n] of Object.entries(items)) warmupItems.set({ status }, n);

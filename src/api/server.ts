@@ -50,6 +50,8 @@ export interface ApiDeps {
    */
   runCache?: PredictionRunCache;
   cache?: Partial<ApiCacheOptions>;
+  /** Wall clock (ms) for webhook timestamps; default Date.now. */
+  now?: () => number;
 }
 
 /** Every resource, one plugin each; encapsulated so content-type parsers stay per route. */
@@ -59,6 +61,9 @@ const ROUTES: RoutePlugin[] = [healthRoutes, forecastRoutes, moduleRoutes, topRo
 const JSON_BODY_LIMIT = 64 * 1024;
 
 export const API_VERSION = '1.0.0';
+
+/** Lowercase host (first label of 6+ characters) and 1–4 elements of 4–40 characters ending in a letter. */
+export const MODULE_PATH_DOC_PATTERN = '^[a-z][a-z0-9-]{5,30}(?:\\.[a-z][a-z0-9-]{1,30})+(?:/[a-z][a-z0-9_-]{2,38}[a-z]){1,4}$';
 
 export interface RouteInfo {
   method: string;
@@ -84,6 +89,7 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
     scheduler: deps.scheduler,
     kafkaHealth: deps.kafkaHealth,
     clientSalt: deps.clientSalt ?? loadClientSalt(config),
+    now: deps.now ?? Date.now,
   };
 
   const app = Fastify({
@@ -97,7 +103,8 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
       const body = toErrorBody(err, req.id);
       void (reply as FastifyReply).code(body.statusCode).send(body);
     },
-    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false } },
+    // removeAdditional off: an unknown parameter or body field is refused, not silently dropped.
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
 
   const routes: RouteInfo[] = [];
@@ -149,7 +156,19 @@ export async function buildApi(deps: ApiDeps): Promise<ApiInstance> {
           ...rest,
           params: {
             type: 'object',
-            properties: { module: { type: 'string', description: 'Go module path, plain or case-encoded' } },
+            properties: {
+              module: {
+                type: 'string',
+                // A conservative form that is always a valid module path (no Windows-reserved or major-version
+                // elements): generated requests stay valid. Other valid paths (capitals, `!`-encoded, percent-encoded,
+                // short elements, gopkg.in) are served too; an invalid one is 400 MODCAST_ERR_INVALID_MODULE_PATH.
+                pattern: MODULE_PATH_DOC_PATTERN,
+                example: 'github.com/acme/widgets',
+                description:
+                  'Go module path, plain (`github.com/Azure/x`), case-encoded (`github.com/!azure/x`) or percent-encoded; the ' +
+                  'pattern shows the common lowercase form',
+              },
+            },
             required: ['module'],
           },
         } as typeof schema,
@@ -191,7 +210,7 @@ function codeOfStatus(status: number): ErrorCode {
 function toErrorBody(err: unknown, requestId: string): Static<typeof ErrorBody> {
   if (err instanceof ModcastError) {
     const { statusCode } = err;
-    if (statusCode < 500 || statusCode === 503 || statusCode === 502) return { error: err.code, message: err.message, statusCode };
+    if (statusCode < 500 || statusCode === 503 || statusCode === 502 || statusCode === 507) return { error: err.code, message: err.message, statusCode };
   }
   const fe = err as Partial<FastifyError> | undefined;
   if (fe?.validation) {
@@ -202,16 +221,44 @@ function toErrorBody(err: unknown, requestId: string): Static<typeof ErrorBody> 
   return { error: ErrorCodes.INTERNAL, message: `internal error (request ${requestId}; details are in the server log)`, statusCode: 500 };
 }
 
+/** `/v1/warmups/:runId` → a regex of the concrete paths it serves (`*` = the rest of the path). */
+function routePattern(url: string): RegExp {
+  const escaped = url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
 function installErrorHandlers(app: ApiInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(err, request.id);
     if (body.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ error: body.error, statusCode: body.statusCode, msg2: body.message }, 'request rejected');
-    if (body.statusCode === 413) void reply.header('connection', 'close');
+    // The body may be left unread (a refused upload): close, or the client blocks sending it.
+    if ([408, 413, 415, 507].includes(body.statusCode)) void reply.header('connection', 'close');
     return reply.status(body.statusCode).send(body);
   });
-  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
-    reply.status(404).send({ error: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 }),
+  // Methods per route pattern, to tell "no such resource" (404) from "not with this method" (405 + Allow).
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ pattern: routePattern(r.url), method: method.toUpperCase() });
+  });
+  const methodNotAllowed = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+    if (allowed.length === 0) return undefined;
+    return reply
+      .status(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: ErrorCodes.METHOD_NOT_ALLOWED, message: `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, statusCode: 405 });
+  };
+  // Before the body is read: a body method (QUERY, PUT) on a GET route would otherwise fail on its content type first.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404 && methodNotAllowed(request, reply)) return;
+    done();
+  });
+  app.setNotFoundHandler(
+    (request: FastifyRequest, reply: FastifyReply) =>
+      methodNotAllowed(request, reply) ??
+      reply.status(404).send({ error: ErrorCodes.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 }),
   );
 }
 

@@ -2,7 +2,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import {
-  RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors,
+  RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors, WARMUPS_CURSOR,
 } from '../schemas.js';
 import { listWarmupRuns, readRun, warmupItems, warmupItemCounts } from '../../store/queries/warmups.js';
 import { runView } from '../run-info.js';
@@ -10,9 +10,6 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { runEffectiveness } from '../effectiveness-summary.js';
 
-type RunCursor = [number, string];
-const isRunCursor = (v: unknown): v is RunCursor =>
-  Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && v[1].length <= 128;
 
 export const warmupRoutes: RoutePlugin = async (app, ctx) => {
   const readAccess = { onRequest: async (req: Parameters<typeof ctx.auth.requireReadAccess>[0]) => ctx.auth.requireReadAccess(req) };
@@ -30,7 +27,7 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const after = q.cursor ? decodeCursor(q.cursor, isRunCursor) : undefined;
+      const after = q.cursor ? (decodeCursor(q.cursor, WARMUPS_CURSOR) as [number, string]) : undefined;
       const rows = await listWarmupRuns(ctx.store, { ...q, ...(after ? { after } : {}), limit: q.limit + 1 });
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
