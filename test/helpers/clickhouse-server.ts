@@ -1,0 +1,74 @@
+/**
+ * Real ClickHouse server nodes for tests, through scripts/clickhouse-local.sh (the engine of chDB's npm package run
+ * as a server): a temp directory, free loopback ports, stopped with the test process even after kill -9. A node that
+ * cannot start fails the test loudly, with the tail of its logs.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { projectPath } from '../../src/lib/paths.js';
+
+const run = promisify(execFile);
+const SCRIPT = projectPath('scripts/clickhouse-local.sh');
+
+export interface TestClickHouse {
+  /** HTTP URL of each node, node 1 first. */
+  urls: string[];
+  /** `remote_servers` name (one shard per node), when started with `cluster`. */
+  cluster?: string;
+  dir: string;
+  /** Stops node `i` (1-based), keeping its data and port. */
+  haltNode(i: number): Promise<void>;
+  startNode(i: number): Promise<void>;
+  /** Stops every node and deletes the directory. */
+  stop(): Promise<void>;
+}
+
+async function script(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
+    return stdout.trim();
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(
+      `scripts/clickhouse-local.sh ${args.join(' ')} failed — a real ClickHouse server is required for this test:\n${err.stderr ?? err.message}`,
+    );
+  }
+}
+
+export async function startTestClickHouse(options: { nodes?: number; cluster?: string } = {}): Promise<TestClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-ch-'));
+  const owner = ['--dir', dir, '--owner-pid', String(process.pid)];
+  let out: string;
+  try {
+    out = await script(['start', ...owner, '--nodes', String(options.nodes ?? 1), ...(options.cluster ? ['--cluster', options.cluster] : [])]);
+  } catch (e) {
+    await script(['stop', '--dir', dir, '--purge']).catch(() => {});
+    throw e;
+  }
+  const urls = out.split('\n').filter((l) => l.length > 0);
+  if (urls.length !== (options.nodes ?? 1) || !urls.every((u) => /^http:\/\/127\.0\.0\.1:\d+$/.test(u))) {
+    throw new Error(`unexpected output of clickhouse-local.sh start: ${out}`);
+  }
+  return {
+    urls,
+    ...(options.cluster ? { cluster: options.cluster } : {}),
+    dir,
+    haltNode: async (i) => void (await script(['stop', '--dir', dir, '--node', String(i)])),
+    startNode: async (i) => void (await script(['start', ...owner, '--node', String(i)])),
+    stop: async () => {
+      await script(['stop', '--dir', dir, '--purge']);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs one statement over HTTP and returns the body (for checks outside the modcast client). */
+export async function chQuery(url: string, sql: string): Promise<string> {
+  const res = await fetch(url, { method: 'POST', body: sql });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`ClickHouse at ${url} answered ${res.status}: ${body}`);
+  return body;
+}
