@@ -13,7 +13,8 @@
 #
 # D defaults to .cache/clickhouse-server/local. A restart in the same D keeps data and ports. Logs stay in D/nodeI/logs
 # (server.log, error.log, launcher.out) after a failure. Environment: MODCAST_CLICKHOUSE_LIB (libchdb.so),
-# MODCAST_CLICKHOUSE_START_TIMEOUT (seconds a node may take to answer /ping, default 90).
+# MODCAST_CLICKHOUSE_START_TIMEOUT (seconds a node may take to answer /ping, default 90), MODCAST_CLICKHOUSE_TIMEZONE
+# (the server's time zone, default the machine's; the suite's server mode sets one far from UTC on purpose).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +23,7 @@ LAUNCHER=$CACHE/chdb-server
 SOURCE=$ROOT/scripts/clickhouse-server/launcher.c
 LIB=${MODCAST_CLICKHOUSE_LIB:-$ROOT/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so}
 START_TIMEOUT=${MODCAST_CLICKHOUSE_START_TIMEOUT:-90}
+TIMEZONE=${MODCAST_CLICKHOUSE_TIMEZONE:-}
 # Serves until signalled: the listeners run while this query sleeps.
 SERVE_QUERY='SYSTEM START LISTEN QUERIES ALL; SELECT sleepEachRow(1) FROM numbers(1000000000) SETTINGS max_block_size=1 FORMAT Null'
 
@@ -111,7 +113,8 @@ launch() {
   d=$(node_dir "$i")
   if alive "$i"; then return 0; fi
   # setsid: the node outlives the shell that started it and is not hit by signals sent to that shell's group.
-  setsid "$LAUNCHER" "$LIB" "--config-file=$d/config.xml" "--path=$d/data/" --query "$SERVE_QUERY" \
+  # The time zone comes from TZ: clickhouse-local does not read <timezone> from the config.
+  setsid env ${TIMEZONE:+"TZ=$TIMEZONE"} "$LAUNCHER" "$LIB" "--config-file=$d/config.xml" "--path=$d/data/" --query "$SERVE_QUERY" \
     >"$d/logs/launcher.out" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$d/pid"
@@ -211,6 +214,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $NODES =~ ^[1-9][0-9]?$ ]] || die "--nodes must be 1..99"
 [[ -z $ONLY || $ONLY =~ ^[1-9][0-9]?$ ]] || die "--node must be 1..99"
+[[ -z $TIMEZONE || $TIMEZONE =~ ^[A-Za-z0-9_/+-]+$ ]] || die "MODCAST_CLICKHOUSE_TIMEZONE must be a time zone name"
 [[ -z $CLUSTER || $CLUSTER =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "--cluster must be an identifier"
 mkdir -p "$(dirname "$DIR")"
 DIR=$(cd "$(dirname "$DIR")" && pwd)/$(basename "$DIR")

@@ -54,8 +54,12 @@ export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ appl
   await store.client.command({
     query: `CREATE TABLE IF NOT EXISTS schema_migrations (
       version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()
-    ) ENGINE = MergeTree ORDER BY version`,
+    ) ENGINE = MergeTree ORDER BY version SETTINGS non_replicated_deduplication_window = 1000`,
   });
+  // On a server several processes (consume ×N, serve) may migrate at once: every statement is idempotent, and the
+  // record of a migration carries a dedup token so it is written once however many of them applied it.
+  // Tables created before the window existed get it here (a no-op when already set).
+  await store.client.command({ query: 'ALTER TABLE schema_migrations MODIFY SETTING non_replicated_deduplication_window = 1000' });
   const done = new Set(
     (await queryRows<{ version: number }>(store, 'SELECT version FROM schema_migrations')).map((r) => Number(r.version)),
   );
@@ -69,10 +73,11 @@ export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ appl
         throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `migration ${m.file} failed: ${(e as Error).message}`, { cause: e });
       }
     }
-    await store.client.insert({
+    await store.insert({
       table: 'schema_migrations',
-      values: [{ version: m.version, name: m.name, checksum: m.checksum }],
+      rows: [{ version: m.version, name: m.name, checksum: m.checksum }],
       format: 'JSONEachRow',
+      settings: { insert_deduplicate: 1, insert_deduplication_token: `migration:${m.version}:${m.checksum}` },
     });
     applied.push(m.file);
   }

@@ -26,9 +26,9 @@ export interface TestClickHouse {
   stop(): Promise<void>;
 }
 
-async function script(args: string[]): Promise<string> {
+async function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   try {
-    const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
+    const { stdout } = await run('bash', [SCRIPT, ...args], { env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
     return stdout.trim();
   } catch (e) {
     const err = e as { stderr?: string; message: string };
@@ -38,12 +38,17 @@ async function script(args: string[]): Promise<string> {
   }
 }
 
-export async function startTestClickHouse(options: { nodes?: number; cluster?: string } = {}): Promise<TestClickHouse> {
+/**
+ * `timezone`: the server's time zone. Tests default to one far from UTC with a 45-minute offset, so that SQL which
+ * silently relies on the server's zone (as chDB in a UTC process would hide) shows up as wrong buckets.
+ */
+export async function startTestClickHouse(options: { nodes?: number; cluster?: string; timezone?: string } = {}): Promise<TestClickHouse> {
   const dir = mkdtempSync(join(tmpdir(), 'modcast-ch-'));
   const owner = ['--dir', dir, '--owner-pid', String(process.pid)];
+  const env = { ...process.env, MODCAST_CLICKHOUSE_TIMEZONE: options.timezone ?? 'Asia/Kathmandu' };
   let out: string;
   try {
-    out = await script(['start', ...owner, '--nodes', String(options.nodes ?? 1), ...(options.cluster ? ['--cluster', options.cluster] : [])]);
+    out = await script(['start', ...owner, '--nodes', String(options.nodes ?? 1), ...(options.cluster ? ['--cluster', options.cluster] : [])], env);
   } catch (e) {
     await script(['stop', '--dir', dir, '--purge']).catch(() => {});
     throw e;
@@ -57,7 +62,7 @@ export async function startTestClickHouse(options: { nodes?: number; cluster?: s
     ...(options.cluster ? { cluster: options.cluster } : {}),
     dir,
     haltNode: async (i) => void (await script(['stop', '--dir', dir, '--node', String(i)])),
-    startNode: async (i) => void (await script(['start', ...owner, '--node', String(i)])),
+    startNode: async (i) => void (await script(['start', ...owner, '--node', String(i)], env)),
     stop: async () => {
       await script(['stop', '--dir', dir, '--purge']);
       rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import type { Config } from '../../src/config.js';
 import type { KafkaClient } from '../../src/kafka/types.js';
 import type { ShipperStats } from '../../src/ship/shipper.js';
 import { kafkaOverrides, testKafkaClient, uniqueName, type TestBroker } from './kafka.js';
-import { count, testConfig, type TestStore } from './store.js';
+import { count, sameStore, testConfig, type TestStore } from './store.js';
 import type { GrowingLog } from './kafka-logs.js';
 
 const logger = createLogger(process.env.MODCAST_TEST_LOG_LEVEL ?? 'silent');
@@ -36,7 +36,7 @@ export class KafkaScenario {
     prefix: string,
     kafka: Record<string, unknown> = {},
   ) {
-    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix), kafka));
+    this.config = testConfig(ts.dir, { ...sameStore(ts.config), ...kafkaOverrides(broker.brokers, uniqueName(prefix), kafka) });
     this.client = testKafkaClient(this.config.kafka);
   }
 
@@ -83,7 +83,7 @@ export class KafkaScenario {
     const { kafka, privacy } = this.config;
     const file = join(dataDir, 'modcast.yaml');
     const pick = { brokers: kafka.brokers, groupId: kafka.groupId, topics: kafka.topics, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, sessionTimeoutMs: kafka.sessionTimeoutMs };
-    writeFileSync(file, stringify({ dataDir, logLevel: 'error', privacy, kafka: pick, ingest }));
+    writeFileSync(file, stringify({ dataDir, logLevel: 'error', privacy, kafka: pick, ingest, ...sameStore(this.config) }));
     return file;
   }
 

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectPath } from '../../src/lib/paths.js';
+import { openStore } from '../../src/store/client.js';
+import { migrate } from '../../src/store/migrate.js';
+import { count, testConfig } from '../helpers/store.js';
 import { startTestClickHouse, chQuery, type TestClickHouse } from '../helpers/clickhouse-server.js';
 
 const run = promisify(execFile);
@@ -28,6 +31,30 @@ test('two nodes answer over HTTP as one cluster of two shards with their own mac
   }
   const shards = await chQuery(ch.urls[0]!, "SELECT groupArray(_shard_num) FROM (SELECT _shard_num FROM cluster('modcast_test', system.one) ORDER BY _shard_num)");
   assert.equal(shards.trim(), '[1,2]');
+});
+
+test('the nodes run in the time zone they were given (the suite picks one far from UTC)', async () => {
+  for (const url of ch.urls) assert.equal((await chQuery(url, 'SELECT timezone()')).trim(), 'Asia/Kathmandu');
+});
+
+test('modcast on a server: tables in clickhouse.database (not default); an unreachable server is a named error without the password', async () => {
+  const config = testConfig('/nonexistent-data-dir', { clickhouse: { url: ch.urls[0], database: 'harness_db', password: '' } });
+  const store = await openStore(config);
+  try {
+    await migrate(store);
+    assert.equal(store.embedded, false);
+    assert.equal(await count(store, "SELECT count() FROM system.tables WHERE database = 'harness_db' AND name = 'access_events'"), 1);
+    assert.equal(await count(store, "SELECT count() FROM system.tables WHERE database = 'default' AND name = 'access_events'"), 0);
+  } finally {
+    await store.close();
+  }
+  const down = testConfig('/nonexistent-data-dir', { clickhouse: { url: 'http://127.0.0.1:1/', database: 'x', password: 'secret-pw-123' } });
+  await assert.rejects(openStore(down), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'MODCAST_ERR_STORE_UNAVAILABLE');
+    assert.match(e.message, /127\.0\.0\.1:1/);
+    assert.doesNotMatch(e.message, /secret-pw-123/);
+    return true;
+  });
 });
 
 test('a node stopped and started again keeps its port and its data', async () => {
