@@ -10,6 +10,7 @@ import { projectPath } from '../lib/paths.js';
 import type { Store } from './client.js';
 import { queryRows } from './client.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
+import { clusterStatements, migrationsTableDDL, type ClusterSchema } from './cluster.js';
 
 export const PIPELINES_DIR = projectPath('pipelines');
 
@@ -51,15 +52,32 @@ export function splitStatements(sql: string): string[] {
 }
 
 export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ applied: string[] }> {
-  await store.client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations (
-      version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()
-    ) ENGINE = MergeTree ORDER BY version SETTINGS non_replicated_deduplication_window = 1000`,
-  });
+  const c = store.cluster;
+  if (!c) return applyMigrations(store, dir);
+  const schema: ClusterSchema = { cluster: c.name, database: c.database, replicated: c.replicated, onCluster: c.nodes.length === 0 };
+  if (schema.onCluster) return applyMigrations(store, dir, schema);
+  // No distributed DDL: the same statements on each node in turn, each node keeping its own record, so a rollout
+  // interrupted half-way resumes on the nodes that miss a migration.
+  const applied = new Set<string>();
+  for (const url of c.nodes) {
+    const node = await c.openNode(url);
+    try {
+      for (const f of (await applyMigrations(node, dir, schema)).applied) applied.add(f);
+    } finally {
+      await node.close();
+    }
+  }
+  return { applied: [...applied].sort() };
+}
+
+async function applyMigrations(store: Store, dir: string, schema?: ClusterSchema): Promise<{ applied: string[] }> {
+  await store.client.command({ query: migrationsTableDDL(schema) });
   // On a server several processes (consume ×N, serve) may migrate at once: every statement is idempotent, and the
   // record of a migration carries a dedup token so it is written once however many of them applied it.
   // Tables created before the window existed get it here (a no-op when already set).
-  await store.client.command({ query: 'ALTER TABLE schema_migrations MODIFY SETTING non_replicated_deduplication_window = 1000' });
+  if (!schema?.onCluster) {
+    await store.client.command({ query: 'ALTER TABLE schema_migrations MODIFY SETTING non_replicated_deduplication_window = 1000' });
+  }
   const done = new Set(
     (await queryRows<{ version: number }>(store, 'SELECT version FROM schema_migrations')).map((r) => Number(r.version)),
   );
@@ -68,9 +86,9 @@ export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ appl
     if (done.has(m.version)) continue;
     for (const statement of m.statements) {
       try {
-        await store.client.command({ query: statement });
+        for (const q of schema ? clusterStatements(statement, schema) : [statement]) await store.client.command({ query: q });
       } catch (e) {
-        throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `migration ${m.file} failed: ${(e as Error).message}`, { cause: e });
+        throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `migration ${m.file} failed on ${store.location}: ${(e as Error).message}`, { cause: e });
       }
     }
     await store.insert({
