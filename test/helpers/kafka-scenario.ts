@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { withAdmin, ensureTopics } from '../../src/kafka/topics.js';
 import { shipLogs } from '../../src/cli/ship.js';
 import { Ingestor, type IngestorHooks } from '../../src/ingest/consumer.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import type { Config } from '../../src/config.js';
 import type { KafkaClient } from '../../src/kafka/types.js';
 import type { ShipperStats } from '../../src/ship/shipper.js';
@@ -31,7 +31,7 @@ export class KafkaScenario {
   private readonly stopShipping = new AbortController();
 
   constructor(
-    broker: TestBroker,
+    broker: Pick<TestBroker, 'brokers'>,
     private readonly ts: TestStore,
     prefix: string,
     kafka: Record<string, unknown> = {},
@@ -42,7 +42,7 @@ export class KafkaScenario {
 
   static async create(
     t: { after: (fn: () => Promise<void>) => void },
-    broker: TestBroker,
+    broker: Pick<TestBroker, 'brokers'>,
     ts: TestStore,
     prefix: string,
     kafka: Record<string, unknown> = {},
@@ -71,8 +71,8 @@ export class KafkaScenario {
     return this.ackedLines.get(log.node.name) ?? 0;
   }
 
-  async ingest(batchRows = 2000, hooks?: IngestorHooks): Promise<Ingestor> {
-    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger, ...(hooks ? { hooks } : {}) });
+  async ingest(batchRows = 2000, hooks?: IngestorHooks, log: Logger = logger): Promise<Ingestor> {
+    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger: log, ...(hooks ? { hooks } : {}) });
     this.ingestors.push(ingestor);
     await ingestor.start();
     return ingestor;
