@@ -34,6 +34,9 @@ export const SHARD_KEYS: Readonly<Record<string, string>> = {
   scheduler_leases: 'cityHash64(name)',
 };
 
+/** How long replicated tables remember insert tokens (docs/deploy.md, "Exactly once"). */
+export const REPLICATED_DEDUP_SECONDS = 7 * 24 * 3600;
+
 export const localName = (table: string) => `${table}_local`;
 
 const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)(\s*\()/;
@@ -75,14 +78,16 @@ export function clusterStatements(statement: string, s: ClusterSchema): string[]
   throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `cluster mode cannot shard this statement (CREATE TABLE, CREATE MATERIALIZED VIEW … TO, ALTER TABLE only): ${statement.slice(0, 120)}`);
 }
 
-/** MergeTree family → its Replicated form with a per-shard path; dedup windows become the replicated setting. */
+/** MergeTree family → its Replicated form with a per-shard path; dedup windows become the replicated settings. */
 function replicate(statement: string, local: string): string {
   const m = ENGINE.exec(statement);
   if (!m) throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `table ${local} has no MergeTree engine to replicate`);
   const args = [`'/clickhouse/tables/{shard}/{database}/${local}'`, `'{replica}'`, ...(m[2] ? [m[2]] : [])];
   return statement
     .replace(ENGINE, `ENGINE = Replicated${m[1]}MergeTree(${args.join(', ')})`)
-    .replace(/\bnon_replicated_deduplication_window\b/g, 'replicated_deduplication_window');
+    // Replicated dedup also forgets tokens older than a time window (1 hour by default in recent releases): keep them
+    // as long as Kafka keeps messages (7 days by default), so a range replayed after a long outage is still dropped.
+    .replace(/\bnon_replicated_deduplication_window = (\d+)/g, `replicated_deduplication_window = $1, replicated_deduplication_window_seconds = ${REPLICATED_DEDUP_SECONDS}`);
 }
 
 /** The table of applied migrations: per node when migrations run node by node, one replicated table with ON CLUSTER. */

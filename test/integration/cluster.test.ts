@@ -161,6 +161,7 @@ test('replicated DDL with ON CLUSTER (this machine cannot run it) is accepted by
       replicatedTables++;
       assert.match(row.f, /'\/clickhouse\/tables\/(\{shard\}\/)?\{database\}\/\w+', '\{replica\}'/);
       assert.doesNotMatch(row.f, /non_replicated_deduplication_window/);
+      if (/deduplication_window/.test(q)) assert.match(row.f, /replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 604800/);
     }
   }
   assert.equal(replicatedTables, Object.keys(SHARD_KEYS).length + 1);
