@@ -62,8 +62,9 @@ export async function storeTarget(): Promise<StoreTarget> {
 
 /** The overrides that put another config (a child process, a Kafka scenario) on the same store as `config`. */
 export function sameStore(config: Config): Record<string, unknown> {
-  const { url, database } = config.clickhouse;
-  return url ? { clickhouse: { url, database } } : {};
+  const { url, database, cluster, replicated, nodes } = config.clickhouse;
+  if (!url) return {};
+  return { clickhouse: { url, database, ...(cluster ? { cluster, replicated, nodes } : {}) } };
 }
 
 export function testConfig(dir: string, overrides: Record<string, unknown> = {}): Config {
