@@ -7,44 +7,20 @@
  * and each node's peak RSS (sizing inputs for docs/deploy.md).
  */
 import { execFile } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EventWriter } from '../../src/store/event-writer.js';
-import { openStore, type Store } from '../../src/store/client.js';
+import { openStore } from '../../src/store/client.js';
 import { migrate } from '../../src/store/migrate.js';
-import { readLines } from '../../src/logs/lines.js';
 import { projectPath } from '../../src/lib/paths.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
 import { measurement, onCleanup, progress, rate, result, runStage } from '../harness.js';
 import { benchConfig } from '../config.js';
-import { scalar } from '../store-setup.js';
+import { scalar, writeEventsFile } from '../store-setup.js';
 import { eventRowsFile } from '../workload.js';
 
 const run = promisify(execFile);
 const CLUSTER = 'modcast_bench';
 const SCRIPT = projectPath('scripts/clickhouse-local.sh');
-
-async function writeAll(store: Store, file: string, batchRows: number): Promise<number> {
-  const writer = new EventWriter(store);
-  let seconds = 0;
-  let n = 0;
-  let batch: AccessEventRow[] = [];
-  const flush = async () => {
-    const t0 = process.hrtime.bigint();
-    await writer.write({ token: `bench:${n++}`, events: batch, rejects: [] });
-    seconds += Number(process.hrtime.bigint() - t0) / 1e9;
-    batch = [];
-  };
-  for await (const lines of readLines(createReadStream(file, { highWaterMark: 1 << 20 }))) {
-    for (const line of lines) {
-      batch.push(JSON.parse(line.raw.toString('utf8')) as AccessEventRow);
-      if (batch.length >= batchRows) await flush();
-    }
-  }
-  if (batch.length > 0) await flush();
-  return seconds;
-}
 
 /** Peak RSS (VmHWM) of a server node, from its pid file. */
 function nodePeakRssMb(dir: string, node: number): number {
@@ -69,9 +45,9 @@ runStage(async ({ size, quick, workDir }) => {
   const batchRows = benchConfig(workDir).ingest.batchRows;
 
   progress(`one server: ${size.toLocaleString()} rows in batches of ${batchRows}`);
-  const singleSeconds = await writeAll(single, file, batchRows);
+  const { seconds: singleSeconds } = await writeEventsFile(single, file, batchRows);
   progress(`one server: ${singleSeconds.toFixed(2)} s; 2-shard cluster`);
-  const clusterSeconds = await writeAll(clustered, file, batchRows);
+  const { seconds: clusterSeconds } = await writeEventsFile(clustered, file, batchRows);
   progress(`2-shard cluster: ${clusterSeconds.toFixed(2)} s`);
 
   for (const [name, store] of [['one server', single], ['cluster', clustered]] as const) {

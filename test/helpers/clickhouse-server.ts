@@ -3,15 +3,11 @@
  * as a server): a temp directory, free loopback ports, stopped with the test process even after kill -9. A node that
  * cannot start fails the test loudly, with the tail of its logs.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { projectPath } from '../../src/lib/paths.js';
+import { runScript } from './run-script.js';
 
-const run = promisify(execFile);
-const SCRIPT = projectPath('scripts/clickhouse-local.sh');
 
 export interface TestClickHouse {
   /** HTTP URL of each node, node 1 first. */
@@ -26,16 +22,8 @@ export interface TestClickHouse {
   stop(): Promise<void>;
 }
 
-async function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  try {
-    const { stdout } = await run('bash', [SCRIPT, ...args], { env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
-    return stdout.trim();
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(
-      `scripts/clickhouse-local.sh ${args.join(' ')} failed — a real ClickHouse server is required for this test:\n${err.stderr ?? err.message}`,
-    );
-  }
+function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return runScript('clickhouse-local.sh', args, 'a real ClickHouse server', env);
 }
 
 /**

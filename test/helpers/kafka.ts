@@ -4,21 +4,17 @@
  * instead; tests therefore always use unique topic names and group ids. If Java or the jars are missing the
  * start fails loudly: Kafka tests are never skipped.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { projectPath } from '../../src/lib/paths.js';
+import { runScript } from './run-script.js';
 import { createKafkaClient } from '../../src/kafka/kafkajs.js';
 import type { KafkaClient } from '../../src/kafka/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { Config } from '../../src/config.js';
 
-const run = promisify(execFile);
-const SCRIPT = projectPath('scripts/kafka-local.sh');
 
 export interface TestBroker {
   brokers: string[];
@@ -31,14 +27,8 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-async function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  try {
-    const { stdout } = await run('bash', [SCRIPT, ...args], { env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
-    return stdout.trim();
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`scripts/kafka-local.sh ${args.join(' ')} failed — a real broker is required for this test:\n${err.stderr ?? err.message}`);
-  }
+function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return runScript('kafka-local.sh', args, 'a real broker', env);
 }
 
 /** `own`: always a private broker (tests that stop and restart it). */

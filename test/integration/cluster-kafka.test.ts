@@ -13,7 +13,6 @@ import { startTestBroker, type TestBroker } from '../helpers/kafka.js';
 import { startTestClickHouse, type TestClickHouse } from '../helpers/clickhouse-server.js';
 import { GrowingLog, waitFor } from '../helpers/kafka-logs.js';
 import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
-import { spawnKafkaChild, childExit } from '../helpers/kafka-child.js';
 import { count, testConfig, type TestStore } from '../helpers/store.js';
 import { openStore } from '../../src/store/client.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -40,24 +39,7 @@ after(async () => {
 test('ingestor killed -9 between storing a batch on the shards and committing it: every event once across shards', { timeout: 180_000 }, async (t) => {
   const sc = await KafkaScenario.create(t, broker, ts, 'ck');
   const log = new GrowingLog(mkdtempSync(join(tmpdir(), 'modcast-ck-logs-')), { name: 'ck-1', region: 'eu', timeZone: 'UTC' }, { seed: 31, malformedEvery: 45 });
-  const configFile = sc.configFile(mkdtempSync(join(tmpdir(), 'modcast-ck-ingestor-')), { batchRows: 700 });
-  sc.ship(log);
-  log.append(5000);
-  const first = await childExit(spawnKafkaChild('consume', configFile, { crashAfter: 3 }));
-  assert.equal(first.signal, 'SIGKILL', 'killed itself after storing its 3rd batch, before committing it');
-  log.append(2000);
-  const second = spawnKafkaChild('consume', configFile, {});
-  const secondExit = childExit(second);
-  await waitFor('all lines produced and consumed', async () => sc.shipped(log) === log.lines && (await sc.groupLag()) === 0, 90_000, async () => ({
-    shipped: sc.shipped(log),
-    lines: log.lines,
-    lag: await sc.groupLag(),
-  }));
-  second.kill('SIGTERM');
-  const end = await secondExit;
-  assert.equal(end.code, 0, 'graceful stop on SIGTERM');
-  assert.ok((end.stats?.replayed ?? 0) >= 1, `the restarted ingestor replayed the uncommitted batch (${JSON.stringify(end.stats)})`);
-  await sc.stop();
+  await sc.crashIngestorAndReplay(log, mkdtempSync(join(tmpdir(), 'modcast-ck-ingestor-')));
 
   const where = nodesLike('ck-');
   const q = (sql: string) => count(ts.store, sql, where);
