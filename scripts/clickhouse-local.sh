@@ -27,6 +27,9 @@ TIMEZONE=${MODCAST_CLICKHOUSE_TIMEZONE:-}
 # Serves until signalled: the listeners run while this query sleeps.
 SERVE_QUERY='SYSTEM START LISTEN QUERIES ALL; SELECT sleepEachRow(1) FROM numbers(1000000000) SETTINGS max_block_size=1 FORMAT Null'
 
+# shellcheck source=lib/node-procs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node-procs.sh"
+
 die() { echo "clickhouse-local: $*" >&2; exit 1; }
 
 build() {
@@ -118,11 +121,8 @@ launch() {
     >"$d/logs/launcher.out" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$d/pid"
-  if [[ -n $OWNER ]]; then
-    # The node belongs to a process (a test run): stop it when that process goes away, even by kill -9.
-    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 2; done; kill -TERM "$2" 2>/dev/null' \
-      _ "$OWNER" "$pid" >/dev/null 2>&1 </dev/null &
-  fi
+  # The node belongs to a process (a test run): stop it when that process goes away, even by kill -9.
+  if [[ -n $OWNER ]]; then watch_owner "$OWNER" "$pid"; fi
 }
 
 wait_ready() {
@@ -173,24 +173,7 @@ start() {
 }
 
 stop_node() {
-  local i=$1 d pid
-  d=$(node_dir "$i")
-  if ! alive "$i"; then
-    rm -f "$d/pid"
-    return 0
-  fi
-  pid=$(cat "$d/pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "clickhouse-local: node $i ($pid) did not stop in 20 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$d/pid"
+  stop_pidfile "$(node_dir "$1")/pid" 20 "clickhouse-local: node $1"
 }
 
 cmd=${1:-}

@@ -22,6 +22,9 @@ LIBS=$CACHE/$VERSION/libs
 HEAP=${MODCAST_KAFKA_HEAP:-512m}
 START_TIMEOUT=${MODCAST_KAFKA_START_TIMEOUT:-90}
 
+# shellcheck source=lib/node-procs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node-procs.sh"
+
 die() { echo "kafka-local: $*" >&2; exit 1; }
 
 need_java() {
@@ -143,11 +146,8 @@ launch() {
   setsid "${jvm[@]}" kafka.Kafka "$d/server.properties" >"$d/logs/broker.out" 2>&1 </dev/null &
   local broker=$!
   echo "$broker" >"$d/pid"
-  if [[ -n $OWNER ]]; then
-    # The broker belongs to a process (a test run): stop it when that process goes away, even by kill -9.
-    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 2; done; kill -TERM "$2" 2>/dev/null' \
-      _ "$OWNER" "$broker" >/dev/null 2>&1 </dev/null &
-  fi
+  # The broker belongs to a process (a test run): stop it when that process goes away, even by kill -9.
+  if [[ -n $OWNER ]]; then watch_owner "$OWNER" "$broker"; fi
 }
 
 wait_started() {
@@ -203,24 +203,7 @@ start() {
 }
 
 stop_broker() {
-  local i=$1 d pid
-  d=$(node_dir "$i")
-  if ! alive "$i"; then
-    rm -f "$d/pid"
-    return 0
-  fi
-  pid=$(cat "$d/pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "kafka-local: broker $pid did not stop in 30 s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$d/pid"
+  stop_pidfile "$(node_dir "$1")/pid" 30 "kafka-local: broker $1"
 }
 
 cmd=${1:-}
