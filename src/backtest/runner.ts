@@ -9,7 +9,8 @@ import { benefitChartSvg } from '../domain/backtest/chart.js';
 import { formatTable } from '../domain/backtest/metrics.js';
 import type { Budget, WarmupMethod } from '../domain/backtest/method.js';
 import { ModcastMethod } from '../domain/backtest/modcast.js';
-import { DEFAULT_BACKTEST, runBacktest, type BacktestOptions, type BacktestReport, type TraceRequest } from '../domain/backtest/replay.js';
+import { CONTENDERS, PoolMethod, SingleRankerMethod } from '../domain/backtest/ranker-pool.js';
+import { DEFAULT_BACKTEST, runBacktest, TraceTooShortError, type BacktestOptions, type BacktestReport, type TraceRequest } from '../domain/backtest/replay.js';
 import { MODEL_NAMES, type ModelName } from '../domain/forecast/series.js';
 import { generateWorkload, type WorkloadOptions } from '../demo/generator.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
@@ -17,10 +18,17 @@ import { ModcastError, ErrorCodes } from '../errors.js';
 /** Models that make sense alone over every series (release needs a curve, floor is nothing). */
 const SINGLE_MODELS: ModelName[] = MODEL_NAMES.filter((m) => m !== 'floor');
 
-export const METHOD_NAMES = ['no-warmup', 'last-24h', 'same-hour-last-week', 'modcast', ...SINGLE_MODELS.map((m) => `modcast:${m}`)];
+/** Single rankers of the pool, each alone (`rank:<ranker>@<scope>`). */
+export const RANKER_METHOD_NAMES = CONTENDERS.map((c) => `rank:${c.name}`);
 
-/** The default comparison: the baselines, modcast's selected ensemble and each model alone. */
-export const DEFAULT_METHODS = METHOD_NAMES;
+/**
+ * Every method: the baselines, modcast (online choice among the ranker pool), each ranker alone, and the
+ * per-series model ensemble (`modcast:models`) with each of its models alone (slow: fitted per series).
+ */
+export const METHOD_NAMES = ['no-warmup', 'last-24h', 'same-hour-last-week', 'modcast', ...RANKER_METHOD_NAMES, 'modcast:models', ...SINGLE_MODELS.map((m) => `modcast:${m}`)];
+
+/** The default comparison: the baselines, modcast and every ranker of its pool alone at the fleet and node scopes. */
+export const DEFAULT_METHODS = ['no-warmup', 'last-24h', 'same-hour-last-week', 'modcast', ...RANKER_METHOD_NAMES.filter((m) => !m.endsWith('@region'))];
 
 export function buildMethods(names: readonly string[]): WarmupMethod[] {
   return names.map((name) => {
@@ -32,8 +40,11 @@ export function buildMethods(names: readonly string[]): WarmupMethod[] {
       case 'same-hour-last-week':
         return sameHourLastWeekTopK;
       case 'modcast':
+        return new PoolMethod();
+      case 'modcast:models':
         return new ModcastMethod();
       default: {
+        if (name.startsWith('rank:') && RANKER_METHOD_NAMES.includes(name)) return new SingleRankerMethod(name.slice('rank:'.length));
         const model = name.startsWith('modcast:') ? (name.slice('modcast:'.length) as ModelName) : null;
         if (model && SINGLE_MODELS.includes(model)) return new ModcastMethod({ only: model });
         throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `unknown backtest method ${JSON.stringify(name)}; known: ${METHOD_NAMES.join(', ')}`);
@@ -84,7 +95,13 @@ export async function runBacktestJob(
   outDir?: string,
   title = 'modcast backtest',
 ): Promise<BacktestOutputs> {
-  const report = await runBacktest(source, { ...DEFAULT_BACKTEST, ...options });
+  let report: BacktestReport;
+  try {
+    report = await runBacktest(source, { ...DEFAULT_BACKTEST, ...options });
+  } catch (e) {
+    if (e instanceof TraceTooShortError) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, e.message, { cause: e });
+    throw e;
+  }
   const table = formatTable(report.rows);
   const files: string[] = [];
   if (outDir) {

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { openStore, type Store } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
+import { clockFromEnv, systemClock, type Clock } from '../lib/clock.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -17,6 +18,8 @@ export interface GlobalOptions {
 export interface CommandContext {
   config: Config;
   logger: Logger;
+  /** "Now" of this process: the system clock, or MODCAST_NOW (read only here); absent = the system clock. */
+  clock?: Clock;
 }
 
 export function contextFrom(cmd: Command, overrides: Record<string, unknown> = {}): CommandContext {
@@ -29,7 +32,12 @@ export function contextFrom(cmd: Command, overrides: Record<string, unknown> = {
       ...overrides,
     },
   });
-  return { config, logger: createLogger(config.logLevel) };
+  return { config, logger: createLogger(config.logLevel), clock: clockFromEnv(process.env) };
+}
+
+/** The context's clock (contexts built by hand, e.g. in tests, may leave it out). */
+export function clockOf(ctx: Pick<CommandContext, 'clock'>): Clock {
+  return ctx.clock ?? systemClock;
 }
 
 /** Opens (and migrates) the store for the duration of `fn`, closing it afterwards. */

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { contextFrom, intOption, type CommandContext } from './context.js';
+import { clockOf, contextFrom, intOption, type CommandContext } from './context.js';
 import { openStore, type Store } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { EventWriter } from '../store/event-writer.js';
-import { CheckpointStore } from '../ingest/checkpoint.js';
+import { CheckpointStore } from '../lib/checkpoint.js';
 import { ingestFile } from '../ingest/file-ingest.js';
-import { clientSalt } from '../ingest/salt.js';
+import { clientSalt } from '../lib/salt.js';
 import { progressReporter } from '../ingest/progress.js';
 import { defaultWorkload } from '../demo/generator.js';
 import { writeWorkloadLogs, type NodeLogSpec } from '../demo/write-logs.js';
@@ -55,7 +55,7 @@ export async function loadDemoData(ctx: CommandContext, store: Store, flags: Dem
     for (const t of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events']) await store.client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
   }
   const hour = 3_600_000;
-  const end = Math.floor(Date.now() / hour) * hour;
+  const end = Math.floor(clockOf(ctx)() / hour) * hour;
   const workload = defaultWorkload({
     seed: flags.seed,
     days: flags.days,
@@ -106,7 +106,7 @@ export function registerDemo(program: Command): void {
       try {
         await migrate(store);
         await loadDemoData(ctx, store, flags);
-        const scored = await runScoring({ store, config: ctx.config, logger: ctx.logger });
+        const scored = await runScoring({ store, config: ctx.config, logger: ctx.logger, clock: clockOf(ctx) });
         console.log(
           `scored ${scored.items.toLocaleString()} module-versions into ${scored.predictions.toLocaleString()} predictions ` +
             `in ${scored.seconds.toFixed(1)}s (run ${scored.runId})`,

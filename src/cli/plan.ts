@@ -1,6 +1,7 @@
 /** `modcast plan --node n1 --at 2026-11-26T07:00`: the warm-up plan of a node, dry run, with the benefit per item. */
 import type { Command } from 'commander';
-import { contextFrom, intOption, withStore } from './context.js';
+import { clockOf, contextFrom, intOption, withStore } from './context.js';
+import type { Clock } from '../lib/clock.js';
 import { table, formatBytes } from './top.js';
 import { findTarget } from '../warmup/fleet.js';
 import { planForNode, type NodePlan } from '../warmup/demand.js';
@@ -10,10 +11,10 @@ import { ModcastError, ErrorCodes } from '../errors.js';
 
 /**
  * An instant from `--at`: ISO with `Z` or an offset is absolute; a zone-less `YYYY-MM-DDTHH:MM[:SS]` is wall time
- * in `timeZone` (the node's region), DST-correct. Default: now.
+ * in `timeZone` (the node's region), DST-correct. Default: the clock's now.
  */
-export function parseAt(text: string | undefined, timeZone: string): number {
-  if (text === undefined) return Date.now();
+export function parseAt(text: string | undefined, timeZone: string, clock: Clock): number {
+  if (text === undefined) return clock();
   if (/(Z|[+-]\d\d:?\d\d)$/i.test(text)) {
     const t = Date.parse(text);
     if (Number.isFinite(t)) return t;
@@ -75,7 +76,7 @@ export function registerPlan(program: Command): void {
     .action(async (flags: PlanFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const target = findTarget(ctx.config, flags.node);
-      const at = parseAt(flags.at, regionTimeZone(ctx.config, target.region));
+      const at = parseAt(flags.at, regionTimeZone(ctx.config, target.region), clockOf(ctx));
       const np = await withStore(ctx, (store) =>
         planForNode(store, ctx.config, target, at, {
           ...(flags.maxItems ? { maxItems: flags.maxItems } : {}),

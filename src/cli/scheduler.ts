@@ -4,7 +4,7 @@
  * scheduler in-process, so run one or the other. `--once` evaluates the jobs a single time and exits.
  */
 import type { Command } from 'commander';
-import { contextFrom } from './context.js';
+import { clockOf, contextFrom } from './context.js';
 import { openStore } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { createScheduler } from '../scheduler/scheduler.js';
@@ -27,22 +27,24 @@ export function registerScheduler(program: Command): void {
     .option('--at <time>', 'with --once: evaluate as of this ISO instant')
     .action(async (flags: SchedulerFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
+      const clock = clockOf(ctx);
       const store = await openStore(ctx.config);
       try {
         await migrate(store);
-        const score = scoringJob(store, ctx.config, ctx.logger);
+        const score = scoringJob(store, ctx.config, ctx.logger, clock);
         const kafka = ctx.config.kafka.brokers.length > 0 ? createKafkaClient(ctx.config.kafka, ctx.logger) : undefined;
         const scheduler = createScheduler({
           config: ctx.config,
           store,
           logger: ctx.logger,
           score,
+          now: clock,
           ...(kafka ? { kafka } : {}),
           // An operator's one-off evaluation acts without an election.
           ...(flags.once ? { leadership: new SingleProcessLeadership() } : {}),
         });
         if (flags.once) {
-          const report = await scheduler.tick(parseAt(flags.at, 'UTC'));
+          const report = await scheduler.tick(parseAt(flags.at, 'UTC', clock));
           await scheduler.idle();
           console.log(JSON.stringify(report, null, 2));
           return;

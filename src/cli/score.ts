@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { contextFrom, intOption, withStore } from './context.js';
+import { clockOf, contextFrom, intOption, withStore } from './context.js';
 import { scoreStore, scoringOptionsFrom, type Announcement, type ScoringSummary } from '../scoring/score.js';
 import { recordRequirements } from '../store/queries/scoring.js';
 import { parseGoModRequires } from '../domain/forecast/dependency.js';
@@ -49,6 +49,11 @@ function render(s: ScoringSummary): string {
     `models: ${Object.entries(s.byModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ') || '-'}`,
     `series: ${Object.entries(s.byClass).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`,
     ...s.businessBlocks.map((b) => `next business hours ${b.region}: ${new Date(b.start).toISOString()} - ${new Date(b.end).toISOString()}`),
+    ...s.forecasters.map((f) =>
+      f.evidenceRuns > 0
+        ? `forecaster ${f.region}: ${f.contender} (most hits over the last ${f.evidenceRuns} judged runs; calibration ×${f.calibration})`
+        : `forecaster ${f.region}: ${f.contender} (no judged run yet: each run records what every ranker would warm, the next runs choose)`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -69,7 +74,7 @@ export function registerScore(program: Command): void {
     .option('--json', 'print the run summary as JSON')
     .action(async (flags: ScoreFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      const now = Date.now();
+      const now = clockOf(ctx)();
       const minProbability = flags.minProbability === undefined ? undefined : Number(flags.minProbability);
       if (minProbability !== undefined && !(minProbability >= 0 && minProbability <= 1)) {
         throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--min-probability must be within 0..1, got ${JSON.stringify(flags.minProbability)}`);
@@ -77,7 +82,7 @@ export function registerScore(program: Command): void {
       const options = scoringOptionsFrom(ctx.config, {
         logger: ctx.logger,
         announcements: flags.announce.map((a) => parseAnnouncement(a, now)),
-        ...(flags.asOf ? { asOf: parseTime(flags.asOf, '--as-of') } : {}),
+        asOf: flags.asOf ? parseTime(flags.asOf, '--as-of') : now,
         ...(flags.historyDays ? { historyHours: flags.historyDays * 24 } : {}),
         ...(flags.horizonHours ? { horizonHours: flags.horizonHours } : {}),
         ...(flags.stepMinutes ? { stepMinutes: flags.stepMinutes } : {}),

@@ -5,7 +5,7 @@
  * connections, let requests in flight finish, stop the scheduler, then close the store.
  */
 import type { Command } from 'commander';
-import { contextFrom, intOption, type CommandContext } from './context.js';
+import { clockOf, contextFrom, intOption, type CommandContext } from './context.js';
 import { openStore, type Store } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { buildApi, type ApiInstance, type KafkaHealthCheck, type WarmupScheduler } from '../api/server.js';
@@ -52,10 +52,10 @@ interface HostedScheduler extends WarmupScheduler {
 
 /** The warm-up scheduler of src/scheduler, started in-process (it also runs the scoring job when one is given). */
 async function startScheduler(ctx: CommandContext, store: Store, kafka: KafkaClient | undefined, runCache: PredictionRunCache): Promise<HostedScheduler> {
-  const job = scoringJob(store, ctx.config, ctx.logger);
+  const job = scoringJob(store, ctx.config, ctx.logger, clockOf(ctx));
   // A run this process just finished is served at once, not after the API's latest-run TTL.
   const score: typeof job = (o) => job(o).finally(() => runCache.invalidate());
-  const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, score, ...(kafka ? { kafka } : {}) });
+  const scheduler = createScheduler({ config: ctx.config, store, logger: ctx.logger, score, now: clockOf(ctx), ...(kafka ? { kafka } : {}) });
   await scheduler.start();
   return scheduler;
 }

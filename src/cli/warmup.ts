@@ -1,6 +1,6 @@
 /** `modcast warmup --node n1 | --region eu`: plan and run a warm-up now, waiting for it; prints each run's outcome. */
 import type { Command } from 'commander';
-import { contextFrom, intOption, withStore } from './context.js';
+import { clockOf, contextFrom, intOption, withStore } from './context.js';
 import { table, formatBytes } from './top.js';
 import { parseAt, regionTimeZone, printPlan } from './plan.js';
 import { createScheduler } from '../scheduler/scheduler.js';
@@ -40,12 +40,12 @@ export function registerWarmup(program: Command): void {
       }
       if (!flags.node && !flags.region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'name --node or --region');
       const region = flags.region ?? ctx.config.fleet.nodes.find((n) => n.name === flags.node)?.region ?? '';
-      const at = parseAt(flags.at, regionTimeZone(ctx.config, region));
+      const at = parseAt(flags.at, regionTimeZone(ctx.config, region), clockOf(ctx));
       const result = await withStore(ctx, async (store) => {
         // An operator's "warm now" fetches in this process whatever the configured leadership (no election) and
         // dispatch (workers' results would need a running results consumer to be stored).
         const config = { ...ctx.config, scheduler: { ...ctx.config.scheduler, dispatch: 'local' as const } };
-        const scheduler = createScheduler({ config, store, logger: ctx.logger, leadership: new SingleProcessLeadership() });
+        const scheduler = createScheduler({ config, store, logger: ctx.logger, leadership: new SingleProcessLeadership(), now: clockOf(ctx) });
         return scheduler.triggerWarmup({
           ...(flags.node ? { node: flags.node } : {}),
           ...(flags.region ? { region: flags.region } : {}),

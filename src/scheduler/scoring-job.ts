@@ -4,7 +4,8 @@ import type { Store } from '../store/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { ScoringJob } from './scheduler.js';
 import { runScoring } from '../scoring/score.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
-export function scoringJob(store: Store, config: Config, logger: Logger): ScoringJob {
-  return ({ signal }) => runScoring({ store, config, logger, ...(signal ? { signal } : {}) });
+export function scoringJob(store: Store, config: Config, logger: Logger, clock: Clock = systemClock): ScoringJob {
+  return ({ signal }) => runScoring({ store, config, logger, clock, ...(signal ? { signal } : {}) });
 }

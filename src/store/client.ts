@@ -2,8 +2,8 @@
  * The store: one @clickhouse/client, over embedded chDB (default) or a ClickHouse server over HTTP.
  * The rest of modcast only sees `Store`, so the same SQL runs on both.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import type { Config } from '../config.js';
@@ -132,11 +132,13 @@ async function openEmbeddedStore(dataDir: string, retentionDays: number): Promis
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json());
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
-    if (LOCK_MESSAGE.test(msg)) {
+    const holder = lockHolder(path);
+    if (holder || LOCK_MESSAGE.test(causeMessages(e))) {
       throw new ModcastError(
         ErrorCodes.STORE_LOCKED,
-        `the embedded store ${path} is held by another modcast process (chDB locks its data directory to one process). ` +
-          `Talk to that process over its API (e.g. POST /v1/ingest), stop it first, or use another --data-dir.`,
+        `the embedded store ${path} is held by another modcast process${holder ? ` (pid ${holder.pid}, since ${holder.since})` : ''}: ` +
+          `chDB locks its data directory to one process. ` +
+          `Talk to that process over its API (e.g. POST /v1/ingest, POST /v1/warmups), stop it first, or use another --data-dir.`,
         { cause: e },
       );
     }
@@ -165,6 +167,34 @@ async function openEmbeddedStore(dataDir: string, retentionDays: number): Promis
   };
 }
 
+/** Every message down an error's cause chain (chDB's connection error wraps the engine's). */
+function causeMessages(e: unknown): string {
+  const out: string[] = [];
+  for (let c = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) out.push(c.message);
+  return out.join('\n');
+}
+
+/**
+ * Who holds the chDB directory: the engine writes its pid to `status` and flocks that file, and its own lock error
+ * only reaches stderr, not the thrown error. A live pid other than ours there, after a failed open, is the holder.
+ */
+function lockHolder(path: string): { pid: number; since: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(path, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return { pid, since: /^Started at:\s*(.+)$/m.exec(text)?.[1]?.trim() ?? 'unknown' };
+}
+
 /** One JSON document per line: the payload of JSONEachRow and JSONCompactEachRow. */
 function jsonLines(rows: readonly unknown[]): string {
   let out = '';
@@ -184,7 +214,12 @@ export async function* streamRows<T>(
   }
 }
 
-/** Runs a query and returns all rows; only for results known to be small (aggregates, LIMITed lists). */
+/**
+ * Runs a query and returns all rows; only for results known to be small (aggregates, LIMITed lists).
+ * Time parameters, by convention in every query of src/store: epoch milliseconds as `{name:Int64}`, converted in
+ * SQL with `fromUnixTimestamp64Milli({name:Int64})`, or `toDateTime(intDiv({name:Int64}, 1000))` where a bound is
+ * compared at whole seconds (DateTime columns such as rollup buckets and prediction windows).
+ */
 export async function queryRows<T>(store: Store, query: string, query_params: Record<string, unknown> = {}): Promise<T[]> {
   const rs = await store.client.query({ query, query_params, format: 'JSONEachRow' });
   return rs.json<T>();

@@ -13,6 +13,8 @@ export interface ClusterSchema {
   replicated: boolean;
   /** Append `ON CLUSTER <cluster>` (distributed DDL, needs Keeper); false = the caller applies it on each node. */
   onCluster: boolean;
+  /** Engine (MergeTree family) of each table created by the migrations, for `CREATE TABLE x AS y` (see engineFamilies). */
+  engines?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -32,6 +34,8 @@ export const SHARD_KEYS: Readonly<Record<string, string>> = {
   warmup_runs: 'cityHash64(run_id)',
   warmup_items: 'cityHash64(run_id)',
   scheduler_leases: 'cityHash64(name)',
+  ranker_picks: 'cityHash64(run_id)',
+  warmup_events: 'cityHash64(module)',
 };
 
 /** How long replicated tables remember insert tokens (docs/deploy.md, "Exactly once"). */
@@ -40,6 +44,7 @@ export const REPLICATED_DEDUP_SECONDS = 7 * 24 * 3600;
 export const localName = (table: string) => `${table}_local`;
 
 const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)(\s*\()/;
+const CREATE_AS = /^CREATE TABLE IF NOT EXISTS (\w+) AS (\w+)$/;
 const CREATE_MV = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\b/;
 const ALTER_TABLE = /^ALTER TABLE (\w+)\b/;
 const ENGINE = /\bENGINE = (\w*)MergeTree\b(?:\(([^)]*)\))?/;
@@ -62,6 +67,27 @@ export function clusterStatements(statement: string, s: ClusterSchema): string[]
     if (s.replicated) body = replicate(body, local);
     return [body, `CREATE TABLE IF NOT EXISTS ${table}${on} AS ${local} ENGINE = Distributed(${s.cluster}, ${s.database}, ${local}, ${key})`];
   }
+  m = CREATE_AS.exec(statement);
+  if (m) {
+    const [table, source] = [m[1]!, m[2]!];
+    const key = shardKey(table);
+    shardKey(source);
+    const local = localName(table);
+    // A plain copy would share the source's replication path in Keeper: a replicated copy names its own engine (the
+    // server copies the columns, PARTITION BY, ORDER BY and TTL, not the settings).
+    const family = s.engines?.get(source);
+    if (s.replicated && family === undefined) {
+      throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `cannot replicate ${table}: the engine of ${source} is not known from the migrations`);
+    }
+    const engine = s.replicated
+      ? ` ENGINE = Replicated${family}MergeTree('/clickhouse/tables/{shard}/{database}/${local}', '{replica}')` +
+        ` SETTINGS replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = ${REPLICATED_DEDUP_SECONDS}`
+      : '';
+    return [
+      `CREATE TABLE IF NOT EXISTS ${local}${on} AS ${localName(source)}${engine}`,
+      `CREATE TABLE IF NOT EXISTS ${table}${on} AS ${local} ENGINE = Distributed(${s.cluster}, ${s.database}, ${local}, ${key})`,
+    ];
+  }
   m = CREATE_MV.exec(statement);
   if (m) {
     shardKey(m[2]!);
@@ -76,6 +102,17 @@ export function clusterStatements(statement: string, s: ClusterSchema): string[]
     return [`ALTER TABLE ${localName(m[1]!)}${on}${rest}`, `ALTER TABLE ${m[1]}${on}${rest}`];
   }
   throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `cluster mode cannot shard this statement (CREATE TABLE, CREATE MATERIALIZED VIEW … TO, ALTER TABLE only): ${statement.slice(0, 120)}`);
+}
+
+/** Table → MergeTree family prefix ('' for MergeTree, 'Replacing', 'Aggregating', …) of every CREATE TABLE among `statements`. */
+export function engineFamilies(statements: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const st of statements) {
+    const name = CREATE_TABLE.exec(st)?.[1];
+    const family = ENGINE.exec(st)?.[1];
+    if (name && family !== undefined) out.set(name, family);
+  }
+  return out;
 }
 
 /** MergeTree family → its Replicated form with a per-shard path; dedup windows become the replicated settings. */

@@ -56,13 +56,17 @@ export class KafkaScenario {
   }
 
   ship(log: GrowingLog): void {
-    const node = log.node.name;
+    this.shipFiles(`${log.path}*`, log.node.name, log.node.region);
+  }
+
+  /** Ships the files matching `pattern` as node `node` (nginx format). */
+  shipFiles(pattern: string, node: string, region: string): void {
     this.ackedLines.set(node, 0);
     const afterAck = ({ lines }: { lines: number }) => void this.ackedLines.set(node, this.ackedLines.get(node)! + lines);
     this.shipping.push(
       shipLogs(
         { config: this.config, logger },
-        { patterns: [`${log.path}*`], flags: { node, region: log.node.region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000 }, hooks: { afterAck } },
+        { patterns: [pattern], flags: { node, region, format: 'nginx', createTopics: false, pollMs: 50, idleCloseMs: 1000 }, hooks: { afterAck } },
         this.stopShipping.signal,
       ),
     );

@@ -22,17 +22,19 @@ export async function ingestAccessLog(store: Store, config: Config, file: string
 
 /**
  * A finished prediction run whose predictions are the versions `sourceNode` served (fleet scope, any kind,
- * P(any) = pAny; `kind: 'zip'` keeps only versions whose zip was downloaded) over [now - 1h, now + windowHours (24)). Stands in for the scoring job's output with the same columns.
+ * P(any) = pAny; `kind: 'zip'` keeps only versions whose zip was downloaded) over [at - 1h, at + windowHours (24)),
+ * `at` being the test's clock (default the real now, for tests that also read the events' real timestamps).
+ * Stands in for the scoring job's output with the same columns.
  */
 export async function seedPredictionsFromEvents(
   store: Store,
   runId: string,
   sourceNode: string,
-  opts: { pAny?: number; kind?: 'any' | 'zip'; windowHours?: number } = {},
+  opts: { pAny?: number; kind?: 'any' | 'zip'; windowHours?: number; at?: number } = {},
 ): Promise<number> {
   const pAny = opts.pAny ?? 0.9;
   const kind = opts.kind ?? 'any';
-  const now = Date.now();
+  const now = opts.at ?? Date.now();
   await store.client.insert({
     table: 'prediction_runs',
     format: 'JSONEachRow',

@@ -10,7 +10,7 @@ import { startTestClickHouse, chQuery, type TestClickHouse } from '../helpers/cl
 import { testConfig, count } from '../helpers/store.js';
 import { openStore, queryRows, type Store } from '../../src/store/client.js';
 import { migrate, loadMigrations, PIPELINES_DIR } from '../../src/store/migrate.js';
-import { clusterStatements, migrationsTableDDL, SHARD_KEYS } from '../../src/store/cluster.js';
+import { clusterStatements, engineFamilies, migrationsTableDDL, SHARD_KEYS } from '../../src/store/cluster.js';
 import { EventWriter } from '../../src/store/event-writer.js';
 import { topQuery, TOP_DIMENSIONS } from '../../src/store/queries/top.js';
 import { scoreStore, scoringOptionsFrom } from '../../src/scoring/score.js';
@@ -150,8 +150,9 @@ test('a scoring run gives the same predictions on the cluster as on one server',
 });
 
 test('replicated DDL with ON CLUSTER (this machine cannot run it) is accepted by ClickHouse\'s parser', async () => {
-  const schema = { cluster: CLUSTER, database: 'modcast', replicated: true, onCluster: true };
-  const statements = [migrationsTableDDL(schema), ...loadMigrations(PIPELINES_DIR, { retentionDays: 90 }).flatMap((m) => m.statements.flatMap((s) => clusterStatements(s, schema)))];
+  const all = loadMigrations(PIPELINES_DIR, { retentionDays: 90 }).flatMap((m) => m.statements);
+  const schema = { cluster: CLUSTER, database: 'modcast', replicated: true, onCluster: true, engines: engineFamilies(all) };
+  const statements = [migrationsTableDDL(schema), ...all.flatMap((s) => clusterStatements(s, schema))];
   let replicatedTables = 0;
   for (const q of statements) {
     const [row] = await queryRows<{ f: string | null }>(single, 'SELECT formatQueryOrNull({q:String}) AS f', { q });

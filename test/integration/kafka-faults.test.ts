@@ -17,7 +17,7 @@ import { GrowingLog, appendOverTime, waitFor } from '../helpers/kafka-logs.js';
 import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
 import { spawnKafkaChild, childExit } from '../helpers/kafka-child.js';
 import { openTestStore, count, type TestStore } from '../helpers/store.js';
-import { metricsRegistry } from '../../src/lib/metrics.js';
+import { metricsRegistry } from '../../src/lib/metrics-registry.js';
 
 let broker: TestBroker;
 let ts: TestStore;

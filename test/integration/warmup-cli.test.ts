@@ -20,6 +20,12 @@ let upstream: RunningServer;
 let proxy: ProxyServer;
 let dir: string;
 let configFile: string;
+/**
+ * The clock of every CLI process here (MODCAST_NOW): Thursday 2026-11-26, 06:00 in Berlin, two hours before the
+ * region's business hours, so the plans are the same whatever day the suite runs on.
+ */
+const NOW = Date.parse('2026-11-26T05:00:00Z');
+const cli = (args: string[]) => runCli(['-c', configFile, ...args], { MODCAST_NOW: new Date(NOW).toISOString() });
 const region = { name: 'eu', timeZone: 'Europe/Berlin', businessHours: { start: '09:00', end: '18:00', weekdays: [1, 2, 3, 4, 5] }, holidays: [] };
 
 before(async () => {
@@ -38,10 +44,10 @@ before(async () => {
       fleet: { nodes: [{ name: 'n1', region: 'eu', baseUrl: proxy.url, software: 'goproxy', maxItemsPerRun: 10, maxConcurrency: 3 }] },
     }),
   );
-  // Predictions for the module set over the next ten days (what the scoring job would have written).
+  // Predictions for the module set over the ten days from NOW (what the scoring job would have written).
   const store = await openStore(loadConfig({ file: configFile, env: {} }));
   await migrate(store);
-  const now = Date.now();
+  const now = NOW;
   await store.client.insert({
     table: 'prediction_runs',
     format: 'JSONEachRow',
@@ -68,7 +74,7 @@ after(async () => {
 });
 
 test('modcast plan prints the dry-run plan with benefits, fetching nothing', async () => {
-  const res = await runCli(['-c', configFile, 'plan', '--node', 'n1', '--at', '2026-11-26T07:00']);
+  const res = await cli(['plan', '--node', 'n1', '--at', '2026-11-26T07:00']);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /node n1: demand window 2026-11-26T08:00:00.000Z \.\. 2026-11-26T17:00:00.000Z \(business-hours\)/);
   assert.match(res.stdout, /plan: 10 items, 10 requests/);
@@ -76,19 +82,19 @@ test('modcast plan prints the dry-run plan with benefits, fetching nothing', asy
   assert.match(res.stdout, /skipped 25: 25× over the run budget/);
   assert.equal((await proxy.stats()).requests, 0);
 
-  const json = await runCli(['-c', configFile, 'plan', '--node', 'n1', '--json', '--max-items', '3']);
+  const json = await cli(['plan', '--node', 'n1', '--json', '--max-items', '3']);
   assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { plan: { items: { paths: string[] }[] } };
   assert.equal(parsed.plan.items.length, 3);
   assert.deepEqual(parsed.plan.items[1]!.paths, ['/github.com/!burnt!sushi/toml/@v/v1.3.2.info']);
 
-  const unknown = await runCli(['-c', configFile, 'plan', '--node', 'nope']);
+  const unknown = await cli(['plan', '--node', 'nope']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /MODCAST_ERR_NODE_UNKNOWN: unknown node "nope"; configured nodes: n1/);
 });
 
 test('modcast warmup fetches the plan against the node and reports the run', async () => {
-  const res = await runCli(['-c', configFile, 'warmup', '--node', 'n1']);
+  const res = await cli(['warmup', '--node', 'n1']);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /manual:n1:\S+\s+n1\s+10\s+.*done\s+10 ok, 0 not found upstream, 0 failed or skipped/);
   const stats = await proxy.stats();
@@ -97,9 +103,9 @@ test('modcast warmup fetches the plan against the node and reports the run', asy
 });
 
 test('modcast scheduler --once warms the region at its warm time and skips what is already held', async () => {
-  const block = nextBusinessBlock(region, Date.now() + DAY_MS)!;
+  const block = nextBusinessBlock(region, NOW + DAY_MS)!;
   const at = new Date(block.start - 30 * MINUTE_MS + MINUTE_MS).toISOString();
-  const res = await runCli(['-c', configFile, 'scheduler', '--once', '--at', at]);
+  const res = await cli(['scheduler', '--once', '--at', at]);
   assert.equal(res.code, 0, res.stderr);
   const report = JSON.parse(res.stdout) as { leader: boolean; regions: { region: string; action: string; runs: string[] }[] };
   assert.equal(report.leader, true);

@@ -15,11 +15,13 @@ import { fleetOverrides, ingestAccessLog, seedPredictionsFromEvents } from '../h
 import { findTarget } from '../../src/warmup/fleet.js';
 import { planForNode } from '../../src/warmup/demand.js';
 import { runWarmup } from '../../src/warmup/run.js';
-import { runItems } from '../../src/warmup/records.js';
+import { runItems } from '../../src/store/queries/warmups.js';
 import { escapeModulePath } from '../../src/domain/module-path.js';
 import { measureEffectiveness } from '../../src/warmup/effectiveness.js';
 
 const UPSTREAM_LATENCY_MS = 40;
+/** The tests' clock: a Wednesday, 10:30 in Berlin (inside the region's business hours), whatever today is. */
+const AT = Date.parse('2026-11-25T09:30:00Z');
 let upstream: RunningServer;
 let nodeA: ProxyServer;
 let nodeB: ProxyServer;
@@ -55,11 +57,11 @@ test('warmed versions are served from the proxy storage: no upstream fetch durin
   assert.equal(cold.exitCode, 0, cold.stderr);
   const events = await ingestAccessLog(ts.store, ts.config, nodeA.accessLog, 'a');
   assert.ok(events > 50, `ingested ${events} events from node a`);
-  const predictions = await seedPredictionsFromEvents(ts.store, 'pred-1', 'a');
+  const predictions = await seedPredictionsFromEvents(ts.store, 'pred-1', 'a', { at: AT });
   assert.ok(predictions >= moduleSet().length);
 
   const target = findTarget(ts.config, 'b');
-  const { plan, predictionRunId, window } = await planForNode(ts.store, ts.config, target, Date.now());
+  const { plan, predictionRunId, window } = await planForNode(ts.store, ts.config, target, AT);
   assert.equal(predictionRunId, 'pred-1');
   assert.ok(window.to > window.from);
   // Every version the go command used on a is planned for b (b's storage is empty), capitals escaped.
@@ -115,10 +117,10 @@ test('warmed versions are served from the proxy storage: no upstream fetch durin
 
 test('item budget, concurrency and request rate hold at the proxy', async () => {
   const target = findTarget(ts.config, 'c');
-  const { plan } = await planForNode(ts.store, ts.config, target, Date.now());
+  const { plan } = await planForNode(ts.store, ts.config, target, AT);
   assert.equal(plan.items.length, target.maxItemsPerRun, 'the plan fills the item budget (more versions are predicted)');
   await upstream.resetStats();
-  const run = await runWarmup({ store: ts.store, target, runId: 'warm-c-1', plan, trigger: 'manual', plannedFor: Date.now() });
+  const run = await runWarmup({ store: ts.store, target, runId: 'warm-c-1', plan, trigger: 'manual', plannedFor: AT });
   assert.equal(run.status, 'done');
   const log = (await readAccessLog(nodeC.accessLog)).filter((l) => l.user_agent.startsWith('modcast-warmup'));
   assert.equal(log.length, target.maxItemsPerRun, 'one request per planned item, none beyond the budget');
@@ -145,16 +147,16 @@ test('item budget, concurrency and request rate hold at the proxy', async () => 
 test('the byte budget bounds what the node pulls from upstream', async () => {
   // Predictions of the versions whose zips clients downloaded, so node a's log knows every file size (sizes of
   // versions only ever resolved through go.mod are estimates). A fresh node; budget = 40% of a full warm-up.
-  await seedPredictionsFromEvents(ts.store, 'pred-zip', 'a', { kind: 'zip' });
+  await seedPredictionsFromEvents(ts.store, 'pred-zip', 'a', { kind: 'zip', at: AT });
   const nodeD = await startProxy(upstream.url);
   try {
     const cfg = { ...ts.config, fleet: { nodes: [...ts.config.fleet.nodes, { ...ts.config.fleet.nodes[0]!, name: 'd', baseUrl: nodeD.url }] } };
-    const full = await planForNode(ts.store, cfg, findTarget(cfg, 'd'), Date.now(), { predictionRunId: 'pred-zip' });
+    const full = await planForNode(ts.store, cfg, findTarget(cfg, 'd'), AT, { predictionRunId: 'pred-zip' });
     const maxBytes = Math.floor(full.plan.totals.estimatedBytes * 0.4);
-    const { plan } = await planForNode(ts.store, cfg, findTarget(cfg, 'd'), Date.now(), { maxBytes, predictionRunId: 'pred-zip' });
+    const { plan } = await planForNode(ts.store, cfg, findTarget(cfg, 'd'), AT, { maxBytes, predictionRunId: 'pred-zip' });
     assert.ok(plan.items.length > 0 && plan.items.length < full.plan.items.length);
     await upstream.resetStats();
-    const run = await runWarmup({ store: ts.store, target: findTarget(cfg, 'd'), runId: 'warm-d-1', plan, trigger: 'manual', plannedFor: Date.now() });
+    const run = await runWarmup({ store: ts.store, target: findTarget(cfg, 'd'), runId: 'warm-d-1', plan, trigger: 'manual', plannedFor: AT });
     assert.equal(run.status, 'done');
     const pulled = await upstream.stats();
     assert.ok(pulled.bytes <= maxBytes, `upstream bytes ${pulled.bytes} within the budget ${maxBytes}`);

@@ -64,9 +64,9 @@ test('metrics: avoided, precision and waste per method; table and chart render',
     start: 0,
     end: 60 * MIN,
     first: new Map([
-      ['m@v1', { ts: 5 * MIN, bytes: 100, miss: true, mutable: false }],
-      ['m@', { ts: 30 * MIN, bytes: 10, miss: true, mutable: true }], // after the TTL: warming would not help
-      ['k@v2', { ts: 1 * MIN, bytes: 100, miss: false, mutable: false }],
+      ['m@v1', { ts: 5 * MIN, bytes: 100, miss: true, mutable: false, known: true }],
+      ['m@', { ts: 30 * MIN, bytes: 10, miss: true, mutable: true, known: true }], // after the TTL: warming would not help
+      ['k@v2', { ts: 1 * MIN, bytes: 100, miss: false, mutable: false, known: true }],
     ]),
     requests: 10,
     misses: 3,

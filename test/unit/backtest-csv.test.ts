@@ -120,7 +120,13 @@ test('modcast backtest --trace: the CLI replays a CSV and writes the table, JSON
     assert.ok(existsSync(join(out, 'benefit.svg')) && existsSync(join(out, 'table.txt')));
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { requests: number; methods: string[] };
     assert.equal(report.requests, 72 * 6);
-    assert.deepEqual(report.methods, ['no-warmup', 'last-24h', 'modcast', 'oracle']);
+    assert.deepEqual(report.methods, ['no-warmup', 'last-24h', 'modcast', 'oracle', 'oracle:reachable']);
+    assert.match(res.stdout, /vs last-24h \[95% CI\]/);
+    assert.match(res.stdout, /versionless rows/);
+    // A trace shorter than the warm-up history is refused by name instead of printing an empty table.
+    const short = await runCli(['--data-dir', dir, 'backtest', '--trace', trace, '--warmup-hours', '100', '--methods', 'last-24h', '--out', out]);
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /MODCAST_ERR_INVALID_ARGUMENT: the trace spans 71\.\d h, but the first decision comes 100 h after its start/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

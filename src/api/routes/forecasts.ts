@@ -1,24 +1,14 @@
 /** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
 import type { RoutePlugin } from '../context.js';
-import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
-import { listForecasts, type ForecastFilter, type SeriesKey } from '../queries/forecasts.js';
+import { ForecastsQuery, ForecastsReply, withErrors, FORECAST_CURSOR, FORECAST_WINDOW } from '../schemas.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
+import { listForecasts, type ForecastFilter, type SeriesKey } from '../../store/queries/predictions.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { badRequest } from '../errors.js';
-import { parseModulePrefix, parseWindow, MINUTE, DAY } from '../params.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
+import { parseModulePrefix, parseWindow } from '../params.js';
 
-interface ForecastCursor {
-  run: string;
-  key: SeriesKey;
-}
-const isForecastCursor = (v: unknown): v is ForecastCursor => {
-  const c = v as ForecastCursor;
-  return (
-    typeof c === 'object' && c !== null && typeof c.run === 'string' && Array.isArray(c.key) && c.key.length === 5 &&
-    c.key.every((x) => typeof x === 'string')
-  );
-};
 
 export const forecastRoutes: RoutePlugin = async (app, ctx) => {
   app.get(
@@ -38,10 +28,11 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 14 * DAY });
-      const cursor = q.cursor ? decodeCursor(q.cursor, isForecastCursor) : undefined;
+      const windowMs = parseWindow(q.window, FORECAST_WINDOW);
+      const parts = q.cursor ? (decodeCursor(q.cursor, FORECAST_CURSOR) as string[]) : undefined;
+      const cursor = parts ? { run: parts[0]!, key: parts.slice(1) as SeriesKey } : undefined;
       const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
-      if (!run && cursor) throw badRequest('the prediction run of this cursor no longer exists; start again without a cursor');
+      if (!run && cursor) throw new ModcastError(ErrorCodes.NOT_FOUND, 'the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
       const filter: ForecastFilter = {
         runId: run.runId,
@@ -86,7 +77,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
         windowStart: new Date(r.windowStart).toISOString(),
         windowEnd: new Date(r.windowEnd).toISOString(),
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor({ run: run.runId, key: last.key }) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor([run.runId, ...last.key]) : null,
     };
   }
 };

@@ -5,6 +5,7 @@
 import { HOUR_MS } from '../calendar.js';
 import { isMutableKind, itemKey } from './cache-sim.js';
 import type { RequestKind } from '../event.js';
+import { DecayedCounts } from '../forecast/rankers.js';
 
 /** Growable list of (hour, count) with non-decreasing hours. */
 export class PointList {
@@ -77,6 +78,10 @@ export interface ItemHistory {
   nodes: Map<string, PointList>;
   /** Per node time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
   lastTs: Map<string, number>;
+  /** Per node decayed fetch counts at exact fetch times (the ranker pool's recency features). */
+  decay: Map<string, DecayedCounts>;
+  /** Time of the last fetch anywhere. */
+  lastFetchTs: number;
 }
 
 /**
@@ -110,7 +115,7 @@ export class TraceHistory {
     const key = itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map() };
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), lastFetchTs: ts };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -128,6 +133,10 @@ export class TraceHistory {
     item.lastTs.set(node, ts);
     if (last !== undefined && ts - last < FETCH_GAP_MS) return item;
     points.add(hour);
+    let decay = item.decay.get(node);
+    if (!decay) item.decay.set(node, (decay = new DecayedCounts()));
+    decay.add(ts);
+    item.lastFetchTs = ts;
     let totals = this.nodeTotals.get(node);
     if (!totals) {
       totals = new PointList();

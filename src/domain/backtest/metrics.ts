@@ -43,6 +43,12 @@ export interface MethodMetrics {
   baselineHitRatio: number;
   /** missesAvoided / the oracle's at the same budget (1 for the oracle; 0 when the oracle avoids none). */
   oracleShare: number;
+  /** missesAvoided / the reachable oracle's (no first-ever requests) at the same budget. */
+  reachableShare: number;
+  /** Misses avoided against the baseline method, with a paired bootstrap 95 % interval over windows (null for the baseline). */
+  vsBaseline: { method: string; change: number; low: number; high: number } | null;
+  /** False where the baseline already reaches 95 % of the reachable oracle: this budget cannot tell methods apart. */
+  informative: boolean;
   warmed: number;
   warmedBytes: number;
   /** Warmed items requested in their window. */
@@ -62,6 +68,50 @@ interface Acc {
   warmedBytes: number;
   used: number;
   wastedBytes: number;
+  /** Misses avoided per judged window, in judging order (the same windows for every method). */
+  perWindow: number[];
+}
+
+/** Deterministic PRNG (mulberry32): the bootstrap gives the same interval for the same report. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Paired bootstrap over windows of Σa / Σb − 1: windows are resampled with replacement (the same draws for both
+ * methods, so what both find easy or hard cancels out), 2.5 and 97.5 percentiles of `reps` resamples.
+ */
+export function pairedBootstrap(a: readonly number[], b: readonly number[], reps = 1000, seed = 1): { change: number; low: number; high: number } {
+  const n = Math.min(a.length, b.length);
+  const ratio = (sa: number, sb: number): number => (sb > 0 ? sa / sb - 1 : sa > 0 ? Infinity : 0);
+  let ta = 0;
+  let tb = 0;
+  for (let i = 0; i < n; i++) {
+    ta += a[i]!;
+    tb += b[i]!;
+  }
+  if (n === 0) return { change: 0, low: 0, high: 0 };
+  const rand = mulberry32(seed);
+  const draws = new Float64Array(reps);
+  for (let r = 0; r < reps; r++) {
+    let sa = 0;
+    let sb = 0;
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(rand() * n);
+      sa += a[j]!;
+      sb += b[j]!;
+    }
+    draws[r] = ratio(sa, sb);
+  }
+  draws.sort();
+  return { change: ratio(ta, tb), low: draws[Math.floor(0.025 * (reps - 1))]!, high: draws[Math.ceil(0.975 * (reps - 1))]! };
 }
 
 export class MetricsAccumulator {
@@ -78,7 +128,7 @@ export class MetricsAccumulator {
     const id = `${method}\u0000${budgetLabel(budget)}`;
     let slot = this.accs.get(id);
     if (!slot) {
-      slot = { method, budget, acc: { windows: 0, requests: 0, baselineMisses: 0, avoided: 0, avoidedBytes: 0, warmed: 0, warmedBytes: 0, used: 0, wastedBytes: 0 } };
+      slot = { method, budget, acc: { windows: 0, requests: 0, baselineMisses: 0, avoided: 0, avoidedBytes: 0, warmed: 0, warmedBytes: 0, used: 0, wastedBytes: 0, perWindow: [] } };
       this.accs.set(id, slot);
       if (!this.methodOrder.includes(method)) this.methodOrder.push(method);
     }
@@ -86,6 +136,7 @@ export class MetricsAccumulator {
     a.windows++;
     a.requests += outcome.requests;
     a.baselineMisses += outcome.misses;
+    const avoidedBefore = a.avoided;
     for (const key of warmSet) {
       const size = sizeOf(key);
       a.warmed++;
@@ -102,17 +153,21 @@ export class MetricsAccumulator {
         a.avoidedBytes += size;
       }
     }
+    a.perWindow.push(a.avoided - avoidedBefore);
   }
 
-  /** Rows in method order then budget order, with oracle shares filled in. */
-  finish(oracleMethod = 'oracle'): MethodMetrics[] {
+  /** Rows in method order then budget order, with oracle shares and the comparison with the baseline filled in. */
+  finish(oracleMethod = 'oracle', reachableMethod = 'oracle:reachable', baselineMethod = 'last-24h'): MethodMetrics[] {
     const rows: MethodMetrics[] = [];
     for (const method of this.methodOrder) {
       for (const budget of this.budgets) {
         const slot = this.accs.get(`${method}\u0000${budgetLabel(budget)}`);
         if (!slot) continue;
         const a = slot.acc;
-        const oracle = this.accs.get(`${oracleMethod}\u0000${budgetLabel(budget)}`)?.acc.avoided ?? 0;
+        const at = (m: string): Acc | undefined => this.accs.get(`${m}\u0000${budgetLabel(budget)}`)?.acc;
+        const oracle = at(oracleMethod)?.avoided ?? 0;
+        const reachable = at(reachableMethod)?.avoided ?? 0;
+        const base = at(baselineMethod);
         const hits = a.requests - a.baselineMisses;
         rows.push({
           method,
@@ -126,6 +181,9 @@ export class MetricsAccumulator {
           hitRatio: a.requests > 0 ? (hits + a.avoided) / a.requests : 0,
           baselineHitRatio: a.requests > 0 ? hits / a.requests : 0,
           oracleShare: oracle > 0 ? a.avoided / oracle : 0,
+          reachableShare: reachable > 0 ? a.avoided / reachable : 0,
+          vsBaseline: base && method !== baselineMethod ? { method: baselineMethod, ...pairedBootstrap(a.perWindow, base.perWindow) } : null,
+          informative: !base || reachable <= 0 || base.avoided < 0.95 * reachable,
           warmed: a.warmed,
           warmedBytes: a.warmedBytes,
           used: a.used,
@@ -144,20 +202,25 @@ function pct(x: number): string {
 
 /** A fixed-width table, one row per method and budget. */
 export function formatTable(rows: readonly MethodMetrics[]): string {
-  const header = ['method', 'budget', 'misses avoided', 'bytes avoided', 'hit ratio', 'of oracle', 'precision', 'wasted'];
+  const header = ['method', 'budget', 'misses avoided', 'bytes avoided', 'hit ratio', 'of oracle', 'of reachable', 'vs last-24h [95% CI]', 'precision', 'wasted'];
+  const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%` : 'inf');
   const body = rows.map((r) => [
     r.method,
-    r.budgetLabel,
+    `${r.budgetLabel}${r.informative ? '' : '*'}`,
     `${r.missesAvoided}/${r.baselineMisses}`,
     formatMiB(r.bytesAvoided),
     pct(r.hitRatio),
     pct(r.oracleShare),
+    pct(r.reachableShare),
+    r.vsBaseline ? `${signed(r.vsBaseline.change)} [${signed(r.vsBaseline.low)}, ${signed(r.vsBaseline.high)}]` : '-',
     r.warmed > 0 ? pct(r.precision) : '-',
     formatMiB(r.wastedBytes),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  const lines = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  if (rows.some((r) => !r.informative)) lines.push('* last-24h already reaches 95 % of the reachable oracle at this budget: it cannot tell methods apart');
+  return lines.join('\n');
 }
 
 function formatMiB(bytes: number): string {

@@ -11,7 +11,6 @@ import { ItemForecaster, nodeShare, type ScopeGrid } from '../forecast/item.js';
 import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } from '../forecast/release.js';
 import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type SelectOptions } from '../forecast/select.js';
-import { probabilityOfZero } from '../forecast/uncertainty.js';
 import { windowSpan, type WindowSpan } from '../windows.js';
 import type { ItemHistory, TraceHistory } from './history.js';
 import { byScore, type Decision, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
@@ -26,6 +25,11 @@ export interface ModcastMethodOptions {
   /** Force one model for every series (the per-model rows of the comparison). */
   only?: ModelName;
   select?: SelectOptions;
+  /**
+   * Forecast only these items (and young releases): the ranker pool's own top lists, so that fitting a model per
+   * series stays affordable on logs with tens of thousands of candidates per decision.
+   */
+  shortlist?: () => ReadonlySet<string> | null;
   /** Sees every scored candidate (diagnostics). */
   onScore?: (s: { node: string; key: string; p: number; model: string; at: number }) => void;
 }
@@ -40,7 +44,7 @@ export class ModcastMethod implements WarmupMethod {
 
   constructor(options: Partial<ModcastMethodOptions> = {}) {
     this.options = { ...DEFAULT_MODCAST_METHOD, ...options };
-    this.name = this.options.only ? `modcast:${this.options.only}` : 'modcast';
+    this.name = this.options.only ? `modcast:${this.options.only}` : 'modcast:models';
   }
 
   rank(ctx: DecisionContext): Map<string, string[]> {
@@ -60,7 +64,7 @@ export class ModcastMethod implements WarmupMethod {
   /** Methods with the same key see the same candidates and inputs: they differ only in the model(s) they use. */
   get sharingKey(): string {
     const o = this.options;
-    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}`;
+    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}${o.shortlist ? '|shortlist' : ''}`;
   }
 
   get only(): ModelName | undefined {
@@ -111,7 +115,9 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
   const variants = methods.map((m) => m.only);
   const lists = methods.map((m) => out.get(m)!);
   const window = { mean: 0, size: 0 };
+  const shortlist = options.shortlist?.() ?? null;
   for (const { item, young, wanted } of prep.candidates) {
+    if (shortlist && !young && !shortlist.has(item.key)) continue;
     forecaster.reset();
     for (const [node, points] of item.nodes) {
       const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
@@ -133,7 +139,9 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
       const share = nodeShare(nodeCount, forecaster.regionTotal(r), scopes.nodeShare.get(node) ?? 0);
       for (let v = 0; v < methods.length; v++) {
         const w = forecaster.regionWindow(r, span, window, v);
-        const p = 1 - probabilityOfZero(share * w.mean, w.size);
+        // Poisson P(any): monotone in the expected count, so a model's ranking follows its forecast. (The negative
+        // binomial size from a few dozen residuals reordered items by the noise in their fit.)
+        const p = -Math.expm1(-share * w.mean);
         if (!(p > 0)) continue;
         methods[v]!.onScore?.({ node, key: item.key, p, model: forecaster.resultsOf(v)[r]!.model, at: decision.at });
         lists[v]!.get(node)!.push({ key: item.key, p, size });

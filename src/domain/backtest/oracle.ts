@@ -14,6 +14,8 @@ export interface FirstRequest {
   /** The no-warm-up cache missed it. */
   miss: boolean;
   mutable: boolean;
+  /** The item had been requested somewhere before the window began (no method can foresee a first-ever request). */
+  known: boolean;
 }
 
 /** What one node did in one decision window, as measured on the no-warm-up cache. */
@@ -36,14 +38,19 @@ export function isBeneficial(f: FirstRequest, windowStart: number, mutableTtlMs:
   return f.miss && (!f.mutable || f.ts - windowStart < mutableTtlMs);
 }
 
+/**
+ * The oracle's ranking. `reachable` leaves out first-ever requests: the best any method that learns from the
+ * past could do, since nothing in the past names an item nobody asked for yet.
+ */
 export function oracleRanking(
   outcome: WindowOutcome,
   mutableTtlMs: number,
   kind: BudgetKind,
   sizeOf: (key: string) => number,
+  reachable = false,
 ): string[] {
   const keys: string[] = [];
-  for (const [key, f] of outcome.first) if (isBeneficial(f, outcome.start, mutableTtlMs)) keys.push(key);
+  for (const [key, f] of outcome.first) if (isBeneficial(f, outcome.start, mutableTtlMs) && (!reachable || f.known)) keys.push(key);
   const tie = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   if (kind === 'items') keys.sort((a, b) => sizeOf(b) - sizeOf(a) || tie(a, b));
   else keys.sort((a, b) => sizeOf(a) - sizeOf(b) || tie(a, b));

@@ -50,6 +50,11 @@ export interface BacktestOptions {
   historyHours: number;
   /** Requests out of order by more than this are an error (a merged log is rarely perfectly sorted). */
   disorderToleranceMs: number;
+  /**
+   * Windows starting before this time are decided (methods learn from them) but not judged: runs with different
+   * warm-up histories can then be compared on the very same decisions.
+   */
+  judgeFrom?: number;
   onProgress?: (p: { requests: number; decisions: number; at: number }) => void;
   /** Sees every judged warm set (diagnostics, tests). */
   onJudge?: (j: { method: string; budget: Budget; outcome: WindowOutcome; warmSet: readonly string[] }) => void;
@@ -91,6 +96,17 @@ export interface BacktestReport {
   mutableTtlMinutes: number;
   warmupHours: number;
 }
+
+/** A trace that ends before any decision window could be judged: nothing to compare, so no table at all. */
+export class TraceTooShortError extends Error {
+  constructor(readonly firstTs: number | null, readonly lastTs: number | null, readonly warmupHours: number) {
+    const span = firstTs !== null && lastTs !== null ? `${((lastTs - firstTs) / HOUR_MS).toFixed(1)} h` : 'no cacheable requests';
+    super(`the trace spans ${span}, but the first decision comes ${warmupHours} h after its start and its window must end inside the trace: use a longer trace or a smaller --warmup-hours`);
+  }
+}
+
+/** The oracle without first-ever requests (see oracleRanking). */
+export const REACHABLE_ORACLE = 'oracle:reachable';
 
 export class TraceOrderError extends Error {
   constructor(readonly index: number, readonly ts: number, readonly previous: number) {
@@ -213,11 +229,13 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
   };
 
   const judge = (w: OpenWindow): void => {
+    if (o.judgeFrom !== undefined && w.outcome.start < o.judgeFrom) return;
     windows++;
     judged += w.outcome.requests;
     for (const budget of o.budgets) {
       const sets: [string, string[]][] = o.methods.map((m) => [m.name, selectWarmSet(w.rankings.get(m.name)?.get(budget.kind) ?? [], budget, sizeOf)]);
       sets.push(['oracle', selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf), budget, sizeOf)]);
+      sets.push([REACHABLE_ORACLE, selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf, true), budget, sizeOf)]);
       for (const [method, warmSet] of sets) {
         metrics.add(method, budget, w.outcome, warmSet, sizeOf);
         o.onJudge?.({ method, budget, outcome: w.outcome, warmSet });
@@ -269,7 +287,10 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         out.misses++;
         out.missBytes += bytes;
       }
-      if (!out.first.has(key)) out.first.set(key, { ts, bytes, miss: !hit, mutable });
+      if (!out.first.has(key)) {
+        const seen = history!.items.get(key);
+        out.first.set(key, { ts, bytes, miss: !hit, mutable, known: seen !== undefined && seen.firstTs < out.start });
+      }
     }
     history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes);
 
@@ -280,6 +301,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     }
   }
   if (Number.isFinite(lastTs)) closeUntil(lastTs + 1);
+  if (windows === 0) throw new TraceTooShortError(firstTs, Number.isFinite(lastTs) ? lastTs : null, o.warmupHours);
 
   return {
     rows: metrics.finish(),
@@ -292,7 +314,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     lastTs: Number.isFinite(lastTs) ? lastTs : null,
     nodes: nodesOf(),
     regions: [...new Set(nodeRegion.values())].sort(),
-    methods: [...o.methods.map((m) => m.name), 'oracle'],
+    methods: [...o.methods.map((m) => m.name), 'oracle', REACHABLE_ORACLE],
     budgets: o.budgets,
     cadence: o.cadence,
     capacityBytes: Number.isFinite(o.capacityBytes) ? o.capacityBytes : null,

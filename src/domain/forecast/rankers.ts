@@ -1,0 +1,447 @@
+/**
+ * The ranker pool: simple, fast ways to say "what will be asked for next", each right on some traffic and wrong on
+ * other traffic. Real request logs disagree on how much memory pays: some reward the last hour, some the same hour
+ * last week, some a day of history. Rather than one model with fixed constants, modcast keeps a pool and lets each
+ * scope's recent decisions choose (see OnlineSelector): what worked over the last decisions, using only the past.
+ *
+ * Every ranker is a function of a few features of an item at a decision, computed from exact request times
+ * (decayed counts) and hourly counts (windows). Scores are comparable within a ranker, not across rankers; the
+ * selector compares rankers by the hits their top-K lists realised, never by their scores.
+ */
+
+/** Half-lives of the decayed counts, in hours: from "the last half hour" to "the last week". */
+export const HALF_LIVES_HOURS = [0.5, 2, 6, 24, 72, 168] as const;
+const H = HALF_LIVES_HOURS.length;
+
+/** Feature vector layout: decayed counts per half-life, then window counts. */
+export const F_LAST24 = H;
+export const F_YESTERDAY = H + 1;
+export const F_LAST_WEEK = H + 2;
+/** Hours with at least one fetch in the last 24 hours and the last week: demand that recurs, whatever its volume. */
+export const F_ACTIVE_DAY = H + 3;
+export const F_ACTIVE_WEEK = H + 4;
+export const FEATURES = H + 5;
+
+const LN2 = Math.LN2;
+const HOUR_MS = 3_600_000;
+/** Multiplier per elapsed ms of each half-life: value × exp(-dt × rate). */
+export const DECAY_RATES_PER_MS = Float64Array.from(HALF_LIVES_HOURS, (h) => LN2 / (h * HOUR_MS));
+
+/**
+ * Exponentially decayed request counts at several half-lives, kept exact at every request: add() at time t decays
+ * the values to t and adds 1, valueAt() decays to a later time without changing anything.
+ */
+export class DecayedCounts {
+  readonly values = new Float64Array(H);
+  at = -Infinity;
+
+  add(t: number, count = 1): void {
+    const v = this.values;
+    if (this.at !== -Infinity && t > this.at) {
+      const dt = t - this.at;
+      for (let k = 0; k < H; k++) v[k] = v[k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
+    }
+    for (let k = 0; k < H; k++) v[k] = v[k]! + count;
+    if (t > this.at) this.at = t;
+  }
+
+  /** Adds the values decayed to time t into out[0..H). */
+  addValuesAt(t: number, out: Float64Array, offset = 0): void {
+    if (this.at === -Infinity) return;
+    const dt = Math.max(0, t - this.at);
+    for (let k = 0; k < H; k++) out[offset + k] = out[offset + k]! + this.values[k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
+  }
+}
+
+/**
+ * Adds a count of `ago` hours back (1 = the last whole hour) to the window features: last 24 h, the same window
+ * yesterday and last week (w hours long), and the active-hour counts.
+ */
+function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number): void {
+  if (ago > 168 || c === 0) return;
+  out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + 1;
+  if (ago > 168 - w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
+  if (ago > 24) return;
+  out[o + F_LAST24] = out[o + F_LAST24]! + c;
+  out[o + F_ACTIVE_DAY] = out[o + F_ACTIVE_DAY]! + 1;
+  if (ago > 24 - w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
+}
+
+/** The window features from sparse hourly points before hour h, in one backward scan. */
+export function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const hour = points.hours[i]!;
+    if (hour < h - 168) break;
+    if (hour < h) addWindowCount(out, o, h - hour, points.counts[i]!, w);
+  }
+}
+
+/** Decay multipliers per whole hour of age (an hourly bucket counts at its middle), per half-life. */
+const hourlyDecay = HALF_LIVES_HOURS.map((h) => Float64Array.from({ length: 24 * 14 + 1 }, (_, age) => Math.pow(2, -(age + 0.5) / h)));
+
+/**
+ * Features at hour index n from a dense hourly series (the store's hourly rollups): decayed counts with each bucket
+ * at its middle, and the window features. The backtest has exact fetch times and uses DecayedCounts instead.
+ */
+export function featuresFromHourly(values: ArrayLike<number>, n: number, windowHours: number, out: Float64Array): void {
+  out.fill(0);
+  const oldest = Math.max(0, n - (hourlyDecay[0]!.length - 1));
+  for (let i = n - 1; i >= oldest; i--) {
+    const c = values[i]!;
+    if (c === 0) continue;
+    const age = n - 1 - i;
+    for (let k = 0; k < H; k++) out[k] = out[k]! + c * hourlyDecay[k]![age]!;
+    addWindowCount(out, 0, n - i, c, windowHours);
+  }
+}
+
+export interface Ranker {
+  /** Stable name, shown in reports and stored in predictions.model. */
+  name: string;
+  /** Score from the feature vector at `offset`; window is the decision window in hours (≥ 1). */
+  score(f: Float64Array, offset: number, windowHours: number): number;
+  /** Expected requests in the window implied by the score (a rate times the window), before calibration. */
+  expected(f: Float64Array, offset: number, windowHours: number): number;
+}
+
+/** Requests per hour implied by a decayed count: Σ e^{-λ age} ≈ rate / λ. */
+function rateOf(f: Float64Array, offset: number, k: number): number {
+  return (f[offset + k]! * LN2) / HALF_LIVES_HOURS[k]!;
+}
+
+function decayRanker(k: number): Ranker {
+  return {
+    name: `decay-${HALF_LIVES_HOURS[k]}h`,
+    score: (f, o) => f[o + k]!,
+    expected: (f, o, w) => rateOf(f, o, k) * w,
+  };
+}
+
+function windowRanker(name: string, feature: number, hours: (w: number) => number): Ranker {
+  return {
+    name,
+    score: (f, o) => f[o + feature]!,
+    expected: (f, o, w) => (f[o + feature]! / Math.max(1, hours(w))) * w,
+  };
+}
+
+const K6 = HALF_LIVES_HOURS.indexOf(6);
+const K24 = HALF_LIVES_HOURS.indexOf(24);
+
+/**
+ * The pool, in tie-break order: with no evidence (or none that tells contenders apart) the first one leads, and it is
+ * the strongest naive baseline itself, so modcast only leaves "yesterday's top items" when its own past decisions
+ * show something better.
+ */
+export const RANKERS: readonly Ranker[] = [
+  windowRanker('last-24h', F_LAST24, () => 24),
+  ...HALF_LIVES_HOURS.map((_, k) => decayRanker(k)),
+  windowRanker('same-window-yesterday', F_YESTERDAY, (w) => w),
+  windowRanker('same-window-last-week', F_LAST_WEEK, (w) => w),
+  windowRanker('active-hours-24h', F_ACTIVE_DAY, () => 24),
+  windowRanker('active-hours-week', F_ACTIVE_WEEK, () => 168),
+  blend('recent+last-week', [[K6, 0.5]], [[F_LAST_WEEK, 0.5]]),
+  blend('day+yesterday+last-week', [[K24, 1 / 3]], [[F_YESTERDAY, 1 / 3], [F_LAST_WEEK, 1 / 3]]),
+];
+
+/** Weighted mean of hourly rates from decayed counts and same-length windows. */
+function blend(name: string, decays: [number, number][], windows: [number, number][]): Ranker {
+  const rate = (f: Float64Array, o: number, w: number): number => {
+    let r = 0;
+    for (const [k, weight] of decays) r += weight * rateOf(f, o, k);
+    for (const [feature, weight] of windows) r += (weight * f[o + feature]!) / Math.max(1, w);
+    return r;
+  };
+  return { name: `blend:${name}`, score: rate, expected: (f, o, w) => rate(f, o, w) * w };
+}
+
+/** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */
+export class TopK {
+  private readonly scores: Float64Array;
+  private readonly keys: string[] = [];
+  /** A number carried with each key (e.g. its expected count). */
+  private readonly payloads: number[] = [];
+  private n = 0;
+
+  constructor(private readonly k: number) {
+    this.scores = new Float64Array(Math.max(1, k));
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.keys.length = 0;
+    this.payloads.length = 0;
+  }
+
+  /** a ranks after b (worse). */
+  private worse(sa: number, ka: string, sb: number, kb: string): boolean {
+    return sa < sb || (sa === sb && ka > kb);
+  }
+
+  offer(score: number, key: string, payload = 0): void {
+    if (this.k <= 0 || !(score > 0)) return;
+    if (this.n < this.k) {
+      // sift up a min-heap (the root is the worst kept)
+      let i = this.n++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!this.worse(score, key, this.scores[p]!, this.keys[p]!)) break;
+        this.scores[i] = this.scores[p]!;
+        this.keys[i] = this.keys[p]!;
+        this.payloads[i] = this.payloads[p]!;
+        i = p;
+      }
+      this.scores[i] = score;
+      this.keys[i] = key;
+      this.payloads[i] = payload;
+      return;
+    }
+    if (!this.worse(this.scores[0]!, this.keys[0]!, score, key)) return;
+    // replace the root and sift down
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.n) break;
+      const r = l + 1;
+      const c = r < this.n && this.worse(this.scores[r]!, this.keys[r]!, this.scores[l]!, this.keys[l]!) ? r : l;
+      if (!this.worse(this.scores[c]!, this.keys[c]!, score, key)) break;
+      this.scores[i] = this.scores[c]!;
+      this.keys[i] = this.keys[c]!;
+      this.payloads[i] = this.payloads[c]!;
+      i = c;
+    }
+    this.scores[i] = score;
+    this.keys[i] = key;
+    this.payloads[i] = payload;
+  }
+
+  /** Keys best first. */
+  sorted(): string[] {
+    return this.order().map((i) => this.keys[i]!);
+  }
+
+  /** Keys with their payloads, best first. */
+  entries(): { key: string; payload: number }[] {
+    return this.order().map((i) => ({ key: this.keys[i]!, payload: this.payloads[i]! }));
+  }
+
+  private order(): number[] {
+    const idx = Array.from({ length: this.n }, (_, i) => i);
+    idx.sort((a, b) => this.scores[b]! - this.scores[a]! || (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : 0));
+    return idx;
+  }
+}
+
+/**
+ * Budgets at which the selector compares rankers: a ranking is read as a sequence of prefixes (a node warms the
+ * first K), and the best ranker for 5 items is not always the best for 500.
+ */
+export function checkpoints(limit: number): number[] {
+  const out: number[] = [];
+  for (let m = 1; m <= limit; m *= 10) for (const x of [1, 2, 5]) if (x * m <= limit) out.push(x * m);
+  if (out[out.length - 1] !== limit && limit > 0) out.push(limit);
+  return out;
+}
+
+/** One past decision of one scope: each contender's ranking as it was, judged once its window has passed. */
+interface PastDecision {
+  at: number;
+  windowEnd: number;
+  lists: readonly (readonly string[])[];
+}
+
+/**
+ * Chooses among contenders (rankers, or ranker × scope pairs) by realised hits over the last `memory` judged
+ * decisions of a scope. A decision is judged only after its window ended, by a caller-given `wasUsed(key)` that
+ * sees what happened in that window: the choice at a decision never sees its own future.
+ *
+ * The combined ranking takes, for each checkpoint K, the items the best contender at K puts first: its top-K
+ * prefix is exactly the winner's at the smallest budget, and larger budgets extend it with their own winners.
+ */
+export class OnlineSelector {
+  private readonly pending: PastDecision[] = [];
+  /** Per judged decision: hits[contender * C + checkpoint]. */
+  private readonly judged: Float64Array[] = [];
+  private readonly totals: Float64Array;
+  private readonly cps: number[];
+
+  constructor(
+    readonly contenders: number,
+    readonly limit: number,
+    readonly memory = 24,
+  ) {
+    this.cps = checkpoints(limit);
+    this.totals = new Float64Array(contenders * this.cps.length);
+  }
+
+  get checkpoints(): readonly number[] {
+    return this.cps;
+  }
+
+  /** Remembers the contenders' rankings at a decision for the window [at, windowEnd). */
+  record(at: number, windowEnd: number, lists: readonly (readonly string[])[]): void {
+    this.pending.push({ at, windowEnd, lists });
+  }
+
+  /** Judges every recorded decision whose window ended by `now`; wasUsed tells whether a key was asked for in it. */
+  judge(now: number, wasUsed: (key: string, at: number, windowEnd: number) => boolean): void {
+    const C = this.cps.length;
+    for (let i = 0; i < this.pending.length; ) {
+      const d = this.pending[i]!;
+      if (d.windowEnd > now) {
+        i++;
+        continue;
+      }
+      this.pending.splice(i, 1);
+      const hits = new Float64Array(this.contenders * C);
+      const seen = new Map<string, boolean>();
+      for (let c = 0; c < this.contenders; c++) {
+        const list = d.lists[c] ?? [];
+        let h = 0;
+        let j = 0;
+        for (let pos = 0; pos < this.limit; pos++) {
+          if (pos < list.length) {
+            const key = list[pos]!;
+            let used = seen.get(key);
+            if (used === undefined) seen.set(key, (used = wasUsed(key, d.at, d.windowEnd)));
+            if (used) h++;
+          }
+          while (j < C && this.cps[j] === pos + 1) hits[c * C + j++] = h;
+        }
+      }
+      // Each decision counts once: hits relative to the decision's best contender at each checkpoint. A burst in
+      // which every list hits everything would otherwise outweigh a day of ordinary decisions.
+      for (let j = 0; j < C; j++) {
+        let best = 0;
+        for (let c = 0; c < this.contenders; c++) best = Math.max(best, hits[c * C + j]!);
+        for (let c = 0; c < this.contenders; c++) hits[c * C + j] = best > 0 ? hits[c * C + j]! / best : 0;
+      }
+      this.judged.push(hits);
+      for (let x = 0; x < hits.length; x++) this.totals[x] = this.totals[x]! + hits[x]!;
+      if (this.judged.length > this.memory) {
+        const old = this.judged.shift()!;
+        for (let x = 0; x < old.length; x++) this.totals[x] = this.totals[x]! - old[x]!;
+      }
+    }
+  }
+
+  /** Decisions judged so far (at most `memory`). */
+  get evidence(): number {
+    return this.judged.length;
+  }
+
+  /** Hits per contender and checkpoint over the remembered decisions (contender-major). */
+  get hits(): Float64Array {
+    return this.totals;
+  }
+
+  /**
+   * Evidence pooled from several selectors with the same contenders and limit (e.g. every node of a region): the
+   * choice is then made on all their decisions, which is steadier than one node's few.
+   */
+  static pooled(selectors: readonly OnlineSelector[]): Float64Array {
+    const out = new Float64Array(selectors[0]?.totals.length ?? 0);
+    for (const s of selectors) for (let x = 0; x < out.length; x++) out[x] = out[x]! + s.totals[x]!;
+    return out;
+  }
+
+  /** The best contender at checkpoint j (ties: the earlier contender). */
+  winnerAt(j: number, totals: Float64Array = this.totals): number {
+    const C = this.cps.length;
+    let best = 0;
+    for (let c = 1; c < this.contenders; c++) if (totals[c * C + j]! > totals[best * C + j]! + 1e-9) best = c;
+    return best;
+  }
+
+  /** The contender with the most hits summed over checkpoints, each relative to its budget (for byte budgets). */
+  overallWinner(totals: Float64Array = this.totals): number {
+    const C = this.cps.length;
+    let best = 0;
+    let bestScore = -1;
+    for (let c = 0; c < this.contenders; c++) {
+      let s = 0;
+      for (let j = 0; j < C; j++) s += totals[c * C + j]! / this.cps[j]!;
+      if (s > bestScore + 1e-12) {
+        best = c;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
+  /** Realised hits of a contender at checkpoint j over the remembered decisions. */
+  hitsOf(c: number, j: number): number {
+    return this.totals[c * this.cps.length + j]!;
+  }
+
+  /** The combined ranking (see the class comment) and the contender that leads it (the smallest budget's winner). */
+  combine(lists: readonly (readonly string[])[], totals: Float64Array = this.totals): { ranking: string[]; lead: number } {
+    const out: string[] = [];
+    const taken = new Set<string>();
+    let lead = -1;
+    for (let j = 0; j < this.cps.length; j++) {
+      const w = this.winnerAt(j, totals);
+      if (lead < 0) lead = w;
+      const list = lists[w] ?? [];
+      for (let i = 0; i < list.length && out.length < this.cps[j]!; i++) {
+        const key = list[i]!;
+        if (!taken.has(key)) {
+          taken.add(key);
+          out.push(key);
+        }
+      }
+    }
+    return { ranking: out, lead: Math.max(0, lead) };
+  }
+}
+
+/** The contender name of the per-series model ensemble (seasonal, Holt-Winters, TSB/Croston, release adoption). */
+export const MODELS = 'models';
+
+export interface ContenderChoice {
+  contender: string;
+  /** Realised fetches per expected fetch of the contender's picks (scales its expected counts); 1 without evidence. */
+  calibration: number;
+  /** Picks of the winner that were asked for in their window, over the judged runs. */
+  hits: number;
+  /** Judged runs behind the choice (0: the fallback, no evidence). */
+  evidence: number;
+}
+
+/**
+ * Chooses a contender from judged picks of past runs, as OnlineSelector chooses in the backtest: the most hits
+ * summed over checkpoints, each relative to its budget; ties go to the earlier contender. Without evidence the
+ * fallback wins.
+ */
+export function chooseFromJudged(
+  picks: readonly { contender: string; rank: number; actual: number; expected: number }[],
+  contenders: readonly string[],
+  limit: number,
+  evidence: number,
+  fallback: string,
+): ContenderChoice {
+  if (evidence === 0 || picks.length === 0) return { contender: fallback, calibration: 1, hits: 0, evidence: 0 };
+  const sel = new OnlineSelector(contenders.length, limit, evidence);
+  const cps = sel.checkpoints;
+  const C = cps.length;
+  const totals = new Float64Array(contenders.length * C);
+  const index = new Map(contenders.map((c, i) => [c, i]));
+  for (const p of picks) {
+    const c = index.get(p.contender);
+    if (c === undefined || !(p.actual > 0)) continue;
+    for (let j = 0; j < C; j++) if (p.rank < cps[j]!) totals[c * C + j] = totals[c * C + j]! + 1;
+  }
+  const best = sel.overallWinner(totals);
+  const name = contenders[best]!;
+  let actual = 0;
+  let expected = 0;
+  let hits = 0;
+  for (const p of picks) {
+    if (p.contender !== name) continue;
+    actual += p.actual;
+    expected += p.expected;
+    if (p.actual > 0) hits++;
+  }
+  const calibration = expected > 0 ? Math.min(20, Math.max(0.05, actual / expected)) : 1;
+  return { contender: name, calibration, hits, evidence };
+}
