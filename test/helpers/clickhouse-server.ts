@@ -33,7 +33,7 @@ function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<s
 export async function startTestClickHouse(options: { nodes?: number; cluster?: string; timezone?: string } = {}): Promise<TestClickHouse> {
   const dir = mkdtempSync(join(tmpdir(), 'modcast-ch-'));
   const owner = ['--dir', dir, '--owner-pid', String(process.pid)];
-  const env = { ...process.env, MODCAST_CLICKHOUSE_TIMEZONE: options.timezone ?? 'Asia/Kathmandu' };
+  const env = { ...process.env, MODCAST_CLICKHOUSE_TIMEZONE: options.timezone ?? process.env.MODCAST_TEST_CLICKHOUSE_TIMEZONE ?? 'Asia/Kathmandu' };
   let out: string;
   try {
     out = await script(['start', ...owner, '--nodes', String(options.nodes ?? 1), ...(options.cluster ? ['--cluster', options.cluster] : [])], env);

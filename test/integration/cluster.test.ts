@@ -17,6 +17,7 @@ import { scoreStore, scoringOptionsFrom } from '../../src/scoring/score.js';
 import { defaultWorkload, generateWorkload } from '../../src/demo/generator.js';
 import type { AccessEventRow } from '../../src/domain/event.js';
 import type { Config } from '../../src/config.js';
+import { buildApi } from '../../src/api/server.js';
 
 const HOUR = 3_600_000;
 const DAYS = 6;
@@ -147,6 +148,30 @@ test('a scoring run gives the same predictions on the cluster as on one server',
   assert.deepEqual(await queryRows(clustered, rows), one);
   const [run] = await queryRows<{ status: string }>(clustered, "SELECT status FROM prediction_runs FINAL WHERE run_id = 'run-same'");
   assert.equal(run?.status, 'done');
+});
+
+test('the API serves the same forecasts, top lists and module histories from the cluster as from one server', async () => {
+  const top = (await topQuery(single, { by: 'module', from: new Date(asOf - 24 * HOUR), to: new Date(asOf), limit: 1 }))[0]!.key;
+  // GOPROXY case-encoding of the path.
+  const popular = top.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+  const apis = await Promise.all(
+    [single, clustered].map((store) => buildApi({ config: clusterConfig, store, dashboard: false, clientSalt: 'test-salt-0123456789', now: () => asOf + HOUR })),
+  );
+  try {
+    for (const url of [
+      '/v1/forecasts?scope=fleet&limit=50',
+      '/v1/forecasts?scope=region&id=eu&limit=20&kind=zip',
+      '/v1/top?window=1d&by=module&limit=10',
+      '/v1/top?window=7d&by=region',
+      `/v1/modules/${popular}/hotness?window=3d&versions=2`,
+    ]) {
+      const [one, many] = await Promise.all(apis.map((app) => app.inject({ method: 'GET', url })));
+      assert.equal(one!.statusCode, 200, `${url}: ${one!.body}`);
+      assert.deepEqual(many!.json(), one!.json(), url);
+    }
+  } finally {
+    await Promise.all(apis.map((app) => app.close()));
+  }
 });
 
 test('replicated DDL with ON CLUSTER (this machine cannot run it) is accepted by ClickHouse\'s parser', async () => {
