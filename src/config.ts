@@ -34,7 +34,6 @@ export const RegionSchema = z.object({
     .prefault({}),
   holidays: z.array(isoDate).default([]),
 });
-export type RegionConfig = z.infer<typeof RegionSchema>;
 
 export const WARMABLE_ENDPOINTS = ['list', 'info', 'mod', 'zip', 'latest', 'sumdb'] as const;
 
@@ -73,6 +72,18 @@ export const ConfigSchema = z
         database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('modcast'),
         /** TTL of raw access events. */
         retentionDays: z.number().int().min(1).max(3650).default(90),
+        /**
+         * A `remote_servers` cluster name: sharded schema (local tables on every node, Distributed tables sharded by a
+         * hash of the module under the usual names). Unset = one server, plain tables.
+         */
+        cluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+        /** Local tables are ReplicatedMergeTree (needs ClickHouse Keeper and `{shard}`/`{replica}` macros). */
+        replicated: z.boolean().default(false),
+        /**
+         * HTTP URLs of every node of the cluster: migrations are applied on each of them in turn. Empty = migrations
+         * use `ON CLUSTER` (the server's distributed DDL, which needs Keeper).
+         */
+        nodes: z.array(z.url({ protocol: /^https?$/ })).default([]),
       })
       .prefault({}),
     privacy: z
@@ -142,9 +153,17 @@ export const ConfigSchema = z
         bodyLimitBytes: z.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
         /** Largest POST /v1/ingest body after gzip decompression: defeats gzip bombs. */
         ingestMaxBytes: z.number().int().min(1024).max(16 * 1024 ** 3).default(256 * 1024 * 1024),
+        /** Most lines in one POST /v1/ingest body, blank ones included (a body of newlines costs per line too). */
+        ingestMaxLines: z.number().int().min(1).max(100_000_000).default(2_000_000),
+        /** Longest one POST /v1/ingest may take, receiving and parsing (a trickled body holds a spool file and a socket). */
+        ingestMaxSeconds: z.number().min(1).max(3600).default(120),
         /** Where POST /v1/ingest spools a body before parsing it (all or nothing); default <dataDir>/spool. */
         spoolDir: z.string().optional(),
+        /** Disk all POST /v1/ingest bodies being spooled at once may use together (507 beyond). */
+        spoolMaxBytes: z.number().int().min(1024).max(1024 ** 4).default(1024 ** 3),
         rateLimitPerMinute: z.number().int().min(1).default(600),
+        /** GET /metrics per client address and minute (Prometheus scrapes every 15–60 s). */
+        metricsRateLimitPerMinute: z.number().int().min(1).default(120),
         corsOrigins: z.array(z.string()).default([]),
       })
       .prefault({}),
@@ -190,36 +209,43 @@ export const ConfigSchema = z
       if (regions.size > 0 && !regions.has(n.region))
         ctx.addIssue({ code: 'custom', path: ['fleet', 'nodes', i, 'region'], message: `region ${n.region} is not in regions[]` });
     });
+    if (cfg.clickhouse.cluster && !cfg.clickhouse.url)
+      ctx.addIssue({ code: 'custom', path: ['clickhouse', 'cluster'], message: 'a cluster needs a ClickHouse server: set clickhouse.url too' });
+    if (!cfg.clickhouse.cluster && (cfg.clickhouse.replicated || cfg.clickhouse.nodes.length > 0))
+      ctx.addIssue({ code: 'custom', path: ['clickhouse', 'cluster'], message: 'clickhouse.replicated and clickhouse.nodes apply to a cluster: set clickhouse.cluster too' });
     if (cfg.scheduler.dispatch === 'kafka' && cfg.kafka.brokers.length === 0)
       ctx.addIssue({ code: 'custom', path: ['scheduler', 'dispatch'], message: 'dispatch "kafka" sends warm-up tasks over Kafka: set kafka.brokers too' });
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-/** Environment variables and where they land in the config. Documented in README.md. */
-export const ENV_VARS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' | 'list'; doc: string }> = {
-  MODCAST_DATA_DIR: { path: ['dataDir'], type: 'string', doc: 'embedded store directory (chDB), checkpoints, salt' },
-  MODCAST_LOG_LEVEL: { path: ['logLevel'], type: 'string', doc: 'pino level' },
-  MODCAST_CLICKHOUSE_URL: { path: ['clickhouse', 'url'], type: 'string', doc: 'ClickHouse server URL; unset = embedded chDB' },
-  MODCAST_CLICKHOUSE_USER: { path: ['clickhouse', 'username'], type: 'string', doc: 'ClickHouse user' },
-  MODCAST_CLICKHOUSE_PASSWORD: { path: ['clickhouse', 'password'], type: 'string', doc: 'ClickHouse password' },
-  MODCAST_CLICKHOUSE_DATABASE: { path: ['clickhouse', 'database'], type: 'string', doc: 'database name' },
-  MODCAST_RETENTION_DAYS: { path: ['clickhouse', 'retentionDays'], type: 'number', doc: 'TTL of raw events' },
-  MODCAST_CLIENT_SALT: { path: ['privacy', 'clientSalt'], type: 'string', doc: 'salt of client address hashes' },
-  MODCAST_INGEST_BATCH_ROWS: { path: ['ingest', 'batchRows'], type: 'number', doc: 'rows per insert batch' },
-  MODCAST_INGEST_FLUSH_MS: { path: ['ingest', 'flushMs'], type: 'number', doc: 'max time a partial batch waits' },
-  MODCAST_KAFKA_BROKERS: { path: ['kafka', 'brokers'], type: 'list', doc: 'comma-separated host:port; unset = no broker' },
-  MODCAST_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], type: 'string', doc: 'Kafka client id' },
-  MODCAST_KAFKA_GROUP: { path: ['kafka', 'groupId'], type: 'string', doc: 'ingest consumer group' },
-  MODCAST_KAFKA_COMPRESSION: { path: ['kafka', 'compression'], type: 'string', doc: 'none | gzip | snappy' },
-  MODCAST_KAFKA_SSL: { path: ['kafka', 'ssl'], type: 'boolean', doc: 'TLS to brokers' },
-  MODCAST_API_HOST: { path: ['api', 'host'], type: 'string', doc: 'API listen address' },
-  MODCAST_API_PORT: { path: ['api', 'port'], type: 'number', doc: 'API port' },
-  MODCAST_API_TOKENS: { path: ['api', 'tokens'], type: 'list', doc: 'bearer tokens (sha256:<hex> or plain)' },
-  MODCAST_API_READ_AUTH: { path: ['api', 'readAuth'], type: 'boolean', doc: 'require a token for reads too' },
-  MODCAST_HOOK_SECRET: { path: ['api', 'hookSecret'], type: 'string', doc: 'HMAC secret of the release webhook' },
-  MODCAST_SCHEDULER_MODE: { path: ['scheduler', 'mode'], type: 'string', doc: 'single | lease | kafka' },
-  MODCAST_SCHEDULER_DISPATCH: { path: ['scheduler', 'dispatch'], type: 'string', doc: 'local | kafka (warm-up tasks to workers)' },
+/** Environment variables and where they land in the config. Documented in README.md (the one place they are). */
+export const ENV_VARS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' | 'list' }> = {
+  MODCAST_DATA_DIR: { path: ['dataDir'], type: 'string' },
+  MODCAST_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  MODCAST_CLICKHOUSE_URL: { path: ['clickhouse', 'url'], type: 'string' },
+  MODCAST_CLICKHOUSE_USER: { path: ['clickhouse', 'username'], type: 'string' },
+  MODCAST_CLICKHOUSE_PASSWORD: { path: ['clickhouse', 'password'], type: 'string' },
+  MODCAST_CLICKHOUSE_DATABASE: { path: ['clickhouse', 'database'], type: 'string' },
+  MODCAST_CLICKHOUSE_CLUSTER: { path: ['clickhouse', 'cluster'], type: 'string' },
+  MODCAST_CLICKHOUSE_REPLICATED: { path: ['clickhouse', 'replicated'], type: 'boolean' },
+  MODCAST_CLICKHOUSE_NODES: { path: ['clickhouse', 'nodes'], type: 'list' },
+  MODCAST_RETENTION_DAYS: { path: ['clickhouse', 'retentionDays'], type: 'number' },
+  MODCAST_CLIENT_SALT: { path: ['privacy', 'clientSalt'], type: 'string' },
+  MODCAST_INGEST_BATCH_ROWS: { path: ['ingest', 'batchRows'], type: 'number' },
+  MODCAST_INGEST_FLUSH_MS: { path: ['ingest', 'flushMs'], type: 'number' },
+  MODCAST_KAFKA_BROKERS: { path: ['kafka', 'brokers'], type: 'list' },
+  MODCAST_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], type: 'string' },
+  MODCAST_KAFKA_GROUP: { path: ['kafka', 'groupId'], type: 'string' },
+  MODCAST_KAFKA_COMPRESSION: { path: ['kafka', 'compression'], type: 'string' },
+  MODCAST_KAFKA_SSL: { path: ['kafka', 'ssl'], type: 'boolean' },
+  MODCAST_API_HOST: { path: ['api', 'host'], type: 'string' },
+  MODCAST_API_PORT: { path: ['api', 'port'], type: 'number' },
+  MODCAST_API_TOKENS: { path: ['api', 'tokens'], type: 'list' },
+  MODCAST_API_READ_AUTH: { path: ['api', 'readAuth'], type: 'boolean' },
+  MODCAST_HOOK_SECRET: { path: ['api', 'hookSecret'], type: 'string' },
+  MODCAST_SCHEDULER_MODE: { path: ['scheduler', 'mode'], type: 'string' },
+  MODCAST_SCHEDULER_DISPATCH: { path: ['scheduler', 'dispatch'], type: 'string' },
 };
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {

@@ -8,16 +8,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
-import { unauthorized } from './errors.js';
 
 const HASHED = /^sha256:([0-9a-f]{64})$/i;
 
 const sha256 = (text: string | Buffer): Buffer => createHash('sha256').update(text).digest();
-
-/** `sha256:<hex>` of a token: what to put in the config instead of the token itself. */
-export function hashToken(token: string): string {
-  return `sha256:${sha256(token).toString('hex')}`;
-}
 
 export function tokenDigests(tokens: readonly string[]): Buffer[] {
   return tokens.map((t) => {
@@ -52,10 +46,10 @@ export function createAuthenticator(api: Config['api']): Authenticator {
   if (api.readAuth && digests.length === 0)
     throw new ModcastError(ErrorCodes.CONFIG_INVALID, 'api.readAuth is on but no api.tokens (MODCAST_API_TOKENS) are configured');
   const requireToken = (request: FastifyRequest): void => {
-    if (digests.length === 0) throw unauthorized('this route needs a bearer token and none is configured (api.tokens / MODCAST_API_TOKENS)');
+    if (digests.length === 0) throw new ModcastError(ErrorCodes.UNAUTHORIZED, 'this route needs a bearer token and none is configured (api.tokens / MODCAST_API_TOKENS)');
     const token = bearerToken(request.headers.authorization);
-    if (token === undefined) throw unauthorized('missing bearer token (Authorization: Bearer <token>)');
-    if (!tokenMatches(digests, token)) throw unauthorized('invalid bearer token');
+    if (token === undefined) throw new ModcastError(ErrorCodes.UNAUTHORIZED, 'missing bearer token (Authorization: Bearer <token>)');
+    if (!tokenMatches(digests, token)) throw new ModcastError(ErrorCodes.UNAUTHORIZED, 'invalid bearer token');
   };
   return {
     requireToken,
@@ -66,15 +60,23 @@ export function createAuthenticator(api: Config['api']): Authenticator {
 }
 
 export const SIGNATURE_HEADER = 'x-modcast-signature';
+export const TIMESTAMP_HEADER = 'x-modcast-timestamp';
+export const DELIVERY_HEADER = 'x-modcast-delivery';
 
-/** `sha256=<hex>` HMAC of a body, as a sender puts it in X-Modcast-Signature. */
-export function signBody(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * `sha256=<hex>` HMAC of `<timestamp>.<body>`, as a sender puts it in X-Modcast-Signature (with the same
+ * `timestamp`, unix seconds, in X-Modcast-Timestamp): the time is signed, so a captured request ages out.
+ */
+export function signBody(secret: string, body: Buffer | string, timestamp: number): string {
+  return `sha256=${hookHmac(secret, timestamp, body).toString('hex')}`;
 }
 
-export function signatureValid(secret: string, body: Buffer, header: string | undefined): boolean {
+function hookHmac(secret: string, timestamp: number | string, body: Buffer | string): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+}
+
+export function signatureValid(secret: string, body: Buffer, timestamp: string, header: string | undefined): boolean {
   const m = header ? /^sha256=([0-9a-f]{64})$/i.exec(header.trim()) : null;
   if (!m) return false;
-  const expected = createHmac('sha256', secret).update(body).digest();
-  return timingSafeEqual(expected, Buffer.from(m[1]!, 'hex'));
+  return timingSafeEqual(hookHmac(secret, timestamp, body), Buffer.from(m[1]!, 'hex'));
 }

@@ -5,9 +5,11 @@
  * run). Concurrent identical misses share one store query. Without this every request ran two chDB queries, and
  * chDB runs queries one at a time at ≥ 1 ms each.
  */
-import { counter } from '../lib/metrics.js';
+import { counter } from '../lib/metrics-registry.js';
+import { BoundedLru } from '../lib/bounded-lru.js';
+import { SingleFlight } from '../lib/single-flight.js';
 import type { Store } from '../store/client.js';
-import { latestPredictionRun, predictionRunById, type PredictionRun } from './queries/runs.js';
+import { latestPredictionRun, predictionRunById, type PredictionRun } from '../store/queries/prediction-runs.js';
 
 export interface ApiCacheOptions {
   /** How long the newest finished run (and a cursor's run) is trusted before the store is asked again. */
@@ -33,79 +35,12 @@ const evictions = counter('modcast_api_cache_evictions_total', 'API cache entrie
   'cache',
 ] as const);
 
-/** Least recently used first (Map insertion order), bounded by entry count and by the summed size of the values. */
-export class BoundedLru<V> {
-  private readonly entries = new Map<string, { value: V; bytes: number }>();
-  private totalBytes = 0;
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxBytes: number,
-    private readonly onEvict: () => void = () => {},
-  ) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get bytes(): number {
-    return this.totalBytes;
-  }
-
-  get(key: string): V | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    return e.value;
-  }
-
-  /** A value larger than the whole byte bound is not kept (it would evict everything else). */
-  set(key: string, value: V, bytes: number): void {
-    this.delete(key);
-    if (bytes > this.maxBytes || this.maxEntries < 1) return;
-    this.entries.set(key, { value, bytes });
-    this.totalBytes += bytes;
-    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.delete(oldest);
-      this.onEvict();
-    }
-  }
-
-  delete(key: string): void {
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    this.totalBytes -= e.bytes;
-  }
-
-  clear(): void {
-    this.entries.clear();
-    this.totalBytes = 0;
-  }
-}
-
-/** One computation per key at a time: callers asking while it runs get the same promise. */
-export class SingleFlight<V> {
-  private readonly inFlight = new Map<string, Promise<V>>();
-
-  /** `joined` says whether the caller shares a computation another caller started. */
-  run(key: string, compute: () => Promise<V>): { promise: Promise<V>; joined: boolean } {
-    const running = this.inFlight.get(key);
-    if (running) return { promise: running, joined: true };
-    const promise = compute().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, promise);
-    return { promise, joined: false };
-  }
-}
-
 /** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
 export type Sized<V> = { value: V; bytes: number };
 
 export class PredictionRunCache {
-  private readonly runs = new BoundedLru<{ run: PredictionRun | undefined; expires: number }>(1_000, Number.MAX_SAFE_INTEGER);
-  private readonly runFlights = new SingleFlight<PredictionRun | undefined>();
+  private readonly runs = new BoundedLru<{ run: unknown; expires: number }>(1_000, Number.MAX_SAFE_INTEGER);
+  private readonly runFlights = new SingleFlight<unknown>();
   private readonly responses: BoundedLru<unknown>;
   private readonly responseFlights = new SingleFlight<Sized<unknown>>();
   /** Bumped by invalidate(): a lookup that started before it must neither be joined nor stored after it. */
@@ -121,12 +56,37 @@ export class PredictionRunCache {
 
   /** The newest finished run, at most runTtlMs old. */
   latest(): Promise<PredictionRun | undefined> {
-    return this.lookupRun('latest', '', () => latestPredictionRun(this.store));
+    return this.lookupRun<PredictionRun | undefined>('latest', '', () => latestPredictionRun(this.store));
   }
 
   /** A run by id (a cursor's), at most runTtlMs old. */
   byId(runId: string): Promise<PredictionRun | undefined> {
-    return this.lookupRun('run', `id:${runId}`, () => predictionRunById(this.store, runId));
+    return this.lookupRun<PredictionRun | undefined>('run', `id:${runId}`, () => predictionRunById(this.store, runId));
+  }
+
+  /** End of the newest rollup bucket (the data's "now"), trusted like the newest run; `load` asks the store. */
+  dataEnd(load: () => Promise<Date>): Promise<Date> {
+    return this.lookupRun('data_end', 'data-end', load);
+  }
+
+  /**
+   * What `compute` makes of data that keeps growing (rollups), kept at most runTtlMs per normalised query; the
+   * query should name the newest run and data bucket it was made from, so a new one is a new key at once.
+   */
+  async recent<V>(cache: string, query: unknown, compute: () => Promise<Sized<V>>): Promise<V> {
+    const key = `${cache}\u0000recent\u0000${JSON.stringify(query)}`;
+    const known = this.responses.get(key) as { value: V; expires: number } | undefined;
+    if (known !== undefined && this.now() < known.expires) {
+      hits.inc({ cache });
+      return known.value;
+    }
+    const { promise, joined } = this.responseFlights.run(key, async () => {
+      const made = await compute();
+      if (this.options.runTtlMs > 0) this.responses.set(key, { value: made.value, expires: this.now() + this.options.runTtlMs }, made.bytes);
+      return made;
+    });
+    (joined ? hits : misses).inc({ cache });
+    return (await promise).value as V;
   }
 
   /** A scoring run finished in this process: the next request asks the store which run is the newest. */
@@ -160,8 +120,8 @@ export class PredictionRunCache {
    * again in the background, so under steady traffic no request waits for the refresh (a slow one would otherwise
    * stall every request arriving meanwhile) and nothing served is older than the TTL.
    */
-  private async lookupRun(cache: string, key: string, load: () => Promise<PredictionRun | undefined>): Promise<PredictionRun | undefined> {
-    const known = this.runs.get(key);
+  private async lookupRun<T>(cache: string, key: string, load: () => Promise<T>): Promise<T> {
+    const known = this.runs.get(key) as { run: T; expires: number } | undefined;
     const now = this.now();
     if (known && now < known.expires) {
       hits.inc({ cache });
@@ -175,10 +135,10 @@ export class PredictionRunCache {
     }
     const { promise, joined } = this.refreshRun(key, load);
     (joined ? hits : misses).inc({ cache });
-    return promise;
+    return promise as Promise<T>;
   }
 
-  private refreshRun(key: string, load: () => Promise<PredictionRun | undefined>) {
+  private refreshRun(key: string, load: () => Promise<unknown>) {
     const generation = this.generation;
     return this.runFlights.run(`${generation}\u0000${key}`, async () => {
       const run = await load();

@@ -35,6 +35,8 @@ export interface ApiContext {
   kafkaHealth?: KafkaHealthCheck | undefined;
   /** Salt of client address hashes for HTTP ingest. */
   clientSalt: string;
+  /** Wall clock (ms): webhook timestamps are checked against it. */
+  now: () => number;
 }
 
 export type ApiInstance = FastifyInstance<

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { projectPath } from '../lib/paths.js';
 import type { ApiInstance } from './context.js';
-import { notConfigured } from './errors.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
 
 export interface DashboardOptions {
   /** Folder of the built bundle; default dist/dashboard. */
@@ -62,7 +62,7 @@ export async function dashboardRoutes(app: ApiInstance, opts: DashboardOptions):
   const dir = await ensureDashboardBundle(opts, (m) => app.log.warn(m));
   if (!dir) {
     app.get('/', { schema: { hide: true } }, async () => {
-      throw notConfigured('the dashboard bundle is missing: run `npm run build` (or `node scripts/build-dashboard.mjs`)');
+      throw new ModcastError(ErrorCodes.NOT_CONFIGURED, 'the dashboard bundle is missing: run `npm run build` (or `node scripts/build-dashboard.mjs`)');
     });
     return;
   }

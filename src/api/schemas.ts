@@ -3,6 +3,8 @@
  * Shared pieces first, then one block per resource.
  */
 import { Type, type TSchema } from '@fastify/type-provider-typebox';
+import { cursorPattern, type CursorField } from './cursor.js';
+import { intRangePattern } from '../lib/range-pattern.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared
@@ -21,22 +23,76 @@ export function withErrors<T extends Record<number, TSchema>>(ok: T) {
   return { ...ok, '4xx': Type.Ref('ErrorBody'), '5xx': Type.Ref('ErrorBody') };
 }
 
+/** A query string schema: unknown parameters are refused (a misspelt `windw=` must not silently mean the default). */
+const Query = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false });
+
+/** Time zones the heatmap takes (what this runtime knows). */
+export const TIME_ZONES: readonly string[] = [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC'])].sort();
+
 export const MAX_LIMIT = 1000;
 export const Limit = (def: number) =>
   Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: def, description: `page size, at most ${MAX_LIMIT}` });
-export const Cursor = Type.String({
-  maxLength: 1024,
-  pattern: '^[A-Za-z0-9_-]+$',
-  description: 'opaque cursor from the previous page (`nextCursor`)',
-});
-/** `30m`, `6h`, `7d`, `2w` (units s, m, h, d, w). */
-export const Window = (def: string, description: string) =>
-  Type.String({ pattern: '^[0-9]{1,6}[smhdw]$', default: def, description, examples: ['1h', '6h', '24h', '7d'] });
+/**
+ * Forecast pages: run id, the last expected sum (decimal text; empty for sort=key), then the series key
+ * (scope, scope id, module, version, kind).
+ */
+export const FORECAST_CURSOR: CursorField[] = ['text', 'text', 'text', 'text', 'text', 'text', 'text'];
+/** Warm-up run pages: created at (epoch ms), run id. */
+export const WARMUPS_CURSOR: CursorField[] = ['int', 'text'];
+const Cursor = (fields: CursorField[]) =>
+  Type.String({
+    pattern: cursorPattern(fields),
+    description:
+      'the `nextCursor` of the previous page: its last key, fields separated by `.`, text fields as base64url of UTF-8, ' +
+      'numbers in decimal',
+  });
+const MINUTE_MS = 60_000;
+const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS, w: 7 * 24 * 60 * MINUTE_MS } as const;
+
+/** Bounds of a route's window; the server checks the same ones (parseWindow). */
+export interface WindowBounds {
+  min: number;
+  max: number;
+}
+export const FORECAST_WINDOW: WindowBounds = { min: 5 * MINUTE_MS, max: 14 * UNIT_MS.d };
+export const TOP_WINDOW: WindowBounds = { min: 5 * MINUTE_MS, max: 35 * UNIT_MS.d };
+export const HISTORY_WINDOW: WindowBounds = { min: UNIT_MS.h, max: 35 * UNIT_MS.d };
+export const HEATMAP_WINDOW: WindowBounds = { min: UNIT_MS.d, max: 35 * UNIT_MS.d };
+
+/** Windows within the bounds in whole 5-minute steps, as `<n>m`, `<n>h`, `<n>d` or `<n>w`, exactly. */
+export function windowPattern(b: WindowBounds): string {
+  const alternatives: string[] = [];
+  for (const [unit, ms] of Object.entries(UNIT_MS)) {
+    const lo = Math.max(1, Math.ceil(b.min / ms));
+    const hi = Math.floor(b.max / ms);
+    if (unit !== 'm') {
+      if (lo <= hi) alternatives.push(`(?:${intRangePattern(lo, hi)})${unit}`);
+      continue;
+    }
+    // Minutes in steps of 5: tens followed by 0 or 5 ("5m" alone has no tens).
+    const tens0 = [Math.max(1, Math.ceil(lo / 10)), Math.floor(hi / 10)] as const;
+    const tens5 = [Math.max(1, Math.ceil((lo - 5) / 10)), Math.floor((hi - 5) / 10)] as const;
+    if (tens0[0] <= tens0[1]) alternatives.push(`(?:${intRangePattern(...tens0)})0m`);
+    if (tens5[0] <= tens5[1]) alternatives.push(`(?:${intRangePattern(...tens5)})5m`);
+    if (lo <= 5 && hi >= 5) alternatives.push('5m');
+  }
+  return `^(?:${alternatives.join('|')})$`;
+}
+
+const fmt = (ms: number) => (ms % UNIT_MS.d === 0 ? `${ms / UNIT_MS.d}d` : ms % UNIT_MS.h === 0 ? `${ms / UNIT_MS.h}h` : `${ms / MINUTE_MS}m`);
+
+/** A window such as `30m`, `6h`, `7d`, `2w`: the pattern admits exactly the windows the route takes. */
+export const Window = (def: string, description: string, bounds: WindowBounds) => {
+  const pattern = windowPattern(bounds);
+  const examples = ['1h', '6h', '24h', '7d', '28d'].filter((e) => new RegExp(pattern).test(e));
+  return Type.String({ pattern, default: def, description: `${description}; ${fmt(bounds.min)} to ${fmt(bounds.max)} in whole 5-minute steps`, examples });
+};
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, description });
 export const ModulePrefix = Type.String({
   maxLength: 512,
-  pattern: '^[A-Za-z0-9._~/!+-]*$',
+  // `!` only as the case-encoding of a capital (`!a` = `A`), as parseModulePrefix reads it.
+  pattern: '^(?:[A-Za-z0-9._~/+-]|![a-z])*$',
   default: '',
   description: 'module path prefix (plain or case-encoded), e.g. `github.com/acme/`',
 });
@@ -63,12 +119,12 @@ export const PredictionRunInfo = Type.Object({
   stepMinutes: Type.Integer(),
 });
 
-export const ForecastsQuery = Type.Object({
+export const ForecastsQuery = Query({
   scope: Type.Optional(Scope),
   id: Type.Optional(Name('scope id: node or region name (`fleet` for the fleet scope)')),
   module: Type.Optional(ModulePrefix),
   kind: Type.Optional(Kind),
-  window: Window('24h', 'horizon summed over, from the run as-of time'),
+  window: Window('24h', 'horizon summed over, from the run as-of time', FORECAST_WINDOW),
   windowKind: Type.Union([Type.Literal('step'), Type.Literal('horizon'), Type.Literal('business')], {
     default: 'step',
     description: "which window set of the run: hourly 'step' windows (summed), the whole 'horizon', or regions' next 'business' hours",
@@ -78,7 +134,7 @@ export const ForecastsQuery = Type.Object({
     description: "'expected': most expected requests first (default); 'key': by (scope, scopeId, module, version, kind)",
   }),
   limit: Limit(100),
-  cursor: Type.Optional(Cursor),
+  cursor: Type.Optional(Cursor(FORECAST_CURSOR)),
 });
 
 export const ForecastItem = Type.Object({
@@ -106,10 +162,10 @@ export const ForecastsReply = Type.Object({
 // ---------------------------------------------------------------------------------------------
 // Module hotness
 
-export const HotnessQuery = Type.Object({
-  window: Window('7d', 'history length, ending at the newest data'),
+export const HotnessQuery = Query({
+  window: Window('7d', 'history length, ending at the newest data', HISTORY_WINDOW),
   scope: Type.Optional(Scope),
-  id: Type.Optional(Name('node or region name for scope node/region')),
+  id: Type.Optional(Name('node or region name for scope node/region; without it, every node or region of the scope')),
   versions: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'versions shown separately; the rest are summed as (other)' }),
 });
 
@@ -141,8 +197,8 @@ export const HotnessReply = Type.Object({
 // ---------------------------------------------------------------------------------------------
 // Top
 
-export const TopQuery = Type.Object({
-  window: Window('1h', 'actual: the last window of data; forecast: the next window of the latest run'),
+export const TopQuery = Query({
+  window: Window('1h', 'actual: the last window of data; forecast: the next window of the latest run', TOP_WINDOW),
   by: Type.Union([Type.Literal('module'), Type.Literal('version'), Type.Literal('node'), Type.Literal('region')], {
     default: 'module',
   }),
@@ -175,12 +231,12 @@ export const TopReply = Type.Object({
 
 export const RunId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 
-export const WarmupsQuery = Type.Object({
+export const WarmupsQuery = Query({
   ...ScopeFilter,
   status: Type.Optional(Type.String({ pattern: '^[a-z_]{1,16}$' })),
   trigger: Type.Optional(Type.String({ pattern: '^[a-z_]{1,16}$' })),
   limit: Limit(50),
-  cursor: Type.Optional(Cursor),
+  cursor: Type.Optional(Cursor(WARMUPS_CURSOR)),
 });
 
 export const WarmupRun = Type.Object({
@@ -221,7 +277,7 @@ export const WarmupItem = Type.Object({
   finishedAt: NullableIsoTime,
 });
 
-export const WarmupDetailQuery = Type.Object({
+export const WarmupDetailQuery = Query({
   items: Type.Integer({ minimum: 0, maximum: 10000, default: 1000, description: 'items returned, highest expected benefit first' }),
 });
 
@@ -242,7 +298,7 @@ export const TriggerWarmupBody = Type.Object(
     maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
     maxBytes: Type.Optional(Type.Integer({ minimum: 1 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, anyOf: [{ required: ['node'] }, { required: ['region'] }], description: 'name a node, a region, or both' },
 );
 
 export const TriggerWarmupReply = Type.Object({
@@ -255,7 +311,7 @@ export const TriggerWarmupReply = Type.Object({
 // Ingest and hooks
 
 export const INGEST_FORMATS = ['auto', 'nginx', 'athens-text', 'athens-json', 'artifactory', 'jsonl'] as const;
-export const IngestQuery = Type.Object({
+export const IngestQuery = Query({
   node: Name('proxy node the lines come from'),
   region: Type.Optional(Name('its region; default: the region of the node in fleet.nodes')),
   format: Type.Union(
@@ -266,6 +322,7 @@ export const IngestQuery = Type.Object({
 
 export const IngestReply = Type.Object({
   accepted: Type.Integer({ description: 'events stored' }),
+  warmups: Type.Integer({ description: "modcast's own warm-up fetches found (kept in warmup_events, not counted as demand)" }),
   rejected: Type.Integer({ description: 'lines kept in rejected_events' }),
   skipped: Type.Integer({ description: 'blank or non-GOPROXY lines' }),
   lines: Type.Integer(),
@@ -304,12 +361,12 @@ export const ScopesReply = Type.Object({
   run: Type.Union([PredictionRunInfo, Type.Null()]),
 });
 
-export const HeatmapQuery = Type.Object({
+export const HeatmapQuery = Query({
   ...ScopeFilter,
   module: Type.Optional(ModulePrefix),
-  window: Window('28d', 'history length, ending at the newest data'),
+  window: Window('28d', 'history length, ending at the newest data', HEATMAP_WINDOW),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'modules (rows), hottest first' }),
-  tz: Type.Optional(Type.String({ maxLength: 64, description: "IANA time zone of the hours; default the region's, else UTC" })),
+  tz: Type.Optional(Type.String({ enum: [...TIME_ZONES], description: "IANA time zone of the hours; default the region's, else UTC" })),
 });
 
 export const HeatmapReply = Type.Object({
@@ -321,9 +378,9 @@ export const HeatmapReply = Type.Object({
   cells: Type.Array(NumberRow(3, '[hour of week (0 = Monday 00:00), module index, requests per week]')),
 });
 
-export const ReleasesQuery = Type.Object({
+export const ReleasesQuery = Query({
   module: Type.Optional(ModulePrefix),
-  window: Window('7d', 'releases first seen within this window before the newest data'),
+  window: Window('7d', 'releases first seen within this window before the newest data', HISTORY_WINDOW),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 15 }),
 });
 
@@ -342,7 +399,7 @@ export const ReleasesReply = Type.Object({
   ),
 });
 
-export const IngestStatsQuery = Type.Object({ ...ScopeFilter, window: Window('24h', 'events: window ending at the newest data; rejects: ending now') });
+export const IngestStatsQuery = Query({ ...ScopeFilter, window: Window('24h', 'events: window ending at the newest data; rejects: ending now', HISTORY_WINDOW) });
 
 export const IngestStatsReply = Type.Object({
   bucketMinutes: Type.Integer(),
@@ -353,7 +410,7 @@ export const IngestStatsReply = Type.Object({
   process: Type.Object({ httpEvents: Type.Number(), httpRejected: Type.Number() }, { description: 'counted by this process since it started' }),
 });
 
-export const WarmupStatsQuery = Type.Object({ ...ScopeFilter, window: Window('7d', 'runs created within this window before now') });
+export const WarmupStatsQuery = Query({ ...ScopeFilter, window: Window('7d', 'runs created within this window before now', HISTORY_WINDOW) });
 
 export const WarmupStatsReply = Type.Object({
   days: Type.Array(

@@ -9,9 +9,9 @@ import { clockOf, contextFrom, intOption, type CommandContext } from './context.
 import { openStore, type Store } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { EventWriter } from '../store/event-writer.js';
-import { CheckpointStore } from '../ingest/checkpoint.js';
+import { CheckpointStore } from '../lib/checkpoint.js';
 import { ingestFile } from '../ingest/file-ingest.js';
-import { clientSalt } from '../ingest/salt.js';
+import { clientSalt } from '../lib/salt.js';
 import { progressReporter } from '../ingest/progress.js';
 import { defaultWorkload } from '../demo/generator.js';
 import { writeWorkloadLogs, type NodeLogSpec } from '../demo/write-logs.js';

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { contextFrom, intOption, withStore } from './context.js';
 import { table } from './top.js';
-import { latestPredictionRun } from '../api/queries/runs.js';
-import { listForecasts, type ForecastFilter } from '../api/queries/forecasts.js';
+import { latestPredictionRun } from '../store/queries/prediction-runs.js';
+import { listForecasts, type ForecastFilter } from '../store/queries/predictions.js';
 import { parseDuration } from '../domain/duration.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 

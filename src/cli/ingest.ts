@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { contextFrom, withStore, intOption } from './context.js';
 import { EventWriter } from '../store/event-writer.js';
-import { CheckpointStore } from '../ingest/checkpoint.js';
+import { CheckpointStore } from '../lib/checkpoint.js';
 import { ingestFile } from '../ingest/file-ingest.js';
-import { clientSalt } from '../ingest/salt.js';
+import { clientSalt } from '../lib/salt.js';
 import { progressReporter, rate } from '../ingest/progress.js';
 import { LOG_FORMATS, type LogFormat, type JsonFieldMap } from '../logs/parser.js';
-import { ModcastError, ErrorCodes } from '../errors.js';
+import { ModcastError, ErrorCodes, isModcastError } from '../errors.js';
 
 interface IngestFlags {
   format: string;
@@ -41,6 +41,7 @@ export function registerIngest(program: Command): void {
         const progress = progressReporter();
         const started = Date.now();
         let total = { lines: 0, events: 0, rejected: 0, skipped: 0 };
+        const damaged: ModcastError[] = [];
         for (const file of files) {
           const res = await ingestFile(file, {
             writer,
@@ -61,7 +62,14 @@ export function registerIngest(program: Command): void {
                   `(${rate(total.events + s.events, started)}), ${total.rejected + s.rejected} rejected`,
               );
             },
+          }).catch((e: unknown) => {
+            // One damaged file does not stop the others; the command still fails at the end and names it.
+            if (!isModcastError(e, ErrorCodes.INPUT_DAMAGED)) throw e;
+            damaged.push(e);
+            ctx.logger.error({ file, code: e.code }, e.message);
+            return undefined;
           });
+          if (!res) continue;
           total = {
             lines: total.lines + res.lines,
             events: total.events + res.events,
@@ -75,6 +83,9 @@ export function registerIngest(program: Command): void {
           `ingested ${total.events.toLocaleString()} events from ${total.lines.toLocaleString()} lines in ${secs.toFixed(1)}s ` +
             `(${rate(total.events, started)}); ${total.rejected} rejected, ${total.skipped} skipped (non-GOPROXY/blank)`,
         );
+        if (damaged.length === 1) throw damaged[0];
+        if (damaged.length > 1)
+          throw new ModcastError(ErrorCodes.INPUT_DAMAGED, `${damaged.length} inputs are damaged: ${damaged.map((e) => e.message).join('; ')}`);
       });
     });
 }

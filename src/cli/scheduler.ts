@@ -8,7 +8,7 @@ import { clockOf, contextFrom } from './context.js';
 import { openStore } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { createScheduler, type TickReport } from '../scheduler/scheduler.js';
-import { readRun, type RunRecord } from '../warmup/records.js';
+import { readRun, type RunRecord } from '../store/queries/warmups.js';
 import { scoringJob } from '../scheduler/scoring-job.js';
 import { SingleProcessLeadership } from '../scheduler/leader.js';
 import { createKafkaClient } from '../kafka/kafkajs.js';

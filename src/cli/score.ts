@@ -51,6 +51,11 @@ function render(s: ScoringSummary): string {
     `models: ${Object.entries(s.byModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ') || '-'}`,
     `series: ${Object.entries(s.byClass).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`,
     ...s.businessBlocks.map((b) => `next business hours ${b.region}: ${new Date(b.start).toISOString()} - ${new Date(b.end).toISOString()}`),
+    ...s.forecasters.map((f) =>
+      f.evidenceRuns > 0
+        ? `forecaster ${f.region}: ${f.contender} (most hits over the last ${f.evidenceRuns} judged runs; calibration ×${f.calibration})`
+        : `forecaster ${f.region}: ${f.contender} (no judged run yet: each run records what every ranker would warm, the next runs choose)`,
+    ),
   ];
   return lines.join('\n');
 }

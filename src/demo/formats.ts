@@ -2,7 +2,7 @@
  * Renders generated requests as real access-log lines, so the demo, tests and benchmarks exercise the same
  * parsers a proxy fleet's logs go through.
  */
-import type { LogFormat, JsonFieldMap } from '../logs/parser.js';
+import type { LogFormat } from '../logs/parser.js';
 import { goproxyPath } from '../domain/goproxy.js';
 import type { GeneratedRequest } from './generator.js';
 
@@ -14,19 +14,6 @@ export function nginxTime(ts: number): string {
   const d = new Date(ts);
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
-
-/** The JSON-lines layout the demo writes, and the field map that reads it. */
-export const DEMO_JSON_FIELDS: JsonFieldMap = {
-  ts: 'time',
-  method: 'request.method',
-  path: 'request.uri',
-  status: 'status',
-  bytes: 'bytes',
-  durationMs: 'duration_ms',
-  durationUnit: 'ms',
-  cacheStatus: 'cache',
-  clientIp: 'remote_ip',
-};
 
 export function requestPath(r: GeneratedRequest, prefix = '/'): string {
   return goproxyPath(prefix, r.module, r.version, r.kind);

@@ -102,16 +102,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** True when `timeZone` is an IANA zone this runtime knows. */
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatterFor(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
@@ -192,11 +182,6 @@ export function hourOfWeekUtc(epochMs: number): number {
 export function hourOfWeekLocal(epochMs: number, timeZone: string): number {
   const z = zonedTime(epochMs, timeZone);
   return (z.weekday - 1) * 24 + z.hour;
-}
-
-/** Local hour of day 0-23. */
-export function hourOfDayLocal(epochMs: number, timeZone: string): number {
-  return zonedTime(epochMs, timeZone).hour;
 }
 
 /**

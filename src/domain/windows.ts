@@ -19,10 +19,6 @@ export function floorTo(t: number, stepMs: number): number {
   return Math.floor(t / stepMs) * stepMs;
 }
 
-export function ceilTo(t: number, stepMs: number): number {
-  return Math.ceil(t / stepMs) * stepMs;
-}
-
 export const floorToHour = (t: number): number => floorTo(t, HOUR_MS);
 
 export interface SlidingWindowOptions {
@@ -92,9 +88,4 @@ export function sumSquaresOverSpan(hourly: ArrayLike<number>, span: WindowSpan):
     s += v * v;
   }
   return s;
-}
-
-/** Index of the hour containing `t` on a grid starting at `gridStart`. */
-export function hourIndex(gridStart: number, t: number): number {
-  return Math.floor((t - gridStart) / HOUR_MS);
 }

@@ -23,9 +23,9 @@ import type { AccessEventRow, RejectedRow } from '../domain/event.js';
 import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
 import { decodeAccessMessage, decodeRejected, type DecodedMessage } from '../kafka/messages.js';
 import { backoffDelay } from '../lib/retry.js';
-import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics.js';
+import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics-registry.js';
 import { BatchLog, epochMetadata, nextEpoch, type BatchRange, type PartitionRef } from './batch-log.js';
-import { DeadLetterQueue, deadLetterRow, type DeadLetter } from './dlq.js';
+import { DeadLetterQueue, deadLetterRow, type DeadLetter } from '../kafka/dlq.js';
 
 const batchesTotal = counter('modcast_kafka_ingest_batches_total', 'Kafka ranges stored, new or replayed after a takeover', ['mode'] as const);
 const duplicatesTotal = counter('modcast_kafka_ingest_duplicates_total', 'Lines a restarted shipper sent again, dropped by the ingestor');

@@ -5,11 +5,10 @@
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
+import { gunzipFile, damagedInputError, type GzDamage } from '../lib/gunzip.js';
 import { ingestStream, type IngestOptions, type IngestStats } from './pipeline.js';
-import { CheckpointStore, fileIdentity, sameContent, sourceId } from './checkpoint.js';
+import { CheckpointStore, fileIdentity, sameContent, sourceId } from '../lib/checkpoint.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 export type FileIngestOptions = Omit<IngestOptions, 'sourceId' | 'sourceName' | 'tokenPrefix' | 'startOffset' | 'onCommitted'> & {
@@ -22,23 +21,6 @@ export type FileIngestOptions = Omit<IngestOptions, 'sourceId' | 'sourceName' | 
 export interface FileIngestResult extends IngestStats {
   source: string;
   resumedFrom: number;
-}
-
-/** Drops the first `n` bytes of a stream (resuming inside a decompressed .gz). */
-function skipBytes(n: number): Transform {
-  let left = n;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (left <= 0) return cb(null, chunk);
-      if (chunk.length <= left) {
-        left -= chunk.length;
-        return cb();
-      }
-      const rest = chunk.subarray(left);
-      left = 0;
-      cb(null, rest);
-    },
-  });
 }
 
 export async function ingestFile(path: string, opts: FileIngestOptions): Promise<FileIngestResult> {
@@ -61,11 +43,13 @@ export async function ingestFile(path: string, opts: FileIngestOptions): Promise
   }
   const size = gz ? undefined : statSync(abs).size;
   const id = sourceId(opts.node, cp && start > 0 ? cp.identity : identity);
-  let stream: Readable;
-  if (gz) stream = createReadStream(abs).pipe(createGunzip()).pipe(skipBytes(start));
+  let damage: GzDamage | undefined;
+  let stream: AsyncIterable<Buffer>;
+  if (gz) stream = gunzipFile(abs, start, (d) => (damage = d));
   else stream = createReadStream(abs, { start, highWaterMark: 256 * 1024 });
   const stats = await ingestStream(stream, {
     ...opts,
+    partialReason: () => (damage ? `line cut short where the file is damaged (${damage.reason})` : undefined),
     batchLines,
     sourceId: id,
     sourceName: abs,
@@ -76,6 +60,8 @@ export async function ingestFile(path: string, opts: FileIngestOptions): Promise
       opts.onProgress?.(s, size);
     },
   });
+  // Raised after the readable part is stored and checkpointed: a rerun resumes there and reports the same damage.
+  if (damage) throw damagedInputError(abs, damage);
   return { ...stats, source: abs, resumedFrom: start };
 }
 

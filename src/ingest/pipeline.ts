@@ -6,7 +6,6 @@
  * rebuilds exactly the same batches, and ClickHouse drops any batch it already stored: no loss, no duplicates.
  * Used by `modcast ingest` (files, stdin), `POST /v1/ingest` and anything else that turns a byte stream into events.
  */
-import type { Readable } from 'node:stream';
 import type { EventWriter } from '../store/event-writer.js';
 import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
 import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
@@ -37,11 +36,15 @@ export interface IngestOptions {
   detectLines?: number;
   /** Called after each batch is stored, with the offset everything before which is now durable. */
   onCommitted?: (endOffset: number, stats: IngestStats) => void | Promise<void>;
+  /** Asked once the source ended: a reason to reject an unterminated last line instead of parsing it (damaged input). */
+  partialReason?: () => string | undefined;
 }
 
 export interface IngestStats {
   lines: number;
   events: number;
+  /** modcast's own warm-up fetches found in the log (stored in warmup_events, not as demand). */
+  warmups: number;
   rejected: number;
   skipped: number;
   /** Offset after the last line processed. */
@@ -49,8 +52,8 @@ export interface IngestStats {
   format: LogFormat | undefined;
 }
 
-export async function ingestStream(stream: Readable, opts: IngestOptions): Promise<IngestStats> {
-  const stats: IngestStats = { lines: 0, events: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
+export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, opts: IngestOptions): Promise<IngestStats> {
+  const stats: IngestStats = { lines: 0, events: 0, warmups: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
   const builder = new EventBuilder({
     node: opts.node,
     region: opts.region,
@@ -61,8 +64,10 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   let parser: LineParser | undefined = opts.format === 'auto' ? undefined : createParser(opts.format, parserOptions(opts));
   stats.format = parser?.format;
   const pendingDetection: LineRecord[] = [];
+  let sampled = 0;
 
   let events: AccessEventRow[] = [];
+  let warmups: AccessEventRow[] = [];
   let rejects: RejectedRow[] = [];
   let batchStart = stats.offset;
   let batchCount = 0;
@@ -71,15 +76,17 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   // One batch is written while the next is parsed; checkpoints still advance strictly in order.
   let inFlight: Promise<void> = Promise.resolve();
   const flush = async (end: number) => {
-    const batch = { token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects };
+    const batch = { token: `${opts.tokenPrefix}:${batchStart}-${end}`, events, rejects, warmups };
     events = [];
+    warmups = [];
     rejects = [];
     batchStart = end;
     batchCount = 0;
     await inFlight;
     inFlight = (async () => {
-      if (batch.events.length > 0 || batch.rejects.length > 0) await opts.writer.write(batch);
+      if (batch.events.length > 0 || batch.rejects.length > 0 || batch.warmups.length > 0) await opts.writer.write(batch);
       stats.events += batch.events.length;
+      stats.warmups += batch.warmups.length;
       stats.rejected += batch.rejects.length;
       stats.offset = end;
       await opts.onCommitted?.(end, stats);
@@ -94,11 +101,14 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
     );
 
   /** Processes one line; true when the batch is full (the caller awaits the flush, keeping this path sync). */
-  const handle = (line: LineRecord, p: LineParser): boolean => {
+  const handle = (line: LineRecord, p: LineParser | undefined): boolean => {
     stats.lines++;
+    const cut = line.partial ? opts.partialReason?.() : undefined;
     // Blank lines carry nothing; they still count towards the batch so batch boundaries stay deterministic.
     if (line.raw.length === 0 && !line.tooLong) stats.skipped++;
+    else if (cut) reject(line, cut);
     else if (line.tooLong) reject(line, `line longer than ${opts.maxLineBytes} bytes (first bytes kept)`);
+    else if (!p) throw new Error('a non-blank line reached the parser before the format was known');
     else {
       // toString() without arguments is Buffer's direct UTF-8 path; with 'utf8' it goes through encoding dispatch.
       const parsed = p.parse(line.raw.toString());
@@ -108,7 +118,7 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
       }
       else {
         const built = builder.buildRow(parsed.record, line.offset);
-        if (!('type' in built)) events.push(built);
+        if (!('type' in built)) (parsed.record.warmup ? warmups : events).push(built);
         else if (built.type === 'reject') reject(line, built.reason);
         else stats.skipped++;
       }
@@ -117,7 +127,7 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   };
 
   const detect = async () => {
-    const sample = pendingDetection.filter((l) => !l.tooLong && l.raw.length > 0).map((l) => l.raw.toString('utf8'));
+    const sample = pendingDetection.filter(sampleable).map((l) => l.raw.toString('utf8'));
     const format = detectFormat(sample);
     if (!format)
       throw new ModcastError(
@@ -136,9 +146,14 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
       if (parser) {
         if (handle(line, parser)) await flush(line.end);
       }
-      else {
+      // Leading blank lines need no parser: handled at once, so a log opening with thousands of them is not held.
+      else if (pendingDetection.length === 0 && line.raw.length === 0 && !line.tooLong) {
+        if (handle(line, undefined)) await flush(line.end);
+      } else {
+        // Detection samples records, not blank lines; the bound on all held lines keeps memory small either way.
         pendingDetection.push(line);
-        if (pendingDetection.length >= (opts.detectLines ?? 50)) await detect();
+        if (sampleable(line)) sampled++;
+        if (sampled >= (opts.detectLines ?? 50) || pendingDetection.length >= MAX_PENDING_LINES) await detect();
       }
     }
   }
@@ -146,6 +161,16 @@ export async function ingestStream(stream: Readable, opts: IngestOptions): Promi
   if (batchCount > 0) await flush(lastEnd);
   await inFlight;
   return stats;
+}
+
+/** Most lines held while the format is still unknown (records sparse among blank lines). */
+const MAX_PENDING_LINES = 10_000;
+
+/** A line format detection can learn from: not blank, not whitespace only, not cut. */
+function sampleable(l: LineRecord): boolean {
+  if (l.tooLong || l.raw.length === 0) return false;
+  for (const b of l.raw) if (b !== 32 && b !== 9 && b !== 13) return true;
+  return false;
 }
 
 function parserOptions(opts: IngestOptions): { jsonFields?: JsonFieldMap } {

@@ -1,10 +1,10 @@
 /**
  * A bare `GET /metrics` endpoint for processes without the API (`modcast ship`, `modcast consume`), serving the
- * shared registry of src/lib/metrics.ts.
+ * shared registry of src/lib/metrics-registry.ts.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { metricsRegistry } from './metrics.js';
+import { metricsRegistry } from './metrics-registry.js';
 
 export interface MetricsEndpoint {
   url: string;

@@ -8,7 +8,7 @@
  */
 import type { CacheStatus } from '../domain/event.js';
 import type { LineParser, LineParseResult } from './parser.js';
-import { EMPTY_LINE, cacheWord, fail, parseByteCount, validMethod, validStatus } from './record.js';
+import { EMPTY_LINE, WARMUP_AGENT_PREFIX, cacheWord, fail, parseByteCount, validMethod, validStatus } from './record.js';
 import { ClfTimeParser, digitsAt } from './time.js';
 
 const SPACE = 32;
@@ -103,6 +103,8 @@ export class NginxParser implements LineParser {
     let durationSeen = false;
     let cacheStatus: CacheStatus = 'unknown';
     let cacheSeen = false;
+    let quoted = 0;
+    let warmup = false;
     for (let j = bytesEnd; j < len; ) {
       const c = line.charCodeAt(j);
       if (c === SPACE || c === 9) {
@@ -112,6 +114,8 @@ export class NginxParser implements LineParser {
       if (c === QUOTE) {
         const q = closingQuote(line, j + 1);
         if (q < 0) return fail('nginx: unterminated quoted field (truncated line?)');
+        // "$http_referer" "$http_user_agent": the second quoted field says whether modcast's warm-up sent it.
+        if (++quoted === 2 && line.startsWith(WARMUP_AGENT_PREFIX, j + 1)) warmup = true;
         j = q + 1;
         continue;
       }
@@ -141,7 +145,7 @@ export class NginxParser implements LineParser {
 
     return {
       ok: true,
-      record: { ts, method, path, status, bytes, durationMs, cacheStatus, clientIp: line.slice(0, ipEnd) },
+      record: { ts, method, path, status, bytes, durationMs, cacheStatus, clientIp: line.slice(0, ipEnd), ...(warmup ? { warmup: true } : {}) },
     };
   }
 }

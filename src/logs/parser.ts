@@ -18,6 +18,8 @@ export interface HttpRequestRecord {
   cacheStatus: CacheStatus;
   /** '' when the format does not log it. Hashed before it leaves the parser stage. */
   clientIp: string;
+  /** modcast's own warm-up fetch (its user agent in the log): traffic, but no demand. */
+  warmup?: true;
 }
 
 /**

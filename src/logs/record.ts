@@ -13,6 +13,9 @@ export function skipLine(reason: string): LineParseResult {
   return { ok: false, reason, skip: true };
 }
 
+/** User agents of modcast's warm-up fetches start with this (src/warmup/executor.ts sends `modcast-warmup/<version>`). */
+export const WARMUP_AGENT_PREFIX = 'modcast-warmup/';
+
 export const EMPTY_LINE: LineParseResult = Object.freeze({ ok: false, reason: 'empty line', skip: true }) as LineParseResult;
 
 /**

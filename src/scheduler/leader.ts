@@ -8,13 +8,12 @@
  * - `kafka`: several processes with a broker: the member of consumer group `<groupId>-scheduler` that is
  *   assigned partition 0 of the one-partition control topic leads; Kafka's group protocol moves it on failure.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from '../store/client.js';
 import { queryRows } from '../store/client.js';
 import type { KafkaClient, GroupConsumer } from '../kafka/types.js';
+import { defaultHolderId } from '../lib/holder-id.js';
 
 export interface Leadership {
   readonly mode: 'single' | 'lease' | 'kafka';
@@ -22,10 +21,6 @@ export interface Leadership {
   start(): Promise<void>;
   isLeader(): boolean;
   stop(): Promise<void>;
-}
-
-export function defaultHolderId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
 export class SingleProcessLeadership implements Leadership {

@@ -17,16 +17,16 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
-import { queryRows } from '../store/client.js';
+import { isHotModule, newHotVersions, nodesHolding } from '../store/queries/releases.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 import { defaultCalendar, DAY_MS, type RegionCalendar } from '../domain/calendar.js';
-import { warmDecision, scheduledRunId } from '../domain/warm-schedule.js';
+import { warmDecision, scheduledRunId, ON_TIME_MS } from '../domain/warm-schedule.js';
 import { checkVersionForModule } from '../domain/module-path.js';
 import { planWarmup, skipReasonCounts, warmKey, type WarmupPlan } from '../domain/plan.js';
 import { fleetTargets, noNodesError, nodeProfile, type WarmTarget } from '../warmup/fleet.js';
 import { planForNode, type PlanContextOptions } from '../warmup/demand.js';
 import { runWarmup } from '../warmup/run.js';
-import { readRun, writeRun, type RunRecord, type RunTrigger } from '../warmup/records.js';
+import { readRun, writeRun, type RunRecord, type RunTrigger } from '../store/queries/warmups.js';
 import { WarmupDispatcher, WarmupResultsConsumer, waitForRun } from '../warmup/dispatch.js';
 import { withRetry } from '../lib/retry.js';
 import { ClickHouseLease, KafkaLeadership, SingleProcessLeadership, type Leadership } from './leader.js';
@@ -239,34 +239,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return result;
   }
 
-  async function isHot(module: string, since: number): Promise<boolean> {
-    const rows = await queryRows<{ n: string }>(
-      store,
-      `SELECT sum(requests) AS n FROM rollups_1h WHERE module = {module:String} AND bucket >= toDateTime({since:UInt32})`,
-      { module, since: Math.floor(since / 1000) },
-    );
-    return Number(rows[0]?.n ?? 0) >= config.scheduler.hotModuleMinRequests;
-  }
-
-  async function nodesHolding(module: string, version: string): Promise<Set<string>> {
-    const rows = await queryRows<{ node: string }>(
-      store,
-      `SELECT DISTINCT node FROM access_events
-       WHERE module = {module:String} AND version = {version:String} AND kind IN ('info', 'mod', 'zip') AND status >= 200 AND status < 300
-       UNION DISTINCT
-       SELECT DISTINCT node FROM warmup_items WHERE module = {module:String} AND version = {version:String} AND status = 'ok'`,
-      { module, version },
-    );
-    return new Set(rows.map((r) => r.node));
-  }
-
   async function onReleaseEvent(module: string, version: string, opts: { onlyNodes?: string[] } = {}): Promise<ReleaseResult> {
     const reason = checkVersionForModule(module, version);
     if (reason !== undefined) throw new ModcastError(ErrorCodes.INVALID_MODULE_PATH, reason);
-    if (!(await isHot(module, now() - HOT_LOOKBACK_MS))) {
+    if (!(await isHotModule(store, module, now() - HOT_LOOKBACK_MS, config.scheduler.hotModuleMinRequests))) {
       return { accepted: false, reason: `${module} is not hot in this fleet (fewer than ${config.scheduler.hotModuleMinRequests} requests in 7 days)`, runs: [] };
     }
-    const holding = await nodesHolding(module, version);
+    const holding = await nodesHolding(store, module, version);
     const chosen = targets().filter((t) => !holding.has(t.name) && (opts.onlyNodes === undefined || opts.onlyNodes.includes(t.name)));
     const runs = await Promise.all(
       chosen.map((target) => {
@@ -281,22 +260,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     );
     logger.info({ module, version, nodes: runs.map((r) => r.node), alreadyHeldBy: [...holding] }, 'release warm-up started');
     return { accepted: true, runs };
-  }
-
-  /** New versions of hot modules first seen (fleet-wide) since `since`, and the nodes that served them. */
-  async function newHotVersions(since: number): Promise<{ module: string; version: string; nodes: string[] }[]> {
-    const rows = await queryRows<{ module: string; version: string; nodes: string[] }>(
-      store,
-      `SELECT module, version, groupUniqArray(node) AS nodes FROM access_events
-       WHERE ts >= fromUnixTimestamp64Milli({since:Int64}) AND version != '' AND kind IN ('info', 'mod', 'zip') AND status = 200
-         AND module IN (SELECT module FROM rollups_1h WHERE bucket >= toDateTime({hotSince:UInt32}) GROUP BY module HAVING sum(requests) >= {minReq:UInt64})
-         AND (module, version) NOT IN (
-           SELECT module, version FROM rollups_1h WHERE bucket < toStartOfHour(fromUnixTimestamp64Milli({since:Int64})) AND bucket >= toDateTime({hotSince:UInt32}))
-       GROUP BY module, version
-       LIMIT 100`,
-      { since, hotSince: Math.floor((now() - HOT_LOOKBACK_MS) / 1000), minReq: config.scheduler.hotModuleMinRequests },
-    );
-    return rows;
   }
 
   async function tick(at = now()): Promise<TickReport> {
@@ -329,7 +292,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           });
           continue;
         }
-        if (decision.action === 'run' && decision.latenessMs > 2 * 60_000) {
+        if (decision.action === 'run' && decision.latenessMs > ON_TIME_MS) {
           logger.warn({ region, node: target.name, lateMinutes: Math.round(decision.latenessMs / 60_000) }, 'warm-up running late');
         }
         // A run in progress (crash, restart) resumes with its stored items; a new one is planned now.
@@ -338,7 +301,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await startRun(target, runId, plan, 'schedule', decision.block.start, predictionRunId, false, note);
       }
     }
-    for (const nv of await newHotVersions(at - RELEASE_LOOKBACK_MS)) {
+    const hot = { since: at - RELEASE_LOOKBACK_MS, hotSince: now() - HOT_LOOKBACK_MS, minRequests: config.scheduler.hotModuleMinRequests };
+    for (const nv of await newHotVersions(store, hot)) {
       const others = targets().filter((t) => !nv.nodes.includes(t.name)).map((t) => t.name);
       if (others.length === 0) continue;
       const res = await onReleaseEvent(nv.module, nv.version, { onlyNodes: others });

@@ -40,6 +40,9 @@ import {
   type VersionPoints,
 } from '../store/queries/scoring.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
+import { MODELS, chooseFromJudged } from '../domain/forecast/rankers.js';
+import { readJudgedPicks, writeRankerPicks } from '../store/queries/ranker-picks.js';
+import { CHOICE_MEMORY, PICK_LIMIT, SCORING_CONTENDERS, ScoringPool, type RegionOverride } from './ranker-choice.js';
 import type { Clock } from '../lib/clock.js';
 
 export interface Announcement {
@@ -97,6 +100,8 @@ export interface ScoringSummary {
   byModel: Record<string, number>;
   byClass: Record<string, number>;
   businessBlocks: { region: string; start: number; end: number }[];
+  /** Per region, the forecaster it scored with: a ranker of the pool or the model ensemble, chosen on past runs' picks. */
+  forecasters: { region: string; contender: string; evidenceRuns: number; calibration: number }[];
   seconds: number;
 }
 
@@ -293,7 +298,10 @@ class RowEmitter {
   }
 
   /** Writes the rows of one forecast item. `module` changes flush the previous module's totals first. */
-  emit(f: ItemForecaster, module: string, version: string, ratio: Float64Array, counts: Float64Array, nodeCounts: Float64Array, withTotals: boolean): void {
+  emit(
+    f: ItemForecaster, module: string, version: string, ratio: Float64Array, counts: Float64Array, nodeCounts: Float64Array, withTotals: boolean,
+    overrides: readonly (RegionOverride | null)[] = [],
+  ): void {
     if (withTotals && module !== this.module) this.flushModule(module);
     const { scope } = this;
     const R = scope.regions.length;
@@ -303,21 +311,44 @@ class RowEmitter {
     const W = this.windowList.length;
     let slot = 1 + R;
     for (let r = 0; r < R; r++) {
-      const model = f.results[r]!.model;
+      const ov = overrides[r] ?? null;
+      const model = ov ? ov.model : f.results[r]!.model;
       const nodes = scope.nodes[r]!;
       for (let j = 0; j < nodes.length; j++) this.shares[j] = nodeShare(nodeCounts[nodes[j]!.index]!, counts[r]!, nodes[j]!.share);
       for (const { w, span, wi } of this.windowsOf[r]!) {
-        const c = f.regionWindow(r, span, this.window);
+        const c = this.regionCount(f, r, span, ov, this.window);
         this.cell(1 + r, W, wi, w, c.mean, c.size, ratio[r]!, withTotals, module, version, kind, model, r);
         for (let j = 0; j < nodes.length; j++) this.cell(slot + j, W, wi, w, c.mean * this.shares[j]!, c.size, ratio[r]!, withTotals, module, version, kind, model, r);
       }
       slot += nodes.length;
     }
-    const fleetModel = dominantModel(f, counts);
+    const overridden = overrides.some((x) => x !== null);
+    const fleetModel = overridden ? (overrides[dominantRegion(counts)]?.model ?? dominantModel(f, counts)) : dominantModel(f, counts);
     for (const { w, span, wi } of this.windowsOf[R]!) {
-      const c = f.fleetWindow(span, this.window);
+      const c = overridden ? this.fleetCount(f, span, overrides) : f.fleetWindow(span, this.window);
       this.cell(0, W, wi, w, c.mean, c.size, ratio[R]!, withTotals, module, version, kind, fleetModel, -1);
     }
+  }
+
+  /** Region r's count over a window: the chosen ranker's flat calibrated rate (Poisson), else the models' forecast. */
+  private regionCount(f: ItemForecaster, r: number, span: WindowSpan, ov: RegionOverride | null, out: { mean: number; size: number }): { mean: number; size: number } {
+    f.regionWindow(r, span, out);
+    if (ov) {
+      out.mean = ov.perHour * spanHours(span);
+      out.size = POISSON_SIZE;
+    }
+    return out;
+  }
+
+  private readonly scratch = { mean: 0, size: 0 };
+
+  /** The fleet's count as the sum of its regions' (overridden or not), as a Poisson count. */
+  private fleetCount(f: ItemForecaster, span: WindowSpan, overrides: readonly (RegionOverride | null)[]): { mean: number; size: number } {
+    let mean = 0;
+    for (let r = 0; r < this.scope.regions.length; r++) mean += this.regionCount(f, r, span, overrides[r] ?? null, this.scratch).mean;
+    this.window.mean = mean;
+    this.window.size = POISSON_SIZE;
+    return this.window;
   }
 
   /** The features JSON of region r's series of the current item (built once, only when a row is written). */
@@ -437,9 +468,18 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
     byModel: {},
     byClass: {},
     businessBlocks: windows.business.flatMap((b) => (b ? [{ region: b.w.region, start: b.w.start, end: b.w.end }] : [])),
+    forecasters: [],
     seconds: 0,
   };
-  const emitter = new RowEmitter(o, scope, windows, runId, Date.now(), writer);
+  const madeAt = Date.now();
+  const emitter = new RowEmitter(o, scope, windows, runId, madeAt, writer);
+  // Which forecaster each region scores with: the contender whose picks of the last runs hit most (only the past).
+  const judged = await readJudgedPicks(store, range.asOf, CHOICE_MEMORY);
+  const choices = scope.regions.map((region) => chooseFromJudged(judged.picks.filter((p) => p.region === region), SCORING_CONTENDERS, PICK_LIMIT, judged.runs, MODELS));
+  summary.forecasters = scope.regions.map((region, r) => ({ region, contender: choices[r]!.contender, evidenceRuns: choices[r]!.evidence, calibration: round(choices[r]!.calibration) }));
+  const firstStep = windows.common[0]!;
+  const pool = new ScoringPool(scope.regions, choices, Math.max(1, (firstStep.w.end - firstStep.w.start) / HOUR_MS));
+  const overrides: (RegionOverride | null)[] = scope.regions.map(() => null);
 
   /** Forecasts one item (its series already in the forecaster) and buffers its rows. */
   const scoreItem = async (
@@ -448,13 +488,19 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   ): Promise<void> => {
     forecaster.forecast({ start, release: release ?? null, boost });
     summary.items++;
+    const key = `${module}\u0000${version}`;
+    for (let r = 0; r < R; r++) {
+      const ov = pool.observe(r, key, forecaster.values[r]!, range.hours, forecaster.regionWindow(r, firstStep.span).mean);
+      // A ranker speaks only for items with a history in the region: releases and requirements keep their models.
+      overrides[r] = counts[r]! > 0 ? ov : null;
+    }
     for (let r = 0; r < R; r++) {
       const res = forecaster.results[r]!;
       summary.series++;
       summary.byModel[res.model] = (summary.byModel[res.model] ?? 0) + 1;
       summary.byClass[res.seriesClass] = (summary.byClass[res.seriesClass] ?? 0) + 1;
     }
-    emitter.emit(forecaster, module, version, ratio, counts, nodeCounts, withTotals);
+    emitter.emit(forecaster, module, version, ratio, counts, nodeCounts, withTotals, overrides);
     if (writer.full) await writer.flush();
   };
 
@@ -512,6 +558,7 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
       await scoreItem(e.module, e.version, nodeCounts, release ? release.releaseIndex : range.hours, release, boosts.get(key)?.perRegion ?? null, false);
     }
   }
+  await writeRankerPicks(store, { runId, madeAt, windowStart: firstStep.w.start, windowEnd: firstStep.w.end }, pool.picks());
   return summary;
 }
 
@@ -523,11 +570,23 @@ function isYoung(row: { version: string; firstHour: number }, range: HistoryRang
   return row.version !== '' && row.firstHour >= dataStart + o.releaseGraceHours && range.hours - row.firstHour < RELEASE_CURVE_HOURS;
 }
 
-/** The fleet row's model label: the model of the region with most history (the fleet forecast is their sum). */
-function dominantModel(f: ItemForecaster, counts: Float64Array): string {
+/** Hours a window span covers. */
+function spanHours(span: WindowSpan): number {
+  let h = 0;
+  for (const x of span.weights) h += x;
+  return h;
+}
+
+/** The region with most history of the item. */
+function dominantRegion(counts: Float64Array): number {
   let best = 0;
   for (let r = 1; r < counts.length; r++) if (counts[r]! > counts[best]!) best = r;
-  return f.results[best]?.model ?? 'floor';
+  return best;
+}
+
+/** The fleet row's model label: the model of the region with most history (the fleet forecast is their sum). */
+function dominantModel(f: ItemForecaster, counts: Float64Array): string {
+  return f.results[dominantRegion(counts)]?.model ?? 'floor';
 }
 
 /** Writes a chunk row's points into the forecaster; fills per-region and per-node fetches and request/fetch ratios. */

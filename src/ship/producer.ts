@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../lib/logger.js';
 import { backoffDelay, withRetry } from '../lib/retry.js';
-import { counter } from '../lib/metrics.js';
+import { counter } from '../lib/metrics-registry.js';
 import { withAdmin } from '../kafka/topics.js';
 import type { KafkaClient, Producer, TopicMessages } from '../kafka/types.js';
 

@@ -18,9 +18,9 @@ import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import type { Logger } from '../lib/logger.js';
-import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../ingest/checkpoint.js';
+import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../lib/checkpoint.js';
+import { gunzipFile, damagedInputError, type GzDamage } from '../lib/gunzip.js';
 import { LineSplitter, type LineRecord } from '../logs/lines.js';
 import { expandGlob } from './glob.js';
 
@@ -53,6 +53,8 @@ export interface TailChunk {
   lines: LineRecord[];
   /** Offset just after the last line: the checkpoint once these lines are acknowledged. */
   end: number;
+  /** The source is damaged right after these lines: a `partial` last line is cut short, not a record (why). */
+  damaged?: string;
 }
 
 interface Candidate {
@@ -65,11 +67,10 @@ interface Candidate {
 }
 
 interface GzReader {
-  stream: Readable;
-  iterator: AsyncIterator<Buffer>;
+  iterator: AsyncGenerator<Buffer>;
   splitter: LineSplitter;
-  /** Decompressed bytes still to skip (resuming inside the file). */
-  skip: number;
+  /** Set when the file turned out damaged: where it breaks. */
+  damage?: GzDamage;
 }
 
 interface Tracked extends TailedSource {
@@ -347,7 +348,8 @@ export class Tailer {
     await t.handle?.close().catch(() => undefined);
     t.handle = undefined;
     if (t.gz) {
-      t.gz.stream.destroy();
+      // Ends the generator: its finally closes the file and the decompressor.
+      await t.gz.iterator.return(undefined).catch(() => undefined);
       t.gz = undefined;
     }
   }
@@ -422,13 +424,11 @@ export class Tailer {
   }
 
   private openGz(t: Tracked): void {
-    const stream = createReadStream(t.path).pipe(createGunzip());
-    t.gz = {
-      stream,
-      iterator: (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](),
+    const gz: GzReader = {
+      iterator: gunzipFile(t.path, t.readOffset, (d) => (gz.damage = d)),
       splitter: new LineSplitter({ startOffset: t.readOffset, maxLineBytes: this.maxLineBytes }),
-      skip: t.readOffset,
     };
+    t.gz = gz;
   }
 
   private async readGz(t: Tracked, gz: GzReader): Promise<TailChunk | undefined> {
@@ -441,23 +441,23 @@ export class Tailer {
           t.done = true;
           break;
         }
-        let chunk: Buffer = r.value;
-        if (gz.skip > 0) {
-          const drop = Math.min(gz.skip, chunk.length);
-          gz.skip -= drop;
-          chunk = chunk.subarray(drop);
-          if (chunk.length === 0) continue;
-        }
-        lines = gz.splitter.push(chunk);
+        lines = gz.splitter.push(r.value);
       }
     } catch (e) {
-      this.options.logger?.error({ path: t.path, offset: t.readOffset, err: (e as Error).message }, 'cannot decompress rotated log file; it is skipped from here');
+      this.options.logger?.error({ path: t.path, offset: t.readOffset, err: (e as Error).message }, 'cannot read rotated log file; it is skipped from here');
       t.done = true;
+    }
+    const damage = gz.damage;
+    if (damage) {
+      // Everything readable is shipped (the cut last line as a reject) and the file is checkpointed as done.
+      const err = damagedInputError(t.path, damage);
+      this.options.logger?.error({ code: err.code, path: t.path, decompressed: damage.decompressed, compressed: damage.compressed, size: damage.size }, err.message);
     }
     if (t.done) await this.release(t);
     if (lines.length === 0) return undefined;
     t.lastDataAt = Date.now();
     const chunk = this.emit(t, lines);
+    if (damage) chunk.damaged = `line cut short where the file is damaged (${damage.reason})`;
     t.size = Math.max(t.size, t.readOffset);
     return chunk;
   }

@@ -19,6 +19,8 @@ export interface WriteBatch {
   token: string;
   events: AccessEventRow[];
   rejects: RejectedRow[];
+  /** modcast's own warm-up fetches read back from a proxy log: kept apart (warmup_events), never demand. */
+  warmups?: AccessEventRow[];
 }
 
 export interface EventWriterOptions {
@@ -38,6 +40,7 @@ export class EventWriter {
       async () => {
         if (batch.events.length > 0) await this.insertEvents(batch.token, batch.events);
         if (batch.rejects.length > 0) await this.insertRejects(`${batch.token}:rejected`, batch.rejects);
+        if (batch.warmups && batch.warmups.length > 0) await this.insertEvents(`${batch.token}:warmup`, batch.warmups, 'warmup_events');
       },
       {
         attempts,
@@ -51,13 +54,14 @@ export class EventWriter {
     this.options.onInsert?.(batch.events.length, batch.rejects.length);
   }
 
-  private async insertEvents(token: string, rows: AccessEventRow[]): Promise<void> {
-    // JSONCompactEachRow: ~1.5x the client throughput of JSONEachRow (measured, see shared/README.md).
+  private async insertEvents(token: string, rows: AccessEventRow[], table = 'access_events'): Promise<void> {
+    // JSONCompactEachRow (no key repeated per row): ~1.5x the client throughput of JSONEachRow as measured on chDB;
+    // `npm run bench -- store` prints a client JSONEachRow insert of the same rows beside this path.
     const values = rows.map((r) => [
       r.event_id, r.ts, r.node, r.region, r.module, r.version, r.kind, r.status, r.bytes, r.duration_ms, r.cache_status, r.client_hash,
     ]);
     await this.store.insert({
-      table: 'access_events',
+      table,
       columns: EVENT_COLUMNS,
       rows: values,
       format: 'JSONCompactEachRow',

@@ -1,14 +1,14 @@
 /**
- * The planner's inputs, read from the store for one node and one demand window: the latest finished prediction
- * run's predictions (node, region and fleet scope), what the node already holds (its recent successful
- * info/mod/zip requests and its successful warm-ups), response sizes and cold-vs-warm latency seen in the
- * logs, and the most requested recent version of each module (for module-level predictions).
- * All queries are parameterised and bounded to the candidate modules.
+ * A node's warm-up plan for one demand window, from the planner's inputs (store/queries/plan-inputs.ts): the
+ * latest finished prediction run's predictions (node, region and fleet scope), what the node already holds (its
+ * recent successful info/mod/zip requests and its successful warm-ups), response sizes and cold-vs-warm latency
+ * seen in the logs, and the most requested recent version of each module (for module-level predictions).
  */
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
-import { queryRows } from '../store/client.js';
-import { planWarmup, sizeKey, warmKey, type Demand, type PlanInput, type WarmEndpoint, type WarmupPlan } from '../domain/plan.js';
+import { latestPredictionRun } from '../store/queries/prediction-runs.js';
+import { planWarmup, type PlanInput, type WarmupPlan } from '../domain/plan.js';
+import { predictionCoverage, readDemand, readSizesAndPenalties, readVersionHints, readWarmKeys } from '../store/queries/plan-inputs.js';
 import { currentOrNextBusinessBlock, HOUR_MS, DAY_MS, type RegionCalendar } from '../domain/calendar.js';
 import { nodeProfile, type WarmTarget } from './fleet.js';
 
@@ -48,66 +48,17 @@ export interface NodePlan {
   note?: string;
 }
 
-export async function latestPredictionRun(store: Store): Promise<string | undefined> {
-  const rows = await queryRows<{ run_id: string }>(
-    store,
-    `SELECT run_id FROM prediction_runs FINAL WHERE status = 'done' ORDER BY finished_at DESC, run_id DESC LIMIT 1`,
-  );
-  return rows[0]?.run_id;
-}
-
-const secs = (ms: number) => Math.floor(ms / 1000);
-
-interface DemandRow {
-  module: string;
-  version: string;
-  kind: string;
-  scope: 'node' | 'region' | 'fleet';
-  expected: number;
-  p_any: number;
-}
-
-/**
- * Predictions overlapping the window, combined across the run's hourly steps: P(any) = 1 - Π(1 - p).
- * Only 'step' windows: a run also writes whole-horizon and business-block windows over the same hours.
- */
-async function readDemand(store: Store, runId: string, target: WarmTarget, window: DemandWindow, limit: number): Promise<Demand[]> {
-  const rows = await queryRows<DemandRow>(
-    store,
-    `SELECT module, version, kind, toString(scope) AS scope, sum(expected_requests) AS expected,
-            1 - exp(sum(log(greatest(1e-12, 1 - least(1, greatest(0, p_any_request)))))) AS p_any
-     FROM predictions
-     WHERE run_id = {run:String} AND window_kind = 'step'
-       AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')
-       AND window_start < toDateTime({to:UInt32}) AND window_end > toDateTime({from:UInt32})
-     GROUP BY module, version, kind, scope
-     ORDER BY p_any DESC, module, version
-     LIMIT {limit:UInt32}`,
-    { run: runId, node: target.name, region: target.region, from: secs(window.from), to: secs(window.to), limit },
-  );
-  return rows.map((r) => ({ module: r.module, version: r.version, kind: r.kind, scope: r.scope, expectedRequests: Number(r.expected), pAny: Number(r.p_any) }));
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Why a run has no demand for the node's window: what the run's step windows for its scopes cover, if anything. */
 async function noDemandNote(store: Store, runId: string, target: WarmTarget, window: DemandWindow): Promise<string> {
-  const rows = await queryRows<{ n: string; first: number; last: number }>(
-    store,
-    `SELECT count() AS n, toUnixTimestamp(min(window_start)) AS first, toUnixTimestamp(max(window_end)) AS last
-     FROM predictions
-     WHERE run_id = {run:String} AND window_kind = 'step'
-       AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')`,
-    { run: runId, node: target.name, region: target.region },
-  );
-  const r = rows[0];
+  const r = await predictionCoverage(store, runId, target.name, target.region);
   const what = window.source === 'business-hours' ? `the demand window (the business hours of region ${target.region})` : 'the demand window';
-  if (!r || Number(r.n) === 0) {
+  if (r.count === 0) {
     return `prediction run ${runId} has no predictions for node ${target.name}, region ${target.region} or the fleet: ` +
       `the node may have no traffic in the scored history; run \`modcast score\` after ingesting its logs`;
   }
-  const first = Number(r.first) * 1000;
-  const last = Number(r.last) * 1000;
+  const { first, last } = r;
   if (last <= window.from) {
     const hours = Math.ceil((window.to - first) / HOUR_MS);
     return `prediction run ${runId} covers ${iso(first)} .. ${iso(last)}, which ends before ${what} starts at ${iso(window.from)}: ` +
@@ -116,75 +67,6 @@ async function noDemandNote(store: Store, runId: string, target: WarmTarget, win
   }
   if (first >= window.to) return `prediction run ${runId} covers ${iso(first)} .. ${iso(last)}, after ${what} (${iso(window.from)} .. ${iso(window.to)}): plan for a later time (--at) or score again`;
   return `no prediction of run ${runId} overlapping ${iso(window.from)} .. ${iso(window.to)} reaches the write threshold (scoring.minProbability)`;
-}
-
-/** What the node holds among the candidate modules: bundle keys and per-file keys. */
-async function readWarmKeys(store: Store, node: string, modules: string[], since: number): Promise<Set<string>> {
-  const rows = await queryRows<{ module: string; version: string; kind: string }>(
-    store,
-    `SELECT DISTINCT module, version, toString(kind) AS kind FROM access_events
-     WHERE node = {node:String} AND module IN {modules:Array(String)} AND ts >= fromUnixTimestamp64Milli({since:Int64})
-       AND kind IN ('info', 'mod', 'zip') AND status >= 200 AND status < 300
-     UNION ALL
-     SELECT DISTINCT module, version, endpoint AS kind FROM warmup_items
-     WHERE node = {node:String} AND module IN {modules:Array(String)} AND status = 'ok' AND updated_at >= fromUnixTimestamp64Milli({since:Int64})`,
-    { node, modules, since },
-  );
-  const keys = new Set<string>();
-  for (const r of rows) {
-    keys.add(warmKey(r.module, r.version));
-    keys.add(warmKey(r.module, r.version, r.kind as WarmEndpoint));
-  }
-  return keys;
-}
-
-interface StatsRow {
-  module: string;
-  version: string;
-  zip: number;
-  mod: number;
-  info: number;
-  miss_ms: number;
-  hit_ms: number;
-}
-
-/** Response sizes (largest 2xx seen) and the node's cold-minus-warm latency per module@version. */
-async function readSizesAndPenalties(store: Store, node: string, modules: string[], since: number) {
-  const rows = await queryRows<StatsRow>(
-    store,
-    `SELECT module, version,
-            maxIf(bytes, kind = 'zip' AND status = 200) AS zip, maxIf(bytes, kind = 'mod' AND status = 200) AS mod,
-            maxIf(bytes, kind = 'info' AND status = 200) AS info,
-            avgIf(duration_ms, cache_status = 'miss' AND node = {node:String}) AS miss_ms,
-            avgIf(duration_ms, cache_status = 'hit' AND node = {node:String}) AS hit_ms
-     FROM access_events
-     WHERE module IN {modules:Array(String)} AND version != '' AND ts >= fromUnixTimestamp64Milli({since:Int64})
-     GROUP BY module, version`,
-    { node, modules, since },
-  );
-  const sizes = new Map<string, number>();
-  const penalties = new Map<string, number>();
-  for (const r of rows) {
-    for (const e of ['zip', 'mod', 'info'] as const) if (Number(r[e]) > 0) sizes.set(sizeKey(r.module, r.version, e), Number(r[e]));
-    const miss = Number(r.miss_ms);
-    const hit = Number(r.hit_ms);
-    if (Number.isFinite(miss) && Number.isFinite(hit) && miss > hit) penalties.set(warmKey(r.module, r.version), miss - hit);
-  }
-  return { sizes, penalties };
-}
-
-/** The most requested version of each module over the lookback (for module-level predictions). */
-async function readVersionHints(store: Store, modules: string[], since: number): Promise<Map<string, string>> {
-  const rows = await queryRows<{ module: string; version: string }>(
-    store,
-    `SELECT module, argMax(version, n) AS version FROM (
-       SELECT module, version, sum(requests) AS n FROM rollups_1h
-       WHERE module IN {modules:Array(String)} AND version != '' AND bucket >= toDateTime({since:UInt32})
-       GROUP BY module, version)
-     GROUP BY module`,
-    { modules, since: secs(since) },
-  );
-  return new Map(rows.map((r) => [r.module, r.version]));
 }
 
 /** Builds the plan of one node for the demand window starting at (or after) `at`. */
@@ -199,7 +81,7 @@ export async function planForNode(
   const profile = nodeProfile(target);
   if (opts.maxItems !== undefined) profile.maxItems = Math.min(profile.maxItems, opts.maxItems);
   if (opts.maxBytes !== undefined) profile.maxBytes = Math.min(profile.maxBytes, opts.maxBytes);
-  const runId = opts.predictionRunId ?? (await latestPredictionRun(store));
+  const runId = opts.predictionRunId ?? (await latestPredictionRun(store))?.runId;
   const emptyPlan = planWarmup({ node: profile, demand: [], warm: new Set() });
   if (!runId) return { plan: emptyPlan, predictionRunId: '', window, note: 'no finished prediction run: run `modcast score` (or let the scheduler score on its cron)' };
 

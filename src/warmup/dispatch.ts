@@ -15,10 +15,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/client.js';
 import type { BatchControl, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
-import { encodeDeadLetter, type DeadLetter } from '../ingest/dlq.js';
+import { encodeDeadLetter, type DeadLetter } from '../kafka/dlq.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { finishRun, prepareRun, type PrepareRunOptions } from './run.js';
-import { insertItems, readRun, resultRow, runItems, writeRun, type ItemRow, type RunRecord } from './records.js';
+import { resultRow } from './records.js';
+import { insertItems, readRun, runItems, writeRun, type ItemRow, type RunRecord } from '../store/queries/warmups.js';
 import { decodeResults, encodeTask, tasksOfRun } from './task-messages.js';
 
 export interface DispatchOptions extends PrepareRunOptions {

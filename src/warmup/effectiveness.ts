@@ -10,8 +10,8 @@
  * `windowHours` after the planned demand start (default 24 h).
  */
 import type { Store } from '../store/client.js';
-import { queryRows } from '../store/client.js';
-import { readRun, runItems } from './records.js';
+import { readRunWindowUsage } from '../store/queries/effectiveness.js';
+import { readRun, runItems } from '../store/queries/warmups.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 export interface Effectiveness {
@@ -57,33 +57,7 @@ export async function measureEffectiveness(store: Store, runId: string, opts: Ef
   const modules = [...new Set(items.map((i) => i.module))];
   const params = { node: run.node, from, to, modules };
 
-  const [used, latency, sizes] = await Promise.all([
-    queryRows<{ module: string; version: string; requests: string; hits: string; misses: string; sum_ms: number; timed: string }>(
-      store,
-      `SELECT module, version, count() AS requests, countIf(cache_status = 'hit') AS hits, countIf(cache_status = 'miss') AS misses,
-              sumIf(duration_ms, duration_ms > 0) AS sum_ms, countIf(duration_ms > 0) AS timed
-       FROM access_events
-       WHERE node = {node:String} AND module IN {modules:Array(String)} AND kind IN ('info', 'mod', 'zip')
-         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
-       GROUP BY module, version`,
-      params,
-    ),
-    queryRows<{ cold: number | null; warm: number | null }>(
-      store,
-      `SELECT avgIf(duration_ms, cache_status = 'miss' AND duration_ms > 0) AS cold, avgIf(duration_ms, cache_status = 'hit' AND duration_ms > 0) AS warm
-       FROM access_events
-       WHERE node = {node:String} AND kind IN ('info', 'mod', 'zip')
-         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})`,
-      params,
-    ),
-    queryRows<{ module: string; version: string; bytes: string }>(
-      store,
-      `SELECT module, version, maxIf(bytes, kind = 'zip') + maxIf(bytes, kind = 'mod') + maxIf(bytes, kind = 'info') AS bytes
-       FROM access_events WHERE module IN {modules:Array(String)} AND status = 200 AND kind IN ('info', 'mod', 'zip')
-       GROUP BY module, version`,
-      params,
-    ),
-  ]);
+  const { used, latency, sizes } = await readRunWindowUsage(store, params);
 
   const usage = new Map(used.map((u) => [`${u.module}@${u.version}`, u]));
   const upstreamSize = new Map(sizes.map((s) => [`${s.module}@${s.version}`, Number(s.bytes)]));

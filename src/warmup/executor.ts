@@ -1,8 +1,8 @@
 /**
  * Fetches warm-up requests against ONE node: an undici Pool with keep-alive (connections = maxConcurrency),
  * a token bucket (maxRequestsPerSecond), a per-request timeout, retries with jittered backoff on 5xx, 429 and
- * network errors, none on 404/410 ("not found upstream") or other 4xx. Redirects are followed only within the
- * node's origin. Bodies are streamed through sha256 and counted, never held.
+ * network errors, none on 404/410 ("not found upstream") or other 4xx. Redirects are followed only to GOPROXY
+ * protocol paths under the node's mount on its origin (the auth header goes with them). Bodies are streamed through sha256 and counted, never held.
  *
  * Per request the work is kept to what the contract needs (one handler object on undici's dispatch interface,
  * one timer, one map lookup for the single flight): with bodies of ~100 KB from a local proxy, sha256 and the
@@ -12,9 +12,12 @@
  * its own run (timeouts bound each request; a circuit opens after consecutive network failures).
  */
 import { createHash, type Hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { WarmEndpoint } from '../domain/plan.js';
+import { projectPath } from '../lib/paths.js';
+import { WARMUP_AGENT_PREFIX } from '../logs/record.js';
 import { withRetry, type RetryOptions } from '../lib/retry.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WarmTarget } from './fleet.js';
@@ -66,8 +69,14 @@ export interface ExecuteOptions {
   /** Injected dispatcher (tests); by default a Pool per call, closed at the end. */
   dispatcher?: Dispatcher;
   random?: () => number;
-  userAgent?: string;
 }
+
+/**
+ * How a proxy's access log tells warm-up fetches from demand: this user agent (in the combined log format) and this
+ * header (for proxies that log a chosen header). modcast's own fetches must not come back as forecast input.
+ */
+export const WARMUP_USER_AGENT = `${WARMUP_AGENT_PREFIX}${(JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version}`;
+const WARMUP_HEADER = 'x-modcast-warmup';
 
 export interface ExecuteSummary {
   ok: number;
@@ -294,6 +303,18 @@ class Requests {
   }
 }
 
+/** What may follow the mount: `<module>/@v/list`, `<module>/@v/<version>.info|.mod|.zip`, `<module>/@latest`, `sumdb/…`. */
+const PROTOCOL_PATH = /^(?:[^@/]+(?:\/[^@/]+)*\/(?:@v\/(?:list|[^/]+\.(?:info|mod|zip))|@latest)|sumdb\/[^?#]+)$/;
+
+/** A redirect target the executor follows: a GOPROXY protocol path under the node's mount, nothing hidden in escapes. */
+export function redirectAllowed(mountPrefix: string, pathname: string): boolean {
+  if (!pathname.startsWith(mountPrefix)) return false;
+  const rest = pathname.slice(mountPrefix.length);
+  // URL() already resolved dot segments; encoded slashes or backslashes could still move a path on the server.
+  if (/%2f|%5c|%2e|\\|(^|\/)\.\.?(\/|$)/i.test(rest)) return false;
+  return PROTOCOL_PATH.test(rest);
+}
+
 /** One attempt: GET path (following same-origin redirects, all within one timeout), classify the status. */
 async function fetchOnce(requests: Requests, target: WarmTarget, path: string): Promise<FetchOutcome> {
   const deadline = performance.now() + target.requestTimeoutMs;
@@ -308,6 +329,9 @@ async function fetchOnce(requests: Requests, target: WarmTarget, path: string): 
       if (!res.location) throw new FinalError(`redirect ${status} without Location`, status, 'failed');
       const next = new URL(res.location, `${target.origin}${current}`);
       if (next.origin !== target.origin) throw new FinalError(`redirect to another origin refused (${next.origin})`, status, 'failed');
+      // Same origin is not enough: the node's auth header must not be carried to its admin or other routes.
+      if (!redirectAllowed(target.mountPrefix, next.pathname))
+        throw new FinalError(`redirect outside the node's GOPROXY paths refused (${next.pathname.slice(0, 200)})`, status, 'failed');
       if (hop >= MAX_REDIRECTS) throw new FinalError(`more than ${MAX_REDIRECTS} redirects`, status, 'failed');
       current = `${next.pathname}${next.search}`;
       continue;
@@ -336,7 +360,7 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
       bodyTimeout: target.requestTimeoutMs,
     });
   const bucket = new TokenBucket({ ratePerSec: target.maxRequestsPerSecond, burst: Math.max(1, Math.min(target.maxConcurrency, target.maxRequestsPerSecond)) });
-  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modcast-warmup/0.1', accept: '*/*' };
+  const headers: Record<string, string> = { 'user-agent': WARMUP_USER_AGENT, [WARMUP_HEADER]: '1', accept: '*/*' };
   if (target.auth) headers[target.auth.header.toLowerCase()] = target.auth.value;
 
   const http = new Requests(dispatcher, target, headers, opts.signal);

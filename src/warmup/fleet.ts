@@ -81,13 +81,6 @@ export function findTarget(config: Pick<Config, 'fleet'>, name: string, env: Nod
   return targetOf(node, env);
 }
 
-/** Targets of a region (configured nodes only); an unknown region is an error. */
-export function regionTargets(config: Pick<Config, 'fleet'>, region: string, env: NodeJS.ProcessEnv = process.env): WarmTarget[] {
-  const nodes = config.fleet.nodes.filter((n) => n.region === region);
-  if (nodes.length === 0) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `no configured node in region ${JSON.stringify(region)}`);
-  return nodes.map((n) => targetOf(n, env));
-}
-
 /** The planner's view of a target. */
 export function nodeProfile(t: WarmTarget): NodeProfile {
   return {

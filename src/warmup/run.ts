@@ -11,18 +11,8 @@ import type { Store } from '../store/client.js';
 import type { WarmupPlan } from '../domain/plan.js';
 import type { WarmTarget } from './fleet.js';
 import { executeWarmup, itemIdOf, type RetryPolicy, type WarmRequest, type WarmResult } from './executor.js';
-import {
-  FINAL_ITEM_STATUSES,
-  ItemRecorder,
-  insertItems,
-  pendingRow,
-  readRun,
-  resultRow,
-  runItems,
-  writeRun,
-  type RunRecord,
-  type RunTrigger,
-} from './records.js';
+import { FINAL_ITEM_STATUSES, ItemRecorder, pendingRow, resultRow } from './records.js';
+import { insertItems, readRun, runItems, writeRun, type RunRecord, type RunTrigger } from '../store/queries/warmups.js';
 
 export interface RunWarmupOptions {
   store: Store;
@@ -52,11 +42,6 @@ export function runWarmup(opts: RunWarmupOptions): Promise<RunRecord> {
   const p = doRun(opts).finally(() => active.delete(opts.runId));
   active.set(opts.runId, p);
   return p;
-}
-
-/** Run ids in progress in this process. */
-export function activeRuns(): string[] {
-  return [...active.keys()];
 }
 
 export function requestsOfPlan(runId: string, plan: WarmupPlan): WarmRequest[] {

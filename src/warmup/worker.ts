@@ -14,12 +14,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { BatchControl, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
-import { encodeDeadLetter } from '../ingest/dlq.js';
+import { encodeDeadLetter } from '../kafka/dlq.js';
 import { goproxyPath } from '../domain/goproxy.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 import { BatchBuffer } from '../lib/batch-buffer.js';
-import { warmupWorkerRequestsTotal, warmupWorkerTasksTotal } from '../lib/metrics.js';
-import { defaultHolderId } from '../scheduler/leader.js';
+import { warmupWorkerRequestsTotal, warmupWorkerTasksTotal } from '../lib/metrics-registry.js';
+import { defaultHolderId } from '../lib/holder-id.js';
 import { executeWarmup, itemIdOf, type RetryPolicy, type WarmRequest, type WarmResult } from './executor.js';
 import { findTarget, type WarmTarget } from './fleet.js';
 import {

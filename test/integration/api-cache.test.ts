@@ -5,10 +5,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTestApi, seedPredictionRun, type TestApi, type SeedPrediction } from '../helpers/api.js';
+import { openTestApi, seedPredictionRun, seedEvents, type TestApi, type SeedPrediction } from '../helpers/api.js';
+import type { Store } from '../../src/store/client.js';
 import { buildApi, type ApiInstance } from '../../src/api/server.js';
-import { BoundedLru, PredictionRunCache, SingleFlight } from '../../src/api/cache.js';
-import { metricsRegistry } from '../../src/lib/metrics.js';
+import { PredictionRunCache } from '../../src/api/cache.js';
+import { BoundedLru } from '../../src/lib/bounded-lru.js';
+import { SingleFlight } from '../../src/lib/single-flight.js';
+import { metricsRegistry } from '../../src/lib/metrics-registry.js';
 
 const HOUR = 3_600_000;
 const AS_OF = Date.UTC(2026, 10, 16);
@@ -38,6 +41,11 @@ const TTL = 5_000;
 before(async () => {
   api = await openTestApi();
   await seedPredictionRun(api.t.store, 'run-a', AS_OF, predictions(1), AS_OF + 60_000);
+  await seedEvents(
+    api.t.store,
+    'cache-events',
+    Array.from({ length: 400 }, (_, i) => ({ module: MODULES[i % MODULES.length]!, version: `v1.0.${i % 3}`, node: i % 2 ? 'eu-1' : 'us-1', region: i % 2 ? 'eu' : 'us', ts: AS_OF - (i % 48) * HOUR / 2, cache: i % 5 ? 'hit' : 'miss' })),
+  );
   uncached = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false, cache: { runTtlMs: 0, maxEntries: 0 } });
   cache = new PredictionRunCache(api.t.store, { runTtlMs: TTL, maxEntries: 100, maxBytes: 1024 ** 2 }, () => clock);
   cached = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false, runCache: cache });
@@ -71,6 +79,9 @@ const QUERIES = [
   '/v1/forecasts?scope=fleet&windowKind=horizon',
   '/v1/modules/github.com/acme/hot/hotness?window=1d',
   '/v1/modules/github.com/!azure/azure-sdk-for-go/hotness?window=1d&scope=region&id=eu',
+  '/v1/top?window=1d&by=module',
+  '/v1/top?window=6h&by=version&sort=forecast&limit=3',
+  '/v1/top?window=1d&by=node&region=eu',
 ];
 
 test('cached answers are byte-identical to uncached ones, from the first request and from memory', async () => {
@@ -182,6 +193,47 @@ test('past half the TTL the known run is still served while the store is asked a
 });
 
 const refreshCount = () => metricValue('modcast_api_cache_refreshes_total', 'latest');
+
+/** The real store, its query() counted: what reaches chDB, nothing faked. */
+function countingStore(store: Store): { store: Store; queries: () => number } {
+  let n = 0;
+  const client = new Proxy(store.client, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      return prop === 'query' ? (...args: unknown[]) => (n++, (v as (...a: unknown[]) => unknown).apply(target, args)) : v.bind(target);
+    },
+  });
+  return { store: Object.create(store, { client: { value: client } }) as Store, queries: () => n };
+}
+
+test('GET /v1/top: a second identical request does not query the store; after the TTL it does', async () => {
+  const counting = countingStore(api.t.store);
+  let now = 0;
+  const runCache = new PredictionRunCache(counting.store, { runTtlMs: TTL, maxEntries: 100, maxBytes: 1024 ** 2 }, () => now);
+  const app = await buildApi({ config: api.t.config, store: counting.store, dashboard: false, runCache });
+  try {
+    const url = '/v1/top?window=1d&by=module';
+    const first = await get(app, url);
+    assert.equal(first.statusCode, 200, first.body);
+    assert.ok((first.json() as { items: unknown[] }).items.length > 0, 'the seeded modules are hot');
+    const afterFirst = counting.queries();
+    assert.ok(afterFirst >= 2, `the first request read the store (${afterFirst} queries)`);
+    for (let i = 0; i < 20; i++) {
+      const again = await get(app, url);
+      assert.equal(again.body, first.body);
+    }
+    assert.equal(counting.queries(), afterFirst, 'identical requests within the TTL: no store query');
+    // The same query spelled in another order is the same entry.
+    assert.equal((await get(app, '/v1/top?by=module&window=1d')).body, first.body);
+    assert.equal(counting.queries(), afterFirst);
+    now += TTL + 1;
+    assert.equal((await get(app, url)).body, first.body);
+    assert.ok(counting.queries() > afterFirst, 'past the TTL the store is asked again');
+  } finally {
+    await app.close();
+  }
+});
 
 test('/metrics exposes the cache counters', async () => {
   const res = await get(cached, '/metrics');

@@ -65,3 +65,25 @@ test('every /v1 operation documents the error shape, and write routes their bear
   assert.ok(hotness.parameters.some((p) => p.in === 'path' && p.name === 'module'));
   assert.ok(!hotness.parameters.some((p) => p.name === '*'));
 });
+
+test('a known path with a method it does not serve is 405 with Allow; an unknown path stays 404', async () => {
+  const cases: [string, string, string][] = [
+    ['DELETE', '/v1/forecasts', 'GET, HEAD'],
+    ['POST', '/v1/top', 'GET, HEAD'],
+    ['PUT', '/v1/warmups', 'GET, HEAD, POST'],
+    ['DELETE', '/v1/warmups/some-run', 'GET, HEAD'],
+    ['GET', '/v1/ingest?node=eu-1', 'POST'],
+    ['GET', '/v1/hooks/release', 'POST'],
+    ['POST', '/v1/modules/github.com/acme/x/hotness', 'GET, HEAD'],
+    ['PATCH', '/metrics', 'GET, HEAD'],
+  ];
+  for (const [method, url, allow] of cases) {
+    const res = await api.app.inject({ method: method as 'GET', url });
+    assert.equal(res.statusCode, 405, `${method} ${url}: ${res.body}`);
+    assert.equal(res.headers.allow, allow, `${method} ${url}`);
+    assert.equal(res.json().error, 'MODCAST_ERR_METHOD_NOT_ALLOWED');
+  }
+  const missing = await api.app.inject({ method: 'GET', url: '/v1/nothing-here' });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json().error, 'MODCAST_ERR_NOT_FOUND');
+});

@@ -161,7 +161,9 @@ test('forecast pages cover every series once, most expected first, in both order
     assert.deepEqual(paged, first, `pages of sort=${sort}`);
   }
   const byExpected = (await get('/v1/forecasts?limit=1')).json().nextCursor as string;
-  assertClientError(await get(`/v1/forecasts?limit=1&sort=key&cursor=${byExpected}`), 400);
+  // A cursor is a position in either order: after that series' key when sorted by key.
+  const keyed = await get(`/v1/forecasts?limit=1000&sort=key&cursor=${byExpected}`);
+  assert.equal(keyed.statusCode, 200, keyed.body);
 });
 
 test('forecast pages in key order cover every series once and stay on their run when a newer one lands', async () => {
@@ -193,11 +195,12 @@ test('forecast pages in key order cover every series once and stay on their run 
 });
 
 test('bad forecast inputs are 400s with the error shape', async () => {
-  for (const q of ['limit=0', 'limit=5000', 'limit=abc', 'window=abc', 'window=0h', 'window=30d', 'window=7m', 'scope=planet', 'cursor=***', 'cursor=bm9wZQ', `module=${'a'.repeat(600)}`]) {
+  for (const q of ['limit=0', 'limit=5000', 'limit=abc', 'window=abc', 'window=0h', 'window=30d', 'window=7m', 'scope=planet', 'cursor=***', 'cursor=bm9wZQ', 'cursor=a.b.c', 'module=a!Bc', `module=${'a'.repeat(600)}`]) {
     assertClientError(await get(`/v1/forecasts?${q}`), 400);
   }
-  const foreign = Buffer.from(JSON.stringify({ run: 'gone', key: ['a', 'b', 'c', 'd', 'e'] })).toString('base64url');
-  assertClientError(await get(`/v1/forecasts?cursor=${foreign}`), 400);
+  // A well-formed cursor of a run that is gone: the page it names does not exist.
+  const foreign = ['gone', '7.5', 'a', 'b', 'c', 'd', 'e'].map((p) => Buffer.from(p).toString('base64url')).join('.');
+  assertClientError(await get(`/v1/forecasts?cursor=${foreign}`), 404, 'MODCAST_ERR_NOT_FOUND');
 });
 
 test('GET /v1/modules/{module}/hotness: plain path, history per version, forecast', async () => {
@@ -238,7 +241,10 @@ test('hotness rejects invalid module paths, missing suffix, bad windows and scop
   assertClientError(await get(`/v1/modules/${HOT}`), 404, 'MODCAST_ERR_NOT_FOUND');
   assertClientError(await get(`/v1/modules/${HOT}/hotness?window=40d`), 400);
   assertClientError(await get(`/v1/modules/${HOT}/hotness?window=30m`), 400);
-  assertClientError(await get(`/v1/modules/${HOT}/hotness?scope=node`), 400);
+  // Scope without an id: every node of the scope, not an error.
+  assert.equal((await get(`/v1/modules/${HOT}/hotness?scope=node`)).statusCode, 200);
+  // A valid path nothing is known about.
+  assertClientError(await get('/v1/modules/github.com/nobody/never-requested/hotness'), 404, 'MODCAST_ERR_NOT_FOUND');
   assertClientError(await get(`/v1/modules/${HOT}/hotness?versions=1000`), 400);
 });
 
@@ -278,6 +284,9 @@ test('GET /v1/warmups lists runs newest first, pages and filters', async () => {
   assert.deepEqual(eu.items.map((r: { runId: string }) => r.runId), ['wr-1', 'wr-0']);
   assertClientError(await get('/v1/warmups?limit=1001'), 400);
   assertClientError(await get('/v1/warmups?cursor=WzEsMiwzXQ'), 400);
+  assertClientError(await get('/v1/warmups?cursor=12.a.b'), 400);
+  // Any cursor of the documented shape is a position: an empty page after it, not an error.
+  assert.deepEqual((await get('/v1/warmups?cursor=1.AAAA')).json().items, []);
 });
 
 test('GET /v1/warmups/:id returns items and counts; unknown ids are 404, malformed ones 400', async () => {
@@ -343,7 +352,7 @@ test('GET /metrics reports scoring and warm-up outcomes read from the store', as
 
 test('unknown routes answer the 404 error shape; the OpenAPI document is served', async () => {
   assertClientError(await get('/v2/nothing'), 404, 'MODCAST_ERR_NOT_FOUND');
-  assertClientError(await api.app.inject({ method: 'DELETE', url: '/v1/warmups/wr-1' }), 404);
+  assertClientError(await api.app.inject({ method: 'DELETE', url: '/v1/warmups/wr-1' }), 405, 'MODCAST_ERR_METHOD_NOT_ALLOWED');
   const doc = await get('/docs/json');
   assert.equal(doc.statusCode, 200);
   assert.equal(doc.json().openapi, '3.0.3');
@@ -359,6 +368,22 @@ test('with api.readAuth, reads need a token (health stays public)', async () => 
     assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
     assert.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
     assert.ok(TOKEN.length > 8);
+  } finally {
+    await app.close();
+  }
+});
+
+test('runs finished at the same instant: /metrics and the API name the same newest run (run_id breaks the tie)', async () => {
+  const at = END + 10 * HOUR;
+  const a = predictions(2).slice(0, 3);
+  const b = predictions(2).slice(0, 5);
+  await seedPredictionRun(api.t.store, 'tie-a', at - HOUR, a, at);
+  await seedPredictionRun(api.t.store, 'tie-b', at - HOUR, b, at);
+  // A fresh app: the shared one may still trust its cached newest run.
+  const app = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false });
+  try {
+    assert.equal((await app.inject({ url: '/v1/forecasts?limit=1' })).json().run.runId, 'tie-b');
+    assert.match((await app.inject({ url: '/metrics' })).body, new RegExp(`modcast_scoring_last_predictions ${b.length}\\n`));
   } finally {
     await app.close();
   }

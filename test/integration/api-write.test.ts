@@ -131,7 +131,7 @@ test('ingest inputs: tokens, node and region, format, encoding, idempotency key'
   for (const headers of [{ authorization: '' }, { authorization: 'Bearer not-the-token' }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer' }]) {
     assertClientError(await ingest({ query: 'node=eu-1', body, headers }), 401, 'MODCAST_ERR_UNAUTHORIZED');
   }
-  assertClientError(await ingest({ query: 'node=nowhere', body }), 400, 'MODCAST_ERR_NODE_UNKNOWN');
+  assertClientError(await ingest({ query: 'node=nowhere', body }), 404, 'MODCAST_ERR_NODE_UNKNOWN');
   assertClientError(await ingest({ query: '', body }), 400);
   assertClientError(await ingest({ query: 'node=bad%20node&region=eu', body }), 400);
   assertClientError(await ingest({ query: 'node=eu-1&format=csv', body }), 400);
@@ -141,13 +141,14 @@ test('ingest inputs: tokens, node and region, format, encoding, idempotency key'
   assert.equal(adhoc.statusCode, 200, 'a node outside fleet.nodes is fine when its region is given');
 });
 
-const hook = (body: string | Buffer, headers: Record<string, string> = {}) =>
-  api.app.inject({
-    method: 'POST',
-    url: '/v1/hooks/release',
-    headers: { 'content-type': 'application/json', 'x-modcast-signature': signBody(HOOK_SECRET, body), ...headers },
-    payload: body,
-  });
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const signedHeaders = (body: string | Buffer, ts: number) => ({
+  'content-type': 'application/json',
+  'x-modcast-timestamp': String(ts),
+  'x-modcast-signature': signBody(HOOK_SECRET, body, ts),
+});
+const hook = (body: string | Buffer, headers: Record<string, string> = {}, app = api.app, ts = nowSeconds()) =>
+  app.inject({ method: 'POST', url: '/v1/hooks/release', headers: { ...signedHeaders(body, ts), ...headers }, payload: body });
 
 test('release hook: a signed notification is accepted and handed to the scheduler', async () => {
   const res = await hook(JSON.stringify({ module: 'github.com/acme/m1', version: 'v1.9.0' }));
@@ -161,10 +162,10 @@ test('release hook: a signed notification is accepted and handed to the schedule
 
 test('release hook: wrong, missing or replayed-on-other-bytes signatures are 401; bad bodies 4xx', async () => {
   const body = JSON.stringify({ module: 'github.com/acme/m1', version: 'v1.9.0' });
-  assertClientError(await hook(body, { 'x-modcast-signature': signBody('another-secret-0123456789', body) }), 401, 'MODCAST_ERR_UNAUTHORIZED');
+  assertClientError(await hook(body, { 'x-modcast-signature': signBody('another-secret-0123456789', body, nowSeconds()) }), 401, 'MODCAST_ERR_UNAUTHORIZED');
   assertClientError(await hook(body, { 'x-modcast-signature': '' }), 401);
   assertClientError(await hook(body, { 'x-modcast-signature': 'sha256=zz' }), 401);
-  assertClientError(await hook(body, { 'x-modcast-signature': signBody(HOOK_SECRET, `${body} `) }), 401);
+  assertClientError(await hook(body, { 'x-modcast-signature': signBody(HOOK_SECRET, `${body} `, nowSeconds()) }), 401);
   assertClientError(await hook('{"module": '), 400);
   assertClientError(await hook(JSON.stringify({ module: 'Bad.Path/x', version: 'v1.0.0' })), 400, 'MODCAST_ERR_INVALID_MODULE_PATH');
   assertClientError(await hook(JSON.stringify({ module: 'github.com/acme/m1', version: 'latest' })), 400);
@@ -172,6 +173,36 @@ test('release hook: wrong, missing or replayed-on-other-bytes signatures are 401
   assertClientError(await hook(JSON.stringify({ module: 'github.com/acme/m1' })), 400);
   assertClientError(await hook(JSON.stringify({ module: 'github.com/acme/m1', version: 'v1.0.0', pad: 'x'.repeat(70_000) })), 413);
   assertClientError(await hook(body, { 'content-type': 'text/plain' }), 415);
+});
+
+test('release hook replays: a stale or future timestamp, a repeated signature or delivery id are refused by name', async () => {
+  // An injected clock on a fixed instant: the window check does not depend on when the test runs.
+  let clock = Date.UTC(2026, 5, 1, 12, 0, 0);
+  const app = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false, now: () => clock, scheduler: { triggerWarmup: async () => ({}), onReleaseEvent: async () => ({ accepted: false }) } });
+  try {
+    const body = JSON.stringify({ module: 'github.com/acme/replayed', version: 'v1.0.0' });
+    const at = clock / 1000;
+    assert.equal((await hook(body, {}, app, at)).statusCode, 202);
+    // The captured request sent again: same bytes, same signature.
+    assertClientError(await hook(body, {}, app, at), 409, 'MODCAST_ERR_HOOK_REPLAYED');
+    // Signed with another timestamp inside the window: a new notification, unless its delivery id was seen.
+    assert.equal((await hook(body, { 'x-modcast-delivery': 'd-1' }, app, at + 1)).statusCode, 202);
+    assertClientError(await hook(body, { 'x-modcast-delivery': 'd-1' }, app, at + 2), 409, 'MODCAST_ERR_HOOK_REPLAYED');
+    // Outside ±5 minutes: stale, both ways.
+    const stale = assertClientError(await hook(body, {}, app, at - 301), 401, 'MODCAST_ERR_HOOK_STALE');
+    assert.match(stale.message, /301 s/);
+    assertClientError(await hook(body, {}, app, at + 301), 401, 'MODCAST_ERR_HOOK_STALE');
+    assert.equal((await hook(body, {}, app, at - 299)).statusCode, 202);
+    // Ten minutes later the first request is stale, not remembered forever.
+    clock += 10 * 60_000;
+    assertClientError(await hook(body, {}, app, at), 401, 'MODCAST_ERR_HOOK_STALE');
+    // A timestamp header that was not signed does not pass, nor does a missing one.
+    assertClientError(await hook(body, { 'x-modcast-timestamp': String(clock / 1000) }, app, at), 401, 'MODCAST_ERR_UNAUTHORIZED');
+    const { 'x-modcast-timestamp': _omit, ...noTs } = signedHeaders(body, clock / 1000);
+    assertClientError(await app.inject({ method: 'POST', url: '/v1/hooks/release', headers: noTs, payload: body }), 401, 'MODCAST_ERR_UNAUTHORIZED');
+  } finally {
+    await app.close();
+  }
 });
 
 test('release hook without a configured secret answers 503', async () => {
@@ -199,8 +230,8 @@ test('POST /v1/warmups: a dry run plans through the scheduler; tokens and target
   assertClientError(await trigger({ node: 'eu-1' }, {}), 401);
   assertClientError(await trigger({ node: 'eu-1' }, { authorization: 'Bearer nope-nope-nope' }), 401);
   assertClientError(await trigger({}), 400);
-  assertClientError(await trigger({ node: 'mars-1', dryRun: true }), 400, 'MODCAST_ERR_NODE_UNKNOWN');
-  assertClientError(await trigger({ region: 'mars', dryRun: true }), 400, 'MODCAST_ERR_NODE_UNKNOWN');
+  assertClientError(await trigger({ node: 'mars-1', dryRun: true }), 404, 'MODCAST_ERR_NODE_UNKNOWN');
+  assertClientError(await trigger({ region: 'mars', dryRun: true }), 404, 'MODCAST_ERR_NODE_UNKNOWN');
   assertClientError(await trigger({ node: 'eu-1', dryRun: 'maybe' }), 400);
   assertClientError(await trigger({ node: 'eu-1', maxItems: -1 }), 400);
   assertClientError(await api.app.inject({ method: 'POST', url: '/v1/warmups', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"node":' }), 400);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { openTestStore, type TestStore } from '../helpers/store.js';
 import { seedEvents, seedPredictionRun, type SeedEvent } from '../helpers/api.js';
 import { queryRows } from '../../src/store/client.js';
-import { metricsRegistry } from '../../src/lib/metrics.js';
+import { metricsRegistry } from '../../src/lib/metrics-registry.js';
 import { projectPath } from '../../src/lib/paths.js';
 
 const GRAFANA = projectPath('dashboards', 'grafana');

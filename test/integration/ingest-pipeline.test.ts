@@ -82,3 +82,29 @@ test('an undetectable format is a clear error, not silent loss', async () => {
     (e: unknown) => isModcastError(e, ErrorCodes.FORMAT_UNKNOWN) && /pass --format/.test((e as Error).message),
   );
 });
+
+test('format auto: blank (and whitespace-only) lines before and between the first records do not defeat detection', async () => {
+  const body = '\n'.repeat(80) + '   \r\n'.repeat(20) + Array.from({ length: 40 }, (_, i) => `${good(i)}\n\n`).join('');
+  const stats = await ingestStream(Readable.from([Buffer.from(body)]), options('blanks', { batchLines: 13 }));
+  assert.equal(stats.format, 'nginx');
+  assert.equal(stats.events, 40);
+  assert.equal(stats.lines, 80 + 20 + 80);
+  assert.equal(stats.rejected, 20, 'whitespace-only lines are not blank to the parser: kept as rejects, as before');
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'blanks:%'"), 40);
+});
+
+test('warm-up fetches in a proxy log (user agent modcast-warmup/…) are kept in warmup_events, never as demand', async () => {
+  const warm = (i: number) =>
+    `10.0.0.9 - - [25/Nov/2026:10:${String(i % 60).padStart(2, '0')}:01 +0000] "GET /github.com/!burnt!sushi/toml/@v/v1.${i}.0.zip HTTP/1.1" 200 ${1000 + i} "-" "modcast-warmup/0.1.0" 0.020 MISS`;
+  const lines: string[] = [];
+  for (let i = 0; i < 30; i++) lines.push(i % 3 === 0 ? warm(i) : good(i));
+  const stats = await ingestStream(Readable.from([Buffer.from(lines.join('\n') + '\n')]), options('warmups'));
+  assert.equal(stats.events, 20);
+  assert.equal(stats.warmups, 10);
+  assert.equal(stats.rejected, 0);
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'warmups:%'"), 20);
+  assert.equal(await count(t.store, "SELECT count() FROM warmup_events WHERE event_id LIKE 'warmups:%'"), 10);
+  assert.equal(await count(t.store, "SELECT countIf(cache_status = 'miss') FROM warmup_events WHERE event_id LIKE 'warmups:%'"), 10);
+  // The rollups (demand, hit/miss, forecast input) hold only the clients' requests of that hour.
+  assert.equal(await count(t.store, "SELECT sum(requests) FROM rollups_1h WHERE bucket = '2026-11-25 10:00:00' AND node = 'n1'"), 0);
+});

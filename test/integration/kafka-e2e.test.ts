@@ -15,6 +15,7 @@ import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
 import { openTestStore, count, type TestStore } from '../helpers/store.js';
 import { AccessBatchBuilder, decodeAccessMessage, encodeAccessEvent } from '../../src/kafka/messages.js';
 import { partitionOf } from '../../src/kafka/partitioner.js';
+import { writeTruncatedGz } from '../helpers/damaged-gz.js';
 import type { AccessEvent } from '../../src/domain/event.js';
 
 let broker: TestBroker;
@@ -101,6 +102,28 @@ test('three nodes appended and rotated while shipping: two ingestors store every
   assert.ok(ingestors.every((i) => i.stats.events > 0));
   assert.equal(ingestors.reduce((s, i) => s + i.stats.events, 0), valid);
   assert.equal(ingestors.reduce((s, i) => s + i.stats.duplicates, 0), 0);
+});
+
+test('a truncated .gz rotation: every readable line shipped and stored, the cut last line a reject, the shipper keeps running', async (t) => {
+  const sc = await KafkaScenario.create(t, broker, ts, 'damaged');
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
+  const { complete, completeLines } = await writeTruncatedGz(join(dir, 'access.log.2.gz'), 8_000, 5);
+  await sc.ingest();
+  sc.shipFiles(join(dir, 'access.log*'), 'damaged-1', 'eu');
+  const where = nodesLike('damaged-');
+  const state = () => sc.state('damaged-');
+  await waitFor(
+    'readable lines stored',
+    async () => (await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where)) >= completeLines &&
+      (await count(ts.store, 'SELECT count() FROM rejected_events WHERE node LIKE {prefix:String}', where)) >= 1,
+    60_000,
+    state,
+  );
+  const [stats] = await sc.stop();
+  assert.equal(await count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where), completeLines);
+  assert.equal(await count(ts.store, "SELECT count() FROM rejected_events WHERE node LIKE {prefix:String} AND reason LIKE '%damaged%'", where), 1);
+  assert.equal(await count(ts.store, 'SELECT max(offset) FROM rejected_events WHERE node LIKE {prefix:String}', where), complete);
+  assert.equal(stats!.lines, completeLines + 1);
 });
 
 test('ordering and keys: all events of one module are in one partition, each source in line order', async (t) => {

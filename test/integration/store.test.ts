@@ -2,7 +2,11 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestStore, count, type TestStore } from '../helpers/store.js';
 import { EventWriter } from '../../src/store/event-writer.js';
-import { migrate } from '../../src/store/migrate.js';
+import { cpSync, appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate, PIPELINES_DIR } from '../../src/store/migrate.js';
+import { isModcastError, ErrorCodes } from '../../src/errors.js';
 import type { AccessEventRow } from '../../src/domain/event.js';
 
 let t: TestStore;
@@ -34,6 +38,41 @@ test('migrations are idempotent', async () => {
   const again = await migrate(t.store);
   assert.deepEqual(again.applied, []);
   assert.ok((await count(t.store, 'SELECT count() FROM schema_migrations')) >= 2);
+});
+
+test('processes migrating one store at once (consume ×N on a server) record each migration once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-migrations-'));
+  try {
+    cpSync(PIPELINES_DIR, dir, { recursive: true });
+    writeFileSync(join(dir, '999_probe.sql'), 'CREATE TABLE IF NOT EXISTS migration_probe (x UInt8) ENGINE = MergeTree ORDER BY x;\n');
+    const runs = await Promise.all([1, 2, 3].map(() => migrate(t.store, dir)));
+    assert.ok(runs.some((r) => r.applied.includes('999_probe.sql')));
+    assert.equal(await count(t.store, 'SELECT count() FROM schema_migrations WHERE version = 999'), 1);
+    assert.equal(await count(t.store, 'SELECT count() FROM migration_probe'), 0);
+    assert.deepEqual((await migrate(t.store, dir)).applied, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an applied migration edited since refuses the start by name, before anything new is applied', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-pipelines-'));
+  try {
+    cpSync(PIPELINES_DIR, dir, { recursive: true });
+    // Another retention changes the templated text of 001, not the file: no refusal.
+    assert.deepEqual((await migrate({ ...t.store, retentionDays: t.store.retentionDays + 7 }, dir)).applied, []);
+    writeFileSync(join(dir, '900_later.sql'), 'CREATE TABLE later_table (x UInt8) ENGINE = MergeTree ORDER BY x;\n');
+    appendFileSync(join(dir, '020_predictions.sql'), '\nALTER TABLE predictions ADD COLUMN IF NOT EXISTS edited UInt8;\n');
+    await assert.rejects(migrate(t.store, dir), (e) => {
+      assert.ok(isModcastError(e, ErrorCodes.MIGRATION_CHANGED), String(e));
+      assert.match(e.message, /020_predictions\.sql/);
+      return true;
+    });
+    assert.equal(await count(t.store, "SELECT count() FROM system.tables WHERE name = 'later_table'"), 0);
+    assert.equal(await count(t.store, 'SELECT count() FROM schema_migrations WHERE version = 900'), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a retried batch with the same token is stored once, in raw events and in rollups', async () => {

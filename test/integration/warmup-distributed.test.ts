@@ -18,7 +18,7 @@ import { kafkaOverrides, startTestBroker, testKafkaClient, uniqueName, type Test
 import { waitFor } from '../helpers/kafka-logs.js';
 import { spawnCli } from '../helpers/cli.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
-import { readRun, runItems } from '../../src/warmup/records.js';
+import { readRun, runItems } from '../../src/store/queries/warmups.js';
 import { WarmupDispatcher, WarmupResultsConsumer, resultsGroupId, waitForRun } from '../../src/warmup/dispatch.js';
 import { findTarget } from '../../src/warmup/fleet.js';
 import { planForNode } from '../../src/warmup/demand.js';

@@ -14,8 +14,8 @@ import { fleetOverrides } from '../helpers/warmup.js';
 import { findTarget, nodeProfile } from '../../src/warmup/fleet.js';
 import { planWarmup, type Demand } from '../../src/domain/plan.js';
 import { runWarmup } from '../../src/warmup/run.js';
-import { runItems } from '../../src/warmup/records.js';
-import { executeWarmup, type WarmResult } from '../../src/warmup/executor.js';
+import { runItems } from '../../src/store/queries/warmups.js';
+import { executeWarmup, WARMUP_USER_AGENT, type WarmResult } from '../../src/warmup/executor.js';
 
 let upstream: RunningServer;
 let good: ProxyServer;
@@ -109,35 +109,53 @@ test('a dead, a failing and a slow node do not stall the healthy one', async () 
   assert.ok(slowItems.some((i) => /timeout|abort/i.test(i.reason)), slowItems.map((i) => i.reason).join('; '));
 });
 
-test('redirects are followed on the same origin only', async () => {
+test('redirects are followed only to GOPROXY paths under the mount on the same origin', async () => {
   let otherHits = 0;
   const other = await listen((_req, res) => {
     otherHits++;
     res.writeHead(200).end('elsewhere');
   });
+  const adminHits: { url: string; auth: string | undefined }[] = [];
+  const marks = new Set<string>();
   const node = await listen((req, res) => {
-    if (req.url === '/same') res.writeHead(302, { location: '/final' }).end();
-    else if (req.url === '/final') res.writeHead(200).end('x'.repeat(100_000));
-    else if (req.url === '/cross') res.writeHead(301, { location: `${other}/stolen` }).end();
+    const url = req.url ?? '';
+    marks.add(`${req.headers['user-agent']} | ${req.headers['x-modcast-warmup']}`);
+    if (url.startsWith('/admin/') || url.startsWith('/other/')) {
+      adminHits.push({ url, auth: req.headers.authorization });
+      res.writeHead(200).end('done');
+    } else if (url === '/go/github.com/a/b/@v/v1.0.0.info') res.writeHead(302, { location: '/go/github.com/a/b/@v/v1.0.1.info' }).end();
+    else if (url === '/go/github.com/a/b/@v/v1.0.1.info') res.writeHead(200).end('x'.repeat(100_000));
+    else if (url === '/go/github.com/a/b/@v/v1.0.0.mod') res.writeHead(302, { location: '/admin/delete' }).end();
+    else if (url === '/go/github.com/a/b/@v/v1.0.0.zip') res.writeHead(307, { location: '../../../../../other/github.com/a/b/@v/list' }).end();
+    else if (url === '/go/github.com/a/b/@v/list') res.writeHead(301, { location: `${other}/stolen` }).end();
     else res.writeHead(404).end();
   });
-  const target = { ...findTarget(ts.config, 'good'), name: 'redirects', origin: node };
+  const target = { ...findTarget(ts.config, 'good'), name: 'redirects', origin: node, mountPrefix: '/go/', auth: { header: 'authorization', value: 'Bearer node-secret' } };
   const results: WarmResult[] = [];
-  const base = { module: 'github.com/a/b', version: 'v1.0.0', endpoint: 'info' as const, expectedBenefit: 1 };
+  const base = { module: 'github.com/a/b', version: 'v1.0.0', expectedBenefit: 1 };
   await executeWarmup({
     target,
     requests: [
-      { ...base, itemId: 'same', path: '/same' },
-      { ...base, itemId: 'cross', path: '/cross' },
+      { ...base, endpoint: 'info', itemId: 'same', path: '/go/github.com/a/b/@v/v1.0.0.info' },
+      { ...base, endpoint: 'mod', itemId: 'admin', path: '/go/github.com/a/b/@v/v1.0.0.mod' },
+      { ...base, endpoint: 'zip', itemId: 'outside', path: '/go/github.com/a/b/@v/v1.0.0.zip' },
+      { ...base, endpoint: 'list', itemId: 'cross', path: '/go/github.com/a/b/@v/list' },
     ],
     onResult: (r) => void results.push(r),
   });
-  const same = results.find((r) => r.itemId === 'same')!;
-  assert.equal(same.status, 'ok');
-  assert.equal(same.bytes, 100_000);
-  assert.equal(same.sha256, createHash('sha256').update('x'.repeat(100_000)).digest('hex'));
-  const cross = results.find((r) => r.itemId === 'cross')!;
-  assert.equal(cross.status, 'failed');
-  assert.match(cross.reason, /another origin/);
+  const by = (id: string) => results.find((r) => r.itemId === id)!;
+  assert.equal(by('same').status, 'ok');
+  assert.equal(by('same').bytes, 100_000);
+  assert.equal(by('same').sha256, createHash('sha256').update('x'.repeat(100_000)).digest('hex'));
+  for (const id of ['admin', 'outside']) {
+    assert.equal(by(id).status, 'failed', id);
+    assert.match(by(id).reason, /outside the node's GOPROXY paths/, id);
+  }
+  assert.deepEqual(adminHits, [], 'the node’s other routes never got a request (nor its auth header)');
+  assert.equal(by('cross').status, 'failed');
+  assert.match(by('cross').reason, /another origin/);
   assert.equal(otherHits, 0, 'the other origin was never contacted');
+  // Every fetch says it is a warm-up, so the node's access log can keep it apart from demand.
+  assert.deepEqual([...marks], [`${WARMUP_USER_AGENT} | 1`]);
+  assert.match(WARMUP_USER_AGENT, /^modcast-warmup\/\d+\.\d+\.\d+$/);
 });

@@ -15,7 +15,7 @@ import { fleetOverrides, ingestAccessLog, seedPredictionsFromEvents } from '../h
 import { findTarget } from '../../src/warmup/fleet.js';
 import { planForNode } from '../../src/warmup/demand.js';
 import { runWarmup } from '../../src/warmup/run.js';
-import { runItems } from '../../src/warmup/records.js';
+import { runItems } from '../../src/store/queries/warmups.js';
 import { escapeModulePath } from '../../src/domain/module-path.js';
 import { measureEffectiveness } from '../../src/warmup/effectiveness.js';
 

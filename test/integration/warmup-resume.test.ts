@@ -19,7 +19,7 @@ import { fleetOverrides } from '../helpers/warmup.js';
 import { findTarget, nodeProfile } from '../../src/warmup/fleet.js';
 import { planWarmup, type Demand } from '../../src/domain/plan.js';
 import { runWarmup } from '../../src/warmup/run.js';
-import { runItems } from '../../src/warmup/records.js';
+import { runItems } from '../../src/store/queries/warmups.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {

@@ -10,7 +10,7 @@ import { openTestStore, type TestStore } from '../helpers/store.js';
 import { goModDownload, removeServerDir, startProxy, startUpstream, type ProxyServer, type RunningServer } from '../helpers/goproxy.js';
 import { fleetOverrides, ingestAccessLog, seedPredictionsFromEvents } from '../helpers/warmup.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
-import { readRun, runItems } from '../../src/warmup/records.js';
+import { readRun, runItems } from '../../src/store/queries/warmups.js';
 import { nextBusinessBlock, DAY_MS, MINUTE_MS, type RegionCalendar } from '../../src/domain/calendar.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { escapeModulePath } from '../../src/domain/module-path.js';

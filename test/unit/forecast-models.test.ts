@@ -126,3 +126,20 @@ test("Holt-Winters' typed-array least squares agrees with simple-statistics' lin
   assert.ok(Math.abs(line.m - ref.m) < 1e-9 && Math.abs(line.b - ref.b) < 1e-9, JSON.stringify({ line, ref }));
   assert.deepEqual(leastSquares(s.ctx.values, 5, 6), { m: 0, b: s.ctx.values[5] });
 });
+
+test('cold start: with 48 h of flat history the pooled-seasonal next hour is within 2× of the recent rate', async () => {
+  // The pool's shape is measured from the same two days: every hour of the week after them was never observed.
+  const { weekShape } = await import('../../src/domain/forecast/series.js');
+  const { hourOfWeekGrid } = await import('../../src/domain/calendar.js');
+  const n = 48;
+  const how = hourOfWeekGrid(Date.UTC(2026, 0, 5), n + 24, 'UTC');
+  const flat = synthetic(n, 24, () => 5, 11);
+  const shape = weekShape(flat.ctx.values, how.subarray(0, n));
+  const s = { ctx: { ...flat.ctx, how, shape } };
+  const f = new Float64Array(24);
+  new PooledSeasonal().forecast(s.ctx, n, 24, f);
+  const recent = sum(flat.ctx.values, n - 24, n) / 24;
+  for (let k = 0; k < 24; k++) assert.ok(f[k]! > recent / 2 && f[k]! < recent * 2, `hour ${k}: ${f[k]} vs recent ${recent}`);
+  // Unobserved hours of the week take the same hour of day's level, not the 5 % floor.
+  for (let h = 48; h < 168; h++) assert.ok(shape[h]! > 0.5, `hour of week ${h}: ${shape[h]}`);
+});

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readLines, type LineRecord } from '../../src/logs/lines.js';
 import { createParser, detectFormat, type ParserOptions } from '../../src/logs/detect.js';
-import { EventBuilder, RecentMemo } from '../../src/logs/to-event.js';
+import { EventBuilder } from '../../src/logs/to-event.js';
+import { RecentMemo } from '../../src/lib/recent-memo.js';
 import { toRow } from '../../src/domain/event.js';
 import { CADDY_JSON_FIELD_MAP, JsonLinesParser, epochMsOf } from '../../src/logs/jsonl.js';
 import { NginxParser } from '../../src/logs/nginx.js';
@@ -48,6 +49,17 @@ async function checkFixture(name: string, format: LogFormat, expected: (string |
 }
 
 describe('nginx parser', () => {
+  it('marks modcast warm-up fetches by their user agent (the second quoted field), not by a referer', () => {
+    const p = createParser('nginx');
+    const line = (referer: string, agent: string) =>
+      `10.0.0.1 - - [25/Nov/2026:09:00:01 +0100] "GET /golang.org/x/text/@v/v0.3.0.zip HTTP/1.1" 200 10 "${referer}" "${agent}" 0.004 MISS`;
+    const warm = p.parse(line('-', 'modcast-warmup/0.1.0'));
+    assert.ok(warm.ok && warm.record.warmup === true);
+    for (const [referer, agent] of [['modcast-warmup/0.1.0', 'Go-http-client/1.1'], ['-', 'Go-http-client/1.1 modcast-warmup/0.1.0']] as const) {
+      const r = p.parse(line(referer, agent));
+      assert.ok(r.ok && r.record.warmup === undefined, `${referer} / ${agent}`);
+    }
+  });
   it('parses the fixture: combined + request_time/cache status in either order, common, HEAD, sumdb, junk', async () => {
     await checkFixture('nginx-access.log', 'nginx', [
       'list github.com/Azure/azure-sdk-for-go@ 200 1532B 4ms hit 2026-11-25T08:00:01.000Z client',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Tailer, type TailChunk } from '../../src/ship/tailer.js';
-import { CheckpointStore } from '../../src/ingest/checkpoint.js';
+import { CheckpointStore } from '../../src/lib/checkpoint.js';
 
 interface Seen {
   text: string;

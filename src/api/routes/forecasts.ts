@@ -1,26 +1,24 @@
 /** GET /v1/forecasts: the latest run's forecasts, filtered, summed over a horizon window, cursor-paged. */
 import type { RoutePlugin } from '../context.js';
-import { ForecastsQuery, ForecastsReply, withErrors } from '../schemas.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
-import { listForecasts, type ForecastAfter, type ForecastFilter, type ForecastOrder, type SeriesKey } from '../queries/forecasts.js';
+import { ForecastsQuery, ForecastsReply, withErrors, FORECAST_CURSOR, FORECAST_WINDOW } from '../schemas.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
+import { listForecasts, type ForecastAfter, type ForecastFilter, type ForecastOrder, type SeriesKey } from '../../store/queries/predictions.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { badRequest } from '../errors.js';
-import { parseModulePrefix, parseWindow, MINUTE, DAY } from '../params.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
+import { parseModulePrefix, parseWindow } from '../params.js';
 
-interface ForecastCursor {
-  run: string;
-  key: SeriesKey;
-  /** The last item's rounded expected sum when the pages are ordered by it. */
-  e?: number;
+
+/**
+ * Where a cursor's page ended. Any cursor of the documented shape is a position: by expected demand, an expected
+ * field that is not a number (e.g. from a sort=key page) positions before every series.
+ */
+function afterOf(order: ForecastOrder, expected: string, key: SeriesKey): ForecastAfter {
+  if (order === 'key') return { key };
+  const e = expected.trim() === '' ? Number.NaN : Number(expected);
+  return { key, expected: Number.isFinite(e) ? e : Number.MAX_VALUE };
 }
-const isForecastCursor = (v: unknown): v is ForecastCursor => {
-  const c = v as ForecastCursor;
-  return (
-    typeof c === 'object' && c !== null && typeof c.run === 'string' && Array.isArray(c.key) && c.key.length === 5 &&
-    c.key.every((x) => typeof x === 'string') && (c.e === undefined || (typeof c.e === 'number' && Number.isFinite(c.e)))
-  );
-};
 
 export const forecastRoutes: RoutePlugin = async (app, ctx) => {
   app.get(
@@ -40,12 +38,12 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: 5 * MINUTE, max: 14 * DAY });
-      const cursor = q.cursor ? decodeCursor(q.cursor, isForecastCursor) : undefined;
+      const windowMs = parseWindow(q.window, FORECAST_WINDOW);
       const order: ForecastOrder = q.sort;
-      if (cursor && (cursor.e !== undefined) !== (order === 'expected')) throw badRequest('this cursor belongs to another sort order; pass the same sort as its first page');
+      const parts = q.cursor ? (decodeCursor(q.cursor, FORECAST_CURSOR) as string[]) : undefined;
+      const cursor = parts ? { run: parts[0]!, after: afterOf(order, parts[1]!, parts.slice(2) as SeriesKey) } : undefined;
       const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
-      if (!run && cursor) throw badRequest('the prediction run of this cursor no longer exists; start again without a cursor');
+      if (!run && cursor) throw new ModcastError(ErrorCodes.NOT_FOUND, 'the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
       const filter: ForecastFilter = {
         runId: run.runId,
@@ -59,9 +57,8 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       };
       // A page of a finished run never changes: kept serialized, per run and validated query (the echoed window
       // text is part of the body, so it is part of the key).
-      const after = cursor ? { key: cursor.key, ...(cursor.e !== undefined ? { expected: cursor.e } : {}) } : undefined;
-      const body = await ctx.runs.perRun<Buffer>('forecasts', run.runId, [filter, q.window, order, after ?? null, q.limit], async () => {
-        const page = await forecastPage(run, filter, q.window, after, q.limit, order);
+      const body = await ctx.runs.perRun<Buffer>('forecasts', run.runId, [filter, q.window, order, cursor?.after ?? null, q.limit], async () => {
+        const page = await forecastPage(run, filter, q.window, cursor?.after, q.limit, order);
         // Kept encoded: a hit then sends the bytes without converting the string again.
         const body = Buffer.from(reply.serialize(page) as string, 'utf8');
         return { value: body, bytes: body.length };
@@ -91,8 +88,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
         windowStart: new Date(r.windowStart).toISOString(),
         windowEnd: new Date(r.windowEnd).toISOString(),
       })),
-      nextCursor:
-        rows.length > limit && last ? encodeCursor({ run: run.runId, key: last.key, ...(order === 'expected' ? { e: last.sortExpected } : {}) }) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor([run.runId, order === 'expected' ? String(last.sortExpected) : '', ...last.key]) : null,
     };
   }
 };

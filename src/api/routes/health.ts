@@ -1,8 +1,8 @@
 /** Liveness, readiness (store and, when configured, Kafka) and Prometheus metrics. */
 import type { RoutePlugin } from '../context.js';
 import { HealthReply, ReadyReply } from '../schemas.js';
-import { metricsRegistry } from '../../lib/metrics.js';
-import { refreshStoreGauges } from '../metrics.js';
+import { metricsRegistry } from '../../lib/metrics-registry.js';
+import { StoreGauges } from '../http-metrics.js';
 
 const READY_TIMEOUT_MS = 5000;
 
@@ -51,6 +51,8 @@ export const healthRoutes: RoutePlugin = async (app, ctx) => {
     },
   );
 
+  // A store hiccup must not hide the process metrics: log it and serve what there is.
+  const gauges = new StoreGauges(ctx.store, ctx.now, (err) => app.log.warn({ err: err.message }, 'store gauges not refreshed'));
   app.get(
     '/metrics',
     {
@@ -60,12 +62,12 @@ export const healthRoutes: RoutePlugin = async (app, ctx) => {
         produces: ['text/plain'],
         response: { 200: { type: 'string' } },
       },
-      config: { rateLimit: false },
+      // Its own limit, far above any scrape interval: a scrape is cheap now, but it still renders every series.
+      config: { rateLimit: { max: ctx.config.api.metricsRateLimitPerMinute, timeWindow: 60_000 } },
       onRequest: async (req) => ctx.auth.requireReadAccess(req),
     },
-    async (req, reply) => {
-      // A store hiccup must not hide the process metrics: log it and serve what there is.
-      await refreshStoreGauges(ctx.store).catch((err: Error) => req.log.warn({ err: err.message }, 'store gauges not refreshed'));
+    async (_req, reply) => {
+      await gauges.beforeScrape();
       return reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
     },
   );

@@ -4,12 +4,13 @@
  */
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
-import { HotnessQuery, HotnessReply, withErrors } from '../schemas.js';
-import { notFound, badRequest } from '../errors.js';
-import { parseModulePath, parseWindow, dataEnd, HOUR, DAY } from '../params.js';
-import { moduleHistory } from '../queries/hotness.js';
-import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../queries/forecasts.js';
-import { runInfo, type PredictionRun } from '../queries/runs.js';
+import { HotnessQuery, HotnessReply, withErrors, HISTORY_WINDOW } from '../schemas.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
+import { parseModulePath, parseWindow, dataEnd, HOUR } from '../params.js';
+import { moduleHistory } from '../../store/queries/module-history.js';
+import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../../store/queries/predictions.js';
+import { runInfo } from '../run-info.js';
+import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
 /** How the wildcard route is shown in the OpenAPI document. */
@@ -35,17 +36,20 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const rest = req.params['*'];
-      if (!rest.endsWith(HOTNESS_SUFFIX)) throw notFound(`no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
+      if (!rest.endsWith(HOTNESS_SUFFIX)) throw new ModcastError(ErrorCodes.NOT_FOUND, `no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
       const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
       const q = req.query;
-      if (q.scope && q.scope !== 'fleet' && !q.id) throw badRequest(`scope ${q.scope} needs an id (node or region name)`);
-      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await dataEnd(ctx.store);
       const from = new Date(to.getTime() - windowMs);
       const scope = q.scope === 'node' ? { node: q.id } : q.scope === 'region' ? { region: q.id } : {};
       const { bucket, history } = await moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope });
       const run = await ctx.runs.latest();
       const forecast = run ? await runForecast(run, module, q.scope, q.id) : [];
+      // Nothing seen and nothing expected: to this API the module does not exist (any valid path would otherwise be
+      // an empty 200, indistinguishable from a typo).
+      if (history.length === 0 && forecast.length === 0)
+        throw new ModcastError(ErrorCodes.NOT_FOUND, `no requests of ${module} in the last ${q.window} of data${q.scope ? ` (${q.scope} ${q.id ?? 'any'})` : ''} and no forecast for it`);
       return {
         module,
         window: q.window,

@@ -2,17 +2,17 @@
 import type { RoutePlugin } from '../context.js';
 import {
   HeatmapQuery, HeatmapReply, IngestStatsQuery, IngestStatsReply, ReleasesQuery, ReleasesReply, ScopesReply, WarmupStatsQuery,
-  WarmupStatsReply, withErrors,
+  WarmupStatsReply, withErrors, HEATMAP_WINDOW, HISTORY_WINDOW, TIME_ZONES,
 } from '../schemas.js';
-import { badRequest } from '../errors.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
-import { runInfo } from '../queries/runs.js';
-import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../queries/stats.js';
-import { windowEffectiveness } from '../effectiveness.js';
-import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics.js';
+import { runInfo } from '../run-info.js';
+import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
+import { windowEffectiveness } from '../effectiveness-summary.js';
+import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 const WEEK = 7 * DAY;
-const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+const KNOWN_TIME_ZONES = new Set(TIME_ZONES);
 
 async function counterValue(c: typeof ingestEventsTotal, source: string): Promise<number> {
   const m = await c.get();
@@ -56,9 +56,9 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: DAY, max: 35 * DAY });
+      const windowMs = parseWindow(q.window, HEATMAP_WINDOW);
       const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
-      if (!TIME_ZONES.has(timeZone)) throw badRequest(`unknown time zone ${JSON.stringify(timeZone)}`);
+      if (!KNOWN_TIME_ZONES.has(timeZone)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `unknown time zone ${JSON.stringify(timeZone)}`);
       const [to, start] = await Promise.all([dataEnd(ctx.store), dataStart(ctx.store)]);
       const from = new Date(to.getTime() - windowMs);
       const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
@@ -93,7 +93,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await dataEnd(ctx.store);
       const from = new Date(to.getTime() - windowMs);
       const releases = await releaseSpread(ctx.store, { from, to, modulePrefix: parseModulePrefix(q.module), limit: q.limit });
@@ -131,7 +131,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await dataEnd(ctx.store);
       const health = await ingestHealth(ctx.store, {
         from: new Date(to.getTime() - windowMs),
@@ -166,7 +166,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const windowMs = parseWindow(q.window, { min: HOUR, max: 35 * DAY });
+      const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const from = new Date(Date.now() - windowMs);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
       const [summary, effectiveness] = await Promise.all([

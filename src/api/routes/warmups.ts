@@ -2,18 +2,14 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../context.js';
 import {
-  RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors,
+  RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors, WARMUPS_CURSOR,
 } from '../schemas.js';
-import { listWarmupRuns, warmupItems, warmupItemCounts, runView } from '../queries/warmups.js';
-import { readRun } from '../../warmup/records.js';
+import { listWarmupRuns, readRun, warmupItems, warmupItemCounts } from '../../store/queries/warmups.js';
+import { runView } from '../run-info.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { badRequest, notFound, notConfigured } from '../errors.js';
-import { ErrorCodes } from '../../errors.js';
-import { runEffectiveness } from '../effectiveness.js';
+import { ModcastError, ErrorCodes } from '../../errors.js';
+import { runEffectiveness } from '../effectiveness-summary.js';
 
-type RunCursor = [number, string];
-const isRunCursor = (v: unknown): v is RunCursor =>
-  Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && v[1].length <= 128;
 
 export const warmupRoutes: RoutePlugin = async (app, ctx) => {
   const readAccess = { onRequest: async (req: Parameters<typeof ctx.auth.requireReadAccess>[0]) => ctx.auth.requireReadAccess(req) };
@@ -31,7 +27,7 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const after = q.cursor ? decodeCursor(q.cursor, isRunCursor) : undefined;
+      const after = q.cursor ? (decodeCursor(q.cursor, WARMUPS_CURSOR) as [number, string]) : undefined;
       const rows = await listWarmupRuns(ctx.store, { ...q, ...(after ? { after } : {}), limit: q.limit + 1 });
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
@@ -56,7 +52,7 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const run = await readRun(ctx.store, req.params.id);
-      if (!run) throw notFound(`no warm-up run ${req.params.id}`);
+      if (!run) throw new ModcastError(ErrorCodes.NOT_FOUND, `no warm-up run ${req.params.id}`);
       const [items, itemCounts, effectiveness] = await Promise.all([
         warmupItems(ctx.store, run.runId, req.query.items),
         warmupItemCounts(ctx.store, run.runId),
@@ -81,11 +77,11 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const b = req.body;
-      if (!b.node && !b.region) throw badRequest('name a node or a region to warm');
+      if (!b.node && !b.region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'name a node or a region to warm');
       const nodes = ctx.config.fleet.nodes;
-      if (b.node && !nodes.some((n) => n.name === b.node)) throw badRequest(`node ${b.node} is not in fleet.nodes`, ErrorCodes.NODE_UNKNOWN);
-      if (b.region && !nodes.some((n) => n.region === b.region)) throw badRequest(`no node of fleet.nodes is in region ${b.region}`, ErrorCodes.NODE_UNKNOWN);
-      if (!ctx.scheduler) throw notConfigured('no scheduler runs in this process (it is hosted by `modcast serve` or `modcast scheduler`)');
+      if (b.node && !nodes.some((n) => n.name === b.node)) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `node ${b.node} is not in fleet.nodes`);
+      if (b.region && !nodes.some((n) => n.region === b.region)) throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `no node of fleet.nodes is in region ${b.region}`);
+      if (!ctx.scheduler) throw new ModcastError(ErrorCodes.NOT_CONFIGURED, 'no scheduler runs in this process (it is hosted by `modcast serve` or `modcast scheduler`)');
       const result = await ctx.scheduler.triggerWarmup({
         ...(b.node ? { node: b.node } : {}),
         ...(b.region ? { region: b.region } : {}),

@@ -8,7 +8,8 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  F_LAST24, F_LAST_WEEK, F_YESTERDAY, FEATURES, OnlineSelector, RANKERS, type Ranker,
+  FEATURES, OnlineSelector, RANKERS, TopK, type Ranker,
+  windowFeatures,
 } from '../forecast/rankers.js';
 import type { ItemHistory, TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
@@ -52,83 +53,6 @@ interface Pass {
 
 const passes = new WeakMap<Decision, Map<BudgetKind, Pass>>();
 
-/** Hours [from, to) sums of three windows in one backward scan of a node's hourly points. */
-function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
-  const weekFrom = h - 168;
-  for (let i = points.length - 1; i >= 0; i--) {
-    const hour = points.hours[i]!;
-    if (hour < weekFrom) break;
-    if (hour >= h) continue;
-    const c = points.counts[i]!;
-    if (hour >= h - 24) {
-      out[o + F_LAST24] = out[o + F_LAST24]! + c;
-      if (hour < h - 24 + w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
-    }
-    if (hour < weekFrom + w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
-  }
-}
-
-/** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */
-class TopK {
-  private readonly scores: Float64Array;
-  private readonly keys: string[] = [];
-  private n = 0;
-
-  constructor(private readonly k: number) {
-    this.scores = new Float64Array(Math.max(1, k));
-  }
-
-  reset(): void {
-    this.n = 0;
-    this.keys.length = 0;
-  }
-
-  /** a ranks after b (worse). */
-  private worse(sa: number, ka: string, sb: number, kb: string): boolean {
-    return sa < sb || (sa === sb && ka > kb);
-  }
-
-  offer(score: number, key: string): void {
-    if (this.k <= 0 || !(score > 0)) return;
-    if (this.n < this.k) {
-      // sift up a min-heap (the root is the worst kept)
-      let i = this.n++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!this.worse(score, key, this.scores[p]!, this.keys[p]!)) break;
-        this.scores[i] = this.scores[p]!;
-        this.keys[i] = this.keys[p]!;
-        i = p;
-      }
-      this.scores[i] = score;
-      this.keys[i] = key;
-      return;
-    }
-    if (!this.worse(this.scores[0]!, this.keys[0]!, score, key)) return;
-    // replace the root and sift down
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= this.n) break;
-      const r = l + 1;
-      const c = r < this.n && this.worse(this.scores[r]!, this.keys[r]!, this.scores[l]!, this.keys[l]!) ? r : l;
-      if (!this.worse(this.scores[c]!, this.keys[c]!, score, key)) break;
-      this.scores[i] = this.scores[c]!;
-      this.keys[i] = this.keys[c]!;
-      i = c;
-    }
-    this.scores[i] = score;
-    this.keys[i] = key;
-  }
-
-  /** Keys best first. */
-  sorted(): string[] {
-    const idx = Array.from({ length: this.n }, (_, i) => i);
-    idx.sort((a, b) => this.scores[b]! - this.scores[a]! || (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : 0));
-    return idx.map((i) => this.keys[i]!);
-  }
-}
-
 /** Window length in whole hours for the window features (at least 1, at most a day). */
 function windowHours(d: Decision): number {
   return Math.min(24, Math.max(1, Math.ceil((d.windowEnd - d.at) / HOUR_MS)));
@@ -144,11 +68,16 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const deciding = decision.nodes;
   const R = RANKERS.length;
   const C = CONTENDERS.length;
-  // Contenders that would repeat another's list are computed once: one region is the fleet, one node is its region.
   const regions = new Set([...history.nodeRegion.values()]);
   const nodesPerRegion = new Map<string, number>();
   for (const r of history.nodeRegion.values()) nodesPerRegion.set(r, (nodesPerRegion.get(r) ?? 0) + 1);
   const heaps = deciding.map(() => CONTENDERS.map(() => new TopK(ctx.rankLimit)));
+  // Scopes that would repeat another's list are computed once: one region is the fleet, one node is its region.
+  const regionIsFleet = regions.size <= 1;
+  const aliased = deciding.map((node) => {
+    const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
+    return CONTENDERS.map((c) => (c.scope === 'region' && regionIsFleet) || (c.scope === 'node' && nodeIsRegion));
+  });
   const nodeFeat = new Float64Array(FEATURES);
   const regionFeat = new Map<string, Float64Array>();
   const fleetFeat = new Float64Array(FEATURES);
@@ -180,18 +109,17 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       if (!wanted[n]) continue;
       const node = deciding[n]!;
       const feats: (Float64Array | undefined)[] = [fleetFeat, regionFeat.get(regionOfNode(node)), perNodeFeat.get(node)];
+      const skip = aliased[n]!;
       for (let c = 0; c < C; c++) {
         const f = feats[Math.floor(c / R)];
-        if (!f) continue;
+        if (!f || skip[c]) continue;
         heaps[n]![c]!.offer(CONTENDERS[c]!.ranker.score(f, 0, w) * per, item.key);
       }
     }
   }
   const lists = new Map<string, string[][]>();
   deciding.forEach((node, n) => {
-    const region = regionOfNode(node);
-    const regionIsFleet = regions.size <= 1;
-    const nodeIsRegion = (nodesPerRegion.get(region) ?? 0) <= 1;
+    const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
     const own = heaps[n]!.map((heap) => heap.sorted());
     // Aliased scopes share one list (same items, same order): a tie between them is not a choice.
     lists.set(node, own.map((list, c) => {
@@ -234,15 +162,21 @@ export class PoolMethod implements WarmupMethod {
 
   private readonly models: ModcastMethod | null;
   private readonly names: string[];
+  /** Every item some ranker lists at the current decision: what the model ensemble re-ranks. */
+  private shortlist: Set<string> | null = null;
 
   constructor(options: Partial<PoolOptions> = {}) {
     this.options = { ...DEFAULT_POOL, ...options };
-    this.models = this.options.models ? new ModcastMethod() : null;
+    this.models = this.options.models ? new ModcastMethod({ shortlist: () => this.shortlist }) : null;
     this.names = [...CONTENDERS.map((c) => c.name), ...(this.models ? [MODELS_CONTENDER] : [])];
   }
 
   rank(ctx: DecisionContext): Map<string, string[]> {
     const pass = passFor(ctx, this.options);
+    if (this.models) {
+      this.shortlist = new Set();
+      for (const lists of pass.lists.values()) for (const list of lists) for (const key of list) this.shortlist.add(key);
+    }
     const modelLists = this.models?.rank(ctx);
     const listsOf = (node: string): string[][] => {
       const lists = pass.lists.get(node) ?? [];

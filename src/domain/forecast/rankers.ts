@@ -17,7 +17,10 @@ const H = HALF_LIVES_HOURS.length;
 export const F_LAST24 = H;
 export const F_YESTERDAY = H + 1;
 export const F_LAST_WEEK = H + 2;
-export const FEATURES = H + 3;
+/** Hours with at least one fetch in the last 24 hours and the last week: demand that recurs, whatever its volume. */
+export const F_ACTIVE_DAY = H + 3;
+export const F_ACTIVE_WEEK = H + 4;
+export const FEATURES = H + 5;
 
 const LN2 = Math.LN2;
 const HOUR_MS = 3_600_000;
@@ -47,6 +50,48 @@ export class DecayedCounts {
     if (this.at === -Infinity) return;
     const dt = Math.max(0, t - this.at);
     for (let k = 0; k < H; k++) out[offset + k] = out[offset + k]! + this.values[k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
+  }
+}
+
+/**
+ * Adds a count of `ago` hours back (1 = the last whole hour) to the window features: last 24 h, the same window
+ * yesterday and last week (w hours long), and the active-hour counts.
+ */
+function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number): void {
+  if (ago > 168 || c === 0) return;
+  out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + 1;
+  if (ago > 168 - w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
+  if (ago > 24) return;
+  out[o + F_LAST24] = out[o + F_LAST24]! + c;
+  out[o + F_ACTIVE_DAY] = out[o + F_ACTIVE_DAY]! + 1;
+  if (ago > 24 - w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
+}
+
+/** The window features from sparse hourly points before hour h, in one backward scan. */
+export function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const hour = points.hours[i]!;
+    if (hour < h - 168) break;
+    if (hour < h) addWindowCount(out, o, h - hour, points.counts[i]!, w);
+  }
+}
+
+/** Decay multipliers per whole hour of age (an hourly bucket counts at its middle), per half-life. */
+const hourlyDecay = HALF_LIVES_HOURS.map((h) => Float64Array.from({ length: 24 * 14 + 1 }, (_, age) => Math.pow(2, -(age + 0.5) / h)));
+
+/**
+ * Features at hour index n from a dense hourly series (the store's hourly rollups): decayed counts with each bucket
+ * at its middle, and the window features. The backtest has exact fetch times and uses DecayedCounts instead.
+ */
+export function featuresFromHourly(values: ArrayLike<number>, n: number, windowHours: number, out: Float64Array): void {
+  out.fill(0);
+  const oldest = Math.max(0, n - (hourlyDecay[0]!.length - 1));
+  for (let i = n - 1; i >= oldest; i--) {
+    const c = values[i]!;
+    if (c === 0) continue;
+    const age = n - 1 - i;
+    for (let k = 0; k < H; k++) out[k] = out[k]! + c * hourlyDecay[k]![age]!;
+    addWindowCount(out, 0, n - i, c, windowHours);
   }
 }
 
@@ -83,13 +128,18 @@ function windowRanker(name: string, feature: number, hours: (w: number) => numbe
 const K6 = HALF_LIVES_HOURS.indexOf(6);
 const K24 = HALF_LIVES_HOURS.indexOf(24);
 
-/** The pool, in tie-break order: with no evidence yet the first one is used (a day of decayed history). */
+/**
+ * The pool, in tie-break order: with no evidence (or none that tells contenders apart) the first one leads, and it is
+ * the strongest naive baseline itself, so modcast only leaves "yesterday's top items" when its own past decisions
+ * show something better.
+ */
 export const RANKERS: readonly Ranker[] = [
-  decayRanker(K24),
-  ...HALF_LIVES_HOURS.map((_, k) => k).filter((k) => k !== K24).map(decayRanker),
   windowRanker('last-24h', F_LAST24, () => 24),
+  ...HALF_LIVES_HOURS.map((_, k) => decayRanker(k)),
   windowRanker('same-window-yesterday', F_YESTERDAY, (w) => w),
   windowRanker('same-window-last-week', F_LAST_WEEK, (w) => w),
+  windowRanker('active-hours-24h', F_ACTIVE_DAY, () => 24),
+  windowRanker('active-hours-week', F_ACTIVE_WEEK, () => 168),
   blend('recent+last-week', [[K6, 0.5]], [[F_LAST_WEEK, 0.5]]),
   blend('day+yesterday+last-week', [[K24, 1 / 3]], [[F_YESTERDAY, 1 / 3], [F_LAST_WEEK, 1 / 3]]),
 ];
@@ -105,8 +155,81 @@ function blend(name: string, decays: [number, number][], windows: [number, numbe
   return { name: `blend:${name}`, score: rate, expected: (f, o, w) => rate(f, o, w) * w };
 }
 
-export function rankerNamed(name: string): Ranker | undefined {
-  return RANKERS.find((r) => r.name === name);
+/** Bounded best-first selection: higher score first, equal scores in key order (deterministic runs). */
+export class TopK {
+  private readonly scores: Float64Array;
+  private readonly keys: string[] = [];
+  /** A number carried with each key (e.g. its expected count). */
+  private readonly payloads: number[] = [];
+  private n = 0;
+
+  constructor(private readonly k: number) {
+    this.scores = new Float64Array(Math.max(1, k));
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.keys.length = 0;
+    this.payloads.length = 0;
+  }
+
+  /** a ranks after b (worse). */
+  private worse(sa: number, ka: string, sb: number, kb: string): boolean {
+    return sa < sb || (sa === sb && ka > kb);
+  }
+
+  offer(score: number, key: string, payload = 0): void {
+    if (this.k <= 0 || !(score > 0)) return;
+    if (this.n < this.k) {
+      // sift up a min-heap (the root is the worst kept)
+      let i = this.n++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!this.worse(score, key, this.scores[p]!, this.keys[p]!)) break;
+        this.scores[i] = this.scores[p]!;
+        this.keys[i] = this.keys[p]!;
+        this.payloads[i] = this.payloads[p]!;
+        i = p;
+      }
+      this.scores[i] = score;
+      this.keys[i] = key;
+      this.payloads[i] = payload;
+      return;
+    }
+    if (!this.worse(this.scores[0]!, this.keys[0]!, score, key)) return;
+    // replace the root and sift down
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.n) break;
+      const r = l + 1;
+      const c = r < this.n && this.worse(this.scores[r]!, this.keys[r]!, this.scores[l]!, this.keys[l]!) ? r : l;
+      if (!this.worse(this.scores[c]!, this.keys[c]!, score, key)) break;
+      this.scores[i] = this.scores[c]!;
+      this.keys[i] = this.keys[c]!;
+      this.payloads[i] = this.payloads[c]!;
+      i = c;
+    }
+    this.scores[i] = score;
+    this.keys[i] = key;
+    this.payloads[i] = payload;
+  }
+
+  /** Keys best first. */
+  sorted(): string[] {
+    return this.order().map((i) => this.keys[i]!);
+  }
+
+  /** Keys with their payloads, best first. */
+  entries(): { key: string; payload: number }[] {
+    return this.order().map((i) => ({ key: this.keys[i]!, payload: this.payloads[i]! }));
+  }
+
+  private order(): number[] {
+    const idx = Array.from({ length: this.n }, (_, i) => i);
+    idx.sort((a, b) => this.scores[b]! - this.scores[a]! || (this.keys[a]! < this.keys[b]! ? -1 : this.keys[a]! > this.keys[b]! ? 1 : 0));
+    return idx;
+  }
 }
 
 /**
@@ -186,6 +309,13 @@ export class OnlineSelector {
           while (j < C && this.cps[j] === pos + 1) hits[c * C + j++] = h;
         }
       }
+      // Each decision counts once: hits relative to the decision's best contender at each checkpoint. A burst in
+      // which every list hits everything would otherwise outweigh a day of ordinary decisions.
+      for (let j = 0; j < C; j++) {
+        let best = 0;
+        for (let c = 0; c < this.contenders; c++) best = Math.max(best, hits[c * C + j]!);
+        for (let c = 0; c < this.contenders; c++) hits[c * C + j] = best > 0 ? hits[c * C + j]! / best : 0;
+      }
       this.judged.push(hits);
       for (let x = 0; x < hits.length; x++) this.totals[x] = this.totals[x]! + hits[x]!;
       if (this.judged.length > this.memory) {
@@ -263,4 +393,55 @@ export class OnlineSelector {
     }
     return { ranking: out, lead: Math.max(0, lead) };
   }
+}
+
+/** The contender name of the per-series model ensemble (seasonal, Holt-Winters, TSB/Croston, release adoption). */
+export const MODELS = 'models';
+
+export interface ContenderChoice {
+  contender: string;
+  /** Realised fetches per expected fetch of the contender's picks (scales its expected counts); 1 without evidence. */
+  calibration: number;
+  /** Picks of the winner that were asked for in their window, over the judged runs. */
+  hits: number;
+  /** Judged runs behind the choice (0: the fallback, no evidence). */
+  evidence: number;
+}
+
+/**
+ * Chooses a contender from judged picks of past runs, as OnlineSelector chooses in the backtest: the most hits
+ * summed over checkpoints, each relative to its budget; ties go to the earlier contender. Without evidence the
+ * fallback wins.
+ */
+export function chooseFromJudged(
+  picks: readonly { contender: string; rank: number; actual: number; expected: number }[],
+  contenders: readonly string[],
+  limit: number,
+  evidence: number,
+  fallback: string,
+): ContenderChoice {
+  if (evidence === 0 || picks.length === 0) return { contender: fallback, calibration: 1, hits: 0, evidence: 0 };
+  const sel = new OnlineSelector(contenders.length, limit, evidence);
+  const cps = sel.checkpoints;
+  const C = cps.length;
+  const totals = new Float64Array(contenders.length * C);
+  const index = new Map(contenders.map((c, i) => [c, i]));
+  for (const p of picks) {
+    const c = index.get(p.contender);
+    if (c === undefined || !(p.actual > 0)) continue;
+    for (let j = 0; j < C; j++) if (p.rank < cps[j]!) totals[c * C + j] = totals[c * C + j]! + 1;
+  }
+  const best = sel.overallWinner(totals);
+  const name = contenders[best]!;
+  let actual = 0;
+  let expected = 0;
+  let hits = 0;
+  for (const p of picks) {
+    if (p.contender !== name) continue;
+    actual += p.actual;
+    expected += p.expected;
+    if (p.actual > 0) hits++;
+  }
+  const calibration = expected > 0 ? Math.min(20, Math.max(0.05, actual / expected)) : 1;
+  return { contender: name, calibration, hits, evidence };
 }

@@ -159,11 +159,6 @@ export interface Forecaster {
   beginSeries?(): void;
 }
 
-/** A flat week profile (no pooled shape known). */
-export function flatShape(): Float64Array {
-  return new Float64Array(WEEK).fill(1);
-}
-
 /**
  * Normalises a week of totals to mean 1, mixing in a little of the flat profile so that no hour is exactly 0
  * (a series must still be able to show demand at an hour the pool never saw).
@@ -178,16 +173,39 @@ export function normaliseShape(totals: ArrayLike<number>, flatMix = 0.05): Float
   return out;
 }
 
-/** Mean-1 week profile of hourly totals, each hour placed by a (local) hour-of-week grid. */
+const DAY_PRIOR_HOURS = 2;
+
+/**
+ * Mean-1 week profile of hourly totals, each hour placed by a (local) hour-of-week grid (index = day × 24 + hour).
+ * An hour of the week never observed is not "no demand": with less than a week of history the next hour is
+ * always unseen. It takes the mean of the same hour of day on the days observed, shrunk towards the mean of every
+ * observed hour (flat when that hour of day was never observed either).
+ */
 export function weekShape(totals: ArrayLike<number>, how: Uint8Array): Float64Array {
   const sums = new Float64Array(WEEK);
   const counts = new Float64Array(WEEK);
-  for (let i = 0; i < totals.length; i++) {
+  const n = Math.min(totals.length, how.length);
+  for (let i = 0; i < n; i++) {
     const h = how[i]!;
     sums[h] = sums[h]! + totals[i]!;
     counts[h] = counts[h]! + 1;
   }
-  for (let h = 0; h < WEEK; h++) sums[h] = counts[h]! > 0 ? sums[h]! / counts[h]! : 0;
+  const daySums = new Float64Array(DAY);
+  const dayCounts = new Float64Array(DAY);
+  let allSum = 0;
+  let allCount = 0;
+  for (let h = 0; h < WEEK; h++) {
+    daySums[h % DAY] = daySums[h % DAY]! + sums[h]!;
+    dayCounts[h % DAY] = dayCounts[h % DAY]! + counts[h]!;
+    allSum += sums[h]!;
+    allCount += counts[h]!;
+  }
+  const flat = allCount > 0 ? allSum / allCount : 0;
+  for (let h = 0; h < WEEK; h++) {
+    if (counts[h]! > 0) sums[h] = sums[h]! / counts[h]!;
+    // Shrunk towards the flat level by two pseudo-hours: two days of one hour of day say little on their own.
+    else sums[h] = (daySums[h % DAY]! + DAY_PRIOR_HOURS * flat) / (dayCounts[h % DAY]! + DAY_PRIOR_HOURS);
+  }
   return normaliseShape(sums);
 }
 

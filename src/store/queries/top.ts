@@ -46,7 +46,7 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
     `SELECT ${KEY_SQL[q.by]} AS key, sum(requests) AS requests, sum(zips) AS zips, sum(misses) AS misses,
             sum(bytes) AS bytes, uniqMerge(clients) AS clients
      FROM ${table}
-     WHERE bucket >= {from:DateTime64(3)} AND bucket < {to:DateTime64(3)}
+     WHERE bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64})
        ${q.by === 'version' ? "AND version != ''" : ''}
        AND ({node:String} = '' OR node = {node:String})
        AND ({region:String} = '' OR region = {region:String})
@@ -54,8 +54,8 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
        AND ({useKeys:UInt8} = 0 OR key IN {keys:Array(String)})
      GROUP BY key ORDER BY requests DESC, key LIMIT {limit:UInt32}`,
     {
-      from: q.from.getTime() / 1000,
-      to: q.to.getTime() / 1000,
+      from: q.from.getTime(),
+      to: q.to.getTime(),
       node: q.node ?? '',
       region: q.region ?? '',
       prefix: q.modulePrefix ?? '',

@@ -4,7 +4,7 @@
  */
 import type { Store } from '../store/client.js';
 import { measureEffectiveness, type Effectiveness } from '../warmup/effectiveness.js';
-import { listWarmupRuns } from './queries/warmups.js';
+import { listWarmupRuns } from '../store/queries/warmups.js';
 
 /** Runs measured for a window summary (each costs a few queries). */
 const MAX_RUNS = 20;

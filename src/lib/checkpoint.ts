@@ -14,7 +14,11 @@ export const FINGERPRINT_BYTES = 1024;
 export interface FileIdentity {
   dev: number;
   ino: number;
-  /** sha256 (16 hex) of the first min(size, FINGERPRINT_BYTES) bytes; '' for an empty file. */
+  /**
+   * sha256 (16 hex) of the file's first `fingerprintBytes` bytes; '' for an empty file. A file ingest
+   * (fileIdentity) hashes the first min(size, FINGERPRINT_BYTES) bytes; the shipper (ship/tailer.ts) hashes the
+   * first line, at most FINGERPRINT_BYTES, so appending to a one-line file does not change its identity.
+   */
   fingerprint: string;
   /** How many bytes the fingerprint covers (a short file's fingerprint is re-taken as it grows). */
   fingerprintBytes: number;

@@ -6,7 +6,7 @@
  * under the same key, which is how a reader recognises the repeat.
  */
 import type { RejectedRow } from '../domain/event.js';
-import type { OutgoingMessage, Producer } from '../kafka/types.js';
+import type { OutgoingMessage, Producer } from './types.js';
 
 export interface DeadLetter {
   topic: string;

@@ -6,7 +6,7 @@
  * pages never overlap. Expected sums are compared rounded to 1e-6: a float sum may differ in its last bits
  * between two queries (summation order), which must not move a series across a page boundary.
  */
-import { queryRows, type Store } from '../../store/client.js';
+import { queryRows, type Store } from '../client.js';
 
 export type SeriesKey = [scope: string, scopeId: string, module: string, version: string, kind: string];
 
@@ -50,7 +50,7 @@ export interface ForecastRow {
 export function forecastWhere(f: ForecastFilter): { sql: string; params: Record<string, unknown> } {
   return {
     sql: `run_id = {run:String} AND window_kind = {windowKind:String}
-      AND window_start >= toDateTime({from:Int64}) AND window_start < toDateTime({to:Int64})
+      AND window_start >= toDateTime(intDiv({from:Int64}, 1000)) AND window_start < toDateTime(intDiv({to:Int64}, 1000))
       AND ({scope:String} = '' OR toString(scope) = {scope:String})
       AND ({scopeId:String} = '' OR scope_id = {scopeId:String})
       AND startsWith(module, {prefix:String})
@@ -58,8 +58,8 @@ export function forecastWhere(f: ForecastFilter): { sql: string; params: Record<
       AND ({kind:String} = '' OR kind = {kind:String})`,
     params: {
       run: f.runId,
-      from: Math.floor(f.from / 1000),
-      to: Math.floor(f.to / 1000),
+      from: f.from,
+      to: f.to,
       scope: f.scope ?? '',
       scopeId: f.scopeId ?? '',
       prefix: f.modulePrefix ?? '',

@@ -2,9 +2,9 @@
  * "Hot now vs predicted": requests in the last window of data next to the expected requests of the next window
  * in the latest prediction run, per module, module@version, node or region.
  */
-import { queryRows, type Store } from '../../store/client.js';
-import { topQuery, type TopDimension, type TopRow } from '../../store/queries/top.js';
-import type { ScopeFilter } from './hotness.js';
+import { queryRows, type Store } from '../client.js';
+import { topQuery, type TopDimension, type TopRow } from './top.js';
+import type { ScopeFilter } from './module-history.js';
 
 /**
  * Prediction rows that count each request once (see src/scoring/score.ts): a module's total is its version ''
@@ -51,7 +51,7 @@ export async function forecastByKey(
     `SELECT ${f.key} AS key, sum(expected_requests) AS expected
      FROM predictions
      WHERE run_id = {run:String} AND window_kind = 'step' AND ${f.level} AND kind = {kind:String}
-       AND window_start >= toDateTime({from:Int64}) AND window_start < toDateTime({to:Int64})
+       AND window_start >= toDateTime(intDiv({from:Int64}, 1000)) AND window_start < toDateTime(intDiv({to:Int64}, 1000))
        AND toString(scope) = {scope:String} AND ({scopeId:String} = '' OR scope_id = {scopeId:String})
        AND ({regionNodes:String} = '' OR scope_id IN (SELECT DISTINCT node FROM rollups_1h WHERE region = {regionNodes:String}))
        AND startsWith(module, {prefix:String})
@@ -60,8 +60,8 @@ export async function forecastByKey(
     {
       run: q.runId,
       kind: TOTAL_KIND,
-      from: Math.floor(q.from / 1000),
-      to: Math.floor(q.to / 1000),
+      from: q.from,
+      to: q.to,
       ...s,
       prefix: q.modulePrefix ?? '',
       useKeys: opts.keys ? 1 : 0,

@@ -1,26 +1,42 @@
-/** Prediction runs: the API reads the newest finished run unless a cursor pins an older one. */
-import { queryRows, type Store } from '../../store/client.js';
+/**
+ * prediction_runs reads. "The latest finished run" is defined here once (newest finished_at, ties broken by run_id),
+ * so the API, the planner and the /metrics gauges all name the same run.
+ */
+import { queryRows, type Store } from '../client.js';
 
 export interface PredictionRun {
   runId: string;
   /** History ends here; forecast windows start here. Epoch ms. */
   asOf: number;
+  startedAt: number;
   finishedAt: number | null;
   horizonHours: number;
   stepMinutes: number;
+  /** Prediction rows the run wrote. */
+  predictions: number;
 }
 
-const RUN_COLUMNS = `run_id, toUnixTimestamp(as_of) * 1000 AS as_of_ms,
-  if(isNull(finished_at), NULL, toUnixTimestamp64Milli(assumeNotNull(finished_at))) AS finished_ms, horizon_hours, step_minutes`;
+const RUN_COLUMNS = `run_id, toUnixTimestamp(as_of) * 1000 AS as_of_ms, toUnixTimestamp64Milli(started_at) AS started_ms,
+  if(isNull(finished_at), NULL, toUnixTimestamp64Milli(assumeNotNull(finished_at))) AS finished_ms, horizon_hours, step_minutes, predictions`;
 
-type RunRow = { run_id: string; as_of_ms: number | string; finished_ms: number | string | null; horizon_hours: number; step_minutes: number };
+type RunRow = {
+  run_id: string;
+  as_of_ms: number | string;
+  started_ms: number | string;
+  finished_ms: number | string | null;
+  horizon_hours: number;
+  step_minutes: number;
+  predictions: number | string;
+};
 
 const toRun = (r: RunRow): PredictionRun => ({
   runId: r.run_id,
   asOf: Number(r.as_of_ms),
+  startedAt: Number(r.started_ms),
   finishedAt: r.finished_ms === null ? null : Number(r.finished_ms),
   horizonHours: Number(r.horizon_hours),
   stepMinutes: Number(r.step_minutes),
+  predictions: Number(r.predictions),
 });
 
 export async function latestPredictionRun(store: Store): Promise<PredictionRun | undefined> {
@@ -36,15 +52,4 @@ export async function predictionRunById(store: Store, runId: string): Promise<Pr
     run: runId,
   });
   return row ? toRun(row) : undefined;
-}
-
-export function runInfo(run: PredictionRun | undefined) {
-  if (!run) return null;
-  return {
-    runId: run.runId,
-    asOf: new Date(run.asOf).toISOString(),
-    finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
-    horizonHours: run.horizonHours,
-    stepMinutes: run.stepMinutes,
-  };
 }
