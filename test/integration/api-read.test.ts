@@ -388,3 +388,18 @@ test('runs finished at the same instant: /metrics and the API name the same newe
     await app.close();
   }
 });
+
+test('checksum-database requests without a module (supported, tile) are not a blank row of the top modules', async () => {
+  const sumdb = [0, 1, 2, 3, 4].map((i) => ({ module: '', version: '', node: 'eu-2', region: 'eu', ts: END - 50_000 + i * 1000 }));
+  await seedEvents(api.t.store, 'seed:sumdb', sumdb);
+  const app = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false });
+  try {
+    const keys = (await app.inject({ url: '/v1/top?window=1d&by=module&limit=20' })).json().items.map((i: { key: string }) => i.key);
+    assert.deepEqual(keys, [AZURE, HOT, 'github.com/acme/cold']);
+    // They still count for their node.
+    const nodes = (await app.inject({ url: '/v1/top?window=1d&by=node' })).json().items as { key: string; actual: number }[];
+    assert.ok(nodes.some((n) => n.key === 'eu-2' && n.actual >= 6), JSON.stringify(nodes));
+  } finally {
+    await app.close();
+  }
+});

@@ -13,6 +13,9 @@ const KEY_SQL: Record<TopDimension, string> = {
   region: 'region',
 };
 
+/** Rows without the dimension: checksum-database requests (supported, latest, tile) name no module or version. */
+const NON_EMPTY_KEY: Record<TopDimension, string> = { module: "AND module != ''", version: "AND version != ''", node: '', region: '' };
+
 export interface TopRow {
   key: string;
   requests: number;
@@ -47,7 +50,7 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
             sum(bytes) AS bytes, uniqMerge(clients) AS clients
      FROM ${table}
      WHERE bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64})
-       ${q.by === 'version' ? "AND version != ''" : ''}
+       ${NON_EMPTY_KEY[q.by]}
        AND ({node:String} = '' OR node = {node:String})
        AND ({region:String} = '' OR region = {region:String})
        AND startsWith(module, {prefix:String})
