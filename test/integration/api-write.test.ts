@@ -119,7 +119,9 @@ test('malformed input: bad NDJSON is kept as rejects (422), undetectable formats
   const res = await ingest({ query: 'node=us-1&format=jsonl', body: ndjson, headers: { 'content-type': 'application/x-ndjson' } });
   assertClientError(res, 422, 'MODCAST_ERR_INVALID_ARGUMENT');
   assert.equal(await count(api.t.store, "SELECT count() FROM rejected_events WHERE node = 'us-1'"), 4);
-  assertClientError(await ingest({ query: 'node=us-1', body: 'what\nis\nthis\n' }), 400, 'MODCAST_ERR_FORMAT_UNKNOWN');
+  const unknown = await ingest({ query: 'node=us-1', body: 'what\nis\nthis\n' });
+  assertClientError(unknown, 400, 'MODCAST_ERR_FORMAT_UNKNOWN');
+  assert.match(unknown.json().message, /pass \?format= \(nginx, /);
   assertClientError(await ingest({ query: 'node=us-1', body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } }), 400);
   assertClientError(await ingest({ query: 'node=us-1', body: gzipSync('x'.repeat(1000)).subarray(0, 20), headers: { 'content-encoding': 'gzip' } }), 400);
   assertClientError(await ingest({ query: 'node=us-1', body: '' }), 400);

@@ -100,6 +100,7 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
             batchLines: ctx.config.ingest.batchRows,
             sourceId,
             sourceName: 'http',
+            formatOption: '?format=',
             tokenPrefix: sourceId,
           });
           ingestEventsTotal.inc({ source: 'http' }, stats.events);
