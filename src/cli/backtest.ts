@@ -29,6 +29,7 @@ interface BacktestFlags {
   capacity?: string;
   ttlMinutes: number;
   warmupHours: number;
+  judgeFrom?: string;
   methods?: string;
   nodeRegion?: string;
   out?: string;
@@ -76,6 +77,7 @@ export function registerBacktest(program: Command): void {
     .option('--capacity <bytes>', 'cache capacity per node, e.g. 2GiB (default unlimited)')
     .option('--ttl-minutes <n>', 'how long list/@latest stay fresh in a proxy cache', intOption('ttl-minutes', 1, 24 * 60), 10)
     .option('--warmup-hours <n>', 'trace time before the first decision', intOption('warmup-hours', 1, 24 * 365), 168)
+    .option('--judge-from <time>', 'judge only decision windows starting at or after this time (compare --warmup-hours on the same decisions)')
     .option('--methods <list>', `methods to compare (default all: ${DEFAULT_METHODS.join(',')})`)
     .option('--node-region <pairs>', 'regions of trace nodes: node=region,…')
     .option('--out <dir>', 'output directory (default ./backtest-<time>)')
@@ -99,6 +101,7 @@ export function registerBacktest(program: Command): void {
         capacityBytes: flags.capacity ? parseBytes(flags.capacity) : Number.POSITIVE_INFINITY,
         mutableTtlMinutes: flags.ttlMinutes,
         warmupHours: flags.warmupHours,
+        ...(flags.judgeFrom !== undefined ? { judgeFrom: time(flags.judgeFrom, '--judge-from') } : {}),
         onProgress: ({ decisions, requests, at }: { decisions: number; requests: number; at: number }) => {
           if (decisions % 24 === 0) ctx.logger.info({ decisions, requests, at: new Date(at).toISOString() }, 'backtest progress');
         },

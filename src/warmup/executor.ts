@@ -76,7 +76,7 @@ export interface ExecuteOptions {
  * header (for proxies that log a chosen header). modcast's own fetches must not come back as forecast input.
  */
 export const WARMUP_USER_AGENT = `${WARMUP_AGENT_PREFIX}${(JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version}`;
-export const WARMUP_HEADER = 'x-modcast-warmup';
+const WARMUP_HEADER = 'x-modcast-warmup';
 
 export interface ExecuteSummary {
   ok: number;

@@ -1,9 +1,9 @@
 /**
  * The ranker pool inside `modcast score` on a real embedded store: every run records what each contender would
  * warm in its first hour; later runs judge those picks against the rollups once their hour has passed and score
- * with the contender that hit most. Traffic whose hot set changes every day (a new set of modules busy all day,
- * as a team switching projects) favours a short memory: after a few hourly runs the choice must leave the model
- * ensemble, whose long memory keeps yesterday's modules up, for a ranker, and the predictions must say which.
+ * with the contender that hit most. Traffic whose hot set changes every three hours (a new set of modules each
+ * time, as CI pipelines of different teams taking turns) favours the shortest memory: after a few hourly runs the
+ * choice must leave the model ensemble for a ranker, and the predictions must say which.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ before(async () => {
   const rows: unknown[][] = [];
   let i = 0;
   for (let h = 0; h < HOURS + 12; h++) {
-    const block = Math.floor(h / 24);
+    const block = Math.floor(h / 3);
     for (let m = 0; m < 60; m += 10) {
       const ts = T0 + h * HOUR + m * 60_000;
       for (const x of ['a', 'b', 'c']) rows.push([`ev-${i++}`, ts + 1000, 'n1', 'eu', `example.com/hot${block % 50}${x}`, 'v1.0.0', 'zip', 200, 50_000, 40, 'miss', '']);
@@ -72,8 +72,8 @@ test('after hourly runs the choice moves to a short-memory ranker and the predic
   assert.ok(choice.evidenceRuns >= 5, `evidence ${choice.evidenceRuns}`);
   assert.notEqual(choice.contender, 'models');
   assert.ok(RANKERS.some((r) => r.name === choice.contender));
-  // Today's modules lead this run's predictions for the next hour, under the ranker's name.
-  const block = Math.floor((HOURS - 1) / 24);
+  // The last block's modules lead this run's predictions for the next hour, under the ranker's name.
+  const block = Math.floor((HOURS - 1) / 3);
   const top = await queryRows<{ module: string; model: string }>(
     t.store,
     `SELECT module, model FROM predictions

@@ -25,6 +25,11 @@ export interface ModcastMethodOptions {
   /** Force one model for every series (the per-model rows of the comparison). */
   only?: ModelName;
   select?: SelectOptions;
+  /**
+   * Forecast only these items (and young releases): the ranker pool's own top lists, so that fitting a model per
+   * series stays affordable on logs with tens of thousands of candidates per decision.
+   */
+  shortlist?: () => ReadonlySet<string> | null;
   /** Sees every scored candidate (diagnostics). */
   onScore?: (s: { node: string; key: string; p: number; model: string; at: number }) => void;
 }
@@ -59,7 +64,7 @@ export class ModcastMethod implements WarmupMethod {
   /** Methods with the same key see the same candidates and inputs: they differ only in the model(s) they use. */
   get sharingKey(): string {
     const o = this.options;
-    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}`;
+    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}${o.shortlist ? '|shortlist' : ''}`;
   }
 
   get only(): ModelName | undefined {
@@ -110,7 +115,9 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
   const variants = methods.map((m) => m.only);
   const lists = methods.map((m) => out.get(m)!);
   const window = { mean: 0, size: 0 };
+  const shortlist = options.shortlist?.() ?? null;
   for (const { item, young, wanted } of prep.candidates) {
+    if (shortlist && !young && !shortlist.has(item.key)) continue;
     forecaster.reset();
     for (const [node, points] of item.nodes) {
       const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');

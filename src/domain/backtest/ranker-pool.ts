@@ -162,15 +162,21 @@ export class PoolMethod implements WarmupMethod {
 
   private readonly models: ModcastMethod | null;
   private readonly names: string[];
+  /** Every item some ranker lists at the current decision: what the model ensemble re-ranks. */
+  private shortlist: Set<string> | null = null;
 
   constructor(options: Partial<PoolOptions> = {}) {
     this.options = { ...DEFAULT_POOL, ...options };
-    this.models = this.options.models ? new ModcastMethod() : null;
+    this.models = this.options.models ? new ModcastMethod({ shortlist: () => this.shortlist }) : null;
     this.names = [...CONTENDERS.map((c) => c.name), ...(this.models ? [MODELS_CONTENDER] : [])];
   }
 
   rank(ctx: DecisionContext): Map<string, string[]> {
     const pass = passFor(ctx, this.options);
+    if (this.models) {
+      this.shortlist = new Set();
+      for (const lists of pass.lists.values()) for (const list of lists) for (const key of list) this.shortlist.add(key);
+    }
     const modelLists = this.models?.rank(ctx);
     const listsOf = (node: string): string[][] => {
       const lists = pass.lists.get(node) ?? [];

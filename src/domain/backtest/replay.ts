@@ -50,6 +50,11 @@ export interface BacktestOptions {
   historyHours: number;
   /** Requests out of order by more than this are an error (a merged log is rarely perfectly sorted). */
   disorderToleranceMs: number;
+  /**
+   * Windows starting before this time are decided (methods learn from them) but not judged: runs with different
+   * warm-up histories can then be compared on the very same decisions.
+   */
+  judgeFrom?: number;
   onProgress?: (p: { requests: number; decisions: number; at: number }) => void;
   /** Sees every judged warm set (diagnostics, tests). */
   onJudge?: (j: { method: string; budget: Budget; outcome: WindowOutcome; warmSet: readonly string[] }) => void;
@@ -224,6 +229,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
   };
 
   const judge = (w: OpenWindow): void => {
+    if (o.judgeFrom !== undefined && w.outcome.start < o.judgeFrom) return;
     windows++;
     judged += w.outcome.requests;
     for (const budget of o.budgets) {
