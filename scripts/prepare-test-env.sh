@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs besides node_modules, installed or built once and cached under .cache/:
 # the Kafka broker jars (Maven Central), the real Go module proxy and its offline upstream (Go module proxy),
+# the launcher that runs chDB's engine as a ClickHouse server (gcc),
 # and Debian's chromium for the browser test. Fails loudly when something cannot be had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +26,4 @@ fi
 
 bash scripts/kafka-local.sh fetch
 bash scripts/go-proxy-local.sh prepare
+bash scripts/clickhouse-local.sh build

@@ -72,6 +72,18 @@ export const ConfigSchema = z
         database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('modcast'),
         /** TTL of raw access events. */
         retentionDays: z.number().int().min(1).max(3650).default(90),
+        /**
+         * A `remote_servers` cluster name: sharded schema (local tables on every node, Distributed tables sharded by a
+         * hash of the module under the usual names). Unset = one server, plain tables.
+         */
+        cluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+        /** Local tables are ReplicatedMergeTree (needs ClickHouse Keeper and `{shard}`/`{replica}` macros). */
+        replicated: z.boolean().default(false),
+        /**
+         * HTTP URLs of every node of the cluster: migrations are applied on each of them in turn. Empty = migrations
+         * use `ON CLUSTER` (the server's distributed DDL, which needs Keeper).
+         */
+        nodes: z.array(z.url({ protocol: /^https?$/ })).default([]),
       })
       .prefault({}),
     privacy: z
@@ -197,6 +209,10 @@ export const ConfigSchema = z
       if (regions.size > 0 && !regions.has(n.region))
         ctx.addIssue({ code: 'custom', path: ['fleet', 'nodes', i, 'region'], message: `region ${n.region} is not in regions[]` });
     });
+    if (cfg.clickhouse.cluster && !cfg.clickhouse.url)
+      ctx.addIssue({ code: 'custom', path: ['clickhouse', 'cluster'], message: 'a cluster needs a ClickHouse server: set clickhouse.url too' });
+    if (!cfg.clickhouse.cluster && (cfg.clickhouse.replicated || cfg.clickhouse.nodes.length > 0))
+      ctx.addIssue({ code: 'custom', path: ['clickhouse', 'cluster'], message: 'clickhouse.replicated and clickhouse.nodes apply to a cluster: set clickhouse.cluster too' });
     if (cfg.scheduler.dispatch === 'kafka' && cfg.kafka.brokers.length === 0)
       ctx.addIssue({ code: 'custom', path: ['scheduler', 'dispatch'], message: 'dispatch "kafka" sends warm-up tasks over Kafka: set kafka.brokers too' });
   });
@@ -211,6 +227,9 @@ export const ENV_VARS: Record<string, { path: string[]; type: 'string' | 'number
   MODCAST_CLICKHOUSE_USER: { path: ['clickhouse', 'username'], type: 'string' },
   MODCAST_CLICKHOUSE_PASSWORD: { path: ['clickhouse', 'password'], type: 'string' },
   MODCAST_CLICKHOUSE_DATABASE: { path: ['clickhouse', 'database'], type: 'string' },
+  MODCAST_CLICKHOUSE_CLUSTER: { path: ['clickhouse', 'cluster'], type: 'string' },
+  MODCAST_CLICKHOUSE_REPLICATED: { path: ['clickhouse', 'replicated'], type: 'boolean' },
+  MODCAST_CLICKHOUSE_NODES: { path: ['clickhouse', 'nodes'], type: 'list' },
   MODCAST_RETENTION_DAYS: { path: ['clickhouse', 'retentionDays'], type: 'number' },
   MODCAST_CLIENT_SALT: { path: ['privacy', 'clientSalt'], type: 'string' },
   MODCAST_INGEST_BATCH_ROWS: { path: ['ingest', 'batchRows'], type: 'number' },

@@ -10,12 +10,9 @@
  * clock, since where rows come from (parser, Kafka) is measured by the other stages.
  */
 import { createReadStream } from 'node:fs';
-import { EventWriter } from '../../src/store/event-writer.js';
-import { readLines } from '../../src/logs/lines.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
 import type { Store } from '../../src/store/client.js';
 import { measurement, ownPeakRssMb, progress, rate, result, runStage, timed } from '../harness.js';
-import { openBenchStore, scalar } from '../store-setup.js';
+import { openBenchStore, scalar, writeEventsFile } from '../store-setup.js';
 import { eventRowsFile } from '../workload.js';
 
 const TARGET_EVENTS = 1_000_000;
@@ -46,26 +43,10 @@ runStage(async ({ size, quick, workDir }) => {
   const file = eventRowsFile(size);
   const { store, config } = await openBenchStore(workDir);
   const batchRows = config.ingest.batchRows;
-  const writer = new EventWriter(store);
   const openRss = ownPeakRssMb();
 
   progress(`EventWriter: ${size.toLocaleString()} rows in batches of ${batchRows}`);
-  let writeSeconds = 0;
-  let batches = 0;
-  let batch: AccessEventRow[] = [];
-  const flush = async () => {
-    const t = await timed(() => writer.write({ token: `bench:${batches}`, events: batch, rejects: [] }));
-    writeSeconds += t.seconds;
-    batches++;
-    batch = [];
-  };
-  for await (const lines of readLines(createReadStream(file, { highWaterMark: 1 << 20 }))) {
-    for (const line of lines) {
-      batch.push(JSON.parse(line.raw.toString('utf8')) as AccessEventRow);
-      if (batch.length >= batchRows) await flush();
-    }
-  }
-  if (batch.length > 0) await flush();
+  const { seconds: writeSeconds, batches } = await writeEventsFile(store, file, batchRows);
   const modcastRss = ownPeakRssMb();
   const mine = await fingerprint(store);
   if (mine.rows !== size || mine.rollupRequests !== size) throw new Error(`EventWriter stored ${mine.rows} rows (${mine.rollupRequests} in rollups), expected ${size}`);

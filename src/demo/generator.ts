@@ -10,6 +10,7 @@
  *   and per-node cache state (first fetch a miss with upstream latency, later fetches hits).
  * Pure (no I/O): yields requests in time order, hour by hour, so memory stays bounded by one hour of traffic.
  */
+import { rng } from '../domain/random.js';
 import type { AccessEvent, RequestKind } from '../domain/event.js';
 
 export interface WorkloadNode {
@@ -70,18 +71,6 @@ const REAL_MODULES = [
 ];
 /** Modules whose versions are +incompatible (v2+ without a /vN module path). */
 const INCOMPATIBLE = new Set(['github.com/docker/docker']);
-
-/** mulberry32: small, fast, good enough for workloads; deterministic per seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function poisson(lambda: number, rand: () => number): number {
   if (lambda <= 0) return 0;

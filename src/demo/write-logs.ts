@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { LogFormat } from '../logs/parser.js';
-import { generateWorkload, rng, type WorkloadOptions } from './generator.js';
+import { generateWorkload, type WorkloadOptions } from './generator.js';
+import { rng } from '../domain/random.js';
 import { renderLine } from './formats.js';
 
 export interface NodeLogSpec {

@@ -255,20 +255,47 @@ class KafkajsTopicAdmin implements TopicAdmin {
     const existing = new Set(await this.admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length === 0) return [];
+    let created = true;
     try {
       await this.create(missing);
     } catch (e) {
       // Several processes starting together race to create the same topics: fine if they all exist now.
       const now = new Set(await this.admin.listTopics());
       if (!missing.every((s) => now.has(s.topic))) throw e;
-      return [];
+      created = false;
     }
-    return missing.map((s) => s.topic);
+    await this.waitForLeaders(missing);
+    return created ? missing.map((s) => s.topic) : [];
+  }
+
+  /**
+   * Every partition of `specs` has a leader. kafkajs' own `waitForLeaders` throws "This server does not host this
+   * topic-partition" on a fresh multi-broker cluster while the controller is still placing replicas, so the metadata
+   * is polled here instead (errors while it settles are expected).
+   */
+  private async waitForLeaders(specs: TopicSpec[], timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no metadata yet';
+    for (;;) {
+      try {
+        const meta = await this.admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+        const waiting = specs.filter((s) => {
+          const parts = meta.topics.find((t) => t.name === s.topic)?.partitions ?? [];
+          return parts.length < s.partitions || parts.some((p) => p.leader < 0);
+        });
+        if (waiting.length === 0) return;
+        last = `no leader yet for ${waiting.map((s) => s.topic).join(', ')}`;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > deadline) throw new ModcastError(ErrorCodes.BROKER_UNAVAILABLE, `topics created but without partition leaders after ${timeoutMs / 1000} s: ${last}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   private async create(missing: TopicSpec[]): Promise<void> {
     await this.admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,

@@ -21,7 +21,19 @@ export interface Store {
    * stick to every later statement of the process (see `insertRows`).
    */
   insert(request: InsertRequest): Promise<void>;
+  /** Set on a cluster (`clickhouse.cluster`): tables are Distributed over local tables (src/store/cluster.ts). */
+  readonly cluster?: ClusterInfo;
   close(): Promise<void>;
+}
+
+export interface ClusterInfo {
+  name: string;
+  database: string;
+  replicated: boolean;
+  /** Node URLs that migrations are applied on one by one; empty = `ON CLUSTER`. */
+  nodes: readonly string[];
+  /** A plain store on one node (same credentials and database), for per-node migrations and checks. */
+  openNode(url: string): Promise<Store>;
 }
 
 type SettingValue = string | number | boolean;
@@ -50,8 +62,10 @@ async function openServerStore(ch: Config['clickhouse']): Promise<Store> {
   const safeUrl = `${url.protocol}//${url.host}${url.pathname}`;
   // The database may not exist yet: create it through a client bound to `default`.
   const admin = createClient({ url: ch.url, username: ch.username, password: ch.password });
+  // Names validated by the config schema. Without node URLs the database is created by distributed DDL.
+  const onCluster = ch.cluster && ch.nodes.length === 0 ? ` ON CLUSTER ${ch.cluster}` : '';
   try {
-    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${ch.database}` }); // name validated by config schema
+    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${ch.database}${onCluster}` });
   } catch (e) {
     throw new ModcastError(ErrorCodes.STORE_UNAVAILABLE, `ClickHouse at ${safeUrl} is not reachable: ${(e as Error).message}`, { cause: e });
   } finally {
@@ -62,13 +76,34 @@ async function openServerStore(ch: Config['clickhouse']): Promise<Store> {
     username: ch.username,
     password: ch.password,
     database: ch.database,
-    clickhouse_settings: { date_time_input_format: 'best_effort' },
+    clickhouse_settings: {
+      date_time_input_format: 'best_effort',
+      ...(ch.cluster
+        ? {
+            // An insert into a Distributed table returns once every shard stored its part, under the batch's dedup
+            // token; a background queue would acknowledge first and could lose or re-send a part.
+            distributed_foreground_insert: 1,
+            // IN / JOIN over a Distributed subquery: run the subquery once and ship its result to the shards.
+            distributed_product_mode: 'global',
+          }
+        : {}),
+    },
   });
+  const cluster: ClusterInfo | undefined = ch.cluster
+    ? {
+        name: ch.cluster,
+        database: ch.database,
+        replicated: ch.replicated,
+        nodes: ch.nodes,
+        openNode: (nodeUrl) => openServerStore({ ...ch, url: nodeUrl, cluster: undefined, replicated: false, nodes: [] }),
+      }
+    : undefined;
   return {
     client,
     embedded: false,
     location: safeUrl,
     retentionDays: ch.retentionDays,
+    ...(cluster ? { cluster } : {}),
     // Over HTTP, clickhouse_settings travel as URL parameters of this one request.
     insert: async ({ table, columns, rows, format, settings }) => {
       if (rows.length === 0) return;

@@ -12,6 +12,7 @@ import { projectPath } from '../lib/paths.js';
 import type { Store } from './client.js';
 import { queryRows } from './client.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
+import { clusterStatements, engineFamilies, migrationsTableDDL, type ClusterSchema } from './cluster.js';
 
 export const PIPELINES_DIR = projectPath('pipelines');
 
@@ -59,11 +60,33 @@ export function splitStatements(sql: string): string[] {
 }
 
 export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ applied: string[] }> {
-  await store.client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations (
-      version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()
-    ) ENGINE = MergeTree ORDER BY version`,
-  });
+  const c = store.cluster;
+  if (!c) return applyMigrations(store, dir);
+  const engines = engineFamilies(loadMigrations(dir, { retentionDays: store.retentionDays }).flatMap((m) => m.statements));
+  const schema: ClusterSchema = { cluster: c.name, database: c.database, replicated: c.replicated, onCluster: c.nodes.length === 0, engines };
+  if (schema.onCluster) return applyMigrations(store, dir, schema);
+  // No distributed DDL: the same statements on each node in turn, each node keeping its own record, so a rollout
+  // interrupted half-way resumes on the nodes that miss a migration.
+  const applied = new Set<string>();
+  for (const url of c.nodes) {
+    const node = await c.openNode(url);
+    try {
+      for (const f of (await applyMigrations(node, dir, schema)).applied) applied.add(f);
+    } finally {
+      await node.close();
+    }
+  }
+  return { applied: [...applied].sort() };
+}
+
+async function applyMigrations(store: Store, dir: string, schema?: ClusterSchema): Promise<{ applied: string[] }> {
+  await store.client.command({ query: migrationsTableDDL(schema) });
+  // On a server several processes (consume ×N, serve) may migrate at once: every statement is idempotent, and the
+  // record of a migration carries a dedup token so it is written once however many of them applied it.
+  // Tables created before the window existed get it here (a no-op when already set).
+  if (!schema?.onCluster) {
+    await store.client.command({ query: 'ALTER TABLE schema_migrations MODIFY SETTING non_replicated_deduplication_window = 1000' });
+  }
   const done = new Map<number, Set<string>>();
   for (const r of await queryRows<{ version: number; checksum: string }>(store, 'SELECT version, checksum FROM schema_migrations')) {
     const v = Number(r.version);
@@ -85,15 +108,16 @@ export async function migrate(store: Store, dir = PIPELINES_DIR): Promise<{ appl
     if (done.has(m.version)) continue;
     for (const statement of m.statements) {
       try {
-        await store.client.command({ query: statement });
+        for (const q of schema ? clusterStatements(statement, schema) : [statement]) await store.client.command({ query: q });
       } catch (e) {
-        throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `migration ${m.file} failed: ${(e as Error).message}`, { cause: e });
+        throw new ModcastError(ErrorCodes.MIGRATION_FAILED, `migration ${m.file} failed on ${store.location}: ${(e as Error).message}`, { cause: e });
       }
     }
-    await store.client.insert({
+    await store.insert({
       table: 'schema_migrations',
-      values: [{ version: m.version, name: m.name, checksum: m.checksum }],
+      rows: [{ version: m.version, name: m.name, checksum: m.checksum }],
       format: 'JSONEachRow',
+      settings: { insert_deduplicate: 1, insert_deduplication_token: `migration:${m.version}:${m.checksum}` },
     });
     applied.push(m.file);
   }

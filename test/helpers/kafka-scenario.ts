@@ -5,13 +5,15 @@ import { stringify } from 'yaml';
 import { withAdmin, ensureTopics } from '../../src/kafka/topics.js';
 import { shipLogs } from '../../src/cli/ship.js';
 import { Ingestor, type IngestorHooks } from '../../src/ingest/consumer.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import type { Config } from '../../src/config.js';
 import type { KafkaClient } from '../../src/kafka/types.js';
 import type { ShipperStats } from '../../src/ship/shipper.js';
 import { kafkaOverrides, testKafkaClient, uniqueName, type TestBroker } from './kafka.js';
-import { count, testConfig, type TestStore } from './store.js';
-import type { GrowingLog } from './kafka-logs.js';
+import { count, sameStore, testConfig, type TestStore } from './store.js';
+import { waitFor, type GrowingLog } from './kafka-logs.js';
+import { spawnKafkaChild, childExit } from './kafka-child.js';
+import assert from 'node:assert/strict';
 
 const logger = createLogger(process.env.MODCAST_TEST_LOG_LEVEL ?? 'silent');
 
@@ -31,18 +33,18 @@ export class KafkaScenario {
   private readonly stopShipping = new AbortController();
 
   constructor(
-    broker: TestBroker,
+    broker: Pick<TestBroker, 'brokers'>,
     private readonly ts: TestStore,
     prefix: string,
     kafka: Record<string, unknown> = {},
   ) {
-    this.config = testConfig(ts.dir, kafkaOverrides(broker.brokers, uniqueName(prefix), kafka));
+    this.config = testConfig(ts.dir, { ...sameStore(ts.config), ...kafkaOverrides(broker.brokers, uniqueName(prefix), kafka) });
     this.client = testKafkaClient(this.config.kafka);
   }
 
   static async create(
     t: { after: (fn: () => Promise<void>) => void },
-    broker: TestBroker,
+    broker: Pick<TestBroker, 'brokers'>,
     ts: TestStore,
     prefix: string,
     kafka: Record<string, unknown> = {},
@@ -75,8 +77,8 @@ export class KafkaScenario {
     return this.ackedLines.get(log.node.name) ?? 0;
   }
 
-  async ingest(batchRows = 2000, hooks?: IngestorHooks): Promise<Ingestor> {
-    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger, ...(hooks ? { hooks } : {}) });
+  async ingest(batchRows = 2000, hooks?: IngestorHooks, log: Logger = logger): Promise<Ingestor> {
+    const ingestor = new Ingestor({ client: this.client, store: this.ts.store, kafka: this.config.kafka, batchRows, maxWaitMs: 200, logger: log, ...(hooks ? { hooks } : {}) });
     this.ingestors.push(ingestor);
     await ingestor.start();
     return ingestor;
@@ -87,8 +89,35 @@ export class KafkaScenario {
     const { kafka, privacy } = this.config;
     const file = join(dataDir, 'modcast.yaml');
     const pick = { brokers: kafka.brokers, groupId: kafka.groupId, topics: kafka.topics, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, sessionTimeoutMs: kafka.sessionTimeoutMs };
-    writeFileSync(file, stringify({ dataDir, logLevel: 'error', privacy, kafka: pick, ingest }));
+    writeFileSync(file, stringify({ dataDir, logLevel: 'error', privacy, kafka: pick, ingest, ...sameStore(this.config) }));
     return file;
+  }
+
+  /**
+   * The ingestor in a child process (its own store connection) kills itself with SIGKILL after storing its 3rd batch
+   * and before committing it; `log` grows by 5000 lines before and 2000 after; a restarted child consumes everything and
+   * stops on SIGTERM. Returns the restarted child's stats (it must have replayed the uncommitted range).
+   */
+  async crashIngestorAndReplay(log: GrowingLog, dataDir: string): Promise<Record<string, number> | undefined> {
+    const configFile = this.configFile(dataDir, { batchRows: 700 });
+    this.ship(log);
+    log.append(5000);
+    const first = await childExit(spawnKafkaChild('consume', configFile, { crashAfter: 3 }));
+    assert.equal(first.signal, 'SIGKILL', 'killed itself after storing its 3rd batch, before committing it');
+    log.append(2000);
+    const second = spawnKafkaChild('consume', configFile, {});
+    const secondExit = childExit(second);
+    await waitFor('all lines produced and consumed', async () => this.shipped(log) === log.lines && (await this.groupLag()) === 0, 90_000, async () => ({
+      shipped: this.shipped(log),
+      lines: log.lines,
+      lag: await this.groupLag(),
+    }));
+    second.kill('SIGTERM');
+    const end = await secondExit;
+    assert.equal(end.code, 0, 'graceful stop on SIGTERM');
+    assert.ok((end.stats?.replayed ?? 0) >= 1, `the restarted ingestor replayed the uncommitted batch (${JSON.stringify(end.stats)})`);
+    await this.stop();
+    return end.stats;
   }
 
   groupLag(): Promise<number> {

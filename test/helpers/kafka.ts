@@ -4,20 +4,17 @@
  * instead; tests therefore always use unique topic names and group ids. If Java or the jars are missing the
  * start fails loudly: Kafka tests are never skipped.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { projectPath } from '../../src/lib/paths.js';
+import { runScript } from './run-script.js';
 import { createKafkaClient } from '../../src/kafka/kafkajs.js';
 import type { KafkaClient } from '../../src/kafka/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { Config } from '../../src/config.js';
 
-const run = promisify(execFile);
-const SCRIPT = projectPath('scripts/kafka-local.sh');
 
 export interface TestBroker {
   brokers: string[];
@@ -30,14 +27,8 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-async function script(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('bash', [SCRIPT, ...args], { timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
-    return stdout.trim();
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`scripts/kafka-local.sh ${args.join(' ')} failed — a real broker is required for this test:\n${err.stderr ?? err.message}`);
-  }
+function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return runScript('kafka-local.sh', args, 'a real broker', env);
 }
 
 /** `own`: always a private broker (tests that stop and restart it). */
@@ -65,6 +56,55 @@ export async function startTestBroker(options: { own?: boolean } = {}): Promise<
     start: async () => void (await script(['start', '--dir', dir, '--owner-pid', String(process.pid)])),
     stop: async () => void (await script(['stop', '--dir', dir, '--purge'])),
   };
+}
+
+export interface TestKafkaCluster {
+  brokers: string[];
+  /** The node id (1-based) of each broker in `brokers` order. */
+  nodeIds: number[];
+  /** kill -9 of broker `id` (its data and ports stay). */
+  killNode(id: number): Promise<void>;
+  startNode(id: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A cluster of `nodes` combined KRaft broker+controller nodes (default 3, at -Xmx256m each); from 3 nodes on, topics
+ * default to replication factor 3 and min.insync.replicas 2 (scripts/kafka-local.sh --nodes).
+ */
+export async function startTestKafkaCluster(nodes = 3): Promise<TestKafkaCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-kafka-cluster-'));
+  const env = { ...process.env, MODCAST_KAFKA_HEAP: process.env.MODCAST_KAFKA_HEAP ?? '256m' };
+  const owner = ['--dir', dir, '--owner-pid', String(process.pid)];
+  let list: string;
+  try {
+    list = await script(['start', ...owner, '--nodes', String(nodes)], env);
+  } catch (e) {
+    await script(['stop', '--dir', dir, '--purge']).catch(() => {});
+    throw e;
+  }
+  const brokers = list.split(',');
+  if (brokers.length !== nodes || !brokers.every((b) => /^127\.0\.0\.1:\d+$/.test(b))) throw new Error(`unexpected output of kafka-local.sh start: ${list}`);
+  return {
+    brokers,
+    nodeIds: brokers.map((_, i) => i + 1),
+    killNode: async (id) => {
+      const pid = Number(readFileSync(join(dir, `node${id}`, 'pid'), 'utf8'));
+      process.kill(pid, 'SIGKILL');
+      while (alive(pid)) await sleep(50);
+    },
+    startNode: async (id) => void (await script(['start', ...owner, '--node', String(id)], env)),
+    stop: async () => void (await script(['stop', '--dir', dir, '--purge'])),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A name no other test (in this or another process) uses: topics, groups. */

@@ -11,11 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultWorkload } from '../../src/demo/generator.js';
 import { writeWorkloadLogs } from '../../src/demo/write-logs.js';
 import { openStore } from '../../src/store/client.js';
-import { testConfig, count } from '../helpers/store.js';
+import { testConfig, count, storeTarget } from '../helpers/store.js';
 import { spawnCli, runCli } from '../helpers/cli.js';
 
 test('ingest of a 200k-line log killed mid-way resumes with exact counts', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'modcast-resume-'));
+  const target = await storeTarget();
   try {
     const workload = defaultWorkload({
       seed: 7,
@@ -28,7 +29,7 @@ test('ingest of a 200k-line log killed mid-way resumes with exact counts', { tim
     assert.ok(log.malformed > 100);
     const dataDir = join(dir, 'data');
     const args = ['--data-dir', dataDir, 'ingest', log.file, '--node', 'eu-1', '--region', 'eu', '--batch-lines', '2000'];
-    const env = { MODCAST_CLIENT_SALT: 'resume-test-salt-0123' };
+    const env = { MODCAST_CLIENT_SALT: 'resume-test-salt-0123', ...target.env };
 
     const first = spawnCli(args, env);
     const exited = new Promise((r) => first.on('close', r));
@@ -59,7 +60,7 @@ test('ingest of a 200k-line log killed mid-way resumes with exact counts', { tim
     const third = await runCli(args, env);
     assert.equal(third.code, 0, third.stderr);
 
-    const store = await openStore(testConfig(dataDir));
+    const store = await openStore(testConfig(dataDir, target.overrides));
     try {
       const expectedEvents = log.lines - log.malformed;
       assert.equal(await count(store, 'SELECT count() FROM access_events'), expectedEvents);
@@ -72,6 +73,7 @@ test('ingest of a 200k-line log killed mid-way resumes with exact counts', { tim
       await store.close();
     }
   } finally {
+    await target.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

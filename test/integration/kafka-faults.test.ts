@@ -81,26 +81,9 @@ test('kill -9 of the ingestor after a batch is stored and before it is committed
   const log = new GrowingLog(tmp('logs'), { name: 'ingkill-1', region: 'us', timeZone: 'UTC' }, { seed: 12, malformedEvery: 45 });
   // The ingestor runs in children with a store of their own (chDB: one process per data directory).
   const ingestDir = tmp('ingestor');
-  const configFile = sc.configFile(ingestDir, { batchRows: 700 });
-  sc.ship(log);
-  log.append(5000);
-  const first = await childExit(spawnKafkaChild('consume', configFile, { crashAfter: 3 }));
-  assert.equal(first.signal, 'SIGKILL', 'killed itself after storing its 3rd batch, before committing it');
-  log.append(2000);
-  const second = spawnKafkaChild('consume', configFile, {});
-  const secondExit = childExit(second);
-  await waitFor('all lines produced and consumed', async () => sc.shipped(log) === log.lines && (await sc.groupLag()) === 0, 90_000, async () => ({
-    shipped: sc.shipped(log),
-    lines: log.lines,
-    lag: await sc.groupLag(),
-  }));
-  second.kill('SIGTERM');
-  const end = await secondExit;
-  assert.equal(end.code, 0, 'graceful stop on SIGTERM');
-  assert.ok((end.stats?.replayed ?? 0) >= 1, `the restarted ingestor replayed the uncommitted batch (${JSON.stringify(end.stats)})`);
-  await sc.stop();
+  await sc.crashIngestorAndReplay(log, ingestDir);
 
-  const counted = await childExit(spawnKafkaChild('count', configFile, { nodePrefix: 'ingkill-' }));
+  const counted = await childExit(spawnKafkaChild('count', sc.configFile(ingestDir), { nodePrefix: 'ingkill-' }));
   assert.deepEqual(counted.stats, { stored: log.valid, distinct: log.valid, rejected: log.malformed, rolledUp: log.valid });
 });
 

@@ -40,6 +40,21 @@ test('migrations are idempotent', async () => {
   assert.ok((await count(t.store, 'SELECT count() FROM schema_migrations')) >= 2);
 });
 
+test('processes migrating one store at once (consume ×N on a server) record each migration once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-migrations-'));
+  try {
+    cpSync(PIPELINES_DIR, dir, { recursive: true });
+    writeFileSync(join(dir, '999_probe.sql'), 'CREATE TABLE IF NOT EXISTS migration_probe (x UInt8) ENGINE = MergeTree ORDER BY x;\n');
+    const runs = await Promise.all([1, 2, 3].map(() => migrate(t.store, dir)));
+    assert.ok(runs.some((r) => r.applied.includes('999_probe.sql')));
+    assert.equal(await count(t.store, 'SELECT count() FROM schema_migrations WHERE version = 999'), 1);
+    assert.equal(await count(t.store, 'SELECT count() FROM migration_probe'), 0);
+    assert.deepEqual((await migrate(t.store, dir)).applied, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an applied migration edited since refuses the start by name, before anything new is applied', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'modcast-pipelines-'));
   try {

@@ -52,6 +52,20 @@ test('invalid values are reported with their path and variable, all at once', ()
   assert.throws(() => loadConfig({ file: '/nonexistent/modcast.yaml', env: {} }), /does not exist/);
 });
 
+test('cluster settings: env, validation against a server URL, node URLs', () => {
+  const c = loadConfig({
+    env: { MODCAST_CLICKHOUSE_URL: 'http://ch:8123', MODCAST_CLICKHOUSE_CLUSTER: 'modcast', MODCAST_CLICKHOUSE_NODES: 'http://ch1:8123,http://ch2:8123', MODCAST_CLICKHOUSE_REPLICATED: 'true' },
+  });
+  assert.equal(c.clickhouse.cluster, 'modcast');
+  assert.equal(c.clickhouse.replicated, true);
+  assert.deepEqual(c.clickhouse.nodes, ['http://ch1:8123', 'http://ch2:8123']);
+  assert.equal(loadConfig({ env: {} }).clickhouse.cluster, undefined);
+  assert.throws(() => loadConfig({ env: { MODCAST_CLICKHOUSE_CLUSTER: 'modcast' } }), /clickhouse\.cluster.*set clickhouse\.url/s);
+  assert.throws(() => loadConfig({ env: { MODCAST_CLICKHOUSE_URL: 'http://ch:8123', MODCAST_CLICKHOUSE_CLUSTER: 'a-b; DROP' } }), /MODCAST_CLICKHOUSE_CLUSTER/);
+  assert.throws(() => loadConfig({ env: { MODCAST_CLICKHOUSE_URL: 'http://ch:8123', MODCAST_CLICKHOUSE_REPLICATED: 'true' } }), /set clickhouse\.cluster/);
+  assert.throws(() => loadConfig({ env: { MODCAST_CLICKHOUSE_URL: 'http://ch:8123', MODCAST_CLICKHOUSE_CLUSTER: 'c', MODCAST_CLICKHOUSE_NODES: 'ch1:8123' } }), /clickhouse\.nodes/);
+});
+
 test('redaction hides secrets', () => {
   const c = loadConfig({ env: { MODCAST_API_TOKENS: 'supersecret-token', MODCAST_CLICKHOUSE_PASSWORD: 'pw', MODCAST_HOOK_SECRET: 'hook-secret-0123456789' } });
   const text = JSON.stringify(redactConfig(c));

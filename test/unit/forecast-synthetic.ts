@@ -1,6 +1,6 @@
 /** Synthetic hourly series with known structure, seeded (shared by the forecast-*.test.ts files). */
 import { probit } from 'simple-statistics';
-import { rng } from '../../src/demo/generator.js';
+import { rng } from '../../src/domain/random.js';
 import { hourOfWeekGrid } from '../../src/domain/calendar.js';
 import { normaliseShape, WEEK, type SeriesContext } from '../../src/domain/forecast/series.js';
 

@@ -7,6 +7,7 @@
  */
 import { isBeneficial, type WindowOutcome } from './oracle.js';
 import { budgetLabel, type Budget } from './method.js';
+import { rng } from '../random.js';
 
 /** Fills a budget from a best-first ranking: up to K items, or as many as fit in B bytes (skipping too-big ones). */
 export function selectWarmSet(ranking: readonly string[], budget: Budget, sizeOf: (key: string) => number): string[] {
@@ -72,18 +73,6 @@ interface Acc {
   perWindow: number[];
 }
 
-/** Deterministic PRNG (mulberry32): the bootstrap gives the same interval for the same report. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Paired bootstrap over windows of Σa / Σb − 1: windows are resampled with replacement (the same draws for both
  * methods, so what both find easy or hard cancels out), 2.5 and 97.5 percentiles of `reps` resamples.
@@ -98,7 +87,7 @@ export function pairedBootstrap(a: readonly number[], b: readonly number[], reps
     tb += b[i]!;
   }
   if (n === 0) return { change: 0, low: 0, high: 0 };
-  const rand = mulberry32(seed);
+  const rand = rng(seed);
   const draws = new Float64Array(reps);
   for (let r = 0; r < reps; r++) {
     let sa = 0;
