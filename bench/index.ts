@@ -34,6 +34,10 @@ export const STAGES: StageSpec[] = [
   { name: 'backtest', full: [2_500_000, 10_000_000], quick: [20_000], timeoutFull: 3600, timeoutQuick: 60 },
   { name: 'warmup', full: [20_000], quick: [2_000], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api', full: [1_000], quick: [200], timeoutFull: 300, timeoutQuick: 60 },
+  { name: 'api-top', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'api-hotness', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'api-stats', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'api-warmups', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'cluster', full: [1_000_000], quick: [20_000], timeoutFull: 600, timeoutQuick: 90 },
 ];
 
