@@ -38,6 +38,7 @@ export const STAGES: StageSpec[] = [
   { name: 'api-hotness', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api-stats', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api-warmups', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'fresh', full: [5_000], quick: [200], timeoutFull: 600, timeoutQuick: 120 },
   { name: 'cluster', full: [1_000_000], quick: [20_000], timeoutFull: 600, timeoutQuick: 90 },
 ];
 
