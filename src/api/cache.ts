@@ -38,6 +38,11 @@ const evictions = counter('modcast_api_cache_evictions_total', 'API cache entrie
 /** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
 export type Sized<V> = { value: V; bytes: number };
 
+/** A value kept as is, sized by its JSON (what the reply will roughly hold). */
+export function sizedJson<V>(value: V): Sized<V> {
+  return { value, bytes: JSON.stringify(value).length };
+}
+
 export class PredictionRunCache {
   private readonly runs = new BoundedLru<{ run: unknown; expires: number }>(1_000, Number.MAX_SAFE_INTEGER);
   private readonly runFlights = new SingleFlight<unknown>();
