@@ -7,7 +7,8 @@ import {
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
 import { runInfo } from '../run-info.js';
-import { sizedJson } from '../cache.js';
+import { JSON_UTF8, sizedJson } from '../cache.js';
+import type { FastifyReply } from 'fastify';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
 import { windowEffectiveness } from '../effectiveness-summary.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
@@ -26,13 +27,22 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
   // Aggregates over the rollups are kept for the cache's TTL per query and newest bucket (as /v1/top's): a dashboard
   // page load asks several of them, each a scan of weeks of rollups, and chDB runs one query at a time.
   const newestBucket = () => ctx.runs.dataEnd(() => dataEnd(ctx.store));
+  // Kept serialized, as /v1/top's pages: a heatmap is thousands of cells, and serializing it per request was most of
+  // the cost once the store's part was cached. `reply.serialize` is the route's own response serializer.
+  const serialized = async (reply: FastifyReply, cache: string, key: unknown[], make: () => Promise<unknown>) => {
+    const body = await ctx.runs.recent<Buffer>(cache, key, async () => {
+      const bytes = Buffer.from(reply.serialize(await make()) as string, 'utf8');
+      return { value: bytes, bytes: bytes.length };
+    });
+    return reply.type(JSON_UTF8).send(body);
+  };
 
   app.get(
     '/v1/stats/scopes',
     { schema: { tags: ['stats'], summary: 'regions and nodes (configured and seen in the data)', response: withErrors({ 200: ScopesReply }) }, ...common },
-    async () => {
+    async (_req, reply) => {
       const [end, run] = await Promise.all([newestBucket(), ctx.runs.latest()]);
-      return ctx.runs.recent('stats_scopes', [end.getTime(), run?.runId ?? null], async () => sizedJson(await scopes(end, run)));
+      return serialized(reply, 'stats_scopes', [end.getTime(), run?.runId ?? null], () => scopes(end, run));
     },
   );
 
@@ -62,13 +72,13 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HEATMAP_WINDOW);
       const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
       if (!KNOWN_TIME_ZONES.has(timeZone)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `unknown time zone ${JSON.stringify(timeZone)}`);
       const to = await newestBucket();
-      return ctx.runs.recent('stats_heatmap', [q.window, timeZone, q.limit, q.module ?? null, q.node ?? null, q.region ?? null, to.getTime()], async () => {
+      return serialized(reply, 'stats_heatmap', [q.window, timeZone, q.limit, q.module ?? null, q.node ?? null, q.region ?? null, to.getTime()], async () => {
         const start = await dataStart(ctx.store);
         const from = new Date(to.getTime() - windowMs);
         const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
@@ -79,14 +89,14 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
         // Per-week averages over the weeks the data really covers, not the whole window asked for.
         const covered = Math.min(windowMs, to.getTime() - (start ?? from).getTime());
         const weeks = Math.max(covered, HOUR) / WEEK;
-        return sizedJson({
+        return {
           from: from.toISOString(),
           to: to.toISOString(),
           timeZone,
           weeks,
           modules,
           cells: cells.map(([h, m, v]) => [h, m, Math.round((v / Math.max(weeks, 1)) * 100) / 100] as [number, number, number]),
-        });
+        };
       });
     },
   );
@@ -102,15 +112,15 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await newestBucket();
-      return ctx.runs.recent('stats_releases', [q.window, q.module ?? null, q.limit, to.getTime()], async () => {
+      return serialized(reply, 'stats_releases', [q.window, q.module ?? null, q.limit, to.getTime()], async () => {
         const from = new Date(to.getTime() - windowMs);
         const releases = await releaseSpread(ctx.store, { from, to, modulePrefix: parseModulePrefix(q.module), limit: q.limit });
         const regions = [...new Set(releases.flatMap((r) => r.regions.map((x) => x.region)))].sort();
-        return sizedJson({
+        return {
           from: from.toISOString(),
           to: to.toISOString(),
           regions,
@@ -126,7 +136,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
               requests: x.requests,
             })),
           })),
-        });
+        };
       });
     },
   );
@@ -182,20 +192,20 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const from = new Date(Date.now() - windowMs);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
       // Warm-up runs are not rollups, so there is no newest bucket in the key: kept for the cache's TTL per query.
-      const [summary, effectiveness] = await ctx.runs.recent('stats_warmups', [q.window, q.node ?? null, q.region ?? null], async () =>
-        sizedJson(await Promise.all([warmupSummary(ctx.store, { from, ...scope }), windowEffectiveness(ctx.store, { from, ...scope })])),
-      );
-      return {
-        days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
-        totals: summary.totals,
-        effectiveness,
-      };
+      return serialized(reply, 'stats_warmups', [q.window, q.node ?? null, q.region ?? null], async () => {
+        const [summary, effectiveness] = await Promise.all([warmupSummary(ctx.store, { from, ...scope }), windowEffectiveness(ctx.store, { from, ...scope })]);
+        return {
+          days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
+          totals: summary.totals,
+          effectiveness,
+        };
+      });
     },
   );
 };
