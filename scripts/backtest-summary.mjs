@@ -4,7 +4,7 @@
 // Usage: node scripts/backtest-summary.mjs label=dir/report.json [label=dir/report.json ...]
 import { readFileSync } from 'node:fs';
 
-const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+const pct = (x) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%` : '+inf');
 const lines = [
   '| trace | budget | last-24h | same-hour-last-week | best single ranker | models | modcast | modcast vs last-24h [95% CI] | reachable oracle |',
   '|---|---|---|---|---|---|---|---|---|',

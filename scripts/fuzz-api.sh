@@ -41,7 +41,7 @@ node --import tsx src/cli/index.ts demo --days 3 --modules 60 --rate 30 >/dev/nu
 node --import tsx src/cli/index.ts serve --host 127.0.0.1 --port "$PORT" --no-dashboard >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  node -e "fetch('http://127.0.0.1:$PORT/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
   sleep 0.2
 done

@@ -40,6 +40,8 @@ const ERRORS = {
   SPOOL_FULL: ['MODCAST_ERR_SPOOL_FULL', 507],
   /** A feature the request needs is not configured here (hook secret, scheduler, Kafka). */
   NOT_CONFIGURED: ['MODCAST_ERR_NOT_CONFIGURED', 503],
+  /** The API's listen address is taken (another modcast serve/demo, or any other server). */
+  PORT_IN_USE: ['MODCAST_ERR_PORT_IN_USE', 500],
   INTERNAL: ['MODCAST_ERR_INTERNAL', 500],
 } as const satisfies Record<string, readonly [`MODCAST_ERR_${string}`, number]>;
 

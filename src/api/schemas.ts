@@ -32,8 +32,11 @@ export const TIME_ZONES: readonly string[] = [...new Set([...Intl.supportedValue
 export const MAX_LIMIT = 1000;
 export const Limit = (def: number) =>
   Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: def, description: `page size, at most ${MAX_LIMIT}` });
-/** Forecast pages: run id, then the series key (scope, scope id, module, version, kind). */
-export const FORECAST_CURSOR: CursorField[] = ['text', 'text', 'text', 'text', 'text', 'text'];
+/**
+ * Forecast pages: run id, the last expected sum (decimal text; empty for sort=key), then the series key
+ * (scope, scope id, module, version, kind).
+ */
+export const FORECAST_CURSOR: CursorField[] = ['text', 'text', 'text', 'text', 'text', 'text', 'text'];
 /** Warm-up run pages: created at (epoch ms), run id. */
 export const WARMUPS_CURSOR: CursorField[] = ['int', 'text'];
 const Cursor = (fields: CursorField[]) =>
@@ -125,6 +128,10 @@ export const ForecastsQuery = Query({
   windowKind: Type.Union([Type.Literal('step'), Type.Literal('horizon'), Type.Literal('business')], {
     default: 'step',
     description: "which window set of the run: hourly 'step' windows (summed), the whole 'horizon', or regions' next 'business' hours",
+  }),
+  sort: Type.Union([Type.Literal('expected'), Type.Literal('key')], {
+    default: 'expected',
+    description: "'expected': most expected requests first (default); 'key': by (scope, scopeId, module, version, kind)",
   }),
   limit: Limit(100),
   cursor: Type.Optional(Cursor(FORECAST_CURSOR)),

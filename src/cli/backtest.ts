@@ -129,8 +129,8 @@ export function registerBacktest(program: Command): void {
       else {
         const r = result.report;
         console.log(`${r.requests.toLocaleString()} requests (${r.judgedRequests.toLocaleString()} judged), ${r.decisions} decisions, ${r.nodes.length} nodes in ${r.regions.length} regions`);
-        if (flags.trace !== undefined) {
-          console.log(`versionless rows are list requests: mutable, fresh for ${flags.ttlMinutes} min after a fetch (--ttl-minutes), so warming one helps only requests within that time of the decision`);
+        if (flags.trace !== undefined && r.mutableRequests > 0) {
+          console.log(`${r.mutableRequests.toLocaleString()} versionless rows are list requests: mutable, fresh for ${flags.ttlMinutes} min after a fetch (--ttl-minutes), so warming one helps only requests within that time of the decision`);
         }
         console.log(result.table);
         console.log(`\nwritten: ${result.files.join(', ')}`);

@@ -8,6 +8,7 @@ import { registerShip } from './ship.js';
 import { registerConsume } from './consume.js';
 import { registerKafkaTopics } from './kafka-topics.js';
 import { registerPlan } from './plan.js';
+import { registerForecasts } from './forecasts.js';
 import { registerWarmup } from './warmup.js';
 import { registerScheduler } from './scheduler.js';
 import { registerScore } from './score.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerShip(program);
   registerConsume(program);
   registerKafkaTopics(program);
+  registerForecasts(program);
   registerPlan(program);
   registerWarmup(program);
   registerScheduler(program);

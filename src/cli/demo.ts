@@ -27,6 +27,8 @@ interface DemoFlags {
   rate: number;
   reset?: boolean;
   serve?: boolean;
+  host?: string;
+  port?: number;
 }
 
 /** One log format per node, to show format detection on a mixed fleet. */
@@ -99,8 +101,11 @@ export function registerDemo(program: Command): void {
     .option('--rate <n>', 'module fetches per node per busy hour', intOption('rate', 1, 1_000_000), 120)
     .option('--reset', 'empty the event tables first')
     .option('--serve', 'keep running as `modcast serve` (API + dashboard) afterwards')
+    .option('--host <host>', 'with --serve: listen address (default 127.0.0.1, $MODCAST_API_HOST)')
+    .option('-p, --port <port>', 'with --serve: listen port (default 8080, $MODCAST_API_PORT; 0 = any free port)', intOption('port', 0, 65535))
     .action(async (flags: DemoFlags, cmd: Command) => {
-      const ctx = contextFrom(cmd, { regions: DEMO_REGIONS });
+      const api = { ...(flags.host !== undefined ? { host: flags.host } : {}), ...(flags.port !== undefined ? { port: flags.port } : {}) };
+      const ctx = contextFrom(cmd, { regions: DEMO_REGIONS, ...(Object.keys(api).length > 0 ? { api } : {}) });
       const store = await openStore(ctx.config);
       let handedOver = false;
       try {

@@ -6,6 +6,7 @@ import { table, formatBytes } from './top.js';
 import { findTarget } from '../warmup/fleet.js';
 import { planForNode, type NodePlan } from '../warmup/demand.js';
 import { fromZoned } from '../domain/calendar.js';
+import { skipReasonCounts } from '../domain/plan.js';
 import type { Config } from '../config.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
@@ -36,6 +37,7 @@ export function printPlan(np: NodePlan, out: (s: string) => void = console.log):
     `plan: ${plan.totals.items} items, ${plan.totals.requests} requests, ~${formatBytes(plan.totals.estimatedBytes)} pulled into storage, ` +
       `expected benefit ${plan.totals.expectedBenefit.toFixed(0)} (budget ${plan.budget.maxItems} items, ${formatBytes(plan.budget.maxBytes)})`,
   );
+  if (plan.items.length === 0 && np.note) out(`why 0 items: ${np.note}`);
   if (plan.items.length > 0) {
     out('');
     out(
@@ -46,13 +48,8 @@ export function printPlan(np: NodePlan, out: (s: string) => void = console.log):
     );
   }
   if (plan.skipped.length > 0) {
-    const reasons = new Map<string, number>();
-    for (const s of plan.skipped) {
-      const r = s.reason.replace(/^.*?: (?=[a-z])/, '').replace(/[\d.]+/g, 'N');
-      reasons.set(r, (reasons.get(r) ?? 0) + 1);
-    }
     out('');
-    out(`skipped ${plan.skipped.length}: ${[...reasons].map(([r, n]) => `${n}× ${r}`).join('; ')}`);
+    out(`skipped ${plan.skipped.length}: ${skipReasonCounts(plan.skipped).map(([r, n]) => `${n}× ${r}`).join('; ')}`);
   }
 }
 

@@ -11,6 +11,8 @@ import { recordRequirements } from '../store/queries/scoring.js';
 import { parseGoModRequires } from '../domain/forecast/dependency.js';
 import { parseTraceTime } from '../backtest/trace-csv.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
+import { eventSpread, type EventSpread } from '../store/queries/top.js';
+import { HOUR_MS } from '../domain/calendar.js';
 
 interface ScoreFlags {
   asOf?: string;
@@ -58,6 +60,32 @@ function render(s: ScoringSummary): string {
   return lines.join('\n');
 }
 
+const iso = (t: number) => new Date(t).toISOString().replace(/:00\.000Z$/, 'Z');
+
+/**
+ * What the run left out and why: scoring reads the complete hours of [asOf - history, asOf); events after the
+ * as-of hour (the current, incomplete one) or older than the history are not scored. Empty when nothing was.
+ */
+export function skippedNotes(s: Pick<ScoringSummary, 'asOf' | 'historyHours' | 'series'>, spread: EventSpread): string[] {
+  const from = s.asOf - s.historyHours * HOUR_MS;
+  const notes: string[] = [];
+  if (spread.first === null) {
+    return ['0 series: the store holds no events; ingest access logs first (`modcast ingest`, POST /v1/ingest) or run `modcast demo`'];
+  }
+  if (spread.after > 0) {
+    const next = Math.floor(spread.last! / HOUR_MS) * HOUR_MS + HOUR_MS;
+    notes.push(
+      `skipped ${spread.after.toLocaleString()} events at or after ${iso(s.asOf)}: the as-of hour and later are not history yet ` +
+        `(they count once the hour is complete; --as-of ${iso(next)} includes them)`,
+    );
+  }
+  if (spread.before > 0) {
+    notes.push(`skipped ${spread.before.toLocaleString()} events before ${iso(from)}: older than the ${s.historyHours} h history (--history-days widens it)`);
+  }
+  if (s.series === 0 && spread.within === 0) notes.unshift(`0 series: no events in the history window ${iso(from)} .. ${iso(s.asOf)}`);
+  return notes;
+}
+
 export function registerScore(program: Command): void {
   program
     .command('score')
@@ -81,6 +109,8 @@ export function registerScore(program: Command): void {
       }
       const options = scoringOptionsFrom(ctx.config, {
         logger: ctx.logger,
+        // Without an explicit horizon, reach every region's next business block (what the planner needs).
+        reachBusinessBlocks: flags.horizonHours === undefined,
         announcements: flags.announce.map((a) => parseAnnouncement(a, now)),
         asOf: flags.asOf ? parseTime(flags.asOf, '--as-of') : now,
         ...(flags.historyDays ? { historyHours: flags.historyDays * 24 } : {}),
@@ -102,8 +132,9 @@ export function registerScore(program: Command): void {
           }
           await recordRequirements(store, m[1]!, m[2]!, parseGoModRequires(text));
         }
-        return scoreStore(store, options);
+        const s = await scoreStore(store, options);
+        return { ...s, skipped: skippedNotes(s, await eventSpread(store, s.asOf - s.historyHours * HOUR_MS, s.asOf)) };
       });
-      console.log(flags.json ? JSON.stringify(summary, null, 2) : render(summary));
+      console.log(flags.json ? JSON.stringify(summary, null, 2) : [render(summary), ...summary.skipped].join('\n'));
     });
 }

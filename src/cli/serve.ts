@@ -17,6 +17,7 @@ import type { KafkaClient } from '../kafka/types.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { scoringJob } from '../scheduler/scoring-job.js';
 import { consumeToStore } from './consume.js';
+import { ModcastError, ErrorCodes } from '../errors.js';
 
 interface ServeFlags {
   host?: string;
@@ -67,6 +68,20 @@ function kafkaHealthCheck(client: KafkaClient | undefined): KafkaHealthCheck | u
   };
 }
 
+/** Listens, naming a taken or forbidden port and what to do instead of the bare EADDRINUSE/EACCES. */
+async function listen(app: ApiInstance, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const why = code === 'EADDRINUSE' ? 'is already in use (another `modcast serve` or `modcast demo --serve`?)' : 'needs privileges this process lacks';
+      throw new ModcastError(ErrorCodes.PORT_IN_USE, `cannot listen on ${host}:${port}: the port ${why}; stop that server, or pass --port <n> (0 = any free port) or set MODCAST_API_PORT`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 /** Opens and migrates the store, builds the API and listens. Used by `modcast serve` and `modcast demo`. */
 export async function startServer(ctx: CommandContext, opts: ServeOptions = {}): Promise<RunningServer> {
   const store = opts.store ?? (await openStore(ctx.config));
@@ -96,7 +111,7 @@ export async function startServer(ctx: CommandContext, opts: ServeOptions = {}):
       ...(kafkaHealth ? { kafkaHealth } : {}),
       ...(opts.dashboard === false ? { dashboard: false as const } : {}),
     });
-    const url = await app.listen({ host: ctx.config.api.host, port: ctx.config.api.port });
+    const url = await listen(app, ctx.config.api.host, ctx.config.api.port);
     let closing: Promise<void> | undefined;
     const running = app;
     const hosted = scheduler;

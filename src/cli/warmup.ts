@@ -5,8 +5,24 @@ import { table, formatBytes } from './top.js';
 import { parseAt, regionTimeZone, printPlan } from './plan.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { SingleProcessLeadership } from '../scheduler/leader.js';
-import { measureEffectiveness } from '../warmup/effectiveness.js';
+import { measureEffectiveness, type Effectiveness } from '../warmup/effectiveness.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
+
+const ms = (v: number | null) => (v === null ? '-' : `${v.toFixed(0)} ms`);
+
+/** `warmup --effectiveness` for a person: what was warmed, what clients used, cold vs warm cost, waste. */
+export function renderEffectiveness(e: Effectiveness): string {
+  const pct = (e.useRate * 100).toFixed(0);
+  const lines = [
+    `run ${e.runId} on node ${e.node}, measured over ${e.window.from} .. ${e.window.to}`,
+    `warmed ${e.warmedVersions} versions; clients used ${e.usedVersions} (${pct}%) with ${e.requestsOnWarmed} requests: ${e.hitsOnWarmed} hits, ${e.missesOnWarmed} misses`,
+    `latency: requests on warmed versions ${ms(e.warmedRequestMs)}; on this node cold (miss) ${ms(e.coldRequestMs)} vs warm (hit) ${ms(e.warmRequestMs)}`,
+    `waste: ${e.wastedVersions} versions nobody requested, ${formatBytes(e.wastedTransferBytes)} transferred by the warm-up, ${formatBytes(e.wastedUpstreamBytes)} pulled from upstream`,
+  ];
+  if (e.warmedVersions === 0) lines.push('nothing was warmed by this run (it had no items, or every fetch failed)');
+  if (e.unused.length > 0) lines.push(`unused: ${e.unused.map((u) => `${u.module}@${u.version}`).join(', ')}${e.wastedVersions > e.unused.length ? ', ...' : ''}`);
+  return lines.join('\n');
+}
 
 interface WarmupFlags {
   node?: string;
@@ -35,7 +51,7 @@ export function registerWarmup(program: Command): void {
       const ctx = contextFrom(cmd);
       if (flags.effectiveness) {
         const eff = await withStore(ctx, (store) => measureEffectiveness(store, flags.effectiveness!));
-        console.log(JSON.stringify(eff, null, 2));
+        console.log(flags.json ? JSON.stringify(eff, null, 2) : renderEffectiveness(eff));
         return;
       }
       if (!flags.node && !flags.region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'name --node or --region');

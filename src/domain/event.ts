@@ -28,6 +28,8 @@ export interface AccessEvent {
   cacheStatus: CacheStatus;
   /** Salted hash of the client address, '' when the log has none. Never the address itself. */
   clientHash: string;
+  /** modcast's own warm-up fetch read back from a proxy log: stored in warmup_events, never as demand. */
+  warmup?: true;
 }
 
 /** A source record that could not become an event. Kept with its original bytes, never dropped. */
@@ -58,6 +60,8 @@ export interface AccessEventRow {
   duration_ms: number;
   cache_status: CacheStatus;
   client_hash: string;
+  /** Not a column: a warm-up fetch's row goes to warmup_events instead of access_events. */
+  warmup?: true;
 }
 
 export function toRow(e: AccessEvent): AccessEventRow {
@@ -74,6 +78,7 @@ export function toRow(e: AccessEvent): AccessEventRow {
     duration_ms: e.durationMs,
     cache_status: e.cacheStatus,
     client_hash: e.clientHash,
+    ...(e.warmup ? { warmup: true as const } : {}),
   };
 }
 

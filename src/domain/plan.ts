@@ -126,6 +126,16 @@ export interface WarmupPlan {
   budget: { maxItems: number; maxBytes: number; maxRequests: number };
 }
 
+/** Skip reasons grouped (numbers blanked to N, a leading "<path>: " dropped), most frequent first. */
+export function skipReasonCounts(skipped: readonly SkippedDemand[]): [reason: string, count: number][] {
+  const counts = new Map<string, number>();
+  for (const s of skipped) {
+    const r = s.reason.replace(/^.*?: (?=[a-z])/, '').replace(/[\d.]+/g, 'N');
+    counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
 type StorageModel = 'bundle' | 'per-file';
 
 const VERSION_FILES = ['info', 'mod', 'zip'] as const;

@@ -336,7 +336,13 @@ export class Ingestor {
     const at = Date.now();
     const allRejects = letters.length > 0 ? [...rejects, ...letters.map((d) => deadLetterRow(d, at))] : rejects;
     await this.untilDone('insert', ref, control, () =>
-      this.writer.write({ token: `kafka:${ref.topic}:${ref.partition}:${range.from}-${range.to}`, events, rejects: allRejects }),
+      this.writer.write({
+        token: `kafka:${ref.topic}:${ref.partition}:${range.from}-${range.to}`,
+        // modcast's own warm-up fetches are kept apart, never demand.
+        events: events.some((e) => e.warmup) ? events.filter((e) => !e.warmup) : events,
+        rejects: allRejects,
+        warmups: events.filter((e) => e.warmup),
+      }),
     );
     const info: BatchInfo = {
       ...range,

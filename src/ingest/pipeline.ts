@@ -34,6 +34,8 @@ export interface IngestOptions {
   startOffset?: number;
   /** Lines to sample for format detection. */
   detectLines?: number;
+  /** How this source names the format when detection fails: `--format` (CLI, default) or `?format=` (HTTP). */
+  formatOption?: string;
   /** Called after each batch is stored, with the offset everything before which is now durable. */
   onCommitted?: (endOffset: number, stats: IngestStats) => void | Promise<void>;
   /** Asked once the source ended: a reason to reject an unterminated last line instead of parsing it (damaged input). */
@@ -132,7 +134,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
     if (!format)
       throw new ModcastError(
         ErrorCodes.FORMAT_UNKNOWN,
-        `cannot detect the log format of ${opts.sourceName} from its first ${sample.length} lines; pass --format (nginx, athens-text, athens-json, artifactory, jsonl)`,
+        `cannot detect the log format of ${opts.sourceName} from its first ${sample.length} lines; pass ${opts.formatOption ?? '--format'} (nginx, athens-text, athens-json, artifactory, jsonl)`,
       );
     const detected = createParser(format, parserOptions(opts));
     parser = detected;

@@ -108,7 +108,8 @@ export type DecodedMessage<T> = { ok: true; events: Positioned<T>[] } | { ok: fa
  * One event of a v2 batch: `[off, ts, module, version, kind, status, bytes, dur, cache, client]`. The event id is
  * `<src>:<off>` (how every event id is made), node and region are the message's.
  */
-type BatchEventV2 = [number, number, string, string, RequestKind, number, number, number, CacheStatus, string];
+/** off, ts, module, version, kind, status, bytes, dur, cache, client, and 1 for a warm-up fetch. */
+type BatchEventV2 = [number, number, string, string, RequestKind, number, number, number, CacheStatus, string, 1?];
 
 /** `modcast.access` value, version 2. */
 interface AccessBatchV2 {
@@ -141,7 +142,10 @@ export class AccessBatchBuilder {
     if (e.node !== this.node || e.region !== this.region || e.id !== `${this.src}:${off}`) {
       throw new Error(`event ${e.id} does not belong to source ${this.src} at offset ${off} (${this.node}/${this.region})`);
     }
-    this.events.push([off, e.ts, e.module, e.version, e.kind, e.status, e.bytes, e.durationMs, e.cacheStatus, e.clientHash]);
+    const fields: BatchEventV2 = [off, e.ts, e.module, e.version, e.kind, e.status, e.bytes, e.durationMs, e.cacheStatus, e.clientHash];
+    // An 11th field only on warm-up fetches: ingestors of before it read every other event unchanged.
+    if (e.warmup) fields.push(1);
+    this.events.push(fields);
     this.bytes += 64 + e.module.length + e.version.length + e.clientHash.length;
   }
 
@@ -219,8 +223,9 @@ function decodeBatch(o: Record<string, unknown>): DecodedMessage<AccessEventRow>
   const events: Positioned<AccessEventRow>[] = new Array(o.e.length);
   for (let i = 0; i < o.e.length; i++) {
     const row: unknown = o.e[i];
-    if (!Array.isArray(row) || row.length !== 10) return { ok: false, error: `event ${i}: not an array of 10 fields` };
-    const [off, ts, module, version, kind, status, bytes, dur, cache, client] = row as unknown[];
+    if (!Array.isArray(row) || (row.length !== 10 && row.length !== 11)) return { ok: false, error: `event ${i}: not an array of 10 or 11 fields` };
+    const [off, ts, module, version, kind, status, bytes, dur, cache, client, warmup] = row as unknown[];
+    if (row.length === 11 && warmup !== 1) return { ok: false, error: `event ${i}: field 11 (warm-up) must be 1` };
     if (!isCount(off) || !isCount(ts) || !isCount(status) || !isCount(bytes) || !isCount(dur)) {
       return { ok: false, error: `event ${i}: off, ts, status, bytes and dur must be non-negative numbers` };
     }
@@ -245,6 +250,7 @@ function decodeBatch(o: Record<string, unknown>): DecodedMessage<AccessEventRow>
         duration_ms: dur,
         cache_status: cache as CacheStatus,
         client_hash: client,
+        ...(warmup === 1 ? { warmup: true as const } : {}),
       },
     };
   }

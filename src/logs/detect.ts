@@ -38,14 +38,16 @@ const DETECTION_ORDER: readonly LogFormat[] = ['nginx', 'athens-json', 'athens-t
 
 /**
  * Picks the format that parses a strict majority of the non-blank sample lines (a line counts for
- * a format when it parses as a request, or is recognised as that format's non-request line).
- * undefined when no format reaches a majority.
+ * a format when it parses as a request, or is recognised as that format's non-request line), or exactly half of
+ * them when no other format reads any (a log with as many damaged lines as good ones is still that format; its
+ * bad lines become rejects). undefined otherwise.
  */
 export function detectFormat(sampleLines: readonly string[], options: ParserOptions = {}): LogFormat | undefined {
   const lines = sampleLines.filter((l) => l.trim() !== '');
   if (lines.length === 0) return undefined;
   let best: LogFormat | undefined;
   let bestVotes = 0;
+  let otherVotes = 0;
   for (const format of DETECTION_ORDER) {
     const parser = createParser(format, options);
     let votes = 0;
@@ -54,9 +56,12 @@ export function detectFormat(sampleLines: readonly string[], options: ParserOpti
       if (r.ok || r.skip === true) votes++;
     }
     if (votes > bestVotes) {
+      otherVotes = Math.max(otherVotes, bestVotes);
       best = format;
       bestVotes = votes;
-    }
+    } else otherVotes = Math.max(otherVotes, votes);
   }
-  return bestVotes * 2 > lines.length ? best : undefined;
+  const majority = bestVotes * 2 > lines.length;
+  const unrivalledHalf = bestVotes * 2 === lines.length && otherVotes === 0;
+  return majority || unrivalledHalf ? best : undefined;
 }

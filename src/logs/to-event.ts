@@ -69,6 +69,7 @@ export class EventBuilder {
         durationMs: record.durationMs,
         cacheStatus: record.cacheStatus,
         clientHash: this.clientHash(record.clientIp),
+        ...(record.warmup ? { warmup: true as const } : {}),
       },
     };
   }

@@ -22,8 +22,8 @@ import { ModcastError, ErrorCodes } from '../errors.js';
 import { defaultCalendar, DAY_MS, type RegionCalendar } from '../domain/calendar.js';
 import { warmDecision, scheduledRunId, ON_TIME_MS } from '../domain/warm-schedule.js';
 import { checkVersionForModule } from '../domain/module-path.js';
-import { planWarmup, warmKey, type WarmupPlan } from '../domain/plan.js';
-import { fleetTargets, nodeProfile, type WarmTarget } from '../warmup/fleet.js';
+import { planWarmup, skipReasonCounts, warmKey, type WarmupPlan } from '../domain/plan.js';
+import { fleetTargets, noNodesError, nodeProfile, type WarmTarget } from '../warmup/fleet.js';
 import { planForNode, type PlanContextOptions } from '../warmup/demand.js';
 import { runWarmup } from '../warmup/run.js';
 import { readRun, writeRun, type RunRecord, type RunTrigger } from '../store/queries/warmups.js';
@@ -126,6 +126,13 @@ function summary(runId: string, node: string, plan: WarmupPlan, rec?: RunRecord)
   };
 }
 
+/** ": <why>" for an empty plan: the planner's note (no predictions for the window), else what was skipped most. */
+function emptyReason(plan: WarmupPlan, note?: string): string {
+  if (note) return `: ${note}`;
+  const [top] = skipReasonCounts(plan.skipped);
+  return top ? `: ${plan.skipped.length} predicted items skipped (${top[1]}× ${top[0]})` : '';
+}
+
 function leadershipFor(deps: SchedulerDeps): Leadership {
   const mode = deps.config.scheduler.mode;
   if (mode === 'lease') {
@@ -172,11 +179,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return p;
   };
 
-  const startRun = async (target: WarmTarget, runId: string, plan: WarmupPlan, trigger: RunTrigger, plannedFor: number, predictionRunId: string, wait: boolean): Promise<TriggeredRun> => {
+  const startRun = async (
+    target: WarmTarget, runId: string, plan: WarmupPlan, trigger: RunTrigger, plannedFor: number, predictionRunId: string, wait: boolean, note?: string,
+  ): Promise<TriggeredRun> => {
     if (plan.items.length === 0) {
       const rec: RunRecord = {
         runId, node: target.name, region: target.region, trigger, plannedFor, createdAt: now(), finishedAt: now(), status: 'done', dryRun: false,
-        itemsPlanned: 0, itemsDone: 0, itemsFailed: 0, bytes: 0, expectedBenefit: 0, predictionRunId, message: 'nothing to warm',
+        itemsPlanned: 0, itemsDone: 0, itemsFailed: 0, bytes: 0, expectedBenefit: 0, predictionRunId, message: `nothing to warm${emptyReason(plan, note)}`,
       };
       if (!(await readRun(store, runId))) await writeRun(store, rec);
       return summary(runId, target.name, plan, rec);
@@ -194,6 +203,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   const selectTargets = (opts: { node?: string; region?: string }): WarmTarget[] => {
     const all = targets();
+    if (all.length === 0) throw noNodesError();
     const chosen = all.filter((t) => (opts.node === undefined || t.name === opts.node) && (opts.region === undefined || t.region === opts.region));
     if (chosen.length === 0) {
       throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `no configured node matches ${JSON.stringify({ node: opts.node, region: opts.region })}`);
@@ -212,16 +222,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const plans: WarmupPlan[] = [];
     await Promise.all(
       selectTargets(opts).map(async (target) => {
-        const { plan, predictionRunId, window } = await planForNode(store, config, target, at, planOpts);
+        const { plan, predictionRunId, window, note } = await planForNode(store, config, target, at, planOpts);
         result.predictionRunId = predictionRunId;
         result.window = { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
         if (opts.dryRun) {
           plans.push(plan);
-          result.runs.push({ ...summary('', target.name, plan), status: 'dry-run' });
+          const why = plan.items.length === 0 ? emptyReason(plan, note).replace(/^: /, '') : '';
+          result.runs.push({ ...summary('', target.name, plan), status: 'dry-run', ...(why ? { message: why } : {}) });
           return;
         }
         const runId = `${trigger}:${target.name}:${new Date(now()).toISOString()}`;
-        result.runs.push(await startRun(target, runId, plan, trigger, window.from, predictionRunId, Boolean(opts.wait)));
+        result.runs.push(await startRun(target, runId, plan, trigger, window.from, predictionRunId, Boolean(opts.wait), note));
       }),
     );
     if (opts.dryRun) result.plans = plans;
@@ -285,8 +296,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           logger.warn({ region, node: target.name, lateMinutes: Math.round(decision.latenessMs / 60_000) }, 'warm-up running late');
         }
         // A run in progress (crash, restart) resumes with its stored items; a new one is planned now.
-        const { plan, predictionRunId } = await planForNode(store, config, target, decision.block.start);
-        await startRun(target, runId, plan, 'schedule', decision.block.start, predictionRunId, false);
+        const { plan, predictionRunId, note } = await planForNode(store, config, target, decision.block.start);
+        if (note) logger.warn({ region, node: target.name, block: decision.block.date, why: emptyReason(plan, note).replace(/^: /, '') }, 'scheduled warm-up has nothing to warm');
+        await startRun(target, runId, plan, 'schedule', decision.block.start, predictionRunId, false, note);
       }
     }
     const hot = { since: at - RELEASE_LOOKBACK_MS, hotSince: now() - HOT_LOOKBACK_MS, minRequests: config.scheduler.hotModuleMinRequests };

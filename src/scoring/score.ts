@@ -58,6 +58,11 @@ export interface ScoringOptions {
   runId?: string;
   historyHours: number;
   horizonHours: number;
+  /**
+   * Stretch the horizon (never shrink it) to the end of every region's next business block, so that the planner,
+   * which reads the step windows, finds predictions for Monday's block when scoring runs on a Friday evening.
+   */
+  reachBusinessBlocks?: boolean;
   stepMinutes: number;
   /** Module-versions per chunk read from ClickHouse. */
   chunkSeries: number;
@@ -123,7 +128,10 @@ export function scoringOptionsFrom(config: Config, overrides: Partial<ScoringOpt
 
 /** The scheduler's and the API's entry point (see src/scheduler/scoring-job.ts). */
 export async function runScoring(o: { store: Store; config: Config; logger: Logger; signal?: AbortSignal; clock?: Clock }): Promise<ScoringSummary> {
-  return scoreStore(o.store, scoringOptionsFrom(o.config, { logger: o.logger, ...(o.clock ? { asOf: o.clock() } : {}), ...(o.signal ? { signal: o.signal } : {}) }));
+  return scoreStore(
+    o.store,
+    scoringOptionsFrom(o.config, { logger: o.logger, reachBusinessBlocks: true, ...(o.clock ? { asOf: o.clock() } : {}), ...(o.signal ? { signal: o.signal } : {}) }),
+  );
 }
 
 function newRunId(asOf: number): string {
@@ -200,6 +208,18 @@ interface RunWindows {
 }
 
 const MAX_BUSINESS_AHEAD_MS = 14 * 24 * HOUR_MS;
+
+/** Hours from `asOf` to the end of the latest of the regions' next business blocks (within 14 days); 0 without one. */
+export function hoursToNextBusinessBlocks(o: Pick<ScoringOptions, 'calendars' | 'nodes'>, asOf: number): number {
+  const calendars = [...o.calendars];
+  for (const n of o.nodes) if (!calendars.some((c) => c.name === n.region)) calendars.push(defaultCalendar(n.region));
+  let end = asOf;
+  for (const cal of calendars) {
+    const b = currentOrNextBusinessBlock(cal, asOf);
+    if (b && b.start - asOf <= MAX_BUSINESS_AHEAD_MS) end = Math.max(end, b.end);
+  }
+  return Math.ceil((end - asOf) / HOUR_MS);
+}
 
 function buildWindows(o: ScoringOptions, asOf: number, scope: Scope): RunWindows {
   const common = slidingWindows({ from: asOf, horizonHours: o.horizonHours, stepMinutes: o.stepMinutes }).map((w) => ({ w, span: windowSpan(asOf, w) }));
@@ -392,6 +412,7 @@ export async function scoreStore(store: Store, o: ScoringOptions): Promise<Scori
   const started = Date.now();
   if (!(o.historyHours >= 24)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'scoring needs at least 24 hours of history');
   const asOf = floorToHour(o.asOf ?? started);
+  if (o.reachBusinessBlocks) o = { ...o, horizonHours: Math.max(o.horizonHours, hoursToNextBusinessBlocks(o, asOf)) };
   const runId = o.runId ?? newRunId(asOf);
   const range: HistoryRange = { origin: asOf - o.historyHours * HOUR_MS, asOf, hours: o.historyHours };
   const params = {

@@ -305,8 +305,6 @@ export class Shipper {
     if (!parsing.parser) return { type: 'reject', reason: 'log format not recognised (pass --format)' };
     const parsed = parsing.parser.parse(line.raw.toString('utf8'));
     if (!parsed.ok) return parsed.skip ? { type: 'skip' } : { type: 'reject', reason: parsed.reason };
-    // modcast's own warm-up fetch: never demand. (Not shipped: the access topic's schema has no warm-up field yet.)
-    if (parsed.record.warmup) return { type: 'skip' };
     const built = parsing.builder.build(parsed.record, line.offset);
     return built.type === 'skip' ? { type: 'skip' } : built;
   }

@@ -63,9 +63,18 @@ export function fleetTargets(config: Pick<Config, 'fleet'>, env: NodeJS.ProcessE
 }
 
 /** The configured node of that name; anything else is refused. */
+/** The error for a fleet without nodes: warm-ups need to know where to fetch. */
+export function noNodesError(): ModcastError {
+  return new ModcastError(
+    ErrorCodes.NODE_UNKNOWN,
+    'no fleet nodes configured: add fleet.nodes (name, region, baseUrl of each proxy) and regions to the config file (-c modcast.yaml)',
+  );
+}
+
 export function findTarget(config: Pick<Config, 'fleet'>, name: string, env: NodeJS.ProcessEnv = process.env): WarmTarget {
   const node = config.fleet.nodes.find((n) => n.name === name);
   if (!node) {
+    if (config.fleet.nodes.length === 0) throw noNodesError();
     const known = config.fleet.nodes.map((n) => n.name).join(', ') || '(none configured)';
     throw new ModcastError(ErrorCodes.NODE_UNKNOWN, `unknown node ${JSON.stringify(name)}; configured nodes: ${known}`);
   }

@@ -14,7 +14,7 @@ function recoverable(gz: Buffer): Promise<Buffer> {
   });
 }
 
-function nginxLines(n: number, seed = 0): string {
+export function nginxLines(n: number, seed = 0): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const sec = String((seed + i) % 60).padStart(2, '0');

@@ -77,6 +77,10 @@ export async function openTestStore(overrides: Record<string, unknown> = {}): Pr
   const config = testConfig(dir, { ...target.overrides, ...overrides });
   const store = await openStore(config);
   await migrate(store);
+  // Fixtures sit at fixed instants so that results do not depend on the day the suite runs; the tables' TTLs
+  // (predictions 30 days after made_at, rollups_5m 35 days, raw events 90) would otherwise delete them within
+  // seconds once those instants are old enough. No test here is about retention.
+  await stopTtlMerges(store);
   return {
     store,
     config,
@@ -93,4 +97,14 @@ export async function count(store: Store, sql: string, params: Record<string, un
   const rs = await store.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
   const rows = await rs.json<Record<string, unknown>>();
   return Number(Object.values(rows[0] ?? { c: 0 })[0]);
+}
+
+/** Stops TTL merges on this store's own MergeTree tables only (a shared server's other databases keep theirs). */
+async function stopTtlMerges(store: Store): Promise<void> {
+  const rs = await store.client.query({
+    query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'",
+    format: 'JSONEachRow',
+  });
+  // Names come from system.tables (our own migrations), quoted as identifiers.
+  for (const { name } of await rs.json<{ name: string }>()) await store.client.command({ query: `SYSTEM STOP TTL MERGES \`${name.replace(/`/g, '')}\`` });
 }

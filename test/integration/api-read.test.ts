@@ -130,8 +130,8 @@ test('GET /v1/forecasts returns the newest finished run, summed over the window'
   assert.ok(Math.abs(first.pAny - 0.75) < 1e-9, String(first.pAny));
   assert.equal(body.nextCursor, null);
   const horizon = (await get('/v1/forecasts?scope=fleet&windowKind=horizon&window=1h')).json();
-  assert.deepEqual(horizon.items.map((i: { module: string; expected: number }) => [i.module, i.expected]), [[AZURE, 48], [HOT, 120]]);
-  assert.equal(horizon.items[0].windowEnd, new Date(END + 24 * HOUR).toISOString());
+  assert.deepEqual(horizon.items.map((i: { module: string; expected: number }) => [i.module, i.expected]), [[HOT, 120], [AZURE, 48]]);
+  assert.equal(horizon.items[1].windowEnd, new Date(END + 24 * HOUR).toISOString());
   assertClientError(await get('/v1/forecasts?windowKind=weekly'), 400);
 });
 
@@ -143,8 +143,31 @@ test('GET /v1/forecasts filters by scope id and kind', async () => {
   assert.deepEqual([items[0].scope, items[0].scopeId, items[0].kind, items[0].expected], ['node', 'eu-1', 'zip', 24]);
 });
 
-test('forecast pages cover every series once, in key order, and stay on their run when a newer one lands', async () => {
-  const all = (await get('/v1/forecasts?limit=1000')).json().items as { scope: string; scopeId: string; module: string; version: string; kind: string }[];
+test('forecast pages cover every series once, most expected first, in both orders', async () => {
+  type Item = { scope: string; scopeId: string; module: string; version: string; kind: string; expected: number };
+  const all = (await get('/v1/forecasts?limit=1000')).json().items as Item[];
+  assert.ok(all.length >= 6);
+  for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.expected >= all[i]!.expected, `item ${i} is not after a larger expected sum`);
+  for (const sort of ['expected', 'key']) {
+    const first = (await get(`/v1/forecasts?limit=1000&sort=${sort}`)).json().items as Item[];
+    const paged: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/v1/forecasts?limit=2&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.statusCode, 200, res.body);
+      paged.push(...(res.json().items as Item[]));
+      cursor = res.json().nextCursor;
+    } while (cursor);
+    assert.deepEqual(paged, first, `pages of sort=${sort}`);
+  }
+  const byExpected = (await get('/v1/forecasts?limit=1')).json().nextCursor as string;
+  // A cursor is a position in either order: after that series' key when sorted by key.
+  const keyed = await get(`/v1/forecasts?limit=1000&sort=key&cursor=${byExpected}`);
+  assert.equal(keyed.statusCode, 200, keyed.body);
+});
+
+test('forecast pages in key order cover every series once and stay on their run when a newer one lands', async () => {
+  const all = (await get('/v1/forecasts?limit=1000&sort=key')).json().items as { scope: string; scopeId: string; module: string; version: string; kind: string }[];
   assert.equal(all.length, 8);
   const tuples = all.map((i) => [i.scope, i.scopeId, i.module, i.version, i.kind]);
   const byTuple = (a: string[], b: string[]) => {
@@ -157,7 +180,7 @@ test('forecast pages cover every series once, in key order, and stay on their ru
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const res = await get(`/v1/forecasts?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+    const res = await get(`/v1/forecasts?limit=3&sort=key${cursor ? `&cursor=${cursor}` : ''}`);
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json();
     assert.equal(body.run.runId, 'run-1');
@@ -176,7 +199,7 @@ test('bad forecast inputs are 400s with the error shape', async () => {
     assertClientError(await get(`/v1/forecasts?${q}`), 400);
   }
   // A well-formed cursor of a run that is gone: the page it names does not exist.
-  const foreign = ['gone', 'a', 'b', 'c', 'd', 'e'].map((p) => Buffer.from(p).toString('base64url')).join('.');
+  const foreign = ['gone', '7.5', 'a', 'b', 'c', 'd', 'e'].map((p) => Buffer.from(p).toString('base64url')).join('.');
   assertClientError(await get(`/v1/forecasts?cursor=${foreign}`), 404, 'MODCAST_ERR_NOT_FOUND');
 });
 
@@ -361,6 +384,21 @@ test('runs finished at the same instant: /metrics and the API name the same newe
   try {
     assert.equal((await app.inject({ url: '/v1/forecasts?limit=1' })).json().run.runId, 'tie-b');
     assert.match((await app.inject({ url: '/metrics' })).body, new RegExp(`modcast_scoring_last_predictions ${b.length}\\n`));
+  } finally {
+    await app.close();
+  }
+});
+
+test('checksum-database requests without a module (supported, tile) are not a blank row of the top modules', async () => {
+  const sumdb = [0, 1, 2, 3, 4].map((i) => ({ module: '', version: '', node: 'eu-2', region: 'eu', ts: END - 50_000 + i * 1000 }));
+  await seedEvents(api.t.store, 'seed:sumdb', sumdb);
+  const app = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false });
+  try {
+    const keys = (await app.inject({ url: '/v1/top?window=1d&by=module&limit=20' })).json().items.map((i: { key: string }) => i.key);
+    assert.deepEqual(keys, [AZURE, HOT, 'github.com/acme/cold']);
+    // They still count for their node.
+    const nodes = (await app.inject({ url: '/v1/top?window=1d&by=node' })).json().items as { key: string; actual: number }[];
+    assert.ok(nodes.some((n) => n.key === 'eu-2' && n.actual >= 6), JSON.stringify(nodes));
   } finally {
     await app.close();
   }

@@ -19,10 +19,12 @@ import { startServer } from '../../src/cli/serve.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { renderLine } from '../../src/demo/formats.js';
 
+const RECENT = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
 const LINE = (i: number) =>
   renderLine(
     {
-      ts: Date.UTC(2026, 10, 20, 9) + i * 1000, node: 'n1', region: 'eu', module: 'github.com/acme/served', version: 'v1.0.0',
+      // Recent: this store belongs to a `modcast serve` process, whose TTLs run (an old fixed day would expire).
+      ts: RECENT + i * 1000, node: 'n1', region: 'eu', module: 'github.com/acme/served', version: 'v1.0.0',
       kind: 'zip', status: 200, bytes: 10, durationMs: 3, cacheStatus: 'hit', clientIp: '10.1.1.1',
     },
     'nginx',

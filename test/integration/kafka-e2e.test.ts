@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import { KafkaScenario, nodesLike } from '../helpers/kafka-scenario.js';
 import { openTestStore, count, type TestStore } from '../helpers/store.js';
 import { AccessBatchBuilder, decodeAccessMessage, encodeAccessEvent } from '../../src/kafka/messages.js';
 import { partitionOf } from '../../src/kafka/partitioner.js';
-import { writeTruncatedGz } from '../helpers/damaged-gz.js';
+import { writeTruncatedGz, nginxLines } from '../helpers/damaged-gz.js';
 import type { AccessEvent } from '../../src/domain/event.js';
 
 let broker: TestBroker;
@@ -124,6 +124,24 @@ test('a truncated .gz rotation: every readable line shipped and stored, the cut 
   assert.equal(await count(ts.store, "SELECT count() FROM rejected_events WHERE node LIKE {prefix:String} AND reason LIKE '%damaged%'", where), 1);
   assert.equal(await count(ts.store, 'SELECT max(offset) FROM rejected_events WHERE node LIKE {prefix:String}', where), complete);
   assert.equal(stats!.lines, completeLines + 1);
+});
+
+test('warm-up fetches in a shipped log reach warmup_events, never access_events or the rollups', async (t) => {
+  const sc = await KafkaScenario.create(t, broker, ts, 'warmlog');
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-logs-'));
+  const lines = nginxLines(2000, 11).split('\n').filter(Boolean);
+  const marked = lines.map((l, i) => (i % 4 === 0 ? l.replace('"Go-http-client/1.1"', '"modcast-warmup/0.1.0"') : l));
+  writeFileSync(join(dir, 'access.log'), marked.join('\n') + '\n');
+  await sc.ingest();
+  sc.shipFiles(join(dir, 'access.log'), 'warmlog-1', 'eu');
+  const where = nodesLike('warmlog-');
+  const stored = () => count(ts.store, 'SELECT count() FROM access_events WHERE node LIKE {prefix:String}', where);
+  const warm = () => count(ts.store, 'SELECT count() FROM warmup_events WHERE node LIKE {prefix:String}', where);
+  await waitFor('every line stored', async () => (await stored()) >= 1500 && (await warm()) >= 500, 60_000, () => sc.state('warmlog-'));
+  await sc.stop();
+  assert.equal(await stored(), 1500);
+  assert.equal(await warm(), 500);
+  assert.equal(await count(ts.store, 'SELECT sum(requests) FROM rollups_1h WHERE node LIKE {prefix:String}', where), 1500);
 });
 
 test('ordering and keys: all events of one module are in one partition, each source in line order', async (t) => {

@@ -53,11 +53,12 @@ before(async () => {
     format: 'JSONEachRow',
     values: [{ run_id: 'cli-pred', started_at: now, finished_at: now, status: 'done', as_of: Math.floor(now / 1000), horizon_hours: 240, step_minutes: 60, series: 0, predictions: 0, params: '{}' }],
   });
+  // made_at is when the rows were written (the real time): the table's TTL counts from it.
   await store.client.insert({
     table: 'predictions',
     format: 'JSONEachRow',
     values: moduleSet().map((m, i) => ({
-      run_id: 'cli-pred', made_at: now, scope: 'node', scope_id: 'n1', module: m.module, version: m.version, kind: 'zip',
+      run_id: 'cli-pred', made_at: Date.now(), scope: 'node', scope_id: 'n1', module: m.module, version: m.version, kind: 'zip',
       window_start: Math.floor(now / 1000), window_end: Math.floor((now + 10 * DAY_MS) / 1000),
       expected_requests: 5, p_any_request: 0.95 - i * 0.01, lower: 1, upper: 9, model: 'test-fixture', features: '{}',
     })),
@@ -93,6 +94,18 @@ test('modcast plan prints the dry-run plan with benefits, fetching nothing', asy
   assert.match(unknown.stderr, /MODCAST_ERR_NODE_UNKNOWN: unknown node "nope"; configured nodes: n1/);
 });
 
+test('modcast forecasts lists the newest run, most expected first', async () => {
+  const res = await cli(['forecasts', '--limit', '3']);
+  assert.equal(res.code, 0, res.stderr);
+  const lines = res.stdout.trim().split('\n');
+  assert.equal(lines[0], 'run cli-pred, as of 2026-11-26T05:00Z, window 24h (2026-11-26T05:00Z .. 2026-11-27T05:00Z)');
+  assert.match(lines[1]!, /^scope\s+module\s+version\s+kind\s+expected\s+p_any/);
+  // Every series expects 5 requests: ties in key order, so the first module path alphabetically comes first.
+  const first = [...moduleSet()].sort((a, b) => (a.module < b.module ? -1 : 1))[0]!;
+  assert.match(lines[3]!, new RegExp(`^node:n1\\s+${first.module.replace(/[.]/g, '\\.')}\\s+\\S+\\s+zip\\s+5\\.0\\s`));
+  assert.equal(lines.length, 6, res.stdout);
+});
+
 test('modcast warmup fetches the plan against the node and reports the run', async () => {
   const res = await cli(['warmup', '--node', 'n1']);
   assert.equal(res.code, 0, res.stderr);
@@ -107,10 +120,52 @@ test('modcast scheduler --once warms the region at its warm time and skips what 
   const at = new Date(block.start - 30 * MINUTE_MS + MINUTE_MS).toISOString();
   const res = await cli(['scheduler', '--once', '--at', at]);
   assert.equal(res.code, 0, res.stderr);
-  const report = JSON.parse(res.stdout) as { leader: boolean; regions: { region: string; action: string; runs: string[] }[] };
+  assert.match(res.stdout, new RegExp(`^scheduler tick at ${at.replace(/[.]/g, '\\.')}\n`));
+  assert.match(res.stdout, new RegExp(`region eu: business block ${block.date}: warm-up due\n  sched:eu:n1:${block.date}: done, 10/10 items warmed, 0 failed`));
+  assert.match(res.stdout, /new versions spread: none/);
+  // The ten most likely versions were warmed by the manual run (the node holds them); the next ten now.
+  assert.equal((await proxy.stats()).requests, 20);
+
+  // The same tick again, for machines: the run is recorded, nothing is fetched twice; times are ISO.
+  const again = await cli(['scheduler', '--once', '--at', at, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  const report = JSON.parse(again.stdout) as { at: string; leader: boolean; regions: { region: string; action: string; runs: string[] }[] };
+  assert.equal(report.at, at);
   assert.equal(report.leader, true);
   assert.deepEqual(report.regions, [{ region: 'eu', action: 'run', block: block.date, runs: [`sched:eu:n1:${block.date}`] }]);
-  // The ten most likely versions were warmed by the manual run (the node holds them); the next ten now.
-  const stats = await proxy.stats();
-  assert.equal(stats.requests, 20);
+  assert.equal((await proxy.stats()).requests, 20);
+
+  // How that run helped, for a person: nobody downloaded through n1 afterwards, so all of it is waste.
+  const eff = await cli(['warmup', '--effectiveness', `sched:eu:n1:${block.date}`]);
+  assert.equal(eff.code, 0, eff.stderr);
+  assert.match(eff.stdout, new RegExp(`^run sched:eu:n1:${block.date} on node n1, measured over \\d{4}-\\d\\d-\\d\\dT`));
+  assert.match(eff.stdout, /warmed 10 versions; clients used 0 \(0%\) with 0 requests/);
+  assert.match(eff.stdout, /waste: 10 versions nobody requested, \d+ B transferred by the warm-up/);
+  const effJson = await cli(['warmup', '--effectiveness', `sched:eu:n1:${block.date}`, '--json']);
+  assert.equal((JSON.parse(effJson.stdout) as { warmedVersions: number }).warmedVersions, 10);
+});
+
+test('empty plans, empty scoring and a fleet without nodes say why and what to do', async () => {
+  // Twelve days on, past the predictions' ten days: the plan names the run's coverage and the fix.
+  const later = new Date(NOW + 12 * DAY_MS).toISOString();
+  const plan = await cli(['plan', '--node', 'n1', '--at', later]);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /plan: 0 items/);
+  assert.match(
+    plan.stdout,
+    /why 0 items: prediction run cli-pred covers 2026-11-26T05:00:00\.000Z \.\. 2026-12-06T05:00:00\.000Z, which ends before the demand window \(the business hours of region eu\) starts at 2026-12-08T08:00:00\.000Z: score with a longer horizon \(`modcast score --horizon-hours \d+`/,
+  );
+  const warm = await cli(['warmup', '--node', 'n1', '--at', later]);
+  assert.equal(warm.code, 0, warm.stderr);
+  assert.match(warm.stdout, /nothing to warm: prediction run cli-pred covers/);
+
+  const noFleet = await runCli(['--data-dir', join(dir, 'empty'), 'plan', '--node', 'n1']);
+  assert.equal(noFleet.code, 1);
+  assert.match(noFleet.stderr, /MODCAST_ERR_NODE_UNKNOWN: no fleet nodes configured: add fleet\.nodes/);
+
+  // This store holds no access events: scoring says so instead of a bare "0 series".
+  const score = await cli(['score', '--as-of', new Date(NOW).toISOString()]);
+  assert.equal(score.code, 0, score.stderr);
+  assert.match(score.stdout, /0 series/);
+  assert.match(score.stdout, /0 series: the store holds no events; ingest access logs first/);
 });

@@ -33,9 +33,9 @@ test('a window matches its route pattern exactly when the route accepts it', () 
 });
 
 test('cursors: what the routes write matches the documented pattern and decodes back; any such string decodes', () => {
-  const forecast = encodeCursor(['run-1', 'region', 'eu', 'github.com/Azure/x', 'v1.0.0', 'zip']);
+  const forecast = encodeCursor(['run-1', '12.5', 'region', 'eu', 'github.com/Azure/x', 'v1.0.0', 'zip']);
   assert.match(forecast, new RegExp(cursorPattern(FORECAST_CURSOR)));
-  assert.deepEqual(decodeCursor(forecast, FORECAST_CURSOR), ['run-1', 'region', 'eu', 'github.com/Azure/x', 'v1.0.0', 'zip']);
+  assert.deepEqual(decodeCursor(forecast, FORECAST_CURSOR), ['run-1', '12.5', 'region', 'eu', 'github.com/Azure/x', 'v1.0.0', 'zip']);
   const warmups = encodeCursor([1_764_000_000_000, 'sched:eu:n1:2026-11-26']);
   assert.deepEqual(decodeCursor(warmups, WARMUPS_CURSOR), [1_764_000_000_000, 'sched:eu:n1:2026-11-26']);
   assert.equal(decodeCursor('0.A', WARMUPS_CURSOR).length, 2);

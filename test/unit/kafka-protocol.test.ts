@@ -110,6 +110,21 @@ test('a batch message (v2) carries many events of one source, in order, each wit
   assert.deepEqual(d.events.map((x) => x.value), events.map(row));
 });
 
+test('a warm-up fetch travels as an 11th field and comes back marked; the other events are unchanged', () => {
+  const builder = new AccessBatchBuilder('abc123', 'eu-1', 'eu');
+  builder.add({ ...event, id: 'abc123:0' }, 0);
+  builder.add({ ...event, id: 'abc123:90', warmup: true }, 90);
+  const value = builder.take();
+  const e = (JSON.parse(value.toString()) as { e: unknown[][] }).e;
+  assert.deepEqual(e.map((f) => f.length), [10, 11]);
+  const d = decodeAccessMessage(value);
+  assert.ok(d.ok);
+  assert.deepEqual(d.events.map((x) => x.value.warmup), [undefined, true]);
+  const bad = JSON.parse(value.toString()) as { e: unknown[][] };
+  bad.e[1]![10] = 2;
+  assert.equal(decodeAccessMessage(Buffer.from(JSON.stringify(bad))).ok, false);
+});
+
 test('a builder starts over after take, and refuses an event of another source or offset', () => {
   const builder = new AccessBatchBuilder('abc123', 'eu-1', 'eu');
   builder.add({ ...event, id: 'abc123:5' }, 5);

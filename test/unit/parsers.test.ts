@@ -336,6 +336,8 @@ describe('detectFormat', () => {
     assert.equal(detectFormat(sample('artifactory-request.log')), 'artifactory');
     assert.equal(detectFormat(sample('artifactory-request-legacy.log')), 'artifactory');
     assert.equal(detectFormat(sample('jsonl-access.log').slice(0, 4)), 'jsonl');
+    // The whole fixture: half its lines are deliberately broken, and no other format reads any.
+    assert.equal(detectFormat(sample('jsonl-access.log')), 'jsonl');
     assert.equal(detectFormat(sample('caddy-access.log'), { jsonFields: CADDY_JSON_FIELD_MAP }), 'jsonl');
   });
 
@@ -346,6 +348,8 @@ describe('detectFormat', () => {
     assert.equal(detectFormat(sample('caddy-access.log')), undefined); // Caddy lines do not fit the default JSON field map
     const mixed = [...sample('nginx-access.log').slice(0, 2), 'junk', 'junk', 'junk'];
     assert.equal(detectFormat(mixed), undefined);
+    // Half nginx, half Artifactory: two formats, no majority.
+    assert.equal(detectFormat([...sample('nginx-access.log').slice(0, 2), ...sample('artifactory-request.log').slice(0, 2)]), undefined);
   });
 });
 

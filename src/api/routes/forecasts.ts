@@ -3,12 +3,22 @@ import type { RoutePlugin } from '../context.js';
 import { ForecastsQuery, ForecastsReply, withErrors, FORECAST_CURSOR, FORECAST_WINDOW } from '../schemas.js';
 import { runInfo } from '../run-info.js';
 import type { PredictionRun } from '../../store/queries/prediction-runs.js';
-import { listForecasts, type ForecastFilter, type SeriesKey } from '../../store/queries/predictions.js';
+import { listForecasts, type ForecastAfter, type ForecastFilter, type ForecastOrder, type SeriesKey } from '../../store/queries/predictions.js';
 import { JSON_UTF8 } from '../cache.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePrefix, parseWindow } from '../params.js';
 
+
+/**
+ * Where a cursor's page ended. Any cursor of the documented shape is a position: by expected demand, an expected
+ * field that is not a number (e.g. from a sort=key page) positions before every series.
+ */
+function afterOf(order: ForecastOrder, expected: string, key: SeriesKey): ForecastAfter {
+  if (order === 'key') return { key };
+  const e = expected.trim() === '' ? Number.NaN : Number(expected);
+  return { key, expected: Number.isFinite(e) ? e : Number.MAX_VALUE };
+}
 
 export const forecastRoutes: RoutePlugin = async (app, ctx) => {
   app.get(
@@ -19,7 +29,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
         summary: 'latest forecasts per scope, module, version and kind',
         description:
           'Series of the newest finished prediction run, summed over the windows starting in [asOf, asOf + window). ' +
-          'Ordered by (scope, scopeId, module, version, kind); pass `nextCursor` back as `cursor` for the next page ' +
+          'Most expected requests first (`sort=key`: by scope, scopeId, module, version, kind); pass `nextCursor` back as `cursor` for the next page ' +
           '(a cursor stays on the run it started with).',
         querystring: ForecastsQuery,
         response: withErrors({ 200: ForecastsReply }),
@@ -29,8 +39,9 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
     async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, FORECAST_WINDOW);
+      const order: ForecastOrder = q.sort;
       const parts = q.cursor ? (decodeCursor(q.cursor, FORECAST_CURSOR) as string[]) : undefined;
-      const cursor = parts ? { run: parts[0]!, key: parts.slice(1) as SeriesKey } : undefined;
+      const cursor = parts ? { run: parts[0]!, after: afterOf(order, parts[1]!, parts.slice(2) as SeriesKey) } : undefined;
       const run = cursor ? await ctx.runs.byId(cursor.run) : await ctx.runs.latest();
       if (!run && cursor) throw new ModcastError(ErrorCodes.NOT_FOUND, 'the prediction run of this cursor no longer exists; start again without a cursor');
       if (!run) return { run: null, window: q.window, items: [], nextCursor: null };
@@ -46,8 +57,8 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
       };
       // A page of a finished run never changes: kept serialized, per run and validated query (the echoed window
       // text is part of the body, so it is part of the key).
-      const body = await ctx.runs.perRun<Buffer>('forecasts', run.runId, [filter, q.window, cursor?.key ?? null, q.limit], async () => {
-        const page = await forecastPage(run, filter, q.window, cursor?.key, q.limit);
+      const body = await ctx.runs.perRun<Buffer>('forecasts', run.runId, [filter, q.window, order, cursor?.after ?? null, q.limit], async () => {
+        const page = await forecastPage(run, filter, q.window, cursor?.after, q.limit, order);
         // Kept encoded: a hit then sends the bytes without converting the string again.
         const body = Buffer.from(reply.serialize(page) as string, 'utf8');
         return { value: body, bytes: body.length };
@@ -56,8 +67,8 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
     },
   );
 
-  async function forecastPage(run: PredictionRun, filter: ForecastFilter, window: string, after: SeriesKey | undefined, limit: number) {
-    const rows = await listForecasts(ctx.store, filter, after, limit + 1);
+  async function forecastPage(run: PredictionRun, filter: ForecastFilter, window: string, after: ForecastAfter | undefined, limit: number, order: ForecastOrder) {
+    const rows = await listForecasts(ctx.store, filter, after, limit + 1, order);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -77,7 +88,7 @@ export const forecastRoutes: RoutePlugin = async (app, ctx) => {
         windowStart: new Date(r.windowStart).toISOString(),
         windowEnd: new Date(r.windowEnd).toISOString(),
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor([run.runId, ...last.key]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor([run.runId, order === 'expected' ? String(last.sortExpected) : '', ...last.key]) : null,
     };
   }
 };

@@ -17,6 +17,7 @@ import { ModcastError, ErrorCodes } from '../../errors.js';
 import { EventWriter } from '../../store/event-writer.js';
 import { ingestStream } from '../../ingest/pipeline.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
+import { BoundedLru } from '../../lib/bounded-lru.js';
 
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 const GZIP_ENCODINGS = new Set(['gzip', 'x-gzip']);
@@ -27,6 +28,9 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
   const spoolDir = ctx.config.api.spoolDir ?? join(ctx.config.dataDir, 'spool');
   const budget = new SpoolBudget(ctx.config.api.spoolMaxBytes);
+  // Bodies with an Idempotency-Key stored by this process: the store drops a replay's batches, so its events are
+  // not counted again (a replay after a restart is, as the counter itself restarts from zero).
+  const stored = new BoundedLru<true>(10_000, 4 * 1024 * 1024);
   // Bodies of requests cut short by a crash (kill -9, OOM) are never removed by their request: swept at start and
   // then now and again (a file is orphaned once older than any live request can be).
   const orphanedAfterMs = ctx.config.api.ingestMaxSeconds * 1000 + 60_000;
@@ -100,10 +104,14 @@ export const ingestRoutes: RoutePlugin = async (app, ctx) => {
             batchLines: ctx.config.ingest.batchRows,
             sourceId,
             sourceName: 'http',
+            formatOption: '?format=',
             tokenPrefix: sourceId,
           });
-          ingestEventsTotal.inc({ source: 'http' }, stats.events);
-          ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
+          if (!(key && stored.get(sourceId))) {
+            ingestEventsTotal.inc({ source: 'http' }, stats.events);
+            ingestRejectedTotal.inc({ source: 'http' }, stats.rejected);
+          }
+          if (key) stored.set(sourceId, true, sourceId.length);
           if (stats.events === 0 && stats.rejected > 0)
             throw new ModcastError(
               ErrorCodes.INVALID_ARGUMENT,

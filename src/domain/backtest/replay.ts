@@ -83,6 +83,8 @@ export interface BacktestReport {
   skipped: number;
   /** Requests inside judged windows. */
   judgedRequests: number;
+  /** Requests of mutable items (list, @latest; versionless trace rows): fresh only for the TTL once fetched. */
+  mutableRequests: number;
   decisions: number;
   windows: number;
   firstTs: number | null;
@@ -180,6 +182,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
   let requests = 0;
   let skipped = 0;
   let judged = 0;
+  let mutableRequests = 0;
   let decisions = 0;
   let windows = 0;
   let firstTs: number | null = null;
@@ -275,6 +278,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     for (let d = schedule!.take(ts, regionsNow, nodesOf); d; d = schedule!.take(ts, regionsNow, nodesOf)) decide(d);
 
     const mutable = isMutableKind(req.kind);
+    if (mutable) mutableRequests++;
     const key = itemKey(req.module, mutable ? '' : req.version);
     const bytes = req.bytes > 0 ? req.bytes : o.defaultBytes;
     const { hit } = caches.get(req.node)!.request(key, mutable, bytes, ts);
@@ -308,6 +312,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     requests,
     skipped,
     judgedRequests: judged,
+    mutableRequests,
     decisions,
     windows,
     firstTs,

@@ -258,11 +258,17 @@ interface PastDecision {
  * The combined ranking takes, for each checkpoint K, the items the best contender at K puts first: its top-K
  * prefix is exactly the winner's at the smallest budget, and larger budgets extend it with their own winners.
  */
+const LONG_RUN_WEIGHT = 1e-7;
+
 export class OnlineSelector {
   private readonly pending: PastDecision[] = [];
   /** Per judged decision: hits[contender * C + checkpoint]. */
   private readonly judged: Float64Array[] = [];
   private readonly totals: Float64Array;
+  /** Every judged decision, never forgotten: only breaks ties of the recent evidence (see scores). */
+  private readonly longRun: Float64Array;
+  /** What the choice compares: recent totals, plus the long run at a weight too small to outvote them. */
+  private readonly scores: Float64Array;
   private readonly cps: number[];
 
   constructor(
@@ -272,6 +278,8 @@ export class OnlineSelector {
   ) {
     this.cps = checkpoints(limit);
     this.totals = new Float64Array(contenders * this.cps.length);
+    this.longRun = new Float64Array(contenders * this.cps.length);
+    this.scores = new Float64Array(contenders * this.cps.length);
   }
 
   get checkpoints(): readonly number[] {
@@ -317,12 +325,19 @@ export class OnlineSelector {
         for (let c = 0; c < this.contenders; c++) hits[c * C + j] = best > 0 ? hits[c * C + j]! / best : 0;
       }
       this.judged.push(hits);
-      for (let x = 0; x < hits.length; x++) this.totals[x] = this.totals[x]! + hits[x]!;
+      for (let x = 0; x < hits.length; x++) {
+        this.totals[x] = this.totals[x]! + hits[x]!;
+        this.longRun[x] = this.longRun[x]! + hits[x]!;
+      }
       if (this.judged.length > this.memory) {
         const old = this.judged.shift()!;
         for (let x = 0; x < old.length; x++) this.totals[x] = this.totals[x]! - old[x]!;
       }
     }
+    // Recent decisions decide; when they cannot tell contenders apart (bursts hit every list alike, quiet hours hit
+    // none), the whole history does, rather than a fixed order. Relative hits are at most 1 per decision, so
+    // LONG_RUN_WEIGHT × any history is far below one recent hit.
+    for (let x = 0; x < this.scores.length; x++) this.scores[x] = this.totals[x]! + LONG_RUN_WEIGHT * this.longRun[x]!;
   }
 
   /** Decisions judged so far (at most `memory`). */
@@ -340,13 +355,13 @@ export class OnlineSelector {
    * choice is then made on all their decisions, which is steadier than one node's few.
    */
   static pooled(selectors: readonly OnlineSelector[]): Float64Array {
-    const out = new Float64Array(selectors[0]?.totals.length ?? 0);
-    for (const s of selectors) for (let x = 0; x < out.length; x++) out[x] = out[x]! + s.totals[x]!;
+    const out = new Float64Array(selectors[0]?.scores.length ?? 0);
+    for (const s of selectors) for (let x = 0; x < out.length; x++) out[x] = out[x]! + s.scores[x]!;
     return out;
   }
 
   /** The best contender at checkpoint j (ties: the earlier contender). */
-  winnerAt(j: number, totals: Float64Array = this.totals): number {
+  winnerAt(j: number, totals: Float64Array = this.scores): number {
     const C = this.cps.length;
     let best = 0;
     for (let c = 1; c < this.contenders; c++) if (totals[c * C + j]! > totals[best * C + j]! + 1e-9) best = c;
@@ -354,7 +369,7 @@ export class OnlineSelector {
   }
 
   /** The contender with the most hits summed over checkpoints, each relative to its budget (for byte budgets). */
-  overallWinner(totals: Float64Array = this.totals): number {
+  overallWinner(totals: Float64Array = this.scores): number {
     const C = this.cps.length;
     let best = 0;
     let bestScore = -1;
@@ -375,7 +390,7 @@ export class OnlineSelector {
   }
 
   /** The combined ranking (see the class comment) and the contender that leads it (the smallest budget's winner). */
-  combine(lists: readonly (readonly string[])[], totals: Float64Array = this.totals): { ranking: string[]; lead: number } {
+  combine(lists: readonly (readonly string[])[], totals: Float64Array = this.scores): { ranking: string[]; lead: number } {
     const out: string[] = [];
     const taken = new Set<string>();
     let lead = -1;

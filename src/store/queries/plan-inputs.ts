@@ -110,3 +110,17 @@ export async function readVersionHints(store: Store, modules: string[], since: n
   );
   return new Map(rows.map((r) => [r.module, r.version]));
 }
+
+/** What a run's step windows for a node's scopes (node, its region, the fleet) cover: count, first start, last end (ms). */
+export async function predictionCoverage(store: Store, runId: string, node: string, region: string): Promise<{ count: number; first: number; last: number }> {
+  const rows = await queryRows<{ n: string; first: number; last: number }>(
+    store,
+    `SELECT count() AS n, toUnixTimestamp(min(window_start)) AS first, toUnixTimestamp(max(window_end)) AS last
+     FROM predictions
+     WHERE run_id = {run:String} AND window_kind = 'step'
+       AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')`,
+    { run: runId, node, region },
+  );
+  const r = rows[0];
+  return { count: Number(r?.n ?? 0), first: Number(r?.first ?? 0) * 1000, last: Number(r?.last ?? 0) * 1000 };
+}

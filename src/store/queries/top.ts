@@ -13,6 +13,9 @@ const KEY_SQL: Record<TopDimension, string> = {
   region: 'region',
 };
 
+/** Rows without the dimension: checksum-database requests (supported, latest, tile) name no module or version. */
+const NON_EMPTY_KEY: Record<TopDimension, string> = { module: "AND module != ''", version: "AND version != ''", node: '', region: '' };
+
 export interface TopRow {
   key: string;
   requests: number;
@@ -47,7 +50,7 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
             sum(bytes) AS bytes, uniqMerge(clients) AS clients
      FROM ${table}
      WHERE bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64})
-       ${q.by === 'version' ? "AND version != ''" : ''}
+       ${NON_EMPTY_KEY[q.by]}
        AND ({node:String} = '' OR node = {node:String})
        AND ({region:String} = '' OR region = {region:String})
        AND startsWith(module, {prefix:String})
@@ -119,4 +122,28 @@ export async function storeStats(store: Store): Promise<StoreStats> {
       misses: Number(r.misses),
     })),
   };
+}
+
+export interface EventSpread {
+  /** Events before `from`, within [from, to), at or after `to`. */
+  before: number;
+  within: number;
+  after: number;
+  first: number | null;
+  last: number | null;
+}
+
+/** How the stored events fall around a window (e.g. scoring's history window), to explain an empty result. */
+export async function eventSpread(store: Store, from: number, to: number): Promise<EventSpread> {
+  const [r] = await queryRows<Record<string, string | number | null>>(
+    store,
+    `SELECT countIf(ts < fromUnixTimestamp64Milli({from:Int64})) AS before,
+            countIf(ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})) AS within,
+            countIf(ts >= fromUnixTimestamp64Milli({to:Int64})) AS after,
+            if(count() = 0, NULL, toUnixTimestamp64Milli(min(ts))) AS first, if(count() = 0, NULL, toUnixTimestamp64Milli(max(ts))) AS last
+     FROM access_events`,
+    { from, to },
+  );
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return { before: Number(r?.before ?? 0), within: Number(r?.within ?? 0), after: Number(r?.after ?? 0), first: n(r?.first), last: n(r?.last) };
 }
