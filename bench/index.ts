@@ -4,7 +4,8 @@
  * Runs each stage (all, or the ones named) in its own child process — chDB allows one data directory per process
  * and a fresh process gives each run its own peak RSS — at two sizes for the streaming stages, prints one table
  * and writes everything to .bench-results/<timestamp>.json.
- *   --quick    small sizes, the whole suite in under 2 minutes; never judges speed (CI keeps the benchmarks working)
+ *   --quick    small sizes, a few seconds of load per stage (the suite takes a few minutes, mostly setup); never judges
+ *              speed (CI keeps the benchmarks working)
  *   --profile  runs the stages under `node --cpu-prof` into .bench-results/profiles/ (see bench/profile-summary.ts)
  *   --strict   exit 1 when a target is missed (the default only reports it)
  *   --keep     keep each run's work directory (chDB data, logs) for inspection
