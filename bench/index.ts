@@ -4,7 +4,8 @@
  * Runs each stage (all, or the ones named) in its own child process — chDB allows one data directory per process
  * and a fresh process gives each run its own peak RSS — at two sizes for the streaming stages, prints one table
  * and writes everything to .bench-results/<timestamp>.json.
- *   --quick    small sizes, the whole suite in under 2 minutes; never judges speed (CI keeps the benchmarks working)
+ *   --quick    small sizes, a few seconds of load per stage (the suite takes a few minutes, mostly setup); never judges
+ *              speed (CI keeps the benchmarks working)
  *   --profile  runs the stages under `node --cpu-prof` into .bench-results/profiles/ (see bench/profile-summary.ts)
  *   --strict   exit 1 when a target is missed (the default only reports it)
  *   --keep     keep each run's work directory (chDB data, logs) for inspection
@@ -34,6 +35,11 @@ export const STAGES: StageSpec[] = [
   { name: 'backtest', full: [2_500_000, 10_000_000], quick: [20_000], timeoutFull: 3600, timeoutQuick: 60 },
   { name: 'warmup', full: [20_000], quick: [2_000], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api', full: [1_000], quick: [200], timeoutFull: 300, timeoutQuick: 60 },
+  { name: 'api-top', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'api-hotness', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'api-stats', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'api-warmups', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'fresh', full: [5_000], quick: [200], timeoutFull: 600, timeoutQuick: 120 },
   { name: 'cluster', full: [1_000_000], quick: [20_000], timeoutFull: 600, timeoutQuick: 90 },
 ];
 

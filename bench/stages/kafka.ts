@@ -7,11 +7,8 @@
  * process) and a kafkajs consumer group consuming and committing them, without decoding or inserting; both figures
  * in events/s. Target: >= 200k events/s end to end.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import { stringify } from 'yaml';
 import { projectPath } from '../../src/lib/paths.js';
@@ -20,7 +17,8 @@ import { createKafkaClient } from '../../src/kafka/kafkajs.js';
 import { ensureTopics, withAdmin } from '../../src/kafka/topics.js';
 import { Ingestor } from '../../src/ingest/consumer.js';
 import { startTestBroker, uniqueName } from '../../test/helpers/kafka.js';
-import { measurement, nodeArgs, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage } from '../harness.js';
+import { spawnLogged, stopChild, until } from '../children.js';
+import { measurement, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage } from '../harness.js';
 import { benchConfig, openBenchStore, scalar } from '../store-setup.js';
 import { nginxLog } from '../workload.js';
 
@@ -29,38 +27,6 @@ const TARGET_RATE = 200_000;
 /** The shipper's defaults (src/ship/shipper.ts, src/ship/producer.ts), which the reference producer copies. */
 const SHIP_BATCH_EVENTS = 10_000;
 const SHIP_LANES = 2;
-
-/** Resolves when `cond` holds, polling; throws after `timeoutMs` with `what`. */
-async function until(cond: () => boolean, timeoutMs: number, what: () => string, everyMs = 20): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await sleep(everyMs);
-  }
-  return performance.now();
-}
-
-/** A child whose stdout+stderr go to `logFile`; stopped (SIGTERM, then SIGKILL) at cleanup. */
-async function spawnLogged(args: string[], logFile: string): Promise<{ child: ChildProcess; log: () => string; exited: () => boolean }> {
-  const out = createWriteStream(logFile);
-  await once(out, 'open');
-  const child = spawn(process.execPath, [...nodeArgs(), ...args], { stdio: ['ignore', out, out] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  onCleanup(async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    await Promise.race([once(child, 'exit'), sleep(15_000)]);
-    if (!exited) child.kill('SIGKILL');
-  });
-  return { child, log: () => readFileSync(logFile, 'utf8'), exited: () => exited };
-}
-
-async function stopChild(c: { child: ChildProcess; exited: () => boolean }): Promise<void> {
-  if (c.exited()) return;
-  c.child.kill('SIGTERM');
-  await Promise.race([once(c.child, 'exit'), sleep(20_000)]);
-}
 
 runStage(async ({ size, quick, workDir }) => {
   const file = nginxLog(size);

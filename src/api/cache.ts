@@ -38,6 +38,11 @@ const evictions = counter('modcast_api_cache_evictions_total', 'API cache entrie
 /** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
 export type Sized<V> = { value: V; bytes: number };
 
+/** A value kept as is, sized by its JSON (what the reply will roughly hold). */
+export function sizedJson<V>(value: V): Sized<V> {
+  return { value, bytes: JSON.stringify(value).length };
+}
+
 export class PredictionRunCache {
   private readonly runs = new BoundedLru<{ run: unknown; expires: number }>(1_000, Number.MAX_SAFE_INTEGER);
   private readonly runFlights = new SingleFlight<unknown>();
@@ -76,15 +81,26 @@ export class PredictionRunCache {
   async recent<V>(cache: string, query: unknown, compute: () => Promise<Sized<V>>): Promise<V> {
     const key = `${cache}\u0000recent\u0000${JSON.stringify(query)}`;
     const known = this.responses.get(key) as { value: V; expires: number } | undefined;
-    if (known !== undefined && this.now() < known.expires) {
+    const ttl = this.options.runTtlMs;
+    const run = () =>
+      this.responseFlights.run(key, async () => {
+        const made = await compute();
+        if (ttl > 0) this.responses.set(key, { value: made.value, expires: this.now() + ttl }, made.bytes);
+        return made;
+      });
+    const now = this.now();
+    if (known !== undefined && now < known.expires) {
       hits.inc({ cache });
+      // Past half the TTL the answer is made again in the background (as for runs): under steady traffic nobody
+      // waits for a query's store round trips at each expiry, and nothing served is older than the TTL.
+      if (now >= known.expires - ttl / 2) {
+        const refresh = run();
+        if (!refresh.joined) refreshes.inc({ cache });
+        refresh.promise.catch(() => {});
+      }
       return known.value;
     }
-    const { promise, joined } = this.responseFlights.run(key, async () => {
-      const made = await compute();
-      if (this.options.runTtlMs > 0) this.responses.set(key, { value: made.value, expires: this.now() + this.options.runTtlMs }, made.bytes);
-      return made;
-    });
+    const { promise, joined } = run();
     (joined ? hits : misses).inc({ cache });
     return (await promise).value as V;
   }

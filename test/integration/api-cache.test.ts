@@ -235,6 +235,32 @@ test('GET /v1/top: a second identical request does not query the store; after th
   }
 });
 
+test('recent(): past half the TTL the known answer is served at once while it is made again in the background', async () => {
+  let now = 0;
+  const recentCache = new PredictionRunCache(api.t.store, { runTtlMs: TTL, maxEntries: 100, maxBytes: 1024 ** 2 }, () => now);
+  let made = 0;
+  let release: () => void = () => {};
+  const compute = async () => {
+    made++;
+    // The second computation waits until released: the request past half the TTL must not wait for it.
+    if (made === 2) await new Promise<void>((resolve) => (release = resolve));
+    return { value: `answer-${made}`, bytes: 8 };
+  };
+  assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-1');
+  now += TTL / 2 - 1;
+  assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-1');
+  assert.equal(made, 1, 'fresh: no refresh yet');
+  now += 2;
+  assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-1', 'the known answer, at once');
+  assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-1');
+  assert.equal(made, 2, 'one refresh however many requests came meanwhile');
+  release();
+  for (let i = 0; i < 100 && (await recentCache.recent('test', ['q'], compute)) !== 'answer-2'; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-2', 'the refreshed answer replaced the old one');
+  now += TTL + 1;
+  assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-3', 'past the TTL the request waits for a new answer');
+});
+
 test('/metrics exposes the cache counters', async () => {
   const res = await get(cached, '/metrics');
   assert.equal(res.statusCode, 200);

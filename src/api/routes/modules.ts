@@ -10,6 +10,7 @@ import { parseModulePath, parseWindow, dataEnd, HOUR } from '../params.js';
 import { moduleHistory } from '../../store/queries/module-history.js';
 import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../../store/queries/predictions.js';
 import { runInfo } from '../run-info.js';
+import { sizedJson } from '../cache.js';
 import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
@@ -40,10 +41,13 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
       const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const to = await dataEnd(ctx.store);
+      const to = await ctx.runs.dataEnd(() => dataEnd(ctx.store));
       const from = new Date(to.getTime() - windowMs);
       const scope = q.scope === 'node' ? { node: q.id } : q.scope === 'region' ? { region: q.id } : {};
-      const { bucket, history } = await moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope });
+      // Kept for the cache's TTL per module, query and newest bucket (as /v1/top): each is a scan of the rollups.
+      const { bucket, history } = await ctx.runs.recent('module_history', [module, q.window, q.versions, q.scope ?? null, q.id ?? null, to.getTime()], async () =>
+        sizedJson(await moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope })),
+      );
       const run = await ctx.runs.latest();
       const forecast = run ? await runForecast(run, module, q.scope, q.id) : [];
       // Nothing seen and nothing expected: to this API the module does not exist (any valid path would otherwise be

@@ -7,6 +7,8 @@ import {
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
 import { runInfo } from '../run-info.js';
+import { JSON_UTF8, sizedJson } from '../cache.js';
+import type { FastifyReply } from 'fastify';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
 import { windowEffectiveness } from '../effectiveness-summary.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
@@ -22,26 +24,42 @@ async function counterValue(c: typeof ingestEventsTotal, source: string): Promis
 export const statsRoutes: RoutePlugin = async (app, ctx) => {
   const common = { onRequest: async (req: Parameters<typeof ctx.auth.requireReadAccess>[0]) => ctx.auth.requireReadAccess(req) };
   const regionTimeZone = (region: string | undefined) => ctx.config.regions.find((r) => r.name === region)?.timeZone;
+  // Aggregates over the rollups are kept for the cache's TTL per query and newest bucket (as /v1/top's): a dashboard
+  // page load asks several of them, each a scan of weeks of rollups, and chDB runs one query at a time.
+  const newestBucket = () => ctx.runs.dataEnd(() => dataEnd(ctx.store));
+  // Kept serialized, as /v1/top's pages: a heatmap is thousands of cells, and serializing it per request was most of
+  // the cost once the store's part was cached. `reply.serialize` is the route's own response serializer.
+  const serialized = async (reply: FastifyReply, cache: string, key: unknown[], make: () => Promise<unknown>) => {
+    const body = await ctx.runs.recent<Buffer>(cache, key, async () => {
+      const bytes = Buffer.from(reply.serialize(await make()) as string, 'utf8');
+      return { value: bytes, bytes: bytes.length };
+    });
+    return reply.type(JSON_UTF8).send(body);
+  };
 
   app.get(
     '/v1/stats/scopes',
     { schema: { tags: ['stats'], summary: 'regions and nodes (configured and seen in the data)', response: withErrors({ 200: ScopesReply }) }, ...common },
-    async () => {
-      const seen = await seenScopes(ctx.store);
-      const byRegion = new Map<string, Set<string>>();
-      for (const r of seen) byRegion.set(r.region, new Set(r.nodes));
-      for (const n of ctx.config.fleet.nodes) (byRegion.get(n.region) ?? byRegion.set(n.region, new Set()).get(n.region)!).add(n.name);
-      for (const r of ctx.config.regions) if (!byRegion.has(r.name)) byRegion.set(r.name, new Set());
-      const [end, run] = await Promise.all([dataEnd(ctx.store), ctx.runs.latest()]);
-      return {
-        regions: [...byRegion.entries()]
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([name, nodes]) => ({ name, timeZone: regionTimeZone(name) ?? null, nodes: [...nodes].sort() })),
-        dataEnd: end.toISOString(),
-        run: runInfo(run),
-      };
+    async (_req, reply) => {
+      const [end, run] = await Promise.all([newestBucket(), ctx.runs.latest()]);
+      return serialized(reply, 'stats_scopes', [end.getTime(), run?.runId ?? null], () => scopes(end, run));
     },
   );
+
+  async function scopes(end: Date, run: Awaited<ReturnType<typeof ctx.runs.latest>>) {
+    const seen = await seenScopes(ctx.store);
+    const byRegion = new Map<string, Set<string>>();
+    for (const r of seen) byRegion.set(r.region, new Set(r.nodes));
+    for (const n of ctx.config.fleet.nodes) (byRegion.get(n.region) ?? byRegion.set(n.region, new Set()).get(n.region)!).add(n.name);
+    for (const r of ctx.config.regions) if (!byRegion.has(r.name)) byRegion.set(r.name, new Set());
+    return {
+      regions: [...byRegion.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, nodes]) => ({ name, timeZone: regionTimeZone(name) ?? null, nodes: [...nodes].sort() })),
+      dataEnd: end.toISOString(),
+      run: runInfo(run),
+    };
+  }
 
   app.get(
     '/v1/stats/heatmap',
@@ -54,29 +72,32 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HEATMAP_WINDOW);
       const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
       if (!KNOWN_TIME_ZONES.has(timeZone)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `unknown time zone ${JSON.stringify(timeZone)}`);
-      const [to, start] = await Promise.all([dataEnd(ctx.store), dataStart(ctx.store)]);
-      const from = new Date(to.getTime() - windowMs);
-      const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
-        from, to, timeZone, limit: q.limit, modulePrefix: parseModulePrefix(q.module),
-        ...(q.node ? { node: q.node } : {}),
-        ...(q.region ? { region: q.region } : {}),
+      const to = await newestBucket();
+      return serialized(reply, 'stats_heatmap', [q.window, timeZone, q.limit, q.module ?? null, q.node ?? null, q.region ?? null, to.getTime()], async () => {
+        const start = await dataStart(ctx.store);
+        const from = new Date(to.getTime() - windowMs);
+        const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
+          from, to, timeZone, limit: q.limit, modulePrefix: parseModulePrefix(q.module),
+          ...(q.node ? { node: q.node } : {}),
+          ...(q.region ? { region: q.region } : {}),
+        });
+        // Per-week averages over the weeks the data really covers, not the whole window asked for.
+        const covered = Math.min(windowMs, to.getTime() - (start ?? from).getTime());
+        const weeks = Math.max(covered, HOUR) / WEEK;
+        return {
+          from: from.toISOString(),
+          to: to.toISOString(),
+          timeZone,
+          weeks,
+          modules,
+          cells: cells.map(([h, m, v]) => [h, m, Math.round((v / Math.max(weeks, 1)) * 100) / 100] as [number, number, number]),
+        };
       });
-      // Per-week averages over the weeks the data really covers, not the whole window asked for.
-      const covered = Math.min(windowMs, to.getTime() - (start ?? from).getTime());
-      const weeks = Math.max(covered, HOUR) / WEEK;
-      return {
-        from: from.toISOString(),
-        to: to.toISOString(),
-        timeZone,
-        weeks,
-        modules,
-        cells: cells.map(([h, m, v]) => [h, m, Math.round((v / Math.max(weeks, 1)) * 100) / 100] as [number, number, number]),
-      };
     },
   );
 
@@ -91,30 +112,32 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const to = await dataEnd(ctx.store);
-      const from = new Date(to.getTime() - windowMs);
-      const releases = await releaseSpread(ctx.store, { from, to, modulePrefix: parseModulePrefix(q.module), limit: q.limit });
-      const regions = [...new Set(releases.flatMap((r) => r.regions.map((x) => x.region)))].sort();
-      return {
-        from: from.toISOString(),
-        to: to.toISOString(),
-        regions,
-        releases: releases.map((r) => ({
-          module: r.module,
-          version: r.version,
-          firstSeen: new Date(r.firstSeen).toISOString(),
-          requests: r.requests,
-          regions: r.regions.map((x) => ({
-            region: x.region,
-            firstSeen: new Date(x.firstSeen).toISOString(),
-            lagHours: (x.firstSeen - r.firstSeen) / HOUR,
-            requests: x.requests,
+      const to = await newestBucket();
+      return serialized(reply, 'stats_releases', [q.window, q.module ?? null, q.limit, to.getTime()], async () => {
+        const from = new Date(to.getTime() - windowMs);
+        const releases = await releaseSpread(ctx.store, { from, to, modulePrefix: parseModulePrefix(q.module), limit: q.limit });
+        const regions = [...new Set(releases.flatMap((r) => r.regions.map((x) => x.region)))].sort();
+        return {
+          from: from.toISOString(),
+          to: to.toISOString(),
+          regions,
+          releases: releases.map((r) => ({
+            module: r.module,
+            version: r.version,
+            firstSeen: new Date(r.firstSeen).toISOString(),
+            requests: r.requests,
+            regions: r.regions.map((x) => ({
+              region: x.region,
+              firstSeen: new Date(x.firstSeen).toISOString(),
+              lagHours: (x.firstSeen - r.firstSeen) / HOUR,
+              requests: x.requests,
+            })),
           })),
-        })),
-      };
+        };
+      });
     },
   );
 
@@ -132,14 +155,19 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const to = await dataEnd(ctx.store);
-      const health = await ingestHealth(ctx.store, {
-        from: new Date(to.getTime() - windowMs),
-        to,
-        rejectsFrom: new Date(Date.now() - windowMs),
-        ...(q.node ? { node: q.node } : {}),
-        ...(q.region ? { region: q.region } : {}),
-      });
+      const to = await newestBucket();
+      // The store's part is kept like the other aggregates; this process's counters are read fresh every time.
+      const health = await ctx.runs.recent('stats_ingest', [q.window, q.node ?? null, q.region ?? null, to.getTime()], async () =>
+        sizedJson(
+          await ingestHealth(ctx.store, {
+            from: new Date(to.getTime() - windowMs),
+            to,
+            rejectsFrom: new Date(Date.now() - windowMs),
+            ...(q.node ? { node: q.node } : {}),
+            ...(q.region ? { region: q.region } : {}),
+          }),
+        ),
+      );
       const perMinute = (points: [number, number][]) => points.map(([t, n]) => [t, n / health.bucketMinutes] as [number, number]);
       return {
         ...health,
@@ -164,20 +192,20 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const from = new Date(Date.now() - windowMs);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
-      const [summary, effectiveness] = await Promise.all([
-        warmupSummary(ctx.store, { from, ...scope }),
-        windowEffectiveness(ctx.store, { from, ...scope }),
-      ]);
-      return {
-        days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
-        totals: summary.totals,
-        effectiveness,
-      };
+      // Warm-up runs are not rollups, so there is no newest bucket in the key: kept for the cache's TTL per query.
+      return serialized(reply, 'stats_warmups', [q.window, q.node ?? null, q.region ?? null], async () => {
+        const [summary, effectiveness] = await Promise.all([warmupSummary(ctx.store, { from, ...scope }), windowEffectiveness(ctx.store, { from, ...scope })]);
+        return {
+          days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
+          totals: summary.totals,
+          effectiveness,
+        };
+      });
     },
   );
 };
