@@ -8,7 +8,7 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  FEATURES, OnlineSelector, RANKERS, TopK, type Ranker,
+  FEATURES, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
 import type { ItemHistory, TraceHistory } from './history.js';
@@ -43,9 +43,6 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, memory: 24, models: true };
 
-/** The contender name of the model ensemble. */
-export const MODELS_CONTENDER = 'models';
-
 interface Pass {
   /** Per deciding node, per contender, its top list (uncached items, best first). */
   lists: Map<string, string[][]>;
@@ -72,11 +69,17 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const nodesPerRegion = new Map<string, number>();
   for (const r of history.nodeRegion.values()) nodesPerRegion.set(r, (nodesPerRegion.get(r) ?? 0) + 1);
   const heaps = deciding.map(() => CONTENDERS.map(() => new TopK(ctx.rankLimit)));
-  // Scopes that would repeat another's list are computed once: one region is the fleet, one node is its region.
+  // Scopes that would repeat another's list are ranked once: one region is the fleet, one node is its region.
+  // source[n][c] is the contender whose list c shares for deciding node n (c itself when its scope is its own).
   const regionIsFleet = regions.size <= 1;
-  const aliased = deciding.map((node) => {
+  const source = deciding.map((node) => {
     const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
-    return CONTENDERS.map((c) => (c.scope === 'region' && regionIsFleet) || (c.scope === 'node' && nodeIsRegion));
+    return CONTENDERS.map((contender, c) => {
+      const r = c % R;
+      if (contender.scope === 'region' && regionIsFleet) return r;
+      if (contender.scope === 'node' && nodeIsRegion) return regionIsFleet ? r : R + r;
+      return c;
+    });
   });
   const nodeFeat = new Float64Array(FEATURES);
   const regionFeat = new Map<string, Float64Array>();
@@ -109,26 +112,19 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       if (!wanted[n]) continue;
       const node = deciding[n]!;
       const feats: (Float64Array | undefined)[] = [fleetFeat, regionFeat.get(regionOfNode(node)), perNodeFeat.get(node)];
-      const skip = aliased[n]!;
+      const own = source[n]!;
       for (let c = 0; c < C; c++) {
         const f = feats[Math.floor(c / R)];
-        if (!f || skip[c]) continue;
+        if (!f || own[c] !== c) continue;
         heaps[n]![c]!.offer(CONTENDERS[c]!.ranker.score(f, 0, w) * per, item.key);
       }
     }
   }
   const lists = new Map<string, string[][]>();
   deciding.forEach((node, n) => {
-    const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
-    const own = heaps[n]!.map((heap) => heap.sorted());
+    const sorted = heaps[n]!.map((heap) => heap.sorted());
     // Aliased scopes share one list (same items, same order): a tie between them is not a choice.
-    lists.set(node, own.map((list, c) => {
-      const scope = CONTENDERS[c]!.scope;
-      const r = c % R;
-      if (scope === 'region' && regionIsFleet) return own[r]!;
-      if (scope === 'node' && nodeIsRegion) return regionIsFleet ? own[r]! : own[R + r]!;
-      return list;
-    }));
+    lists.set(node, source[n]!.map((c) => sorted[c]!));
   });
   return { lists };
 }
@@ -168,7 +164,7 @@ export class PoolMethod implements WarmupMethod {
   constructor(options: Partial<PoolOptions> = {}) {
     this.options = { ...DEFAULT_POOL, ...options };
     this.models = this.options.models ? new ModcastMethod({ shortlist: () => this.shortlist }) : null;
-    this.names = [...CONTENDERS.map((c) => c.name), ...(this.models ? [MODELS_CONTENDER] : [])];
+    this.names = [...CONTENDERS.map((c) => c.name), ...(this.models ? [MODELS] : [])];
   }
 
   rank(ctx: DecisionContext): Map<string, string[]> {
