@@ -323,7 +323,7 @@ class RowEmitter {
       slot += nodes.length;
     }
     const overridden = overrides.some((x) => x !== null);
-    const fleetModel = overridden ? (overrides[dominantRegion(counts)]?.model ?? dominantModel(f, counts)) : dominantModel(f, counts);
+    const fleetModel = overrides[dominantRegion(counts)]?.model ?? dominantModel(f, counts);
     for (const { w, span, wi } of this.windowsOf[R]!) {
       const c = overridden ? this.fleetCount(f, span, overrides) : f.fleetWindow(span, this.window);
       this.cell(0, W, wi, w, c.mean, c.size, ratio[R]!, withTotals, module, version, kind, fleetModel, -1);

@@ -9,6 +9,8 @@
  * selector compares rankers by the hits their top-K lists realised, never by their scores.
  */
 
+import { HOUR_MS } from '../calendar.js';
+
 /** Half-lives of the decayed counts, in hours: from "the last half hour" to "the last week". */
 export const HALF_LIVES_HOURS = [0.5, 2, 6, 24, 72, 168] as const;
 const H = HALF_LIVES_HOURS.length;
@@ -23,9 +25,8 @@ export const F_ACTIVE_WEEK = H + 4;
 export const FEATURES = H + 5;
 
 const LN2 = Math.LN2;
-const HOUR_MS = 3_600_000;
 /** Multiplier per elapsed ms of each half-life: value × exp(-dt × rate). */
-export const DECAY_RATES_PER_MS = Float64Array.from(HALF_LIVES_HOURS, (h) => LN2 / (h * HOUR_MS));
+const DECAY_RATES_PER_MS = Float64Array.from(HALF_LIVES_HOURS, (h) => LN2 / (h * HOUR_MS));
 
 /**
  * Exponentially decayed request counts at several half-lives, kept exact at every request: add() at time t decays
@@ -343,11 +344,6 @@ export class OnlineSelector {
   /** Decisions judged so far (at most `memory`). */
   get evidence(): number {
     return this.judged.length;
-  }
-
-  /** Hits per contender and checkpoint over the remembered decisions (contender-major). */
-  get hits(): Float64Array {
-    return this.totals;
   }
 
   /**
