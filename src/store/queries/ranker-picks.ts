@@ -4,6 +4,7 @@
  */
 import type { Store } from '../client.js';
 import { queryRows } from '../client.js';
+import { FETCHES } from './scoring.js';
 
 const secs = (ms: number): number => Math.floor(ms / 1000);
 
@@ -61,7 +62,7 @@ export async function readJudgedPicks(store: Store, asOf: number, runs: number):
      FROM (SELECT * FROM ranker_picks WHERE run_id IN {runIds:Array(String)}) AS p
      LEFT JOIN (
        SELECT module, version, toString(region) AS region, bucket,
-              if(version = '', sum(lists) + sum(latests), greatest(sum(infos), sum(mods), sum(zips))) AS fetches
+              ${FETCHES} AS fetches
        FROM rollups_1h
        WHERE bucket >= toDateTime({from:UInt32}) AND bucket < toDateTime({to:UInt32})
        GROUP BY module, version, region, bucket

@@ -22,7 +22,7 @@ export interface HistoryRange {
 const secs = (ms: number): number => Math.floor(ms / 1000);
 
 /** Fetches of a (module, version) group, see the file comment. */
-const FETCHES = "if(version = '', sum(lists) + sum(latests), greatest(sum(infos), sum(mods), sum(zips)))";
+export const FETCHES = "if(version = '', sum(lists) + sum(latests), greatest(sum(infos), sum(mods), sum(zips)))";
 
 const RANGE_PARAMS = (r: HistoryRange) => ({ origin: secs(r.origin), asOf: secs(r.asOf) });
 const IN_RANGE = 'bucket >= toDateTime({origin:UInt32}) AND bucket < toDateTime({asOf:UInt32})';
