@@ -3,6 +3,7 @@
  * kind (items, bytes), x = budget levels in order, y = misses avoided, one line per method.
  */
 import type { MethodMetrics } from './metrics.js';
+import { REACHABLE_ORACLE } from './oracle.js';
 import type { BudgetKind } from './method.js';
 
 /** Methods every reader looks for get a fixed, distinct style; single rankers and models are thin muted lines. */
@@ -12,7 +13,7 @@ const STYLES: Record<string, { color: string; width: number; dash?: string }> = 
   'same-hour-last-week': { color: '#7570b3', width: 2.5 },
   'no-warmup': { color: '#b0b0b0', width: 2, dash: '2 3' },
   oracle: { color: '#111111', width: 2, dash: '7 4' },
-  'oracle:reachable': { color: '#555555', width: 2, dash: '3 3' },
+  [REACHABLE_ORACLE]: { color: '#555555', width: 2, dash: '3 3' },
 };
 const MUTED = ['#8fb9a8', '#e4a9a0', '#a9b6d8', '#d7b5d8', '#b8d39a', '#e6cf8a', '#c9b29b', '#9ecae1', '#fdae6b', '#c7c7c7', '#bcbddc'];
 const PLOT_W = 520;

@@ -5,7 +5,7 @@
  * bound. What it leaves out, deliberately: a warm-up's own evictions (shown as wasted bytes instead) and benefit
  * carried past the window (the next decision can warm it again).
  */
-import { isBeneficial, type WindowOutcome } from './oracle.js';
+import { REACHABLE_ORACLE, isBeneficial, type WindowOutcome } from './oracle.js';
 import { budgetLabel, type Budget } from './method.js';
 import { rng } from '../random.js';
 
@@ -146,7 +146,7 @@ export class MetricsAccumulator {
   }
 
   /** Rows in method order then budget order, with oracle shares and the comparison with the baseline filled in. */
-  finish(oracleMethod = 'oracle', reachableMethod = 'oracle:reachable', baselineMethod = 'last-24h'): MethodMetrics[] {
+  finish(oracleMethod = 'oracle', reachableMethod = REACHABLE_ORACLE, baselineMethod = 'last-24h'): MethodMetrics[] {
     const rows: MethodMetrics[] = [];
     for (const method of this.methodOrder) {
       for (const budget of this.budgets) {

@@ -33,6 +33,9 @@ export interface WindowOutcome {
   bytes: number;
 }
 
+/** The oracle without first-ever requests (see oracleRanking): the best a method learning from the past can do. */
+export const REACHABLE_ORACLE = 'oracle:reachable';
+
 /** Would warming the item at the window start have turned its first request into a hit? */
 export function isBeneficial(f: FirstRequest, windowStart: number, mutableTtlMs: number): boolean {
   return f.miss && (!f.mutable || f.ts - windowStart < mutableTtlMs);

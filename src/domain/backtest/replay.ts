@@ -15,7 +15,7 @@ import { NodeCache, isCacheableKind, isMutableKind, itemKey } from './cache-sim.
 import { TraceHistory } from './history.js';
 import { MetricsAccumulator, selectWarmSet, type MethodMetrics } from './metrics.js';
 import type { Budget, BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
-import { oracleRanking, type WindowOutcome } from './oracle.js';
+import { REACHABLE_ORACLE, oracleRanking, type WindowOutcome } from './oracle.js';
 
 export interface TraceRequest {
   ts: number;
@@ -106,9 +106,6 @@ export class TraceTooShortError extends Error {
     super(`the trace spans ${span}, but the first decision comes ${warmupHours} h after its start and its window must end inside the trace: use a longer trace or a smaller --warmup-hours`);
   }
 }
-
-/** The oracle without first-ever requests (see oracleRanking). */
-export const REACHABLE_ORACLE = 'oracle:reachable';
 
 export class TraceOrderError extends Error {
   constructor(readonly index: number, readonly ts: number, readonly previous: number) {
