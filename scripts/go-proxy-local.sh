@@ -19,10 +19,9 @@ SRC="$ROOT/scripts/goproxy-server"
 SET="$ROOT/test/fixtures/goproxy-modules/go.mod"
 UPSTREAM="$CACHE/goproxy-upstream"
 
-# Build and prepare with private caches, so the machine's own GOMODCACHE/GOFLAGS never leak in.
-go_env() {
-  env GOMODCACHE="$1" GOFLAGS=-mod=mod GOTOOLCHAIN=local GONOSUMDB='*' GOSUMDB=off GOWORK=off "${@:2}"
-}
+# Build and prepare with private caches.
+# shellcheck source=lib/go-env.sh
+source "$ROOT/scripts/lib/go-env.sh"
 
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 

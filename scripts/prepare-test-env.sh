@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs besides node_modules, installed or built once and cached under .cache/:
-# the Kafka broker jars (Maven Central), the real Go module proxy and its offline upstream (Go module proxy),
+# the Kafka broker jars (Maven Central), the real Go module proxy and its offline upstream (Go module proxy), Athens
+# (built from its module source, ~2 min of CPU once),
 # the launcher that runs chDB's engine as a ClickHouse server (gcc),
 # and Debian's chromium for the browser test. Fails loudly when something cannot be had.
 set -euo pipefail
@@ -27,3 +28,4 @@ fi
 bash scripts/kafka-local.sh fetch
 bash scripts/go-proxy-local.sh prepare
 bash scripts/clickhouse-local.sh build
+bash scripts/athens-local.sh prepare

@@ -9,11 +9,9 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeF
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { projectPath } from '../../src/lib/paths.js';
+import { GOPROXY_BIN, UPSTREAM_TREE, spawnGoproxy, startAthensNode, type LocalProxy } from '../../src/demo/local-proxies.js';
 
-export const GOPROXY_BIN = projectPath('.cache', 'gobin', 'modcast-goproxy');
-export const UPSTREAM_TREE = projectPath('.cache', 'goproxy-upstream');
 export const MODULE_SET_GOMOD = projectPath('test', 'fixtures', 'goproxy-modules', 'go.mod');
 
 let prepared = false;
@@ -83,37 +81,16 @@ export interface RunningServer {
 }
 
 async function startServer(args: string[], dir: string, name: string): Promise<RunningServer> {
-  const addrFile = join(dir, `${name}.addr`);
-  const errors: string[] = [];
-  const child = spawn(GOPROXY_BIN, [...args, '-addr', '127.0.0.1:0', '-addr-file', addrFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => errors.push(s));
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? -1));
-  for (let i = 0; i < 200 && !existsSync(addrFile); i++) {
-    if (exited !== null) break;
-    await sleep(25);
-  }
-  if (!existsSync(addrFile)) {
-    child.kill('SIGKILL');
-    throw new Error(`modcast-goproxy ${name} did not start (exit ${exited}): ${errors.join('')}`);
-  }
-  const url = `http://${readFileSync(addrFile, 'utf8').trim()}`;
-  const statsUrl = `${url}/_modcast/stats`;
+  const p = await spawnGoproxy(args, dir, name);
+  const statsUrl = `${p.url}/_modcast/stats`;
   return {
-    url,
+    ...p,
     dir,
-    process: child,
     async stats() {
       return (await (await fetch(statsUrl)).json()) as ServerStats;
     },
     async resetStats() {
       await (await fetch(statsUrl, { method: 'POST' })).arrayBuffer();
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([done, sleep(5000).then(() => child.kill('SIGKILL'))]);
     },
   };
 }
@@ -217,11 +194,34 @@ export async function goModDownload(proxyUrl: string, goMod = readFileSync(MODUL
 }
 
 /** Removes a server's temp dir (after stop). */
-export function removeServerDir(s: RunningServer): void {
+export function removeServerDir(s: { dir: string }): void {
   try {
     chmodSync(s.dir, 0o755);
   } catch {
     // already gone
   }
+  // The go command (Athens runs it) leaves read-only module directories.
+  spawnSync('chmod', ['-R', 'u+w', s.dir]);
   rmSync(s.dir, { recursive: true, force: true });
+}
+
+let athensPrepared = false;
+
+/** Builds Athens from its module source once (scripts/athens-local.sh; a no-op once cached). */
+export function prepareAthens(): void {
+  if (athensPrepared) return;
+  const res = spawnSync('bash', [projectPath('scripts', 'athens-local.sh'), 'prepare'], { encoding: 'utf8', timeout: 1_200_000 });
+  if (res.status !== 0) throw new Error(`scripts/athens-local.sh prepare failed (exit ${res.status}):\n${res.stderr}\n${res.stdout}`);
+  athensPrepared = true;
+}
+
+export interface AthensServer extends LocalProxy {
+  dir: string;
+}
+
+/** Athens (disk storage and JSON access log in a fresh temp dir) fetching from `upstreamUrl`. */
+export async function startAthens(upstreamUrl: string): Promise<AthensServer> {
+  prepareAthens();
+  const dir = mkdtempSync(join(tmpdir(), 'modcast-athens-'));
+  return { ...(await startAthensNode(dir, upstreamUrl)), dir };
 }
