@@ -3,14 +3,18 @@ import { EventWriter } from '../../src/store/event-writer.js';
 import { ingestFile } from '../../src/ingest/file-ingest.js';
 import type { Store } from '../../src/store/client.js';
 import type { Config } from '../../src/config.js';
+import type { LogFormat } from '../../src/logs/parser.js';
 
-/** Ingests the proxy's JSON-lines access log as `node` through the real ingest pipeline. */
-export async function ingestAccessLog(store: Store, config: Config, file: string, node: string, region = 'eu'): Promise<number> {
+/** The warm-up tests' clock: a Wednesday, 10:30 in Berlin (inside region eu's business hours), whatever today is. */
+export const WEDNESDAY_BERLIN_1030 = Date.parse('2026-11-25T09:30:00Z');
+
+/** Ingests the proxy's access log (modcast-goproxy: JSON lines; Athens: `athens-json`) as `node` through the real ingest pipeline. */
+export async function ingestAccessLog(store: Store, config: Config, file: string, node: string, region = 'eu', format: LogFormat | 'auto' = 'jsonl'): Promise<number> {
   const res = await ingestFile(file, {
     writer: new EventWriter(store),
     node,
     region,
-    format: 'jsonl',
+    format,
     pathPrefixes: ['/'],
     clientSalt: 'test-salt-0123456789',
     maxLineBytes: config.ingest.maxLineBytes,

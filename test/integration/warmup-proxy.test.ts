@@ -11,7 +11,7 @@ import { openTestStore, type TestStore } from '../helpers/store.js';
 import {
   goModDownload, moduleSet, readAccessLog, removeServerDir, startProxy, startUpstream, type ProxyServer, type RunningServer,
 } from '../helpers/goproxy.js';
-import { fleetOverrides, ingestAccessLog, seedPredictionsFromEvents } from '../helpers/warmup.js';
+import { fleetOverrides, ingestAccessLog, seedPredictionsFromEvents, WEDNESDAY_BERLIN_1030 } from '../helpers/warmup.js';
 import { findTarget } from '../../src/warmup/fleet.js';
 import { planForNode } from '../../src/warmup/demand.js';
 import { runWarmup } from '../../src/warmup/run.js';
@@ -20,8 +20,7 @@ import { escapeModulePath } from '../../src/domain/module-path.js';
 import { measureEffectiveness } from '../../src/warmup/effectiveness.js';
 
 const UPSTREAM_LATENCY_MS = 40;
-/** The tests' clock: a Wednesday, 10:30 in Berlin (inside the region's business hours), whatever today is. */
-const AT = Date.parse('2026-11-25T09:30:00Z');
+const AT = WEDNESDAY_BERLIN_1030;
 let upstream: RunningServer;
 let nodeA: ProxyServer;
 let nodeB: ProxyServer;
