@@ -7,6 +7,7 @@
  * Needs the go command and the proxy binaries the test preparation caches; without them the demo says so.
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { CommandContext } from './context.js';
 import type { Store } from '../store/client.js';
@@ -71,6 +72,7 @@ export async function startDemoFleet(config: Config, workload: WorkloadOptions, 
   return { fleet, nodes, blocks, demand: scan.demand };
 }
 
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const ms = (v: number | null) => (v === null ? '–' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
 
@@ -109,6 +111,7 @@ export async function runDemoLoop(ctx: CommandContext, store: Store, demo: DemoF
     const local = (t: number) => new Date(t).toLocaleString('en-GB', { timeZone: region.timeZone, dateStyle: 'medium', timeStyle: 'short' });
     console.log(`\n${spec.name}: the scheduler warms it at ${local(warmAt)} ${region.timeZone}, ${leadMinutes} min before ${spec.region}'s business block`);
     const before = await readRun(store, runId);
+    const started = Date.now();
     await scheduler.tick(warmAt);
     await scheduler.idle();
     await scheduler.stop();
@@ -117,13 +120,23 @@ export async function runDemoLoop(ctx: CommandContext, store: Store, demo: DemoF
       console.log(`  no warm-up run was started (see the log above)`);
       continue;
     }
-    console.log(`  run ${runId}${before ? ' (from an earlier demo start)' : ''}: ${run.status}, ${run.itemsDone} of ${run.itemsPlanned} items fetched; ${run.message}`);
-    const warmed = new Set((await runItems(store, runId)).filter((i) => i.status === 'ok').map((i) => `${i.module}@${i.version}`));
-
-    const demand = demo.demand.get(spec.name) ?? [];
-    const replayed = await replayDemand(proxy.url, demand);
-    console.log(`  replayed ${spec.twin}'s demand of the block's first ${REPLAY_HOURS} h against it: ${replaySummary(replayed, warmed)}`);
-
+    const took = before ? 'from an earlier demo start' : `took ${seconds(started)}`;
+    console.log(`  run ${runId} (${took}): ${run.status}, ${run.itemsDone} of ${run.itemsPlanned} items fetched; ${run.message}`);
+    if (before) {
+      // Its block's demand was replayed then; again, it would find everything warm and say nothing new.
+      console.log(`  its block's demand was replayed at that start`);
+    } else {
+      const warmed = new Set((await runItems(store, runId)).filter((i) => i.status === 'ok').map((i) => `${i.module}@${i.version}`));
+      // Logs with whole seconds (Athens, nginx) date a request in the run's last second before the run's end, and
+      // effectiveness counts use from the run's end on: the replay starts in the next second.
+      await sleep(1000 - (Date.now() % 1000));
+      const t0 = Date.now();
+      const replayed = await replayDemand(proxy.url, demo.demand.get(spec.name) ?? []);
+      console.log(
+        `  replayed ${spec.twin}'s demand of the block's first ${REPLAY_HOURS} h against it in ${seconds(t0)}: ${replaySummary(replayed, warmed)}`,
+      );
+    }
+    // What the node logged since the last start (this replay, or the serving scheduler's warm-ups) joins the store.
     const res = await ingestFile(proxy.accessLog, {
       writer, node: spec.name, region: spec.region, format: spec.logFormat, pathPrefixes: config.ingest.pathPrefixes,
       clientSalt: clientSalt(config), maxLineBytes: config.ingest.maxLineBytes, batchLines: config.ingest.batchRows, checkpoints,

@@ -5,7 +5,7 @@
  * (every proxy fetches from the offline upstream).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,6 +46,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export async function spawnGoproxy(args: string[], dir: string, name: string): Promise<LocalProcess> {
   mkdirSync(dir, { recursive: true });
   const addrFile = join(dir, `${name}.addr`);
+  rmSync(addrFile, { force: true }); // a previous run's address (the demo keeps its nodes' directories)
   const errors: string[] = [];
   const child = spawn(GOPROXY_BIN, [...args, '-addr', '127.0.0.1:0', '-addr-file', addrFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.setEncoding('utf8').on('data', (s: string) => errors.push(s));
