@@ -34,6 +34,7 @@ export const STAGES: StageSpec[] = [
   { name: 'scoring', full: [250_000, 1_000_000], quick: [2_000], timeoutFull: 2400, timeoutQuick: 60 },
   { name: 'backtest', full: [2_500_000, 10_000_000], quick: [20_000], timeoutFull: 3600, timeoutQuick: 60 },
   { name: 'warmup', full: [20_000], quick: [2_000], timeoutFull: 600, timeoutQuick: 90 },
+  { name: 'go-download', full: [3], quick: [1], timeoutFull: 1200, timeoutQuick: 900 },
   { name: 'api', full: [1_000], quick: [200], timeoutFull: 300, timeoutQuick: 60 },
   { name: 'api-top', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
   { name: 'api-hotness', full: [1_000], quick: [200], timeoutFull: 600, timeoutQuick: 90 },
