@@ -110,7 +110,13 @@ async function maybeStartFleet(ctx: CommandContext, workload: WorkloadOptions | 
   if (!wanted) console.log(`\nlocal fleet: off (--no-fleet); ${without}`);
   else if (missing.length > 0) console.log(`\nlocal fleet: not started, missing ${missing.join('; ')}; ${without}. \`npm test\` prepares all of it`);
   else if (!workload) console.log(`\nlocal fleet: not started, the store's demo history predates it (run with --reset); ${without}`);
-  else return startDemoFleet(ctx.config, workload, clockOf(ctx)());
+  else {
+    try {
+      return await startDemoFleet(ctx.config, workload, clockOf(ctx)());
+    } catch (e) {
+      console.log(`\nlocal fleet: failed to start (${(e as Error).message.split('\n')[0]}); ${without}`);
+    }
+  }
   return undefined;
 }
 
