@@ -82,6 +82,11 @@ export interface ItemHistory {
   decay: Map<string, DecayedCounts>;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
+  /**
+   * Mutable items only: per node the exact time of every request, oldest first. A warmed list or @latest answer is
+   * fresh for minutes, not the hour its count falls in, so whether warming it helped is a question of exact times.
+   */
+  times?: Map<string, number[]>;
 }
 
 /**
@@ -115,7 +120,7 @@ export class TraceHistory {
     const key = itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), lastFetchTs: ts };
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), lastFetchTs: ts, ...(mutable ? { times: new Map() } : {}) };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -128,6 +133,11 @@ export class TraceHistory {
     if (!points) {
       points = new PointList();
       item.nodes.set(node, points);
+    }
+    if (item.times) {
+      const times = item.times.get(node);
+      if (times) times.push(ts);
+      else item.times.set(node, [ts]);
     }
     const last = item.lastTs.get(node);
     item.lastTs.set(node, ts);
@@ -161,9 +171,31 @@ export class TraceHistory {
     return s;
   }
 
-  /** Forgets hourly points older than `hour` (items keep their first-seen time and size). */
+  /** Was the item requested on the node in [from, to)? Exact for mutable items, by whole hours otherwise. */
+  requestedIn(item: ItemHistory, node: string, from: number, to: number): boolean {
+    const times = item.times?.get(node);
+    if (times) {
+      for (let i = times.length - 1; i >= 0 && times[i]! >= from; i--) if (times[i]! < to) return true;
+      return false;
+    }
+    const points = item.nodes.get(node);
+    return points !== undefined && points.sum(this.hourOf(from), this.hourOf(to - 1) + 1) > 0;
+  }
+
+  /** Forgets hourly points and request times older than `hour` (items keep their first-seen time and size). */
   prune(hour: number): void {
-    for (const item of this.items.values()) for (const p of item.nodes.values()) p.dropBefore(hour);
+    const before = this.origin + hour * HOUR_MS;
+    for (const item of this.items.values()) {
+      for (const p of item.nodes.values()) p.dropBefore(hour);
+      if (item.times) for (const times of item.times.values()) dropTimesBefore(times, before);
+    }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
   }
+}
+
+/** Drops the times before `ts` from a list in time order. */
+function dropTimesBefore(times: number[], ts: number): void {
+  let k = 0;
+  while (k < times.length && times[k]! < ts) k++;
+  if (k > 0) times.splice(0, k);
 }

@@ -31,8 +31,8 @@ export const CONTENDERS: readonly Contender[] = SCOPES.flatMap((scope) => RANKER
 export interface PoolOptions {
   /** Items fetched within this many hours are candidates. */
   candidateHours: number;
-  /** Judged decisions the selector remembers per node. */
-  memory: number;
+  /** Judged decisions after which a decision's evidence weighs half in the selector (OnlineSelector). */
+  halfLife: number;
   /**
    * Also let the per-series model ensemble (seasonal profiles, Holt-Winters, TSB/Croston, release adoption) compete
    * as one more contender. It wins on traffic with strong weekly rhythm and releases spreading through the fleet,
@@ -41,7 +41,7 @@ export interface PoolOptions {
   models: boolean;
 }
 
-export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, memory: 24, models: true };
+export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, halfLife: 24, models: true };
 
 interface Pass {
   /** Per deciding node, per contender, its top list (uncached items, best first). */
@@ -137,13 +137,14 @@ function passFor(ctx: DecisionContext, o: PoolOptions): Pass {
   return pass;
 }
 
-/** Was the item fetched on the node in [at, windowEnd)? (mutable items: within the TTL after `at`). */
+/**
+ * Was the item asked for on the node in [at, windowEnd)? A mutable item only within the TTL after `at`: warmed at
+ * the decision, it answers from the cache that long, so a request later in the window gains nothing from it.
+ */
 function usedOn(history: TraceHistory, node: string, key: string, at: number, windowEnd: number, mutableTtlMs: number): boolean {
   const item = history.items.get(key);
-  const points = item?.nodes.get(node);
-  if (!item || !points) return false;
-  const end = item.mutable ? Math.min(windowEnd, at + mutableTtlMs) : windowEnd;
-  return points.sum(history.hourOf(at), history.hourOf(end - 1) + 1) > 0;
+  if (!item) return false;
+  return history.requestedIn(item, node, at, item.mutable ? Math.min(windowEnd, at + mutableTtlMs) : windowEnd);
 }
 
 /** modcast: per node, the contender whose lists realised the most hits over the node's recent decisions. */
@@ -187,7 +188,7 @@ export class PoolMethod implements WarmupMethod {
       const id = `${ctx.budgetKind}\u0000${node}`;
       let sel = this.selectors.get(id);
       if (!sel || sel.limit !== ctx.rankLimit) {
-        sel = new OnlineSelector(this.names.length, ctx.rankLimit, this.options.memory);
+        sel = new OnlineSelector(this.names.length, ctx.rankLimit, this.options.halfLife);
         this.selectors.set(id, sel);
       }
       selectors.set(node, sel);
