@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, PIPELINES_DIR } from '../../src/store/migrate.js';
 import { isModcastError, ErrorCodes } from '../../src/errors.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
+import type { AccessEventRow } from '../../src/store/event-rows.js';
 
 let t: TestStore;
 before(async () => {
