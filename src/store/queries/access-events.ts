@@ -7,6 +7,7 @@ import { localName } from '../cluster.js';
 import type { TraceRequest } from '../../domain/backtest/replay.js';
 import type { RequestKind } from '../../domain/event.js';
 import { DAY_MS } from '../../domain/calendar.js';
+import { dateTime64Param } from '../time-params.js';
 
 interface EventRow {
   t: number | string;
@@ -30,7 +31,7 @@ export async function* readStoreTrace(store: Store, from: number, to: number, sl
       `SELECT toUnixTimestamp64Milli(ts) AS t, module, version, toString(node) AS node, toString(region) AS region,
               bytes, toString(kind) AS kind
        FROM access_events
-       WHERE ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
+       WHERE ts >= ${dateTime64Param('from')} AND ts < ${dateTime64Param('to')}
        ORDER BY ts, node, module, version`,
       { from: start, to: end },
     );
