@@ -10,15 +10,10 @@
  */
 import type { Store } from '../client.js';
 import { queryRows } from '../client.js';
+import type { HistoryRange, ItemHistory, ScopeTotals } from '../../domain/forecast/scope.js';
+import type { ReleaseSample, VersionPoints } from '../../domain/forecast/release-history.js';
+import type { HotEdge } from '../../domain/forecast/dependency.js';
 import { dateTimeParam, hoursSinceParam } from '../time-params.js';
-
-export interface HistoryRange {
-  /** First hour of history (epoch ms, hour aligned); index 0 of every series. */
-  origin: number;
-  /** End of history, exclusive (epoch ms, hour aligned); index `hours` is the first forecast hour. */
-  asOf: number;
-  hours: number;
-}
 
 const secs = (ms: number): number => Math.floor(ms / 1000);
 
@@ -27,13 +22,6 @@ export const FETCHES = "if(version = '', sum(lists) + sum(latests), greatest(sum
 
 const RANGE_PARAMS = (r: HistoryRange) => ({ origin: r.origin, asOf: r.asOf });
 const IN_RANGE = `bucket >= ${dateTimeParam('origin')} AND bucket < ${dateTimeParam('asOf')}`;
-
-export interface ScopeTotals {
-  /** Per region, requests per history hour. */
-  regionHours: Map<string, Float64Array>;
-  /** Per node: its region and requests over the history. */
-  nodes: Map<string, { region: string; total: number }>;
-}
 
 /** Hourly request totals per region and node (traffic shapes and shares). Small: hours × nodes rows. */
 export async function readScopeTotals(store: Store, range: HistoryRange): Promise<ScopeTotals> {
@@ -80,16 +68,9 @@ export async function chunkBoundaries(store: Store, range: HistoryRange, chunk: 
 }
 
 /** One item's history as ClickHouse returns it: per region sorted hour indices and fetch counts, node totals. */
-export interface SeriesRow {
+export interface SeriesRow extends ItemHistory {
   module: string;
   version: string;
-  regions: string[];
-  hours: number[][];
-  counts: number[][];
-  /** Per region: [node, fetches] pairs. */
-  nodes: [string, number][][];
-  /** Per region: requests (all kinds), for the request/fetch ratio. */
-  requests: number[];
   /** First history hour with a fetch. */
   firstHour: number;
 }
@@ -146,14 +127,6 @@ export async function readSeriesChunk(store: Store, range: HistoryRange, after: 
 }
 
 /** Hourly fetches of every version of the given modules, per region (release curves). */
-export interface VersionPoints {
-  module: string;
-  version: string;
-  region: string;
-  hours: number[];
-  counts: number[];
-}
-
 export async function readModuleVersions(store: Store, range: HistoryRange, modules: readonly string[]): Promise<VersionPoints[]> {
   if (modules.length === 0) return [];
   const rows = await queryRows<VersionPoints>(
@@ -171,11 +144,6 @@ export async function readModuleVersions(store: Store, range: HistoryRange, modu
     { ...RANGE_PARAMS(range), modules: [...modules] },
   );
   return rows.map((r) => ({ ...r, hours: r.hours.map(Number), counts: r.counts.map(Number) }));
-}
-
-export interface ReleaseSample extends VersionPoints {
-  /** Fetches per hour of the whole module over the last week of history. */
-  moduleRate: number;
 }
 
 /**
@@ -233,16 +201,6 @@ export async function readReleaseSamples(
     counts: r.counts.map(Number),
     moduleRate: Number(r.module_rate),
   }));
-}
-
-export interface HotEdge {
-  module: string;
-  version: string;
-  region: string;
-  /** Parent fetches per hour over the last week. */
-  rate: number;
-  reqModule: string;
-  reqVersion: string;
 }
 
 /** Requirement edges of parents fetched at least `minRate` per hour over the last week, per region, bounded. */
