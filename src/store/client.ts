@@ -202,6 +202,11 @@ function jsonLines(rows: readonly unknown[]): string {
   return out;
 }
 
+/** Answers when the store can run a query (readiness). */
+export async function pingStore(store: Store): Promise<void> {
+  await queryRows(store, 'SELECT 1');
+}
+
 /** Runs a query and streams its rows in JSONEachRow chunks without holding the whole result. */
 export async function* streamRows<T>(
   store: Store,
