@@ -46,7 +46,7 @@ const LOG_NONE_MIN = Math.log(1e-12);
 /**
  * Turns an item's forecast into prediction rows: every scope (fleet, regions, nodes) × every window, keeping rows
  * whose P(any) reaches minProbability, and sums each module's items into its module-level totals (kind 'any',
- * version '') written when the stream moves to the next module. Rows go to a sink, which owns how they are stored. Works on flat typed arrays: it runs a few hundred
+ * version '') written when the stream moves to the next module. Works on flat typed arrays: it runs a few hundred
  * times per item.
  */
 export class PredictionEmitter {
