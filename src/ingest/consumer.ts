@@ -19,12 +19,13 @@ import type { Config } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/client.js';
 import { EventWriter } from '../store/event-writer.js';
-import type { AccessEventRow, RejectedRow } from '../domain/event.js';
+import type { AccessEventRow, RejectedRow } from '../store/event-rows.js';
 import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
 import { decodeAccessMessage, decodeRejected, type DecodedMessage } from '../kafka/messages.js';
 import { backoffDelay } from '../lib/retry.js';
 import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics-registry.js';
-import { BatchLog, epochMetadata, nextEpoch, type BatchRange, type PartitionRef } from './batch-log.js';
+import { BatchLog, epochMetadata, nextEpoch } from './batch-log.js';
+import type { BatchRange, PartitionRef } from '../store/queries/ingest-batches.js';
 import { DeadLetterQueue, deadLetterRow, type DeadLetter } from '../kafka/dlq.js';
 
 const batchesTotal = counter('modcast_kafka_ingest_batches_total', 'Kafka ranges stored, new or replayed after a takeover', ['mode'] as const);

@@ -7,7 +7,7 @@
  * Used by `modcast ingest` (files, stdin), `POST /v1/ingest` and anything else that turns a byte stream into events.
  */
 import type { EventWriter } from '../store/event-writer.js';
-import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
+import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../store/event-rows.js';
 import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
 import { readLines, type LineRecord } from '../logs/lines.js';
 import { detectFormat, createParser } from '../logs/detect.js';

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from './client.js';
-import type { AccessEventRow, RejectedRow } from '../domain/event.js';
+import type { AccessEventRow, RejectedRow } from './event-rows.js';
 import { withRetry } from '../lib/retry.js';
 
 export const EVENT_COLUMNS = [

@@ -5,7 +5,7 @@ import { openTestStore, type TestStore } from './store.js';
 import { buildApi, type ApiInstance, type WarmupScheduler } from '../../src/api/server.js';
 import type { ApiCacheOptions } from '../../src/api/cache.js';
 import { EventWriter } from '../../src/store/event-writer.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
+import type { AccessEventRow } from '../../src/store/event-rows.js';
 import type { Store } from '../../src/store/client.js';
 
 export const TOKEN = 'test-token-0123456789';

@@ -6,7 +6,7 @@ import { readLines, type LineRecord } from '../../src/logs/lines.js';
 import { createParser, detectFormat, type ParserOptions } from '../../src/logs/detect.js';
 import { EventBuilder } from '../../src/logs/to-event.js';
 import { RecentMemo } from '../../src/lib/recent-memo.js';
-import { toRow } from '../../src/domain/event.js';
+import { toRow } from '../../src/store/event-rows.js';
 import { CADDY_JSON_FIELD_MAP, JsonLinesParser, epochMsOf } from '../../src/logs/jsonl.js';
 import { NginxParser } from '../../src/logs/nginx.js';
 import { AthensTextParser } from '../../src/logs/athens.js';
