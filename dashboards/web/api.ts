@@ -27,7 +27,7 @@ export interface RunInfo { runId: string; asOf: string; finishedAt: string | nul
 export interface ScopesReply { regions: { name: string; timeZone: string | null; nodes: string[] }[]; dataEnd: string; run: RunInfo | null }
 export interface HeatmapReply { from: string; to: string; timeZone: string; weeks: number; modules: string[]; cells: [number, number, number][] }
 export interface TopReply {
-  window: string; actualFrom: string | null; actualTo: string | null; run: RunInfo | null;
+  window: string; actualFrom: string | null; actualTo: string | null; forecastFrom: string | null; forecastTo: string | null; run: RunInfo | null;
   items: { key: string; actual: number; forecast: number | null; misses: number; bytes: number; clients: number }[];
 }
 export interface ReleasesReply {
@@ -35,7 +35,8 @@ export interface ReleasesReply {
   releases: { module: string; version: string; firstSeen: string; requests: number; regions: { region: string; firstSeen: string; lagHours: number; requests: number }[] }[];
 }
 export interface IngestReply {
-  bucketMinutes: number; events: [number, number][]; rejects: [number, number][];
+  bucketMinutes: number; from: string; to: string; rejectsFrom: string; rejectsTo: string;
+  events: [number, number][]; rejects: [number, number][];
   reasons: { reason: string; count: number }[]; latency: { hitMs: number | null; missMs: number | null };
   process: { httpEvents: number; httpRejected: number };
 }
