@@ -1,9 +1,12 @@
 /** ECharts options of each panel, built from API replies. Pure: data in, option out. */
 import type { EChartsCoreOption } from 'echarts/core';
-import type { HeatmapReply, IngestReply, ReleasesReply, TopReply, WarmupStatsReply } from './api.js';
+import type { HeatmapReply, IngestReply, ReleasesReply, TopReply, WarmupStatsReply } from './replies.js';
 import { esc, hourOfWeek, num, shortLabel, span, weekendShare } from './format.js';
 
-const PALETTE = ['#2f6fde', '#f2994a', '#27ae60', '#9b51e0', '#eb5757', '#56ccf2', '#bdbdbd'];
+const BLUE = '#2f6fde';
+const ORANGE = '#f2994a';
+const RED = '#eb5757';
+const PALETTE = [BLUE, ORANGE, '#27ae60', '#9b51e0', RED, '#56ccf2', '#bdbdbd'];
 
 /**
  * A category axis of long names (module paths): the data keep the full name, the label shows its end, and
@@ -77,7 +80,7 @@ export function topWindows(d: TopReply, timeZone = 'UTC'): { actual: string; for
   const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
   const [aFrom, aTo, fFrom, fTo] = [ms(d.actualFrom), ms(d.actualTo), ms(d.forecastFrom), ms(d.forecastTo)];
   const notes: string[] = [];
-  const weekend = (from: number, to: number) => weekendShare(from, to, timeZone) >= 0.5;
+  const weekend = (from: number, to: number) => weekendShare(from, to, timeZone) > 0.5;
   const named = (what: string, from: number | null, to: number | null) =>
     from === null || to === null ? what : `${what} ${span(from, to, timeZone)}${weekend(from, to) ? ' (weekend)' : ''}`;
   if (aFrom !== null && aTo !== null && fFrom !== null && fTo !== null) {
@@ -98,7 +101,7 @@ export function topOption(d: TopReply, timeZone = 'UTC'): EChartsCoreOption {
   const items = [...d.items].reverse();
   const windows = topWindows(d, timeZone);
   return {
-    color: [PALETTE[0], PALETTE[1]],
+    color: [BLUE, ORANGE],
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     legend: { top: 0 },
     grid: { left: 230, right: 30, top: 30, bottom: 20 },
@@ -182,18 +185,28 @@ function sumWhere(d: WarmupStatsReply, day: string, pick: (x: WarmupStatsReply['
   return d.days.filter((x) => x.day.startsWith(day)).reduce((s, x) => s + pick(x), 0);
 }
 
+/** Missing buckets shorter than this are quiet minutes (zero events); from this long on, a span with no data. */
+const GAP_MS = 30 * 60_000;
+
 /**
- * Breaks a line where buckets are missing: a null one step after the last bucket before a gap, so that ECharts
- * draws no line across a span with no data (instead of interpolating over it).
+ * The events line with its gaps: missing buckets are zeros when few (a quiet spell), but a run of them lasting
+ * GAP_MS or more is a span with no data, drawn as a break in the line (a null) instead of interpolated across.
  */
-export function breakGaps(points: readonly [number, number][], stepMs: number): [number, number | null][] {
-  const out: [number, number | null][] = [];
-  for (const p of points) {
-    const prev = out[out.length - 1];
-    if (prev && p[0] - prev[0] > stepMs) out.push([prev[0] + stepMs, null]);
-    out.push([p[0], p[1]]);
+export function withGaps(points: readonly [number, number][], stepMs: number): { line: [number, number | null][]; gaps: [number, number][] } {
+  const line: [number, number | null][] = [];
+  const gaps: [number, number][] = [];
+  let prev: number | undefined;
+  for (const [t, v] of points) {
+    if (prev !== undefined && t - prev > stepMs) {
+      if (t - prev - stepMs >= GAP_MS) {
+        line.push([prev + stepMs, null]);
+        gaps.push([prev + stepMs, t]);
+      } else for (let q = prev + stepMs; q < t; q += stepMs) line.push([q, 0]);
+    }
+    line.push([t, v]);
+    prev = t;
   }
-  return out;
+  return { line, gaps };
 }
 
 const TITLE_STYLE = { fontSize: 12, fontWeight: 'normal', color: '#5f6b7a' };
@@ -205,11 +218,12 @@ const TITLE_STYLE = { fontSize: 12, fontWeight: 'normal', color: '#5f6b7a' };
 export function ingestOption(d: IngestReply): EChartsCoreOption {
   if (d.events.length === 0 && d.rejects.length === 0) return emptyOption('nothing ingested in this window');
   const axis = (gridIndex: number, from: string, to: string) => ({ type: 'time', gridIndex, min: Date.parse(from), max: Date.parse(to) });
+  const events = withGaps(d.events, d.bucketMinutes * 60_000);
   return {
-    color: [PALETTE[0], PALETTE[4]],
+    color: [BLUE, RED],
     tooltip: { trigger: 'axis' },
     title: [
-      { text: 'events per minute, by event time (to the newest data; gaps = no data)', left: 50, top: 0, textStyle: TITLE_STYLE },
+      { text: 'events per minute, by event time, to the newest data (shaded: no data)', left: 50, top: 0, textStyle: TITLE_STYLE },
       { text: 'rejects per minute, by time received (to now)', left: 50, top: '62%', textStyle: TITLE_STYLE },
     ],
     grid: [
@@ -228,7 +242,13 @@ export function ingestOption(d: IngestReply): EChartsCoreOption {
         showSymbol: false,
         connectNulls: false,
         areaStyle: { opacity: 0.15 },
-        data: breakGaps(d.events, d.bucketMinutes * 60_000),
+        data: events.line,
+        markArea: {
+          silent: true,
+          itemStyle: { color: 'rgba(138, 150, 163, 0.12)' },
+          label: { color: '#8a96a3', fontSize: 11, position: 'insideTop' },
+          data: events.gaps.map(([from, to]) => [{ xAxis: from, name: 'no data' }, { xAxis: to }]),
+        },
         xAxisIndex: 0,
         yAxisIndex: 0,
       },

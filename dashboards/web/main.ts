@@ -4,17 +4,15 @@
  */
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { GridComponent, LegendComponent, MarkAreaComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { EChartsCoreOption } from 'echarts/core';
-import {
-  AuthNeeded, getJson, setToken,
-  type HeatmapReply, type IngestReply, type ReleasesReply, type ScopesReply, type TopReply, type WarmupStatsReply,
-} from './api.js';
+import { AuthNeeded, getJson, setToken } from './api.js';
+import type { HeatmapReply, IngestReply, ReleasesReply, ScopesReply, TopReply, WarmupStatsReply } from './replies.js';
 import { emptyOption, heatmapOption, ingestOption, releasesOption, topOption, topWindows, warmupsOption } from './charts.js';
 import { bytes, ms, num, when } from './format.js';
 
-echarts.use([BarChart, HeatmapChart, LineChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([BarChart, HeatmapChart, LineChart, GridComponent, LegendComponent, MarkAreaComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
 const PANELS = ['heatmap', 'top', 'releases', 'warmups', 'ingest'] as const;
 type Panel = (typeof PANELS)[number];
