@@ -2,7 +2,7 @@
  * The dashboard in a real browser (Debian Chromium through playwright-core) against `startServer` on demo data:
  * the heatmap and top-N charts render with data, a filter changes them, panels show a placeholder while their data
  * load, the events line breaks over hours with no data, the page runs under its CSP without errors, and a
- * screenshot lands in .artifacts/ (git-ignored).
+ * screenshot lands in .artifacts/ (git-ignored). Also the backtest's SVG chart as a browser lays it out.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +19,9 @@ import { runScoring } from '../../src/scoring/score.js';
 import { latestBucketEnd } from '../../src/store/queries/top.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { projectPath } from '../../src/lib/paths.js';
+import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
+import { MetricsAccumulator, type MethodMetrics } from '../../src/domain/backtest/metrics.js';
+import { REACHABLE_ORACLE, type WindowOutcome } from '../../src/domain/backtest/oracle.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = projectPath('.artifacts');
@@ -250,4 +253,48 @@ test('the events line breaks over hours with no data instead of drawing across t
   const middle = await linePixels((gap.from + gap.to) / 2);
   assert.ok(middle.x > before.x, 'the gap is inside the chart');
   assert.equal(middle.line, 0, 'no line across the gap');
+});
+
+/** Rows of a backtest with the methods a real run charts (baselines, oracles and the long single-ranker names). */
+function backtestRows(): MethodMetrics[] {
+  const outcome: WindowOutcome = {
+    node: 'n1', region: 'r', start: 0, end: HOUR, requests: 10, misses: 1, missBytes: 100, bytes: 1000,
+    first: new Map([['m@v1', { ts: 60_000, bytes: 100, miss: true, mutable: false, known: true }]]),
+  };
+  const rankers = ['last-24h', 'decay-0.5h', 'decay-168h', 'same-window-last-week', 'active-hours-week', 'blend:day+yesterday+last-week'];
+  const methods = [
+    'no-warmup', 'last-24h', 'same-hour-last-week', 'modcast',
+    ...['fleet', 'node'].flatMap((scope) => rankers.map((r) => `rank:${r}@${scope}`)),
+    'oracle', REACHABLE_ORACLE,
+  ];
+  const budgets = [{ kind: 'items' as const, value: 5 }, { kind: 'items' as const, value: 100 }, { kind: 'bytes' as const, value: 10 * 2 ** 20 }];
+  const acc = new MetricsAccumulator(budgets, 10 * 60_000);
+  for (const method of methods) for (const budget of budgets) acc.add(method, budget, outcome, method === 'no-warmup' ? [] : ['m@v1'], () => 100);
+  return acc.finish();
+}
+
+test('the backtest chart: no two of the methods readers look for share a colour, and no legend entry is clipped', async () => {
+  const svg = benefitChartSvg(backtestRows(), 'modcast backtest: demo workload');
+  const colourOf = (method: string) => new RegExp(`stroke="(#[0-9a-f]{6})"[^>]*><title>${method}</title>`).exec(svg)?.[1];
+  const fixed = ['modcast', 'last-24h', 'same-hour-last-week', 'no-warmup', 'oracle', REACHABLE_ORACLE].map((m) => [m, colourOf(m)] as const);
+  assert.ok(fixed.every(([, c]) => c !== undefined), JSON.stringify(fixed));
+  assert.equal(new Set(fixed.map(([, c]) => c)).size, fixed.length, `distinct colours: ${JSON.stringify(fixed)}`);
+  const single = colourOf('rank:decay-0\\.5h@fleet');
+  assert.ok(single && !fixed.some(([, c]) => c === single), 'single rankers are none of those colours either');
+
+  // Laid out by the browser: every text (legend, labels, titles) inside the image.
+  const chart = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  try {
+    await chart.setContent(`<!doctype html><html><body style="margin:0">${svg}</body></html>`);
+    const boxes = (await chart.evaluate(`(() => {
+      const root = document.querySelector('svg');
+      const size = { width: root.width.baseVal.value, height: root.height.baseVal.value };
+      return { size, texts: [...root.querySelectorAll('text')].map((t) => { const b = t.getBBox(); return { text: t.textContent, left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height }; }) };
+    })()`)) as { size: { width: number; height: number }; texts: { text: string; left: number; top: number; right: number; bottom: number }[] };
+    assert.ok(boxes.texts.some((t) => t.text === 'rank:blend:day+yesterday+last-week@node'), 'the longest legend entry is drawn');
+    const clipped = boxes.texts.filter((t) => t.left < 0 || t.top < 0 || t.right > boxes.size.width || t.bottom > boxes.size.height);
+    assert.deepEqual(clipped, [], `inside ${JSON.stringify(boxes.size)}`);
+  } finally {
+    await chart.close();
+  }
 });
