@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,6 +17,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { loadDemoData, DEMO_REGIONS } from '../../src/cli/demo.js';
 import { runScoring } from '../../src/scoring/score.js';
 import { latestBucketEnd } from '../../src/store/queries/top.js';
+import { ingestAccessLog } from '../helpers/warmup.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { projectPath } from '../../src/lib/paths.js';
 import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
@@ -34,6 +35,8 @@ let page: Page;
 const consoleErrors: string[] = [];
 const HOUR = 3_600_000;
 const PANELS = ['heatmap', 'top', 'releases', 'warmups', 'ingest'];
+/** A module path longer than any axis label has room for: its label is shortened, its tooltip is not. */
+const LONG_MODULE = 'github.com/an-organisation-with-a-long-name/a-repository-with-an-even-longer-name/v3';
 /** Two hours of the last day with no data (as when a node's shipper was down): the events line must not span them. */
 let gap: { from: number; to: number };
 
@@ -60,6 +63,10 @@ before(async () => {
   const end = (await latestBucketEnd(store))!.getTime();
   gap = { from: end - 10 * HOUR, to: end - 8 * HOUR };
   await dropSpan(store, gap.from, gap.to);
+  const log = join(dir, 'long-module.jsonl');
+  const line = (i: number) => JSON.stringify({ ts: new Date(end - 3 * HOUR + i * 60_000).toISOString(), method: 'GET', path: `/${LONG_MODULE}/@v/v3.1.${i}.zip`, status: 200, bytes: 2048, duration_ms: 30, cache_status: 'MISS', client_ip: `10.1.1.${i}` });
+  writeFileSync(log, `${[1, 2, 3, 4, 5].map(line).join('\n')}\n`);
+  await ingestAccessLog(store, config, log, 'eu-1', 'eu');
   await runScoring({ store, config, logger });
   server = await startServer(ctx, { store, scheduler: false });
   browser = await chromium.launch({
@@ -297,4 +304,37 @@ test('the backtest chart: no two of the methods readers look for share a colour,
   } finally {
     await chart.close();
   }
+});
+
+/** The bit of the page's DOM the tooltip check reads (the test's tsconfig has no DOM types). */
+type TooltipDom = {
+  document: { querySelectorAll(selector: string): Iterable<{ textContent: string | null }> };
+  getComputedStyle(el: unknown): { visibility: string; opacity: string };
+};
+
+test('a shortened axis label shows the whole module path on hover', async () => {
+  const n = await refreshes();
+  await page.fill('#f-module', LONG_MODULE.slice(0, 40));
+  await waitForRefreshAfter(n);
+  const top = await summary('top');
+  assert.deepEqual(top.rows, [LONG_MODULE], 'the axis keeps the full path; only its label is shortened');
+  const label = (await page.evaluate(`(() => {
+    const c = window.__modcast.charts.top;
+    const box = document.getElementById('chart-top').getBoundingClientRect();
+    return { x: box.left + 120, y: box.top + c.convertToPixel({ yAxisIndex: 0 }, ${JSON.stringify(LONG_MODULE)}) };
+  })()`)) as { x: number; y: number };
+  await page.mouse.move(label.x, label.y);
+  // The tooltip is ECharts' own element in the chart's container; visible, with the whole path as its text.
+  await page.waitForFunction(
+    (name) => {
+      const g = globalThis as unknown as TooltipDom;
+      return [...g.document.querySelectorAll('#chart-top div')].some((d) => d.textContent === name && g.getComputedStyle(d).visibility !== 'hidden' && g.getComputedStyle(d).opacity !== '0');
+    },
+    LONG_MODULE,
+    { timeout: 10_000 },
+  );
+  await page.mouse.move(0, 0);
+  const m = await refreshes();
+  await page.fill('#f-module', '');
+  await waitForRefreshAfter(m);
 });
