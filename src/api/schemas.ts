@@ -213,6 +213,8 @@ export const TopReply = Type.Object({
   by: Type.String(),
   actualFrom: NullableIsoTime,
   actualTo: NullableIsoTime,
+  forecastFrom: Type.Union([IsoTime, Type.Null()], { description: 'start of the forecast window (the run\'s as-of time); null without a run' }),
+  forecastTo: Type.Union([IsoTime, Type.Null()], { description: 'end of the forecast window: one window after as-of, cut at the run\'s horizon' }),
   run: Type.Union([PredictionRunInfo, Type.Null()]),
   items: Type.Array(
     Type.Object({
@@ -403,6 +405,10 @@ export const IngestStatsQuery = Query({ ...ScopeFilter, window: Window('24h', 'e
 
 export const IngestStatsReply = Type.Object({
   bucketMinutes: Type.Integer(),
+  from: IsoTime,
+  to: Type.String({ format: 'date-time', description: 'events: the window by event time, ending at the newest data' }),
+  rejectsFrom: IsoTime,
+  rejectsTo: Type.String({ format: 'date-time', description: 'rejects: the window by time received, ending now' }),
   events: Type.Array(NumberRow(2, '[bucket start epoch ms, events per minute]')),
   rejects: Type.Array(NumberRow(2, '[bucket start epoch ms, rejects per minute]')),
   reasons: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() })),

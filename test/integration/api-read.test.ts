@@ -258,11 +258,13 @@ test('GET /v1/top: actual in the last window next to the forecast for the next',
   assert.equal(body.items[0].actual, 12);
   assert.equal(body.items[1].actual, 8);
   assert.equal(body.run.runId, 'run-2');
+  assert.deepEqual([body.forecastFrom, body.forecastTo], [new Date(END + HOUR).toISOString(), new Date(END + HOUR + DAY).toISOString()]);
   assert.equal(body.items[0].forecast, 2 * 7 * 24);
   assert.equal(body.items[2].forecast, null);
   const byForecast = (await get('/v1/top?window=1h&sort=forecast')).json();
   assert.deepEqual(byForecast.items.map((i: { key: string; forecast: number }) => [i.key, i.forecast]), [[HOT, 35], [AZURE, 14]]);
   const regions = (await get('/v1/top?window=7d&by=region')).json();
+  assert.equal(regions.forecastTo, new Date(END + HOUR + DAY).toISOString(), 'a 7 d window forecasts up to the run\'s 24 h horizon');
   assert.deepEqual(regions.items.map((i: { key: string }) => i.key), ['eu', 'us']);
   assert.equal(regions.items[0].forecast, 4 * 7 * 24);
   const eu = (await get('/v1/top?window=7d&region=eu')).json();
@@ -331,6 +333,8 @@ test('stats: scopes, hour-of-week heatmap in a time zone, release spread, ingest
 
   const ingest = (await get('/v1/stats/ingest?window=24h')).json();
   assert.equal(ingest.bucketMinutes, 5);
+  assert.deepEqual([ingest.from, ingest.to], [new Date(END - DAY).toISOString(), new Date(END).toISOString()], 'events: by event time, to the newest data');
+  assert.equal(Date.parse(ingest.rejectsTo) - Date.parse(ingest.rejectsFrom), DAY, 'rejects: by time received, the same window to now');
   const events = ingest.events.reduce((s: number, [, v]: [number, number]) => s + v * 5, 0);
   assert.equal(Math.round(events), 21);
   assert.equal(ingest.latency.hitMs, 10);

@@ -156,13 +156,16 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await newestBucket();
+      const from = new Date(to.getTime() - windowMs);
+      const rejectsTo = new Date();
+      const rejectsFrom = new Date(rejectsTo.getTime() - windowMs);
       // The store's part is kept like the other aggregates; this process's counters are read fresh every time.
       const health = await ctx.runs.recent('stats_ingest', [q.window, q.node ?? null, q.region ?? null, to.getTime()], async () =>
         sizedJson(
           await ingestHealth(ctx.store, {
-            from: new Date(to.getTime() - windowMs),
+            from,
             to,
-            rejectsFrom: new Date(Date.now() - windowMs),
+            rejectsFrom,
             ...(q.node ? { node: q.node } : {}),
             ...(q.region ? { region: q.region } : {}),
           }),
@@ -171,6 +174,11 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const perMinute = (points: [number, number][]) => points.map(([t, n]) => [t, n / health.bucketMinutes] as [number, number]);
       return {
         ...health,
+        // The two time bases, so that the dashboard draws each axis over its whole window and shows gaps.
+        from: from.toISOString(),
+        to: to.toISOString(),
+        rejectsFrom: rejectsFrom.toISOString(),
+        rejectsTo: rejectsTo.toISOString(),
         events: perMinute(health.events),
         rejects: perMinute(health.rejects),
         process: {
