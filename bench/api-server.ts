@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { projectPath } from '../src/lib/paths.js';
-import { measurement, nodeArgs, onCleanup, progress, result, RssSampler, type StageResult } from './harness.js';
+import { cpuSeconds, measurement, nodeArgs, onCleanup, progress, result, RssSampler, type StageResult } from './harness.js';
 import { openBenchStore, scalar } from './store-setup.js';
 import { constantRate, type LoadResult } from './load.js';
 
@@ -135,12 +135,22 @@ export async function measureRoute(run: RouteRun): Promise<StageResult> {
   for (let i = 0; i < 3 * paths.length; i++) await (await request(`${server.origin}${paths[i % paths.length]}`)).body.dump();
   const graceSeconds = quick ? 3 : 10;
   // The reference first: a route run that overloads the server must not leave it a backlog to answer.
+  // The server's CPU time per request answered, from the kernel's counters: unlike latency, it hardly moves when
+  // other work shares the machine, so the two routes' figures compare across busy runs too.
+  const serverCpu = () => cpuSeconds(String(server.pid));
+  const cpuPerRequest = async (load: () => Promise<LoadResult>) => {
+    const before = serverCpu();
+    const r = await load();
+    return { r, micros: ((serverCpu() - before) / Math.max(1, r.statuses['200'] ?? 0)) * 1e6 };
+  };
   progress(`GET /healthz at ${rate} req/s for ${seconds} s`);
-  const health = await constantRate({ origin: server.origin, paths: ['/healthz'], ratePerSec: rate, seconds, connections: 64, graceSeconds });
-  progress(summary('healthz', health));
+  const { r: health, micros: healthCpu } = await cpuPerRequest(() =>
+    constantRate({ origin: server.origin, paths: ['/healthz'], ratePerSec: rate, seconds, connections: 64, graceSeconds }),
+  );
+  progress(`${summary('healthz', health)}, server CPU ${healthCpu.toFixed(0)} µs per request`);
   progress(`${route} at ${rate} req/s for ${seconds} s`);
-  const measured = await constantRate({ origin: server.origin, paths, ratePerSec: rate, seconds, connections: 64, graceSeconds });
-  progress(summary(route, measured));
+  const { r: measured, micros: routeCpu } = await cpuPerRequest(() => constantRate({ origin: server.origin, paths, ratePerSec: rate, seconds, connections: 64, graceSeconds }));
+  progress(`${summary(route, measured)}, server CPU ${routeCpu.toFixed(0)} µs per request`);
   const detail = rss.stop();
 
   const notOk = (r: LoadResult) => r.sent - (r.statuses['200'] ?? 0);
@@ -163,6 +173,8 @@ export async function measureRoute(run: RouteRun): Promise<StageResult> {
       measurement(`${route} max`, measured.max, 'ms', 'lower'),
       measurement(`${route} achieved rate`, measured.achievedRate, 'req/s'),
       measurement('healthz p50', health.p50, 'ms', 'lower'),
+      measurement(`${route} server CPU per request answered`, routeCpu, 'µs', 'lower'),
+      measurement('GET /healthz server CPU per request answered', healthCpu, 'µs', 'lower'),
     ],
     peakRssMb: detail['modcast serve'] ?? 0,
     rssDetailMb: detail,
