@@ -101,6 +101,22 @@ export async function startServe(workDir: string, port: number, extraYaml = '') 
   throw new Error('modcast serve did not answer /healthz within 60 s');
 }
 
+const CACHE_COUNTERS = ['misses', 'refreshes', 'renewals'] as const;
+
+/**
+ * The API cache's counters (src/api/cache.ts) summed over its caches, from the server's /metrics: how many answers
+ * waited for the store (misses), were made again in the background (refreshes) or were kept because their tables
+ * had not changed (renewals). Unlike latency they do not depend on what else runs on the machine.
+ */
+async function cacheCounters(origin: string): Promise<Record<(typeof CACHE_COUNTERS)[number], number>> {
+  const res = await request(`${origin}/metrics`);
+  const text = await res.body.text();
+  const sums = { misses: 0, refreshes: 0, renewals: 0 };
+  for (const name of CACHE_COUNTERS)
+    for (const m of text.matchAll(new RegExp(`^modcast_api_cache_${name}_total\\{[^}]*\\} (\\d+)$`, 'gm'))) sums[name] += Number(m[1]);
+  return sums;
+}
+
 function summary(name: string, r: LoadResult): string {
   return `${name}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms, ${r.achievedRate.toFixed(0)} req/s, statuses ${JSON.stringify(r.statuses)}`;
 }
@@ -149,12 +165,16 @@ export async function measureRoute(run: RouteRun): Promise<StageResult> {
   );
   progress(`${summary('healthz', health)}, server CPU ${healthCpu.toFixed(0)} µs per request`);
   progress(`${route} at ${rate} req/s for ${seconds} s`);
+  const countersBefore = await cacheCounters(server.origin);
   const { r: measured, micros: routeCpu } = await cpuPerRequest(() => constantRate({ origin: server.origin, paths, ratePerSec: rate, seconds, connections: 64, graceSeconds }));
   progress(`${summary(route, measured)}, server CPU ${routeCpu.toFixed(0)} µs per request`);
+  const countersAfter = await cacheCounters(server.origin);
+  const cacheNote = `API cache while ${route} ran: ${CACHE_COUNTERS.map((c) => `${countersAfter[c] - countersBefore[c]} ${c}`).join(', ')} (misses wait for the store, refreshes make an answer again in the background, renewals keep one whose tables did not change)`;
+  progress(cacheNote);
   const detail = rss.stop();
 
   const notOk = (r: LoadResult) => r.sent - (r.statuses['200'] ?? 0);
-  const notes = [`${new Set(paths).size} distinct queries cycled`];
+  const notes = [`${new Set(paths).size} distinct queries cycled`, cacheNote];
   for (const [name, r] of [[route, measured], ['healthz', health]] as const) {
     notes.push(
       notOk(r) === 0
