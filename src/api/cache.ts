@@ -42,8 +42,11 @@ const evictions = counter('modcast_api_cache_evictions_total', 'API cache entrie
 /** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
 export type Sized<V> = { value: V; bytes: number };
 
-/** Says whether what an answer was made from changed: equal strings = unchanged; undefined = cannot tell. */
-export type SourceVersion = () => Promise<string | undefined>;
+/**
+ * Says whether what an answer was made from changed: equal strings = unchanged; undefined = cannot tell. `readAt`
+ * is when the store was asked (an answer kept on its strength is kept until readAt + TTL, never longer).
+ */
+export type SourceVersion = () => Promise<{ version: string | undefined; readAt: number }>;
 
 interface RecentEntry<V> {
   value: V;
@@ -63,7 +66,9 @@ export class PredictionRunCache {
   private readonly runFlights = new SingleFlight<unknown>();
   private readonly responses: BoundedLru<unknown>;
   private readonly responseFlights = new SingleFlight<Sized<unknown>>();
-  private readonly versionFlights = new SingleFlight<string | undefined>();
+  private readonly versionFlights = new SingleFlight<{ version: string | undefined; readAt: number }>();
+  /** The last fingerprint read per set of tables: every key over those tables shares it for half a TTL. */
+  private readonly versions = new Map<string, { version: string | undefined; readAt: number }>();
   /** Bumped by invalidate(): a lookup that started before it must neither be joined nor stored after it. */
   private generation = 0;
 
@@ -109,13 +114,13 @@ export class PredictionRunCache {
         // Asked before the answer is made: rows written meanwhile show as a new version at the next check.
         const current = version ? await version() : undefined;
         const prior = this.responses.get(key) as RecentEntry<V> | undefined;
-        if (prior !== undefined && current !== undefined && prior.version === current) {
+        if (prior !== undefined && current?.version !== undefined && prior.version === current.version) {
           renewals.inc({ cache });
-          keep({ ...prior, expires: this.now() + ttl });
+          keep({ ...prior, expires: current.readAt + ttl });
           return { value: prior.value, bytes: prior.bytes };
         }
         const made = await compute();
-        keep({ value: made.value, expires: this.now() + ttl, version: current, bytes: made.bytes });
+        keep({ value: made.value, expires: this.now() + ttl, version: current?.version, bytes: made.bytes });
         return made;
       });
     const now = this.now();
@@ -135,10 +140,23 @@ export class PredictionRunCache {
     return (await promise).value as V;
   }
 
-  /** The fingerprint of `tables` (store/queries/table-versions.ts) for `recent`; concurrent askers share one query. */
+  /**
+   * The fingerprint of `tables` (store/queries/table-versions.ts) for `recent`. Read at most once per half TTL for
+   * all the answers over those tables (64 hotness pages would otherwise each ask chDB, one query at a time, and
+   * requests that miss would queue behind them); concurrent askers share one query.
+   */
   tablesVersion(tables: readonly string[]): SourceVersion {
     const key = tables.join(',');
-    return () => this.versionFlights.run(key, () => tablesVersion(this.store, tables)).promise;
+    return async () => {
+      const known = this.versions.get(key);
+      if (known !== undefined && this.now() - known.readAt < this.options.runTtlMs / 2) return known;
+      return this.versionFlights.run(key, async () => {
+        const readAt = this.now();
+        const read = { version: await tablesVersion(this.store, tables), readAt };
+        this.versions.set(key, read);
+        return read;
+      }).promise;
+    };
   }
 
   /** A scoring run finished in this process: the next request asks the store which run is the newest. */

@@ -292,7 +292,7 @@ test('recent() with the tables\' version: past the TTL an answer is kept while i
   now += TTL;
   assert.equal(await ask(), 'answer-2', 'a row written to its table: made again');
   // Where the version cannot be told (undefined), past the TTL it is made again as without one.
-  const unknown = async () => undefined;
+  const unknown = async () => ({ version: undefined, readAt: now });
   assert.equal(await versioned.recent('unversioned', ['q'], compute, unknown), 'answer-3');
   now += TTL + 1;
   assert.equal(await versioned.recent('unversioned', ['q'], compute, unknown), 'answer-4');

@@ -36,7 +36,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     const version = ctx.runs.tablesVersion(tables);
     return async () => {
       const v = await version();
-      return v === undefined ? undefined : `${v}@${Math.floor(Date.now() / MINUTE)}`;
+      return v.version === undefined ? v : { ...v, version: `${v.version}@${Math.floor(Date.now() / MINUTE)}` };
     };
   };
   const ingestSources = alsoTheMinute([...ROLLUP_TABLES, 'rejected_events']);
