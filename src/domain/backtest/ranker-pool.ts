@@ -11,7 +11,7 @@ import {
   FEATURES, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
-import type { ItemHistory, TraceHistory } from './history.js';
+import type { TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
 import type { BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
 
@@ -55,6 +55,13 @@ function windowHours(d: Decision): number {
   return Math.min(24, Math.max(1, Math.ceil((d.windowEnd - d.at) / HOUR_MS)));
 }
 
+/**
+ * One pass over the candidate items. The sums keep the order of additions of the plain per-item computation (nodes in
+ * the item's order, node into region and fleet), so every score is bit-for-bit what it would be; what the pass saves
+ * is work that cannot change a list: features are written into preallocated rows (no per-item allocation), each
+ * scope's scores are computed once per item rather than once per deciding node, and only contenders that own their
+ * list (see `source`) are offered.
+ */
 function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const { history, decision } = ctx;
   const at = decision.at;
@@ -63,15 +70,17 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const since = at - o.candidateHours * HOUR_MS;
   const regionOfNode = (node: string): string => history.nodeRegion.get(node) ?? ctx.regionOf(node);
   const deciding = decision.nodes;
+  const D = deciding.length;
   const R = RANKERS.length;
   const C = CONTENDERS.length;
-  const regions = new Set([...history.nodeRegion.values()]);
+  const regions = [...new Set(history.nodeRegion.values())];
+  const regionIndex = new Map(regions.map((r, i) => [r, i]));
   const nodesPerRegion = new Map<string, number>();
   for (const r of history.nodeRegion.values()) nodesPerRegion.set(r, (nodesPerRegion.get(r) ?? 0) + 1);
   const heaps = deciding.map(() => CONTENDERS.map(() => new TopK(ctx.rankLimit)));
   // Scopes that would repeat another's list are ranked once: one region is the fleet, one node is its region.
   // source[n][c] is the contender whose list c shares for deciding node n (c itself when its scope is its own).
-  const regionIsFleet = regions.size <= 1;
+  const regionIsFleet = regions.length <= 1;
   const source = deciding.map((node) => {
     const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
     return CONTENDERS.map((contender, c) => {
@@ -81,42 +90,70 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       return c;
     });
   });
+  // Per node of the history: its region's row and, for a deciding node, its own row (-1: none).
+  const nodeRows = new Map<string, { region: number; deciding: number }>();
+  for (const [node, region] of history.nodeRegion) nodeRows.set(node, { region: regionIndex.get(region)!, deciding: deciding.indexOf(node) });
+  const decidingRegion = Int32Array.from(deciding, (node) => regionIndex.get(regionOfNode(node)) ?? -1);
   const nodeFeat = new Float64Array(FEATURES);
-  const regionFeat = new Map<string, Float64Array>();
   const fleetFeat = new Float64Array(FEATURES);
-  const perNodeFeat = new Map<string, Float64Array>();
-  const sizeOf = (item: ItemHistory): number => history.sizeOf(item);
+  const regionFeat = new Float64Array(regions.length * FEATURES);
+  const decidingFeat = new Float64Array(D * FEATURES);
+  /** Which rows the current item wrote (the others stand for "no requests": no score, no offer). */
+  const regionSeen = new Uint8Array(regions.length);
+  const decidingSeen = new Uint8Array(D);
+  const fleetScores = new Float64Array(R);
+  const regionScores = new Float64Array(regions.length * R);
+  const regionScored = new Uint8Array(regions.length);
+  const wanted = new Uint8Array(D);
 
   for (const item of history.items.values()) {
     if (item.lastFetchTs < since) continue;
-    const wanted = deciding.map((node) => !ctx.isCached(node, item.key));
-    if (!wanted.some(Boolean)) continue;
+    let anyWanted = false;
+    for (let n = 0; n < D; n++) {
+      const want = !ctx.isCached(deciding[n]!, item.key);
+      wanted[n] = want ? 1 : 0;
+      anyWanted ||= want;
+    }
+    if (!anyWanted) continue;
     fleetFeat.fill(0);
-    for (const f of regionFeat.values()) f.fill(0);
-    perNodeFeat.clear();
+    regionFeat.fill(0);
+    regionSeen.fill(0);
+    decidingSeen.fill(0);
+    regionScored.fill(0);
     for (const [node, points] of item.nodes) {
       nodeFeat.fill(0);
       item.decay.get(node)?.addValuesAt(at, nodeFeat, 0);
       windowFeatures(points, h, w, nodeFeat, 0);
-      const region = regionOfNode(node);
-      let rf = regionFeat.get(region);
-      if (!rf) regionFeat.set(region, (rf = new Float64Array(FEATURES)));
+      const row = nodeRows.get(node);
+      if (row === undefined) continue; // never: a node's first fetch of any item names its region
+      const ro = row.region * FEATURES;
       for (let k = 0; k < FEATURES; k++) {
-        rf[k] = rf[k]! + nodeFeat[k]!;
+        regionFeat[ro + k] = regionFeat[ro + k]! + nodeFeat[k]!;
         fleetFeat[k] = fleetFeat[k]! + nodeFeat[k]!;
       }
-      if (deciding.includes(node)) perNodeFeat.set(node, Float64Array.from(nodeFeat));
+      regionSeen[row.region] = 1;
+      if (row.deciding >= 0) {
+        decidingFeat.set(nodeFeat, row.deciding * FEATURES);
+        decidingSeen[row.deciding] = 1;
+      }
     }
-    const per = ctx.budgetKind === 'bytes' ? 1 / sizeOf(item) : 1;
-    for (let n = 0; n < deciding.length; n++) {
+    const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1;
+    for (let r = 0; r < R; r++) fleetScores[r] = RANKERS[r]!.score(fleetFeat, 0, w) * per;
+    for (let n = 0; n < D; n++) {
       if (!wanted[n]) continue;
-      const node = deciding[n]!;
-      const feats: (Float64Array | undefined)[] = [fleetFeat, regionFeat.get(regionOfNode(node)), perNodeFeat.get(node)];
       const own = source[n]!;
-      for (let c = 0; c < C; c++) {
-        const f = feats[Math.floor(c / R)];
-        if (!f || own[c] !== c) continue;
-        heaps[n]![c]!.offer(CONTENDERS[c]!.ranker.score(f, 0, w) * per, item.key);
+      const heap = heaps[n]!;
+      const region = decidingRegion[n]!;
+      for (let c = 0; c < R; c++) if (own[c] === c) heap[c]!.offer(fleetScores[c]!, item.key);
+      if (region >= 0 && regionSeen[region]) {
+        if (!regionScored[region]) {
+          for (let r = 0; r < R; r++) regionScores[region * R + r] = RANKERS[r]!.score(regionFeat, region * FEATURES, w) * per;
+          regionScored[region] = 1;
+        }
+        for (let c = R; c < 2 * R; c++) if (own[c] === c) heap[c]!.offer(regionScores[region * R + c - R]!, item.key);
+      }
+      if (decidingSeen[n]) {
+        for (let c = 2 * R; c < C; c++) if (own[c] === c) heap[c]!.offer(CONTENDERS[c]!.ranker.score(decidingFeat, n * FEATURES, w) * per, item.key);
       }
     }
   }
