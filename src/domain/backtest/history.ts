@@ -80,6 +80,8 @@ export interface ItemHistory {
   lastTs: Map<string, number>;
   /** Per node decayed fetch counts at exact fetch times (the ranker pool's recency features). */
   decay: Map<string, DecayedCounts>;
+  /** Decayed fetch counts over every node: equal to the sum of `decay`, an upper bound the ranker pool skips by. */
+  fleetDecay: DecayedCounts;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
 }
@@ -115,7 +117,7 @@ export class TraceHistory {
     const key = itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), lastFetchTs: ts };
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), fleetDecay: new DecayedCounts(), lastFetchTs: ts };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -136,6 +138,7 @@ export class TraceHistory {
     let decay = item.decay.get(node);
     if (!decay) item.decay.set(node, (decay = new DecayedCounts()));
     decay.add(ts);
+    item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
     let totals = this.nodeTotals.get(node);
     if (!totals) {

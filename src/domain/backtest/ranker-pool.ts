@@ -8,10 +8,10 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  FEATURES, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
+  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERDAY, FEATURES, HALF_LIVES_HOURS, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
-import type { TraceHistory } from './history.js';
+import type { ItemHistory, TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
 import type { BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
 
@@ -105,9 +105,40 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const regionScores = new Float64Array(regions.length * R);
   const regionScored = new Uint8Array(regions.length);
   const wanted = new Uint8Array(D);
+  // Skipping by bound: an item enters a list only with a score at or above the list's floor, and no scope's score
+  // exceeds the ranker's score of `bound` (features bounded from the item's fleet-wide decayed counts). The floors
+  // are the lowest of ranker r's fleet and region lists, and per deciding node of its node lists (which only items
+  // the node fetched can enter, so they stay short and low). Floors only rise: a stale one is merely less selective.
+  const floors: Floors = { shared: new Float64Array(R), node: new Float64Array(D * R), hasNodeLists: new Uint8Array(D) };
+  const refreshFloors = (): void => {
+    floors.shared.fill(Infinity);
+    floors.node.fill(Infinity);
+    for (let n = 0; n < D; n++) {
+      for (let c = 0; c < C; c++) {
+        if (source[n]![c] !== c) continue;
+        const r = c % R;
+        const floor = heaps[n]![c]!.floor;
+        if (c < 2 * R) floors.shared[r] = Math.min(floors.shared[r]!, floor);
+        else {
+          floors.node[n * R + r] = floor;
+          floors.hasNodeLists[n] = 1;
+        }
+      }
+    }
+  };
+  refreshFloors();
+  let sinceRefresh = 0;
+  const bound = new Float64Array(FEATURES);
+  const boundScores = new Float64Array(R);
 
   for (const item of history.items.values()) {
     if (item.lastFetchTs < since) continue;
+    boundScoresOf(history, item, at, h, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
+    if (!mayEnter(item, deciding, boundScores, floors)) continue;
+    if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
+      refreshFloors();
+      sinceRefresh = 0;
+    }
     let anyWanted = false;
     for (let n = 0; n < D; n++) {
       const want = !ctx.isCached(deciding[n]!, item.key);
@@ -164,6 +195,58 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     lists.set(node, source[n]!.map((c) => sorted[c]!));
   });
   return { lists };
+}
+
+/** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
+const FLOOR_REFRESH_ITEMS = 16;
+/** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
+const BOUND_SLACK = 1 + 1e-6;
+const K24 = HALF_LIVES_HOURS.indexOf(24);
+const K168 = HALF_LIVES_HOURS.indexOf(168);
+/**
+ * A fetch counted in the last 24 h (168 h) window is less than 25 h (169 h) old at the decision, so it weighs more
+ * than 2^(-25/24) (2^(-169/168)) in the 24 h (168 h) decayed count: the window's fetches, and its active node-hours,
+ * are at most the decayed count times these (an hour of margin on top).
+ */
+const DAY_COUNT_PER_DECAYED = Math.pow(2, 26 / 24);
+const WEEK_COUNT_PER_DECAYED = Math.pow(2, 170 / 168);
+
+/** The lowest floor of each ranker's lists: fleet and region lists of every deciding node, and per deciding node. */
+interface Floors {
+  shared: Float64Array;
+  /** [n * R + r]: node n's own list of ranker r (Infinity when it shares another scope's). */
+  node: Float64Array;
+  hasNodeLists: Uint8Array;
+}
+
+/**
+ * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's, the fleet's
+ * are bounded from the item's fleet-wide decayed counts (see above), and rankers are non-decreasing in every feature.
+ */
+function boundScoresOf(history: TraceHistory, item: ItemHistory, at: number, h: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
+  bound.fill(0);
+  item.fleetDecay.addValuesAt(at, bound, 0);
+  for (let k = 0; k < F_LAST24; k++) bound[k] = bound[k]! * BOUND_SLACK;
+  // No fetch in a window's hours: its features are exactly 0.
+  const lastHour = history.hourOf(item.lastFetchTs);
+  const day = lastHour >= h - 24 ? bound[K24]! * DAY_COUNT_PER_DECAYED : 0;
+  const week = lastHour >= h - 168 ? bound[K168]! * WEEK_COUNT_PER_DECAYED : 0;
+  bound[F_LAST24] = bound[F_YESTERDAY] = bound[F_ACTIVE_DAY] = day;
+  bound[F_LAST_WEEK] = bound[F_ACTIVE_WEEK] = week;
+  for (let r = 0; r < RANKERS.length; r++) out[r] = RANKERS[r]!.score(bound, 0, w) * per;
+}
+
+/** Could the item enter some list, given its bound scores? (A node's own lists only take items the node fetched.) */
+function mayEnter(item: ItemHistory, deciding: readonly string[], best: Float64Array, floors: Floors): boolean {
+  const R = best.length;
+  for (let r = 0; r < R; r++) if (best[r]! > 0 && best[r]! >= floors.shared[r]!) return true;
+  for (let n = 0; n < deciding.length; n++) {
+    if (!floors.hasNodeLists[n]) continue;
+    let above = false;
+    for (let r = 0; r < R && !above; r++) above = best[r]! > 0 && best[r]! >= floors.node[n * R + r]!;
+    if (above && item.nodes.has(deciding[n]!)) return true;
+  }
+  return false;
 }
 
 function passFor(ctx: DecisionContext, o: PoolOptions): Pass {
