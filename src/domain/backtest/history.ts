@@ -111,10 +111,11 @@ export class TraceHistory {
     return Math.floor((ts - this.origin) / HOUR_MS);
   }
 
-  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number): ItemHistory {
+  /** `key`: the item's key when the caller has it already (itemKey of the module and, unless mutable, the version). */
+  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number, key?: string): ItemHistory {
     const mutable = isMutableKind(kind);
     const v = mutable ? '' : version;
-    const key = itemKey(module, v);
+    key ??= itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
       item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), fleetDecay: new DecayedCounts(), lastFetchTs: ts };

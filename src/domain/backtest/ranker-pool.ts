@@ -104,7 +104,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const fleetScores = new Float64Array(R);
   const regionScores = new Float64Array(regions.length * R);
   const regionScored = new Uint8Array(regions.length);
-  const wanted = new Uint8Array(D);
+  const nodeScores = new Float64Array(C);
   // Skipping by bound: an item enters a list only with a score at or above the list's floor, and no scope's score
   // exceeds the ranker's score of `bound` (features bounded from the item's fleet-wide decayed counts). The floors
   // are the lowest of ranker r's fleet and region lists, and per deciding node of its node lists (which only items
@@ -139,13 +139,6 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       refreshFloors();
       sinceRefresh = 0;
     }
-    let anyWanted = false;
-    for (let n = 0; n < D; n++) {
-      const want = !ctx.isCached(deciding[n]!, item.key);
-      wanted[n] = want ? 1 : 0;
-      anyWanted ||= want;
-    }
-    if (!anyWanted) continue;
     fleetFeat.fill(0);
     regionFeat.fill(0);
     regionSeen.fill(0);
@@ -171,21 +164,31 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1;
     for (let r = 0; r < R; r++) fleetScores[r] = RANKERS[r]!.score(fleetFeat, 0, w) * per;
     for (let n = 0; n < D; n++) {
-      if (!wanted[n]) continue;
+      // This node's scores, for the lists it owns; offered only if one of them would be kept and the node does not
+      // hold the item (asked last: a cache look-up costs more than the scores).
       const own = source[n]!;
       const heap = heaps[n]!;
       const region = decidingRegion[n]!;
-      for (let c = 0; c < R; c++) if (own[c] === c) heap[c]!.offer(fleetScores[c]!, item.key);
-      if (region >= 0 && regionSeen[region]) {
-        if (!regionScored[region]) {
-          for (let r = 0; r < R; r++) regionScores[region * R + r] = RANKERS[r]!.score(regionFeat, region * FEATURES, w) * per;
-          regionScored[region] = 1;
-        }
-        for (let c = R; c < 2 * R; c++) if (own[c] === c) heap[c]!.offer(regionScores[region * R + c - R]!, item.key);
+      let kept = false;
+      for (let c = 0; c < C; c++) {
+        let score = 0;
+        if (own[c] !== c) {
+          // shares another contender's list
+        } else if (c < R) score = fleetScores[c]!;
+        else if (c < 2 * R) {
+          if (region >= 0 && regionSeen[region]) {
+            if (!regionScored[region]) {
+              for (let r = 0; r < R; r++) regionScores[region * R + r] = RANKERS[r]!.score(regionFeat, region * FEATURES, w) * per;
+              regionScored[region] = 1;
+            }
+            score = regionScores[region * R + c - R]!;
+          }
+        } else if (decidingSeen[n]) score = CONTENDERS[c]!.ranker.score(decidingFeat, n * FEATURES, w) * per;
+        nodeScores[c] = score;
+        kept ||= score > 0 && score >= heap[c]!.floor;
       }
-      if (decidingSeen[n]) {
-        for (let c = 2 * R; c < C; c++) if (own[c] === c) heap[c]!.offer(CONTENDERS[c]!.ranker.score(decidingFeat, n * FEATURES, w) * per, item.key);
-      }
+      if (!kept || ctx.isCached(deciding[n]!, item.key)) continue;
+      for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
     }
   }
   const lists = new Map<string, string[][]>();
