@@ -32,13 +32,22 @@ export class PointList {
     this.length++;
   }
 
-  /** Σ counts with from ≤ hour < to (scans back from the newest point). */
+  /** Σ counts with from ≤ hour < to (scans back from the last point before `to`, found by bisection). */
   sum(from: number, to: number): number {
+    let lo = 0;
+    let hi = this.length;
+    // A range ending at the newest point (the common case) needs no bisection.
+    if (hi > 0 && this.hours[hi - 1]! >= to) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.hours[mid]! < to) lo = mid + 1;
+        else hi = mid;
+      }
+    }
     let s = 0;
-    for (let i = this.length - 1; i >= 0; i--) {
-      const h = this.hours[i]!;
-      if (h < from) break;
-      if (h < to) s += this.counts[i]!;
+    for (let i = hi - 1; i >= 0; i--) {
+      if (this.hours[i]! < from) break;
+      s += this.counts[i]!;
     }
     return s;
   }
