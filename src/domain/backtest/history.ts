@@ -32,13 +32,22 @@ export class PointList {
     this.length++;
   }
 
-  /** Σ counts with from ≤ hour < to (scans back from the newest point). */
+  /** Σ counts with from ≤ hour < to (scans back from the last point before `to`, found by bisection). */
   sum(from: number, to: number): number {
+    let lo = 0;
+    let hi = this.length;
+    // A range ending at the newest point (the common case) needs no bisection.
+    if (hi > 0 && this.hours[hi - 1]! >= to) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.hours[mid]! < to) lo = mid + 1;
+        else hi = mid;
+      }
+    }
     let s = 0;
-    for (let i = this.length - 1; i >= 0; i--) {
-      const h = this.hours[i]!;
-      if (h < from) break;
-      if (h < to) s += this.counts[i]!;
+    for (let i = hi - 1; i >= 0; i--) {
+      if (this.hours[i]! < from) break;
+      s += this.counts[i]!;
     }
     return s;
   }
@@ -80,6 +89,8 @@ export interface ItemHistory {
   lastTs: Map<string, number>;
   /** Per node decayed fetch counts at exact fetch times (the ranker pool's recency features). */
   decay: Map<string, DecayedCounts>;
+  /** Decayed fetch counts over every node: equal to the sum of `decay`, an upper bound the ranker pool skips by. */
+  fleetDecay: DecayedCounts;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
   /**
@@ -114,13 +125,14 @@ export class TraceHistory {
     return Math.floor((ts - this.origin) / HOUR_MS);
   }
 
-  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number): ItemHistory {
+  /** `key`: the item's key when the caller has it already (itemKey of the module and, unless mutable, the version). */
+  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number, key?: string): ItemHistory {
     const mutable = isMutableKind(kind);
     const v = mutable ? '' : version;
-    const key = itemKey(module, v);
+    key ??= itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), lastFetchTs: ts, ...(mutable ? { times: new Map() } : {}) };
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, ...(mutable ? { times: new Map() } : {}) };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -146,6 +158,7 @@ export class TraceHistory {
     let decay = item.decay.get(node);
     if (!decay) item.decay.set(node, (decay = new DecayedCounts()));
     decay.add(ts);
+    item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
     let totals = this.nodeTotals.get(node);
     if (!totals) {

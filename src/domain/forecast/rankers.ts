@@ -168,6 +168,11 @@ export class TopK {
     this.scores = new Float64Array(Math.max(1, k));
   }
 
+  /** What an offer has to reach to be kept: 0 until the list is full (any positive score is kept), then the worst kept. */
+  get floor(): number {
+    return this.n < this.k ? 0 : this.scores[0]!;
+  }
+
   reset(): void {
     this.n = 0;
     this.keys.length = 0;
