@@ -11,6 +11,7 @@ import { JSON_UTF8, sizedJson } from '../cache.js';
 import type { FastifyReply } from 'fastify';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
 import { windowEffectiveness } from '../effectiveness-summary.js';
+import { measureWarmupTraffic } from '../../warmup/effectiveness.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 const WEEK = 7 * DAY;
@@ -195,15 +196,21 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const from = new Date(Date.now() - windowMs);
+      const to = new Date(ctx.now());
+      const from = new Date(to.getTime() - windowMs);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
       // Warm-up runs are not rollups, so there is no newest bucket in the key: kept for the cache's TTL per query.
       return serialized(reply, 'stats_warmups', [q.window, q.node ?? null, q.region ?? null], async () => {
-        const [summary, effectiveness] = await Promise.all([warmupSummary(ctx.store, { from, ...scope }), windowEffectiveness(ctx.store, { from, ...scope })]);
+        const [summary, effectiveness, traffic] = await Promise.all([
+          warmupSummary(ctx.store, { from, ...scope }),
+          windowEffectiveness(ctx.store, { from, ...scope }),
+          measureWarmupTraffic(ctx.store, { from, to, ...scope }),
+        ]);
         return {
           days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
           totals: summary.totals,
           effectiveness,
+          traffic,
         };
       });
     },
