@@ -418,6 +418,15 @@ export const IngestStatsReply = Type.Object({
 
 export const WarmupStatsQuery = Query({ ...ScopeFilter, window: Window('7d', 'runs created within this window before now', HISTORY_WINDOW) });
 
+const WarmupTrafficCounts = {
+  requests: Type.Integer(),
+  bytes: Type.Integer(),
+  warmedVersions: Type.Integer(),
+  usedVersions: Type.Integer(),
+  demandRequests: Type.Integer(),
+  demandHits: Type.Integer(),
+};
+
 export const WarmupStatsReply = Type.Object({
   days: Type.Array(
     Type.Object({ day: IsoTime, status: Type.String(), runs: Type.Integer(), itemsDone: Type.Integer(), itemsFailed: Type.Integer(), bytes: Type.Integer() }),
@@ -426,4 +435,16 @@ export const WarmupStatsReply = Type.Object({
   effectiveness: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
     description: 'hits on warmed items, cold vs warm latency, wasted bytes (null until measurable)',
   }),
+  traffic: Type.Object(
+    {
+      window: Type.Object({ from: IsoTime, to: IsoTime, useWithinHours: Type.Integer() }),
+      days: Type.Array(Type.Object({ day: IsoTime, node: Type.String(), ...WarmupTrafficCounts })),
+      totals: Type.Object({ ...WarmupTrafficCounts, useRate: Type.Number() }),
+    },
+    {
+      description:
+        "warm-up fetches as the nodes' own logs recorded them (warmup_events), per UTC day and node: requests and bytes they cost, " +
+        'versions warmed, and how many of those clients requested within useWithinHours after (with those requests and their cache hits)',
+    },
+  ),
 });

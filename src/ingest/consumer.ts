@@ -73,6 +73,8 @@ export interface IngestorStats {
   rejects: number;
   deadLetters: number;
   duplicates: number;
+  /** Lines the store had already, from another path (`modcast ingest --file` of a shipped log) or an earlier insert. */
+  alreadyStored: number;
   retries: number;
 }
 
@@ -103,7 +105,7 @@ interface Taken {
 class Abandoned extends Error {}
 
 export class Ingestor {
-  readonly stats: IngestorStats = { batches: 0, replayed: 0, events: 0, rejects: 0, deadLetters: 0, duplicates: 0, retries: 0 };
+  readonly stats: IngestorStats = { batches: 0, replayed: 0, events: 0, rejects: 0, deadLetters: 0, duplicates: 0, alreadyStored: 0, retries: 0 };
   private consumer: GroupConsumer | undefined;
   private producer: Producer | undefined;
   private readonly writer: EventWriter;
@@ -336,7 +338,7 @@ export class Ingestor {
     await this.untilDone('dead-letters', ref, control, () => this.deadLetters().send(letters));
     const at = Date.now();
     const allRejects = letters.length > 0 ? [...rejects, ...letters.map((d) => deadLetterRow(d, at))] : rejects;
-    await this.untilDone('insert', ref, control, () =>
+    const { alreadyStored } = await this.untilDone('insert', ref, control, () =>
       this.writer.write({
         token: `kafka:${ref.topic}:${ref.partition}:${range.from}-${range.to}`,
         // modcast's own warm-up fetches are kept apart, never demand.
@@ -369,6 +371,7 @@ export class Ingestor {
     this.stats.rejects += rejects.length;
     this.stats.deadLetters += letters.length;
     this.stats.duplicates += duplicates;
+    this.stats.alreadyStored += alreadyStored;
     batchesTotal.labels(replay ? 'replay' : 'new').inc();
     ingestEventsTotal.labels('kafka').inc(events.length);
     ingestRejectedTotal.labels('kafka').inc(rejects.length + letters.length);

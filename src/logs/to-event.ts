@@ -95,6 +95,7 @@ export class EventBuilder {
       duration_ms: record.durationMs,
       cache_status: record.cacheStatus,
       client_hash: this.clientHash(record.clientIp),
+      ...(record.warmup ? { warmup: true as const } : {}),
     };
   }
 

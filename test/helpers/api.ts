@@ -20,7 +20,7 @@ export interface TestApi {
 
 export async function openTestApi(
   overrides: Record<string, unknown> = {},
-  extra: { scheduler?: WarmupScheduler; cache?: Partial<ApiCacheOptions> } = {},
+  extra: { scheduler?: WarmupScheduler; cache?: Partial<ApiCacheOptions>; now?: () => number } = {},
 ): Promise<TestApi> {
   const { api, ...rest } = overrides as { api?: Record<string, unknown> };
   const t = await openTestStore({
@@ -44,6 +44,7 @@ export async function openTestApi(
     dashboard: false,
     ...(extra.scheduler ? { scheduler: extra.scheduler } : {}),
     ...(extra.cache ? { cache: extra.cache } : {}),
+    ...(extra.now ? { now: extra.now } : {}),
   });
   await app.ready();
   return {

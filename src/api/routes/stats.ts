@@ -13,6 +13,7 @@ import { runWritesOf } from '../../store/queries/warmups.js';
 import type { FastifyReply } from 'fastify';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
 import { windowEffectiveness } from '../effectiveness-summary.js';
+import { measureWarmupTraffic } from '../../warmup/effectiveness.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 const WEEK = 7 * DAY;
@@ -40,7 +41,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     };
   };
   const ingestSources = alsoTheMinute([...ROLLUP_TABLES, 'rejected_events']);
-  const warmupSources = alsoTheMinute(['warmup_runs', 'warmup_items', 'access_events']);
+  const warmupSources = alsoTheMinute(['warmup_runs', 'warmup_items', 'warmup_events', 'access_events']);
   // Kept serialized, as /v1/top's pages: a heatmap is thousands of cells, and serializing it per request was most of
   // the cost once the store's part was cached. `reply.serialize` is the route's own response serializer.
   // Each is made again only when its tables changed (see cache.ts `recent`).
@@ -222,16 +223,22 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const from = new Date(Date.now() - windowMs);
+      const to = new Date(ctx.now());
+      const from = new Date(to.getTime() - windowMs);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
       // Warm-up runs are not rollups, so there is no newest bucket in the key; runs this process writes are.
       const key = [q.window, q.node ?? null, q.region ?? null, runWritesOf(ctx.store)];
       return serialized(reply, 'stats_warmups', key, warmupSources, async () => {
-        const [summary, effectiveness] = await Promise.all([warmupSummary(ctx.store, { from, ...scope }), windowEffectiveness(ctx.store, { from, ...scope })]);
+        const [summary, effectiveness, traffic] = await Promise.all([
+          warmupSummary(ctx.store, { from, ...scope }),
+          windowEffectiveness(ctx.store, { from, ...scope }),
+          measureWarmupTraffic(ctx.store, { from, to, ...scope }),
+        ]);
         return {
           days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
           totals: summary.totals,
           effectiveness,
+          traffic,
         };
       });
     },
