@@ -149,7 +149,7 @@ test('concurrent batches with their own tokens and a concurrent plain insert are
 // Last: it empties the event tables.
 test('demo --reset empties the event tables; the store read as a backtest trace gives every event of a range in time order, across days', async () => {
   await truncateEventTables(t.store);
-  for (const table of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events']) assert.equal(await count(t.store, `SELECT count() FROM ${table}`), 0, table);
+  for (const table of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events', 'event_lines']) assert.equal(await count(t.store, `SELECT count() FROM ${table}`), 0, table);
   assert.equal(await storeTimeRange(t.store), null);
   const start = Date.UTC(2026, 10, 2, 22);
   // 3000 minutes: three days; the writer's rows are in key order, not time order.

@@ -57,7 +57,8 @@ export async function storeTimeRange(store: Store): Promise<{ from: number; to: 
 }
 
 /** The events, their rollups and the rejected lines: what `modcast demo --reset` regenerates. */
-const EVENT_TABLES = ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events'];
+/** Also the lines already stored (event_lines): a reset that kept them would drop every re-ingested line as stored. */
+const EVENT_TABLES = ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events', 'warmup_events', 'event_lines'];
 
 /**
  * Empties the event tables. On a cluster the data lives in each shard's local table (a Distributed table holds none,
