@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { projectPath } from '../src/lib/paths.js';
-import { measurement, nodeArgs, onCleanup, progress, result, RssSampler, type StageResult } from './harness.js';
+import { cpuSeconds, measurement, nodeArgs, onCleanup, progress, result, RssSampler, type StageResult } from './harness.js';
 import { openBenchStore, scalar } from './store-setup.js';
 import { constantRate, type LoadResult } from './load.js';
 
@@ -101,6 +101,22 @@ export async function startServe(workDir: string, port: number, extraYaml = '') 
   throw new Error('modcast serve did not answer /healthz within 60 s');
 }
 
+const CACHE_COUNTERS = ['misses', 'refreshes', 'renewals'] as const;
+
+/**
+ * The API cache's counters (src/api/cache.ts) summed over its caches, from the server's /metrics: how many answers
+ * waited for the store (misses), were made again in the background (refreshes) or were kept because their tables
+ * had not changed (renewals). Unlike latency they do not depend on what else runs on the machine.
+ */
+async function cacheCounters(origin: string): Promise<Record<(typeof CACHE_COUNTERS)[number], number>> {
+  const res = await request(`${origin}/metrics`);
+  const text = await res.body.text();
+  const sums = { misses: 0, refreshes: 0, renewals: 0 };
+  for (const name of CACHE_COUNTERS)
+    for (const m of text.matchAll(new RegExp(`^modcast_api_cache_${name}_total\\{[^}]*\\} (\\d+)$`, 'gm'))) sums[name] += Number(m[1]);
+  return sums;
+}
+
 function summary(name: string, r: LoadResult): string {
   return `${name}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms, ${r.achievedRate.toFixed(0)} req/s, statuses ${JSON.stringify(r.statuses)}`;
 }
@@ -135,16 +151,30 @@ export async function measureRoute(run: RouteRun): Promise<StageResult> {
   for (let i = 0; i < 3 * paths.length; i++) await (await request(`${server.origin}${paths[i % paths.length]}`)).body.dump();
   const graceSeconds = quick ? 3 : 10;
   // The reference first: a route run that overloads the server must not leave it a backlog to answer.
+  // The server's CPU time per request answered, from the kernel's counters: unlike latency, it hardly moves when
+  // other work shares the machine, so the two routes' figures compare across busy runs too.
+  const serverCpu = () => cpuSeconds(String(server.pid));
+  const cpuPerRequest = async (load: () => Promise<LoadResult>) => {
+    const before = serverCpu();
+    const r = await load();
+    return { r, micros: ((serverCpu() - before) / Math.max(1, r.statuses['200'] ?? 0)) * 1e6 };
+  };
   progress(`GET /healthz at ${rate} req/s for ${seconds} s`);
-  const health = await constantRate({ origin: server.origin, paths: ['/healthz'], ratePerSec: rate, seconds, connections: 64, graceSeconds });
-  progress(summary('healthz', health));
+  const { r: health, micros: healthCpu } = await cpuPerRequest(() =>
+    constantRate({ origin: server.origin, paths: ['/healthz'], ratePerSec: rate, seconds, connections: 64, graceSeconds }),
+  );
+  progress(`${summary('healthz', health)}, server CPU ${healthCpu.toFixed(0)} µs per request`);
   progress(`${route} at ${rate} req/s for ${seconds} s`);
-  const measured = await constantRate({ origin: server.origin, paths, ratePerSec: rate, seconds, connections: 64, graceSeconds });
-  progress(summary(route, measured));
+  const countersBefore = await cacheCounters(server.origin);
+  const { r: measured, micros: routeCpu } = await cpuPerRequest(() => constantRate({ origin: server.origin, paths, ratePerSec: rate, seconds, connections: 64, graceSeconds }));
+  progress(`${summary(route, measured)}, server CPU ${routeCpu.toFixed(0)} µs per request`);
+  const countersAfter = await cacheCounters(server.origin);
+  const cacheNote = `API cache while ${route} ran: ${CACHE_COUNTERS.map((c) => `${countersAfter[c] - countersBefore[c]} ${c}`).join(', ')} (misses wait for the store, refreshes make an answer again in the background, renewals keep one whose tables did not change)`;
+  progress(cacheNote);
   const detail = rss.stop();
 
   const notOk = (r: LoadResult) => r.sent - (r.statuses['200'] ?? 0);
-  const notes = [`${new Set(paths).size} distinct queries cycled`];
+  const notes = [`${new Set(paths).size} distinct queries cycled`, cacheNote];
   for (const [name, r] of [[route, measured], ['healthz', health]] as const) {
     notes.push(
       notOk(r) === 0
@@ -163,6 +193,8 @@ export async function measureRoute(run: RouteRun): Promise<StageResult> {
       measurement(`${route} max`, measured.max, 'ms', 'lower'),
       measurement(`${route} achieved rate`, measured.achievedRate, 'req/s'),
       measurement('healthz p50', health.p50, 'ms', 'lower'),
+      measurement(`${route} server CPU per request answered`, routeCpu, 'µs', 'lower'),
+      measurement('GET /healthz server CPU per request answered', healthCpu, 'µs', 'lower'),
     ],
     peakRssMb: detail['modcast serve'] ?? 0,
     rssDetailMb: detail,

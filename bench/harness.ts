@@ -6,6 +6,7 @@
  * Every figure is compared with a reference measured in the same run on the same data, so a slow machine shows
  * up as a slow reference, not as a regression.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,19 @@ export function median<T>(runs: T[], key: (t: T) => number): T {
 }
 
 /** This process's peak resident set, MB. */
+const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU seconds (user + system) the kernel counts in /proc/<path>/stat: a process, one thread (`<pid>/task/<tid>`),
+ * or with `children` the processes it has waited for (spawnSync waits for wrk, so wrk's time lands there).
+ */
+export function cpuSeconds(path: string, children = false): number {
+  const stat = readFileSync(`/proc/${path}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is stat field 3 (state)
+  const [user, system] = children ? [fields[13], fields[14]] : [fields[11], fields[12]];
+  return (Number(user) + Number(system)) / CLOCK_TICKS_PER_SEC;
+}
+
 export function ownPeakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }

@@ -6,7 +6,7 @@ import { migrate } from '../src/store/migrate.js';
 import { createReadStream } from 'node:fs';
 import { EventWriter } from '../src/store/event-writer.js';
 import { readLines } from '../src/logs/lines.js';
-import type { AccessEventRow } from '../src/domain/event.js';
+import type { AccessEventRow } from '../src/store/event-rows.js';
 
 export { benchConfig };
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultWorkload, generateWorkload, type GeneratedRequest, type WorkloadOptions } from '../src/demo/generator.js';
 import { renderLine } from '../src/demo/formats.js';
-import type { AccessEventRow } from '../src/domain/event.js';
+import type { AccessEventRow } from '../src/store/event-rows.js';
 import { EventBuilder } from '../src/logs/to-event.js';
 import { cachedFile, CACHE_DIR, progress } from './harness.js';
 

@@ -13,7 +13,7 @@
  * ceiling of each client is.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { goproxyPath } from '../../src/domain/goproxy.js';
@@ -22,7 +22,7 @@ import { targetOf } from '../../src/warmup/fleet.js';
 import { ItemRecorder, resultRow } from '../../src/warmup/records.js';
 import { FleetNodeSchema } from '../../src/config.js';
 import { startProxy, startUpstream, upstreamVersions } from '../../test/helpers/goproxy.js';
-import { measurement, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage, timed } from '../harness.js';
+import { cpuSeconds, measurement, onCleanup, ownPeakRssMb, progress, rate, result, RssSampler, runStage, timed } from '../harness.js';
 import { openBenchStore, scalar } from '../store-setup.js';
 
 const TARGET_FETCHES = 20_000;
@@ -39,19 +39,6 @@ request = function()
   return wrk.format("GET", paths[(i - 1) % #paths + 1])
 end
 `;
-
-const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/**
- * CPU seconds (user + system) the kernel counts in /proc/<path>/stat: a process, one thread (`<pid>/task/<tid>`),
- * or with `children` the processes it has waited for (spawnSync waits for wrk, so wrk's time lands there).
- */
-function cpuSeconds(path: string, children = false): number {
-  const stat = readFileSync(`/proc/${path}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is stat field 3 (state)
-  const [user, system] = children ? [fields[13], fields[14]] : [fields[11], fields[12]];
-  return (Number(user) + Number(system)) / CLOCK_TICKS_PER_SEC;
-}
 
 /** Runs `fn` and returns the CPU seconds each named /proc counter advanced meanwhile. */
 async function cpuOf<T>(counters: Record<string, () => number>, fn: () => Promise<T> | T): Promise<{ value: T; cpu: Record<string, number> }> {

@@ -33,3 +33,33 @@ export function esc(s: string): string {
 export function shortLabel(s: string, max = 38): string {
   return s.length <= max ? s : `…${s.slice(s.length - max + 1)}`;
 }
+
+const HOUR_MS = 3_600_000;
+
+function zoned(ms: number, timeZone: string): Record<string, string> {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(ms);
+  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+}
+
+/** "Sun 6 Dec 03:00" in a time zone: the weekday tells a weekend window from a weekday one at a glance. */
+export function weekdayTime(ms: number, timeZone = 'UTC'): string {
+  const p = zoned(ms, timeZone);
+  return `${p.weekday} ${p.day} ${p.month} ${p.hour}:${p.minute}`;
+}
+
+/** A window as "Sun 6 Dec 03:00–Mon 7 Dec 03:00". */
+export const span = (fromMs: number, toMs: number, timeZone = 'UTC'): string => `${weekdayTime(fromMs, timeZone)}–${weekdayTime(toMs, timeZone)}`;
+
+/** Share of the window's hours that fall on a Saturday or Sunday in the time zone (0 for an empty window). */
+export function weekendShare(fromMs: number, toMs: number, timeZone = 'UTC'): number {
+  let hours = 0;
+  let weekend = 0;
+  for (let t = fromMs; t < toMs; t += HOUR_MS) {
+    hours++;
+    const day = zoned(t, timeZone).weekday;
+    if (day === 'Sat' || day === 'Sun') weekend++;
+  }
+  return hours === 0 ? 0 : weekend / hours;
+}

@@ -4,17 +4,15 @@
  */
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { GridComponent, LegendComponent, MarkAreaComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { EChartsCoreOption } from 'echarts/core';
-import {
-  AuthNeeded, getJson, setToken,
-  type HeatmapReply, type IngestReply, type ReleasesReply, type ScopesReply, type TopReply, type WarmupStatsReply,
-} from './api.js';
-import { emptyOption, heatmapOption, ingestOption, releasesOption, topOption, warmupsOption } from './charts.js';
+import { AuthNeeded, getJson, setToken } from './api.js';
+import type { HeatmapReply, IngestReply, ReleasesReply, ScopesReply, TopReply, WarmupStatsReply } from './replies.js';
+import { emptyOption, heatmapOption, ingestOption, releasesOption, topOption, topWindows, warmupsOption } from './charts.js';
 import { bytes, ms, num, when } from './format.js';
 
-echarts.use([BarChart, HeatmapChart, LineChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([BarChart, HeatmapChart, LineChart, GridComponent, LegendComponent, MarkAreaComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
 const PANELS = ['heatmap', 'top', 'releases', 'warmups', 'ingest'] as const;
 type Panel = (typeof PANELS)[number];
@@ -125,21 +123,32 @@ function kpis(id: string, items: [string, string][]): void {
 
 function draw(panel: Panel, opt: EChartsCoreOption): void {
   charts[panel].setOption(opt, { notMerge: true });
+  busy(panel, false);
 }
+
+/** A panel waiting for its data says so (over its previous chart, if any) instead of staying blank. */
+function busy(panel: Panel, on: boolean): void {
+  $(`chart-${panel}`).setAttribute('aria-busy', String(on));
+  if (on) charts[panel].showLoading('default', { text: 'loading…', fontSize: 14, color: '#2f6fde', textColor: '#5f6b7a', maskColor: 'rgba(255, 255, 255, 0.75)' });
+  else charts[panel].hideLoading();
+}
+
+const zoneOf = (region: string): string => scopes?.regions.find((r) => r.name === region)?.timeZone ?? 'UTC';
 
 type Loader = (f: Filters) => Promise<void>;
 
 const LOADERS: Record<Panel, Loader> = {
   heatmap: async (f) => {
-    const tz = scopes?.regions.find((r) => r.name === f.region)?.timeZone ?? undefined;
-    const d = await getJson<HeatmapReply>('v1/stats/heatmap', { region: f.region, node: f.node, module: f.module, window: '28d', limit: 20, tz });
+    const d = await getJson<HeatmapReply>('v1/stats/heatmap', { region: f.region, node: f.node, module: f.module, window: '28d', limit: 20, tz: zoneOf(f.region) });
     note('heatmap', `top ${d.modules.length} modules, ${d.weeks.toFixed(0)} weeks to ${when(d.to)}, hours in ${d.timeZone}`);
     draw('heatmap', heatmapOption(d));
   },
   top: async (f) => {
     const d = await getJson<TopReply>('v1/top', { region: f.region, node: f.node, module: f.module, window: f.window, by: 'module', limit: 15 });
-    note('top', d.run ? `forecast run of ${when(d.run.asOf)}` : 'no forecast run yet');
-    draw('top', topOption(d));
+    const tz = zoneOf(f.region);
+    const notes = [d.run ? `forecast run of ${when(d.run.asOf)}; windows in ${tz}` : 'no forecast run yet', ...topWindows(d, tz).notes];
+    note('top', notes.join('; '));
+    draw('top', topOption(d, tz));
   },
   releases: async (f) => {
     const d = await getJson<ReleasesReply>('v1/stats/releases', { module: f.module, window: '7d', limit: 15 });
@@ -188,15 +197,18 @@ const LOADERS: Record<Panel, Loader> = {
   },
 };
 
-async function refresh(): Promise<void> {
+/** `placeholders`: on the first load and on a filter change; an automatic refresh keeps the charts as they are. */
+async function refresh(placeholders = true): Promise<void> {
   const gen = ++generation;
   const f = readFilters();
   writeHash(f);
   setStatus('refreshing…');
+  if (placeholders) for (const p of PANELS) busy(p, true);
   const results = await Promise.allSettled(PANELS.map((p) => LOADERS[p](f)));
   if (gen !== generation) return; // a newer refresh started meanwhile
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [[PANELS[i]!, r.reason as Error] as const] : []));
   if (failures.some(([, e]) => e instanceof AuthNeeded)) {
+    for (const p of PANELS) draw(p, emptyOption('a bearer token is needed to read this API'));
     $('auth').hidden = false;
     setStatus('a bearer token is needed to read this API', true);
     return;
@@ -212,7 +224,7 @@ async function refresh(): Promise<void> {
 function schedule(): void {
   if (timer !== undefined) clearInterval(timer);
   const seconds = readFilters().refresh;
-  timer = seconds > 0 ? window.setInterval(() => void loadScopes().then(refresh), seconds * 1000) : undefined;
+  timer = seconds > 0 ? window.setInterval(() => void loadScopes().then(() => refresh(false)), seconds * 1000) : undefined;
 }
 
 async function loadScopes(): Promise<void> {
@@ -226,6 +238,7 @@ async function loadScopes(): Promise<void> {
 async function start(): Promise<void> {
   for (const p of PANELS) {
     charts[p] = echarts.init($(`chart-${p}`), undefined, { renderer: 'canvas' });
+    busy(p, true);
   }
   window.addEventListener('resize', () => PANELS.forEach((p) => charts[p].resize()));
   const initial = readHash();

@@ -10,6 +10,7 @@ import { BoundedLru } from '../lib/bounded-lru.js';
 import { SingleFlight } from '../lib/single-flight.js';
 import type { Store } from '../store/client.js';
 import { latestPredictionRun, predictionRunById, type PredictionRun } from '../store/queries/prediction-runs.js';
+import { tablesVersion } from '../store/queries/table-versions.js';
 
 export interface ApiCacheOptions {
   /** How long the newest finished run (and a cursor's run) is trusted before the store is asked again. */
@@ -31,12 +32,29 @@ const misses = counter('modcast_api_cache_misses_total', 'API cache lookups that
 const refreshes = counter('modcast_api_cache_refreshes_total', 'Lookups of the newest run renewed in the background while the known one was served', [
   'cache',
 ] as const);
+const renewals = counter('modcast_api_cache_renewals_total', 'Answers kept for another TTL because the tables they were made from had not changed', [
+  'cache',
+] as const);
 const evictions = counter('modcast_api_cache_evictions_total', 'API cache entries dropped to stay within the entry and byte bounds', [
   'cache',
 ] as const);
 
 /** Sizes in bytes of what the response cache keeps: serialized bodies, or values that say how big they are. */
 export type Sized<V> = { value: V; bytes: number };
+
+/**
+ * Says whether what an answer was made from changed: equal strings = unchanged; undefined = cannot tell. `readAt`
+ * is when the store was asked (an answer kept on its strength is kept until readAt + TTL, never longer).
+ */
+export type SourceVersion = () => Promise<{ version: string | undefined; readAt: number }>;
+
+interface RecentEntry<V> {
+  value: V;
+  expires: number;
+  /** Of the answer's sources when it was made; undefined = unknown, always made again. */
+  version: string | undefined;
+  bytes: number;
+}
 
 /** A value kept as is, sized by its JSON (what the reply will roughly hold). */
 export function sizedJson<V>(value: V): Sized<V> {
@@ -48,6 +66,9 @@ export class PredictionRunCache {
   private readonly runFlights = new SingleFlight<unknown>();
   private readonly responses: BoundedLru<unknown>;
   private readonly responseFlights = new SingleFlight<Sized<unknown>>();
+  private readonly versionFlights = new SingleFlight<{ version: string | undefined; readAt: number }>();
+  /** The last fingerprint read per set of tables: every key over those tables shares it for half a TTL. */
+  private readonly versions = new Map<string, { version: string | undefined; readAt: number }>();
   /** Bumped by invalidate(): a lookup that started before it must neither be joined nor stored after it. */
   private generation = 0;
 
@@ -76,16 +97,30 @@ export class PredictionRunCache {
 
   /**
    * What `compute` makes of data that keeps growing (rollups), kept at most runTtlMs per normalised query; the
-   * query should name the newest run and data bucket it was made from, so a new one is a new key at once.
+   * query should name the newest run and data bucket it was made from, so a new one is a new key at once. With
+   * `version`, an answer due to be made again is first checked against it and kept for another TTL when its sources
+   * did not change: one metadata query instead of the answer's scans, so nothing served is older than the TTL
+   * still, and a store that is not written to costs (almost) nothing to keep answering.
    */
-  async recent<V>(cache: string, query: unknown, compute: () => Promise<Sized<V>>): Promise<V> {
+  async recent<V>(cache: string, query: unknown, compute: () => Promise<Sized<V>>, version?: SourceVersion): Promise<V> {
     const key = `${cache}\u0000recent\u0000${JSON.stringify(query)}`;
-    const known = this.responses.get(key) as { value: V; expires: number } | undefined;
+    const known = this.responses.get(key) as RecentEntry<V> | undefined;
     const ttl = this.options.runTtlMs;
+    const keep = (entry: RecentEntry<V>) => {
+      if (ttl > 0) this.responses.set(key, entry, entry.bytes);
+    };
     const run = () =>
       this.responseFlights.run(key, async () => {
+        // Asked before the answer is made: rows written meanwhile show as a new version at the next check.
+        const current = version ? await version() : undefined;
+        const prior = this.responses.get(key) as RecentEntry<V> | undefined;
+        if (prior !== undefined && current?.version !== undefined && prior.version === current.version) {
+          renewals.inc({ cache });
+          keep({ ...prior, expires: current.readAt + ttl });
+          return { value: prior.value, bytes: prior.bytes };
+        }
         const made = await compute();
-        if (ttl > 0) this.responses.set(key, { value: made.value, expires: this.now() + ttl }, made.bytes);
+        keep({ value: made.value, expires: this.now() + ttl, version: current?.version, bytes: made.bytes });
         return made;
       });
     const now = this.now();
@@ -103,6 +138,25 @@ export class PredictionRunCache {
     const { promise, joined } = run();
     (joined ? hits : misses).inc({ cache });
     return (await promise).value as V;
+  }
+
+  /**
+   * The fingerprint of `tables` (store/queries/table-versions.ts) for `recent`. Read at most once per half TTL for
+   * all the answers over those tables (64 hotness pages would otherwise each ask chDB, one query at a time, and
+   * requests that miss would queue behind them); concurrent askers share one query.
+   */
+  tablesVersion(tables: readonly string[]): SourceVersion {
+    const key = tables.join(',');
+    return async () => {
+      const known = this.versions.get(key);
+      if (known !== undefined && this.now() - known.readAt < this.options.runTtlMs / 2) return known;
+      return this.versionFlights.run(key, async () => {
+        const readAt = this.now();
+        const read = { version: await tablesVersion(this.store, tables), readAt };
+        this.versions.set(key, read);
+        return read;
+      }).promise;
+    };
   }
 
   /** A scoring run finished in this process: the next request asks the store which run is the newest. */

@@ -35,7 +35,7 @@ export interface ApiContext {
   kafkaHealth?: KafkaHealthCheck | undefined;
   /** Salt of client address hashes for HTTP ingest. */
   clientSalt: string;
-  /** Wall clock (ms): webhook timestamps are checked against it. */
+  /** Wall clock (ms): webhook timestamps are checked against it; windows "before now" end at it. */
   now: () => number;
 }
 

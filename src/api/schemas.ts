@@ -213,6 +213,8 @@ export const TopReply = Type.Object({
   by: Type.String(),
   actualFrom: NullableIsoTime,
   actualTo: NullableIsoTime,
+  forecastFrom: Type.Union([IsoTime, Type.Null()], { description: 'start of the forecast window (the run\'s as-of time); null without a run' }),
+  forecastTo: Type.Union([IsoTime, Type.Null()], { description: 'end of the forecast window: one window after as-of, cut at the run\'s horizon' }),
   run: Type.Union([PredictionRunInfo, Type.Null()]),
   items: Type.Array(
     Type.Object({
@@ -403,6 +405,10 @@ export const IngestStatsQuery = Query({ ...ScopeFilter, window: Window('24h', 'e
 
 export const IngestStatsReply = Type.Object({
   bucketMinutes: Type.Integer(),
+  from: IsoTime,
+  to: Type.String({ format: 'date-time', description: 'events: the window by event time, ending at the newest data' }),
+  rejectsFrom: IsoTime,
+  rejectsTo: Type.String({ format: 'date-time', description: 'rejects: the window by time received, ending now' }),
   events: Type.Array(NumberRow(2, '[bucket start epoch ms, events per minute]')),
   rejects: Type.Array(NumberRow(2, '[bucket start epoch ms, rejects per minute]')),
   reasons: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() })),
@@ -412,6 +418,15 @@ export const IngestStatsReply = Type.Object({
 
 export const WarmupStatsQuery = Query({ ...ScopeFilter, window: Window('7d', 'runs created within this window before now', HISTORY_WINDOW) });
 
+const WarmupTrafficCounts = {
+  requests: Type.Integer(),
+  bytes: Type.Integer(),
+  warmedVersions: Type.Integer(),
+  usedVersions: Type.Integer(),
+  demandRequests: Type.Integer(),
+  demandHits: Type.Integer(),
+};
+
 export const WarmupStatsReply = Type.Object({
   days: Type.Array(
     Type.Object({ day: IsoTime, status: Type.String(), runs: Type.Integer(), itemsDone: Type.Integer(), itemsFailed: Type.Integer(), bytes: Type.Integer() }),
@@ -420,4 +435,16 @@ export const WarmupStatsReply = Type.Object({
   effectiveness: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
     description: 'hits on warmed items, cold vs warm latency, wasted bytes (null until measurable)',
   }),
+  traffic: Type.Object(
+    {
+      window: Type.Object({ from: IsoTime, to: IsoTime, useWithinHours: Type.Integer() }),
+      days: Type.Array(Type.Object({ day: IsoTime, node: Type.String(), ...WarmupTrafficCounts })),
+      totals: Type.Object({ ...WarmupTrafficCounts, useRate: Type.Number() }),
+    },
+    {
+      description:
+        "warm-up fetches as the nodes' own logs recorded them (warmup_events), per UTC day and node: requests and bytes they cost, " +
+        'versions warmed, and how many of those clients requested within useWithinHours after (with those requests and their cache hits)',
+    },
+  ),
 });

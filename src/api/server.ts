@@ -50,7 +50,7 @@ export interface ApiDeps {
    */
   runCache?: PredictionRunCache;
   cache?: Partial<ApiCacheOptions>;
-  /** Wall clock (ms) for webhook timestamps; default Date.now. */
+  /** Wall clock (ms) for webhook timestamps and windows before now; default Date.now. */
   now?: () => number;
 }
 

@@ -9,7 +9,7 @@ import { contextFrom, intOption, withStore } from './context.js';
 import { DEMO_REGIONS } from './demo.js';
 import { buildMethods, demoTrace, parseBudgets, parseBytes, runBacktestJob, DEFAULT_METHODS, type BacktestOutputs } from '../backtest/runner.js';
 import { parseTraceTime, readTraceCsv } from '../backtest/trace-csv.js';
-import { readStoreTrace, storeTimeRange } from '../backtest/store-trace.js';
+import { readStoreTrace, storeTimeRange } from '../store/queries/access-events.js';
 import type { Cadence, TraceRequest } from '../domain/backtest/replay.js';
 import { defaultCalendar, type RegionCalendar } from '../domain/calendar.js';
 import { defaultWorkload } from '../demo/generator.js';

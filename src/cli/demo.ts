@@ -19,6 +19,7 @@ import { missingForLocalFleet } from '../demo/local-proxies.js';
 import { runDemoLoop, startDemoFleet, type DemoFleet } from './demo-fleet.js';
 import { writeWorkloadLogs, type NodeLogSpec } from '../demo/write-logs.js';
 import { storeStats } from '../store/queries/top.js';
+import { truncateEventTables } from '../store/queries/access-events.js';
 import { runTop, renderTop } from './top.js';
 import { runScoring } from '../scoring/score.js';
 import { startServer, shutdownSignal } from './serve.js';
@@ -63,7 +64,7 @@ export async function loadDemoData(ctx: CommandContext, store: Store, flags: Dem
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as WorkloadOptions) : undefined;
   }
   if (flags.reset) {
-    for (const t of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events']) await store.client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
+    await truncateEventTables(store);
   }
   const hour = 3_600_000;
   const end = Math.floor(clockOf(ctx)() / hour) * hour;

@@ -40,7 +40,7 @@ export function registerIngest(program: Command): void {
         const checkpoints = flags.resume ? new CheckpointStore(join(ctx.config.dataDir, 'checkpoints')) : undefined;
         const progress = progressReporter();
         const started = Date.now();
-        let total = { lines: 0, events: 0, rejected: 0, skipped: 0 };
+        let total = { lines: 0, events: 0, alreadyStored: 0, rejected: 0, skipped: 0 };
         const damaged: ModcastError[] = [];
         for (const file of files) {
           const res = await ingestFile(file, {
@@ -73,6 +73,7 @@ export function registerIngest(program: Command): void {
           total = {
             lines: total.lines + res.lines,
             events: total.events + res.events,
+            alreadyStored: total.alreadyStored + res.alreadyStored,
             rejected: total.rejected + res.rejected,
             skipped: total.skipped + res.skipped,
           };
@@ -81,7 +82,8 @@ export function registerIngest(program: Command): void {
         const secs = (Date.now() - started) / 1000;
         progress.done(
           `ingested ${total.events.toLocaleString()} events from ${total.lines.toLocaleString()} lines in ${secs.toFixed(1)}s ` +
-            `(${rate(total.events, started)}); ${total.rejected} rejected, ${total.skipped} skipped (non-GOPROXY/blank)`,
+            `(${rate(total.events, started)}); ${total.rejected} rejected, ${total.skipped} skipped (non-GOPROXY/blank)` +
+            (total.alreadyStored > 0 ? `; ${total.alreadyStored} already stored (shipped or ingested before)` : ''),
         );
         if (damaged.length === 1) throw damaged[0];
         if (damaged.length > 1)

@@ -5,7 +5,7 @@ import { table, formatBytes } from './top.js';
 import { parseAt, regionTimeZone, printPlan } from './plan.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { SingleProcessLeadership } from '../scheduler/leader.js';
-import { measureEffectiveness, type Effectiveness } from '../warmup/effectiveness.js';
+import { measureEffectiveness, measureWarmupTraffic, type Effectiveness, type WarmupTraffic } from '../warmup/effectiveness.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 const ms = (v: number | null) => (v === null ? '-' : `${v.toFixed(0)} ms`);
@@ -24,6 +24,24 @@ export function renderEffectiveness(e: Effectiveness): string {
   return lines.join('\n');
 }
 
+/** `warmup --cost` for a person: per day and node, what warm-ups cost the node and how many warmed versions clients used. */
+function renderWarmupTraffic(t: WarmupTraffic): string {
+  const { totals: s } = t;
+  const lines = [
+    `warm-up fetches in the nodes' logs, ${t.window.from} .. ${t.window.to} (use counted within ${t.window.useWithinHours} h after the warm-up)`,
+  ];
+  if (t.days.length === 0) return [...lines, 'no warm-up fetch in the logs of this window (are the nodes logged through ingest or ship?)'].join('\n');
+  lines.push(
+    table(
+      ['day', 'node', 'requests', 'bytes', 'warmed', 'used', 'demand', 'hits'],
+      t.days.map((d) => [d.day.slice(0, 10), d.node, d.requests, formatBytes(d.bytes), d.warmedVersions, d.usedVersions, d.demandRequests, d.demandHits]),
+    ),
+    `total: ${s.requests} warm-up requests, ${formatBytes(s.bytes)}; ${s.usedVersions} of ${s.warmedVersions} warmed versions used (${(s.useRate * 100).toFixed(0)}%) ` +
+      `by ${s.demandRequests} client requests, ${s.demandHits} of them cache hits`,
+  );
+  return lines.join('\n');
+}
+
 interface WarmupFlags {
   node?: string;
   region?: string;
@@ -33,6 +51,8 @@ interface WarmupFlags {
   dryRun?: boolean;
   json?: boolean;
   effectiveness?: string;
+  cost?: boolean;
+  days: number;
 }
 
 export function registerWarmup(program: Command): void {
@@ -46,12 +66,21 @@ export function registerWarmup(program: Command): void {
     .option('--max-bytes <n>', 'tighter byte budget than the node config', intOption('max-bytes'))
     .option('--dry-run', 'only print the plans')
     .option('--effectiveness <runId>', 'instead of warming: measure how a past run helped (hits, waste, cold vs warm latency)')
+    .option('--cost', "instead of warming: what warm-ups cost the nodes per day (requests, bytes in their own logs) and how many warmed versions clients then used")
+    .option('--days <n>', 'with --cost: the days before now to account for', intOption('days', 1, 400), 7)
     .option('--json', 'print JSON')
     .action(async (flags: WarmupFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
       if (flags.effectiveness) {
         const eff = await withStore(ctx, (store) => measureEffectiveness(store, flags.effectiveness!));
         console.log(flags.json ? JSON.stringify(eff, null, 2) : renderEffectiveness(eff));
+        return;
+      }
+      if (flags.cost) {
+        const to = new Date(clockOf(ctx)());
+        const scope = { ...(flags.node ? { node: flags.node } : {}), ...(flags.region ? { region: flags.region } : {}) };
+        const traffic = await withStore(ctx, (store) => measureWarmupTraffic(store, { from: new Date(to.getTime() - flags.days * 86_400_000), to, ...scope }));
+        console.log(flags.json ? JSON.stringify(traffic, null, 2) : renderWarmupTraffic(traffic));
         return;
       }
       if (!flags.node && !flags.region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'name --node or --region');

@@ -136,6 +136,13 @@ export function skipReasonCounts(skipped: readonly SkippedDemand[]): [reason: st
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
+/** Why a plan has nothing to warm: the planner's note (no predictions for the window), else what was skipped most; '' when neither says. */
+export function emptyPlanReason(plan: WarmupPlan, note?: string): string {
+  if (note) return note;
+  const [top] = skipReasonCounts(plan.skipped);
+  return top ? `${plan.skipped.length} predicted items skipped (${top[1]}× ${top[0]})` : '';
+}
+
 type StorageModel = 'bundle' | 'per-file';
 
 const VERSION_FILES = ['info', 'mod', 'zip'] as const;

@@ -19,12 +19,13 @@ import type { Config } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../store/client.js';
 import { EventWriter } from '../store/event-writer.js';
-import type { AccessEventRow, RejectedRow } from '../domain/event.js';
+import type { AccessEventRow, RejectedRow } from '../store/event-rows.js';
 import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
 import { decodeAccessMessage, decodeRejected, type DecodedMessage } from '../kafka/messages.js';
 import { backoffDelay } from '../lib/retry.js';
 import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics-registry.js';
-import { BatchLog, epochMetadata, nextEpoch, type BatchRange, type PartitionRef } from './batch-log.js';
+import { BatchLog, epochMetadata, nextEpoch } from './batch-log.js';
+import type { BatchRange, PartitionRef } from '../store/queries/ingest-batches.js';
 import { DeadLetterQueue, deadLetterRow, type DeadLetter } from '../kafka/dlq.js';
 
 const batchesTotal = counter('modcast_kafka_ingest_batches_total', 'Kafka ranges stored, new or replayed after a takeover', ['mode'] as const);
@@ -72,6 +73,8 @@ export interface IngestorStats {
   rejects: number;
   deadLetters: number;
   duplicates: number;
+  /** Lines the store had already, from another path (`modcast ingest --file` of a shipped log) or an earlier insert. */
+  alreadyStored: number;
   retries: number;
 }
 
@@ -102,7 +105,7 @@ interface Taken {
 class Abandoned extends Error {}
 
 export class Ingestor {
-  readonly stats: IngestorStats = { batches: 0, replayed: 0, events: 0, rejects: 0, deadLetters: 0, duplicates: 0, retries: 0 };
+  readonly stats: IngestorStats = { batches: 0, replayed: 0, events: 0, rejects: 0, deadLetters: 0, duplicates: 0, alreadyStored: 0, retries: 0 };
   private consumer: GroupConsumer | undefined;
   private producer: Producer | undefined;
   private readonly writer: EventWriter;
@@ -335,7 +338,7 @@ export class Ingestor {
     await this.untilDone('dead-letters', ref, control, () => this.deadLetters().send(letters));
     const at = Date.now();
     const allRejects = letters.length > 0 ? [...rejects, ...letters.map((d) => deadLetterRow(d, at))] : rejects;
-    await this.untilDone('insert', ref, control, () =>
+    const { alreadyStored } = await this.untilDone('insert', ref, control, () =>
       this.writer.write({
         token: `kafka:${ref.topic}:${ref.partition}:${range.from}-${range.to}`,
         // modcast's own warm-up fetches are kept apart, never demand.
@@ -368,6 +371,7 @@ export class Ingestor {
     this.stats.rejects += rejects.length;
     this.stats.deadLetters += letters.length;
     this.stats.duplicates += duplicates;
+    this.stats.alreadyStored += alreadyStored;
     batchesTotal.labels(replay ? 'replay' : 'new').inc();
     ingestEventsTotal.labels('kafka').inc(events.length);
     ingestRejectedTotal.labels('kafka').inc(rejects.length + letters.length);

@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { gunzipFile, damagedInputError, type GzDamage } from '../lib/gunzip.js';
 import { ingestStream, type IngestOptions, type IngestStats } from './pipeline.js';
-import { CheckpointStore, fileIdentity, sameContent, sourceId } from '../lib/checkpoint.js';
+import { CheckpointStore, fileIdentity, sameContent } from '../lib/checkpoint.js';
+import { fileSourceId } from '../lib/log-source.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
 export type FileIngestOptions = Omit<IngestOptions, 'sourceId' | 'sourceName' | 'tokenPrefix' | 'startOffset' | 'onCommitted'> & {
@@ -42,7 +43,8 @@ export async function ingestFile(path: string, opts: FileIngestOptions): Promise
     }
   }
   const size = gz ? undefined : statSync(abs).size;
-  const id = sourceId(opts.node, cp && start > 0 ? cp.identity : identity);
+  // The shipper's identity of these lines (node + first line), so a file both shipped and ingested is stored once.
+  const id = await fileSourceId(opts.node, abs);
   let damage: GzDamage | undefined;
   let stream: AsyncIterable<Buffer>;
   if (gz) stream = gunzipFile(abs, start, (d) => (damage = d));

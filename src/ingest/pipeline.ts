@@ -7,7 +7,7 @@
  * Used by `modcast ingest` (files, stdin), `POST /v1/ingest` and anything else that turns a byte stream into events.
  */
 import type { EventWriter } from '../store/event-writer.js';
-import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../domain/event.js';
+import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../store/event-rows.js';
 import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
 import { readLines, type LineRecord } from '../logs/lines.js';
 import { detectFormat, createParser } from '../logs/detect.js';
@@ -47,6 +47,8 @@ export interface IngestStats {
   events: number;
   /** modcast's own warm-up fetches found in the log (stored in warmup_events, not as demand). */
   warmups: number;
+  /** Of the events and warm-ups, lines the store had already (shipped, or ingested before under another token). */
+  alreadyStored: number;
   rejected: number;
   skipped: number;
   /** Offset after the last line processed. */
@@ -55,7 +57,7 @@ export interface IngestStats {
 }
 
 export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, opts: IngestOptions): Promise<IngestStats> {
-  const stats: IngestStats = { lines: 0, events: 0, warmups: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
+  const stats: IngestStats = { lines: 0, events: 0, warmups: 0, alreadyStored: 0, rejected: 0, skipped: 0, offset: opts.startOffset ?? 0, format: undefined };
   const builder = new EventBuilder({
     node: opts.node,
     region: opts.region,
@@ -86,7 +88,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
     batchCount = 0;
     await inFlight;
     inFlight = (async () => {
-      if (batch.events.length > 0 || batch.rejects.length > 0 || batch.warmups.length > 0) await opts.writer.write(batch);
+      if (batch.events.length > 0 || batch.rejects.length > 0 || batch.warmups.length > 0) stats.alreadyStored += (await opts.writer.write(batch)).alreadyStored;
       stats.events += batch.events.length;
       stats.warmups += batch.warmups.length;
       stats.rejected += batch.rejects.length;
@@ -120,7 +122,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
       }
       else {
         const built = builder.buildRow(parsed.record, line.offset);
-        if (!('type' in built)) (parsed.record.warmup ? warmups : events).push(built);
+        if (!('type' in built)) (built.warmup ? warmups : events).push(built);
         else if (built.type === 'reject') reject(line, built.reason);
         else stats.skipped++;
       }

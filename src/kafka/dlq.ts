@@ -5,7 +5,7 @@
  * is counted exactly once there. The topic copy is at-least-once: a redelivered batch sends its dead letters again
  * under the same key, which is how a reader recognises the repeat.
  */
-import type { RejectedRow } from '../domain/event.js';
+import type { RejectedRow } from '../store/event-rows.js';
 import type { OutgoingMessage, Producer } from './types.js';
 
 export interface DeadLetter {

@@ -10,16 +10,8 @@
  * shipper sends a second time. Decoding never throws: a message that does not fit is `{ ok: false, error }`, and a
  * batch message with one bad event is bad as a whole (it goes to the dead-letter topic with its original bytes).
  */
-import {
-  CACHE_STATUSES,
-  REQUEST_KINDS,
-  type AccessEvent,
-  type AccessEventRow,
-  type CacheStatus,
-  type RejectedRecord,
-  type RejectedRow,
-  type RequestKind,
-} from '../domain/event.js';
+import { CACHE_STATUSES, REQUEST_KINDS, type AccessEvent, type CacheStatus, type RejectedRecord, type RequestKind } from '../domain/event.js';
+import type { AccessEventRow, RejectedRow } from '../store/event-rows.js';
 
 export const SCHEMA_VERSION = 1;
 /** Version of the batched `modcast.access` message. */

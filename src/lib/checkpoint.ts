@@ -67,11 +67,6 @@ export function sameContent(a: FileIdentity, path: string): boolean {
   }
 }
 
-/** Short stable id of a source for event ids and batch tokens: survives renames, changes with content. */
-export function sourceId(node: string, identity: FileIdentity): string {
-  return createHash('sha256').update(`${node}\0${identity.fingerprint}\0${identity.dev}:${identity.ino}`).digest('hex').slice(0, 12);
-}
-
 export class CheckpointStore {
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });

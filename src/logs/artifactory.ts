@@ -8,10 +8,11 @@
  * - Artifactory 6.x and older, timestamps in the server's local time:
  *   `Date|Request time (ms)|REQUEST|IP|User|Method|Path|Protocol|Status|Size`
  *   e.g. `20261125090001|14|REQUEST|10.1.2.3|anonymous|GET|/api/go/go-remote/golang.org/x/net/@v/list|HTTP/1.1|200|1532`.
- * Artifactory logs no cache outcome here, so cacheStatus is `unknown`.
+ * Artifactory logs no cache outcome here, so cacheStatus is `unknown`. modcast's warm-up fetches are told by the 7.x
+ * user agent (`modcast-warmup/…`); the 6.x layout has no user agent, so there they count as demand.
  */
 import type { LineParser, LineParseResult } from './parser.js';
-import { EMPTY_LINE, fail, parseByteCount, parseUnsigned, validMethod, validStatus } from './record.js';
+import { EMPTY_LINE, WARMUP_AGENT_PREFIX, fail, parseByteCount, parseUnsigned, validMethod, validStatus, warmupFlag } from './record.js';
 import { digitsAt, parseIsoTime, utcMillis } from './time.js';
 
 export interface ArtifactoryParserOptions {
@@ -19,7 +20,7 @@ export interface ArtifactoryParserOptions {
   legacyUtcOffsetMinutes?: number;
 }
 
-function record(ts: number, ip: string, method: string, path: string, statusField: string, bytesField: string, durationField: string): LineParseResult {
+function record(ts: number, ip: string, method: string, path: string, statusField: string, bytesField: string, durationField: string, warmup = false): LineParseResult {
   if (!validMethod(method)) return fail(`artifactory: invalid method ${JSON.stringify(method)}`);
   if (path.length === 0) return fail('artifactory: empty request URL');
   const status = parseUnsigned(statusField);
@@ -28,7 +29,7 @@ function record(ts: number, ip: string, method: string, path: string, statusFiel
   if (bytes < 0) return fail(`artifactory: invalid response length ${JSON.stringify(bytesField)}`);
   const durationMs = parseUnsigned(durationField);
   if (durationMs < 0) return fail(`artifactory: invalid duration ${JSON.stringify(durationField)}`);
-  return { ok: true, record: { ts, method, path, status, bytes, durationMs, cacheStatus: 'unknown', clientIp: ip } };
+  return { ok: true, record: { ts, method, path, status, bytes, durationMs, cacheStatus: 'unknown', clientIp: ip, ...warmupFlag(warmup) } };
 }
 
 export class ArtifactoryParser implements LineParser {
@@ -49,10 +50,11 @@ export class ArtifactoryParser implements LineParser {
   }
 
   private parseV7(f: string[]): LineParseResult {
-    const [time, , ip, , method, url, status, , responseLength, duration] = f as [string, string, string, string, string, string, string, string, string, string];
+    const [time, , ip, , method, url, status, , responseLength, duration, agent] = f as [string, string, string, string, string, string, string, string, string, string, string];
     const ts = parseIsoTime(time);
     if (ts === undefined) return fail(`artifactory: invalid timestamp ${JSON.stringify(time)}`);
-    return record(ts, ip, method, url, status, responseLength, duration);
+    // The user agent is the 11th field (a '|' inside it only splits what follows its start).
+    return record(ts, ip, method, url, status, responseLength, duration, agent.startsWith(WARMUP_AGENT_PREFIX));
   }
 
   private parseLegacy(f: string[]): LineParseResult {

@@ -2,7 +2,9 @@
  * Athens (github.com/gomods/athens) request logs. Athens logs one "incoming request" line per
  * request (pkg/middleware/request.go) carrying the fields its LogEntryMiddleware set:
  * `http-method`, `http-path` (r.URL.Path, already percent-decoded), `request-id`, plus `http-status`
- * (a string, colour-coded when stdout is a terminal). No bytes, duration or client address.
+ * (a string, colour-coded when stdout is a terminal). No bytes, duration, client address or user agent: modcast's
+ * warm-up fetches are told by their request id, which Athens takes from the `Athens-Request-ID` header and the
+ * warm-up executor sets to `modcast-warmup-<uuid>`.
  *
  * Shapes handled:
  * - `athens-json`: LogFormat=json. logrus (<= v0.17) writes
@@ -16,7 +18,7 @@
  * Other Athens lines (startup, errors inside a request) are well-formed but no request: `skip`.
  */
 import type { LineParser, LineParseResult } from './parser.js';
-import { EMPTY_LINE, fail, skipLine, validMethod, validStatus } from './record.js';
+import { EMPTY_LINE, WARMUP_REQUEST_ID_PREFIX, fail, skipLine, validMethod, validStatus, warmupFlag } from './record.js';
 import { daysFromCivil, digitsAt, parseIsoTime } from './time.js';
 
 export interface AthensParserOptions {
@@ -40,12 +42,13 @@ function statusOf(v: unknown): number {
   return s.length === 3 ? digitsAt(s, 0, 3) : NaN;
 }
 
-function requestRecord(ts: number, method: unknown, path: unknown, statusRaw: unknown): LineParseResult {
+function requestRecord(ts: number, method: unknown, path: unknown, statusRaw: unknown, requestId: unknown): LineParseResult {
   if (typeof method !== 'string' || !validMethod(method)) return fail(`athens: invalid http-method ${JSON.stringify(method)}`);
   if (typeof path !== 'string' || path.length === 0) return fail('athens: missing http-path');
   const status = statusOf(statusRaw);
   if (!validStatus(status)) return fail(`athens: invalid http-status ${JSON.stringify(statusRaw)}`);
-  return { ok: true, record: { ts, method, path, status, bytes: 0, durationMs: 0, cacheStatus: 'unknown', clientIp: '' } };
+  const warmup = typeof requestId === 'string' && requestId.startsWith(WARMUP_REQUEST_ID_PREFIX);
+  return { ok: true, record: { ts, method, path, status, bytes: 0, durationMs: 0, cacheStatus: 'unknown', clientIp: '', ...warmupFlag(warmup) } };
 }
 
 export class AthensJsonParser implements LineParser {
@@ -75,7 +78,7 @@ export class AthensJsonParser implements LineParser {
       return isAthens ? skipLine('athens-json: not a request line') : fail('athens-json: no http-status field');
     }
     if (ts === undefined) return fail(`athens-json: invalid time ${JSON.stringify(time)}`);
-    return requestRecord(ts, o['http-method'], o['http-path'], o['http-status']);
+    return requestRecord(ts, o['http-method'], o['http-path'], o['http-status'], o['request-id']);
   }
 }
 
@@ -168,7 +171,7 @@ export class AthensTextParser implements LineParser {
     const time = fields.get('time') ?? '';
     const ts = parseIsoTime(time, this.offset);
     if (ts === undefined) return fail(`athens-text: invalid time ${JSON.stringify(time)}`);
-    return requestRecord(ts, fields.get('http-method'), fields.get('http-path'), status);
+    return requestRecord(ts, fields.get('http-method'), fields.get('http-path'), status, fields.get('request-id'));
   }
 
   private parseDev(line: string, m: RegExpExecArray): LineParseResult {
@@ -188,7 +191,7 @@ export class AthensTextParser implements LineParser {
     if (hour < 1 || hour > 12 || minute > 59) return fail(`athens-text: invalid time ${JSON.stringify(m[0])}`);
     if (hour === 12) hour = 0;
     if (m[4] === 'PM') hour += 12;
-    return requestRecord(this.latestMinute(hour, minute), fields.get('http-method'), fields.get('http-path'), status);
+    return requestRecord(this.latestMinute(hour, minute), fields.get('http-method'), fields.get('http-path'), status, fields.get('request-id'));
   }
 
   /** The latest instant at local hour:minute that is not after the clock (with a minute of slack). */

@@ -4,7 +4,7 @@
  */
 import type { CacheStatus } from '../domain/event.js';
 import type { JsonFieldMap, LineParser, LineParseResult } from './parser.js';
-import { EMPTY_LINE, cacheWord, fail, validMethod, validStatus } from './record.js';
+import { EMPTY_LINE, WARMUP_AGENT_PREFIX, cacheWord, fail, validMethod, validStatus, warmupFlag } from './record.js';
 import { parseIsoTime } from './time.js';
 
 /** modcast's own flat field names (what `POST /v1/ingest` documents for JSON lines). */
@@ -18,6 +18,8 @@ export const DEFAULT_JSON_FIELD_MAP: JsonFieldMap = {
   durationUnit: 'ms',
   cacheStatus: 'cache_status',
   clientIp: 'client_ip',
+  userAgent: 'user_agent',
+  warmupHeader: 'x_modcast_warmup',
 };
 
 /** Caddy's structured access log (`http.log.access`). */
@@ -30,6 +32,9 @@ export const CADDY_JSON_FIELD_MAP: JsonFieldMap = {
   durationMs: 'duration',
   durationUnit: 's',
   clientIp: 'request.client_ip',
+  // Caddy logs request headers as arrays of values.
+  userAgent: 'request.headers.User-Agent',
+  warmupHeader: 'request.headers.X-Modcast-Warmup',
 };
 
 const UNIT_TO_MS = { s: 1000, ms: 1, us: 0.001, ns: 0.000001 } as const;
@@ -48,6 +53,11 @@ function get(o: unknown, path: Path): unknown {
     v = (v as Record<string, unknown>)[k];
   }
   return v;
+}
+
+/** A logged header's value: the value, or the first of the array some servers log (Caddy). */
+function firstValue(v: unknown): unknown {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 /** A finite number from a JSON number or numeric string; NaN otherwise. */
@@ -85,6 +95,8 @@ export class JsonLinesParser implements LineParser {
   private readonly durationScale: number;
   private readonly cache: Path | undefined;
   private readonly ip: Path | undefined;
+  private readonly agent: Path | undefined;
+  private readonly warmupHeader: Path | undefined;
 
   constructor(fields: JsonFieldMap = DEFAULT_JSON_FIELD_MAP) {
     const required = (name: keyof JsonFieldMap): Path => {
@@ -101,6 +113,16 @@ export class JsonLinesParser implements LineParser {
     this.durationScale = UNIT_TO_MS[fields.durationUnit ?? 'ms'];
     this.cache = compilePath(fields.cacheStatus);
     this.ip = compilePath(fields.clientIp);
+    this.agent = compilePath(fields.userAgent);
+    this.warmupHeader = compilePath(fields.warmupHeader);
+  }
+
+  /** modcast's own warm-up fetch: its user agent, or its header where the log keeps that. */
+  private isWarmup(o: unknown): boolean {
+    const agent = this.agent && firstValue(get(o, this.agent));
+    if (typeof agent === 'string' && agent.startsWith(WARMUP_AGENT_PREFIX)) return true;
+    const marker = this.warmupHeader && firstValue(get(o, this.warmupHeader));
+    return (typeof marker === 'string' && marker !== '' && marker !== '-') || (typeof marker === 'number' && marker !== 0) || marker === true;
   }
 
   parse(line: string): LineParseResult {
@@ -140,7 +162,7 @@ export class JsonLinesParser implements LineParser {
     const ip = this.ip === undefined ? undefined : get(o, this.ip);
     return {
       ok: true,
-      record: { ts, method, path, status, bytes: Math.max(0, Math.round(bytes)), durationMs, cacheStatus, clientIp: typeof ip === 'string' ? ip : '' },
+      record: { ts, method, path, status, bytes: Math.max(0, Math.round(bytes)), durationMs, cacheStatus, clientIp: typeof ip === 'string' ? ip : '', ...warmupFlag(this.isWarmup(o)) },
     };
   }
 }

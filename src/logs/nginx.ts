@@ -8,7 +8,7 @@
  */
 import type { CacheStatus } from '../domain/event.js';
 import type { LineParser, LineParseResult } from './parser.js';
-import { EMPTY_LINE, WARMUP_AGENT_PREFIX, cacheWord, fail, parseByteCount, validMethod, validStatus } from './record.js';
+import { EMPTY_LINE, WARMUP_AGENT_PREFIX, cacheWord, fail, parseByteCount, validMethod, validStatus, warmupFlag } from './record.js';
 import { ClfTimeParser, digitsAt } from './time.js';
 
 const SPACE = 32;
@@ -145,7 +145,7 @@ export class NginxParser implements LineParser {
 
     return {
       ok: true,
-      record: { ts, method, path, status, bytes, durationMs, cacheStatus, clientIp: line.slice(0, ipEnd), ...(warmup ? { warmup: true } : {}) },
+      record: { ts, method, path, status, bytes, durationMs, cacheStatus, clientIp: line.slice(0, ipEnd), ...warmupFlag(warmup) },
     };
   }
 }

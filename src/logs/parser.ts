@@ -48,4 +48,8 @@ export interface JsonFieldMap {
   durationUnit?: 's' | 'ms' | 'us' | 'ns';
   cacheStatus?: string;
   clientIp?: string;
+  /** The request's user agent: `modcast-warmup/…` marks modcast's own warm-up fetch (a header array's first value). */
+  userAgent?: string;
+  /** The logged `X-Modcast-Warmup` request header: any value but '' or '-' marks a warm-up fetch. */
+  warmupHeader?: string;
 }

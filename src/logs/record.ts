@@ -13,8 +13,24 @@ export function skipLine(reason: string): LineParseResult {
   return { ok: false, reason, skip: true };
 }
 
-/** User agents of modcast's warm-up fetches start with this (src/warmup/executor.ts sends `modcast-warmup/<version>`). */
+/**
+ * How a proxy's log tells modcast's warm-up fetches from demand; src/warmup/executor.ts sends all three markers:
+ * - the user agent `modcast-warmup/<version>` (nginx/Apache combined format, Artifactory 7.x, JSON logs that carry it);
+ * - the header `X-Modcast-Warmup: 1`, for proxies that log a chosen header but no user agent;
+ * - Athens logs neither, but logs its `request-id`, which it takes from the `Athens-Request-ID` header: the executor
+ *   sends `modcast-warmup-<uuid>` there.
+ */
 export const WARMUP_AGENT_PREFIX = 'modcast-warmup/';
+export const WARMUP_HEADER = 'x-modcast-warmup';
+export const ATHENS_REQUEST_ID_HEADER = 'athens-request-id';
+export const WARMUP_REQUEST_ID_PREFIX = 'modcast-warmup-';
+
+/** `{ warmup: true }` to spread into a record when `marked`, else nothing (records of demand carry no flag). */
+export function warmupFlag(marked: boolean): { warmup?: true } {
+  return marked ? WARMUP : NO_FLAG;
+}
+const WARMUP = Object.freeze({ warmup: true as const });
+const NO_FLAG = Object.freeze({});
 
 export const EMPTY_LINE: LineParseResult = Object.freeze({ ok: false, reason: 'empty line', skip: true }) as LineParseResult;
 

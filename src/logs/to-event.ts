@@ -3,7 +3,8 @@
  * event id, salted client hash. Shared by the file ingest, the HTTP ingest and the Kafka shipper.
  */
 import { createHash } from 'node:crypto';
-import type { AccessEvent, AccessEventRow } from '../domain/event.js';
+import type { AccessEvent } from '../domain/event.js';
+import type { AccessEventRow } from '../store/event-rows.js';
 import { classifyRequestPath, compilePathPrefixes, DEFAULT_PATH_PREFIXES, type Classification, type PathPrefixes } from '../domain/goproxy.js';
 import type { HttpRequestRecord } from './parser.js';
 import { RecentMemo, detached } from '../lib/recent-memo.js';
@@ -94,6 +95,7 @@ export class EventBuilder {
       duration_ms: record.durationMs,
       cache_status: record.cacheStatus,
       client_hash: this.clientHash(record.clientIp),
+      ...(record.warmup ? { warmup: true as const } : {}),
     };
   }
 

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from '../store/client.js';
-import { queryRows } from '../store/client.js';
+import { readLeaseHolder, writeLeaseClaim } from '../store/queries/scheduler-leases.js';
 import type { KafkaClient, GroupConsumer } from '../kafka/types.js';
 import { defaultHolderId } from '../lib/holder-id.js';
 
@@ -41,13 +41,6 @@ export interface LeaseOptions {
   holderId?: string;
   logger?: Logger;
   now?: () => number;
-}
-
-interface ClaimRow {
-  term: string;
-  holder: string;
-  acquired: string;
-  expires: string;
 }
 
 export class ClickHouseLease implements Leadership {
@@ -103,25 +96,12 @@ export class ClickHouseLease implements Leadership {
   }
 
   private async write(term: number, acquiredAt: number, expiresAt: number): Promise<void> {
-    await this.store.client.insert({
-      table: 'scheduler_leases',
-      format: 'JSONEachRow',
-      values: [{ name: this.name, term, holder: this.holderId, acquired_at: acquiredAt, expires_at: expiresAt, updated_at: this.now() }],
-    });
+    await writeLeaseClaim(this.store, { name: this.name, term, holder: this.holderId, acquiredAt, expiresAt, updatedAt: this.now() });
   }
 
-  /** The current term's holder: earliest claimant of the highest term, with the expiry it wrote last (renew or release). */
-  async current(): Promise<{ term: number; holder: string; expiresAt: number } | undefined> {
-    const rows = await queryRows<ClaimRow>(
-      this.store,
-      `SELECT term, holder, toUnixTimestamp64Milli(min(acquired_at)) AS acquired, toUnixTimestamp64Milli(argMax(expires_at, updated_at)) AS expires
-       FROM scheduler_leases
-       WHERE name = {name:String} AND term = (SELECT max(term) FROM scheduler_leases WHERE name = {name:String})
-       GROUP BY term, holder ORDER BY acquired ASC, holder ASC LIMIT 1`,
-      { name: this.name },
-    );
-    const r = rows[0];
-    return r ? { term: Number(r.term), holder: r.holder, expiresAt: Number(r.expires) } : undefined;
+  /** The current term's holder (see readLeaseHolder). */
+  current(): Promise<{ term: number; holder: string; expiresAt: number } | undefined> {
+    return readLeaseHolder(this.store, this.name);
   }
 
   /** One round of the protocol; exposed for tests. */

@@ -4,6 +4,7 @@
  * records every contender's picks for its first step window, to be judged by the runs after it.
  */
 import { FEATURES, MODELS, RANKERS, TopK, featuresFromHourly, type ContenderChoice } from '../domain/forecast/rankers.js';
+import type { RegionOverride } from '../domain/forecast/emission.js';
 import type { RankerPick } from '../store/queries/ranker-picks.js';
 
 /** Every contender a scoring run can choose, in tie-break order: without evidence the model ensemble scores. */
@@ -14,12 +15,6 @@ export const PICK_LIMIT = 100;
 
 /** Judged runs a choice is made on. */
 export const CHOICE_MEMORY = 24;
-
-export interface RegionOverride {
-  /** Expected fetches per hour (calibrated), flat over the horizon. */
-  perHour: number;
-  model: string;
-}
 
 export class ScoringPool {
   private readonly heaps: TopK[][];

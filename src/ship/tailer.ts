@@ -13,13 +13,11 @@
  * - reading is pulled by the caller (`next`), so a slow consumer simply stops the reading: bounded memory.
  * Positions become checkpoints only when the caller acknowledges them (after the broker acknowledged the lines).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGunzip } from 'node:zlib';
 import type { Logger } from '../lib/logger.js';
-import { CheckpointStore, FINGERPRINT_BYTES, type FileIdentity } from '../lib/checkpoint.js';
+import { CheckpointStore, type FileIdentity } from '../lib/checkpoint.js';
+import { firstLineFingerprint, gzHead, logSourceId, plainHead, readHead } from '../lib/log-source.js';
 import { gunzipFile, damagedInputError, type GzDamage } from '../lib/gunzip.js';
 import { LineSplitter, type LineRecord } from '../logs/lines.js';
 import { expandGlob } from './glob.js';
@@ -91,58 +89,6 @@ interface Tracked extends TailedSource {
   /** The open file is still visible under a matched path. */
   visible: boolean;
   candidates: Candidate[];
-}
-
-const NL = 10;
-
-/** Fingerprint of a file's first line (at most FINGERPRINT_BYTES); undefined until that line is complete. */
-export function firstLineFingerprint(head: Buffer): { fingerprint: string; bytes: number } | undefined {
-  const nl = head.indexOf(NL);
-  const bytes = nl >= 0 ? nl + 1 : head.length >= FINGERPRINT_BYTES ? FINGERPRINT_BYTES : -1;
-  if (bytes < 0) return undefined;
-  return { fingerprint: createHash('sha256').update(head.subarray(0, bytes)).digest('hex').slice(0, 16), bytes };
-}
-
-/** The shipper's source id: same content on the same node = same source, whatever its name or inode. */
-export function shipSourceId(node: string, fingerprint: string): string {
-  return createHash('sha256').update(`ship\0${node}\0${fingerprint}`).digest('hex').slice(0, 12);
-}
-
-async function readHead(handle: FileHandle): Promise<Buffer> {
-  const buf = Buffer.alloc(FINGERPRINT_BYTES);
-  const { bytesRead } = await handle.read(buf, 0, FINGERPRINT_BYTES, 0);
-  return buf.subarray(0, bytesRead);
-}
-
-async function plainHead(path: string): Promise<Buffer | undefined> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, 'r');
-    return await readHead(handle);
-  } catch {
-    return undefined;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** The first decompressed bytes of a .gz file. */
-async function gzHead(path: string): Promise<Buffer | undefined> {
-  const stream = createReadStream(path).pipe(createGunzip());
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      parts.push(chunk);
-      n += chunk.length;
-      if (n >= FINGERPRINT_BYTES || chunk.includes(NL)) break;
-    }
-  } catch {
-    return undefined;
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(parts).subarray(0, FINGERPRINT_BYTES);
 }
 
 /** A .gz trailer's ISIZE: uncompressed size modulo 2^32 (of its last member). */
@@ -248,7 +194,7 @@ export class Tailer {
         const gz = path.endsWith('.gz');
         const fp = gz ? await this.gzFingerprint(path, st.dev, st.ino, st.size, st.mtimeMs) : firstLineOf(await plainHead(path));
         if (!fp) continue;
-        const src = shipSourceId(this.options.node, fp.fingerprint);
+        const src = logSourceId(this.options.node, fp.fingerprint);
         const candidate: Candidate = { path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, gz };
         const entry = found.get(src);
         if (entry) entry.candidates.push(candidate);

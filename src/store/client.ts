@@ -202,6 +202,11 @@ function jsonLines(rows: readonly unknown[]): string {
   return out;
 }
 
+/** Answers when the store can run a query (readiness). */
+export async function pingStore(store: Store): Promise<void> {
+  await queryRows(store, 'SELECT 1');
+}
+
 /** Runs a query and streams its rows in JSONEachRow chunks without holding the whole result. */
 export async function* streamRows<T>(
   store: Store,
@@ -216,9 +221,7 @@ export async function* streamRows<T>(
 
 /**
  * Runs a query and returns all rows; only for results known to be small (aggregates, LIMITed lists).
- * Time parameters, by convention in every query of src/store: epoch milliseconds as `{name:Int64}`, converted in
- * SQL with `fromUnixTimestamp64Milli({name:Int64})`, or `toDateTime(intDiv({name:Int64}, 1000))` where a bound is
- * compared at whole seconds (DateTime columns such as rollup buckets and prediction windows).
+ * Time parameters: epoch ms, through the helpers of time-params.ts.
  */
 export async function queryRows<T>(store: Store, query: string, query_params: Record<string, unknown> = {}): Promise<T[]> {
   const rs = await store.client.query({ query, query_params, format: 'JSONEachRow' });

@@ -36,6 +36,8 @@ export const SHARD_KEYS: Readonly<Record<string, string>> = {
   scheduler_leases: 'cityHash64(name)',
   ranker_picks: 'cityHash64(run_id)',
   warmup_events: 'cityHash64(module)',
+  // Filled per shard by views on access_events and warmup_events; the key only routes direct inserts (there are none).
+  event_lines: 'cityHash64(source)',
 };
 
 /** How long replicated tables remember insert tokens (docs/deploy.md, "Exactly once"). */

@@ -5,11 +5,16 @@
  * ClickHouse drops a block whose token it has seen within `non_replicated_deduplication_window`, and with
  * `deduplicate_blocks_in_dependent_materialized_views` the rollups drop it too. So a batch retried after a crash
  * or a timeout (insert done, acknowledgement lost) is stored once.
+ *
+ * Tokens differ between paths, so a line read by two of them (a log both shipped and ingested with `--file`) is
+ * dropped by its event id instead: lines already in event_lines (every stored line's `<source>:<offset>`) are left
+ * out of the insert. Checked on each attempt, so a retry after a half-done attempt leaves out what that stored.
  */
 import type { Logger } from 'pino';
 import type { Store } from './client.js';
-import type { AccessEventRow, RejectedRow } from '../domain/event.js';
+import type { AccessEventRow, RejectedRow } from './event-rows.js';
 import { withRetry } from '../lib/retry.js';
+import { readStoredLines, type LineRange } from './queries/event-lines.js';
 
 export const EVENT_COLUMNS = [
   'event_id', 'ts', 'node', 'region', 'module', 'version', 'kind', 'status', 'bytes', 'duration_ms', 'cache_status', 'client_hash',
@@ -34,13 +39,20 @@ export interface EventWriterOptions {
 export class EventWriter {
   constructor(private readonly store: Store, private readonly options: EventWriterOptions = {}) {}
 
-  async write(batch: WriteBatch): Promise<void> {
+  /** Stores the batch; returns how many of its events and warm-ups were stored already (left out). */
+  async write(batch: WriteBatch): Promise<{ alreadyStored: number }> {
     const { attempts = 5, signal, logger } = this.options;
+    let alreadyStored = 0;
     await withRetry(
       async () => {
-        if (batch.events.length > 0) await this.insertEvents(batch.token, batch.events);
+        const warmups = batch.warmups ?? [];
+        const stored = await readStoredLines(this.store, lineRanges(batch.events, warmups));
+        const events = stored.size > 0 ? batch.events.filter((e) => !stored.has(e.event_id)) : batch.events;
+        const newWarmups = stored.size > 0 ? warmups.filter((e) => !stored.has(e.event_id)) : warmups;
+        alreadyStored = batch.events.length - events.length + warmups.length - newWarmups.length;
+        if (events.length > 0) await this.insertEvents(batch.token, events);
         if (batch.rejects.length > 0) await this.insertRejects(`${batch.token}:rejected`, batch.rejects);
-        if (batch.warmups && batch.warmups.length > 0) await this.insertEvents(`${batch.token}:warmup`, batch.warmups, 'warmup_events');
+        if (newWarmups.length > 0) await this.insertEvents(`${batch.token}:warmup`, newWarmups, 'warmup_events');
       },
       {
         attempts,
@@ -52,6 +64,7 @@ export class EventWriter {
       },
     );
     this.options.onInsert?.(batch.events.length, batch.rejects.length);
+    return { alreadyStored };
   }
 
   private async insertEvents(token: string, rows: AccessEventRow[], table = 'access_events'): Promise<void> {
@@ -72,6 +85,24 @@ export class EventWriter {
   private async insertRejects(token: string, rows: RejectedRow[]): Promise<void> {
     await this.store.insert({ table: 'rejected_events', rows, format: 'JSONEachRow', settings: dedupSettings(token) });
   }
+}
+
+/** Per source, the span of line offsets among the rows (ids `<source>:<offset>`; a source may contain ':'). */
+function lineRanges(...lists: AccessEventRow[][]): LineRange[] {
+  const spans = new Map<string, LineRange>();
+  for (const rows of lists) {
+    for (const { event_id: id } of rows) {
+      const colon = id.lastIndexOf(':');
+      const source = id.slice(0, colon);
+      const offset = Number(id.slice(colon + 1));
+      if (colon < 0 || !Number.isSafeInteger(offset)) continue;
+      const span = spans.get(source);
+      if (!span) spans.set(source, { source, from: offset, to: offset });
+      else if (offset < span.from) span.from = offset;
+      else if (offset > span.to) span.to = offset;
+    }
+  }
+  return [...spans.values()];
 }
 
 export function dedupSettings(token: string) {

@@ -11,6 +11,7 @@
  */
 import type { Store } from '../store/client.js';
 import { readRunWindowUsage } from '../store/queries/effectiveness.js';
+import { readWarmupTraffic, type WarmupTrafficDay, type WarmupTrafficQuery } from '../store/queries/warmup-events.js';
 import { readRun, runItems } from '../store/queries/warmups.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
@@ -102,5 +103,29 @@ export async function measureEffectiveness(store: Store, runId: string, opts: Ef
     wastedTransferBytes: wastedTransfer,
     wastedUpstreamBytes: wastedUpstream,
     unused: unused.slice(0, opts.listUnused ?? 50),
+  };
+}
+
+export interface WarmupTraffic {
+  window: { from: string; to: string; useWithinHours: number };
+  /** Per UTC day and node, from the proxies' own logs (see readWarmupTraffic). */
+  days: (Omit<WarmupTrafficDay, 'day'> & { day: string })[];
+  totals: Omit<WarmupTrafficDay, 'day' | 'node'> & { useRate: number };
+}
+
+/**
+ * What warm-ups cost the nodes (requests and bytes as the proxies logged them) and how many warmed versions clients
+ * then asked for: the accounting side of warm-up traffic kept apart from demand (warmup_events). Unlike
+ * measureEffectiveness, it needs no run record: it counts every warm-up fetch a node's log holds, whoever sent it.
+ */
+export async function measureWarmupTraffic(store: Store, q: Omit<WarmupTrafficQuery, 'windowHours'> & { windowHours?: number }): Promise<WarmupTraffic> {
+  const windowHours = q.windowHours ?? 24;
+  const rows = await readWarmupTraffic(store, { ...q, windowHours });
+  const totals = { requests: 0, bytes: 0, warmedVersions: 0, usedVersions: 0, demandRequests: 0, demandHits: 0 };
+  for (const r of rows) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
+  return {
+    window: { from: q.from.toISOString(), to: q.to.toISOString(), useWithinHours: windowHours },
+    days: rows.map((r) => ({ ...r, day: new Date(r.day).toISOString() })),
+    totals: { ...totals, useRate: totals.warmedVersions === 0 ? 0 : totals.usedVersions / totals.warmedVersions },
   };
 }

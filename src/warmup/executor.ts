@@ -11,13 +11,13 @@
  * Nodes are independent: run one executor per node concurrently and a dead, failing or slow node only costs
  * its own run (timeouts bound each request; a circuit opens after consecutive network failures).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { WarmEndpoint } from '../domain/plan.js';
 import { projectPath } from '../lib/paths.js';
-import { WARMUP_AGENT_PREFIX } from '../logs/record.js';
+import { ATHENS_REQUEST_ID_HEADER, WARMUP_AGENT_PREFIX, WARMUP_HEADER, WARMUP_REQUEST_ID_PREFIX } from '../logs/record.js';
 import { withRetry, type RetryOptions } from '../lib/retry.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WarmTarget } from './fleet.js';
@@ -72,11 +72,11 @@ export interface ExecuteOptions {
 }
 
 /**
- * How a proxy's access log tells warm-up fetches from demand: this user agent (in the combined log format) and this
- * header (for proxies that log a chosen header). modcast's own fetches must not come back as forecast input.
+ * How a proxy's access log tells warm-up fetches from demand: this user agent (in the combined log format), the header
+ * X-Modcast-Warmup (for proxies that log a chosen header) and, per request, an Athens request id (Athens logs neither
+ * of the others); see src/logs/record.ts. modcast's own fetches must not come back as forecast input.
  */
 export const WARMUP_USER_AGENT = `${WARMUP_AGENT_PREFIX}${(JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version}`;
-const WARMUP_HEADER = 'x-modcast-warmup';
 
 export interface ExecuteSummary {
   ok: number;
@@ -290,7 +290,8 @@ class Requests {
       }, timeoutMs);
       this.active.add(handler);
       try {
-        this.dispatcher.dispatch({ origin: this.target.origin, path, method: 'GET', headers: this.headers }, handler);
+        const headers = { ...this.headers, [ATHENS_REQUEST_ID_HEADER]: `${WARMUP_REQUEST_ID_PREFIX}${randomUUID()}` };
+        this.dispatcher.dispatch({ origin: this.target.origin, path, method: 'GET', headers }, handler);
       } catch (e) {
         handler.onResponseError(undefined as never, e as Error);
       }

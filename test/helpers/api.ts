@@ -5,7 +5,7 @@ import { openTestStore, type TestStore } from './store.js';
 import { buildApi, type ApiInstance, type WarmupScheduler } from '../../src/api/server.js';
 import type { ApiCacheOptions } from '../../src/api/cache.js';
 import { EventWriter } from '../../src/store/event-writer.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
+import type { AccessEventRow } from '../../src/store/event-rows.js';
 import type { Store } from '../../src/store/client.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -20,7 +20,7 @@ export interface TestApi {
 
 export async function openTestApi(
   overrides: Record<string, unknown> = {},
-  extra: { scheduler?: WarmupScheduler; cache?: Partial<ApiCacheOptions> } = {},
+  extra: { scheduler?: WarmupScheduler; cache?: Partial<ApiCacheOptions>; now?: () => number } = {},
 ): Promise<TestApi> {
   const { api, ...rest } = overrides as { api?: Record<string, unknown> };
   const t = await openTestStore({
@@ -44,6 +44,7 @@ export async function openTestApi(
     dashboard: false,
     ...(extra.scheduler ? { scheduler: extra.scheduler } : {}),
     ...(extra.cache ? { cache: extra.cache } : {}),
+    ...(extra.now ? { now: extra.now } : {}),
   });
   await app.ready();
   return {

@@ -12,6 +12,16 @@ import { PredictionRunCache } from '../../src/api/cache.js';
 import { BoundedLru } from '../../src/lib/bounded-lru.js';
 import { SingleFlight } from '../../src/lib/single-flight.js';
 import { metricsRegistry } from '../../src/lib/metrics-registry.js';
+import { writeRun, type RunRecord } from '../../src/store/queries/warmups.js';
+
+/** A finished warm-up run created `minutesAgo` before the wall clock (the list is newest first). */
+function warmupRun(runId: string, minutesAgo: number): RunRecord {
+  const createdAt = Date.now() - minutesAgo * 60_000;
+  return {
+    runId, node: 'eu-1', region: 'eu', trigger: 'manual', plannedFor: createdAt, createdAt, finishedAt: createdAt + 1_000, status: 'done', dryRun: false,
+    itemsPlanned: 3, itemsDone: 3, itemsFailed: 0, bytes: 300, expectedBenefit: 1, predictionRunId: 'run-a', message: '',
+  };
+}
 
 const HOUR = 3_600_000;
 const AS_OF = Date.UTC(2026, 10, 16);
@@ -261,12 +271,65 @@ test('recent(): past half the TTL the known answer is served at once while it is
   assert.equal(await recentCache.recent('test', ['q'], compute), 'answer-3', 'past the TTL the request waits for a new answer');
 });
 
+test('recent() with the tables\' version: past the TTL an answer is kept while its tables are unchanged, made again once they change', async () => {
+  let now = 0;
+  const versioned = new PredictionRunCache(api.t.store, { runTtlMs: TTL, maxEntries: 100, maxBytes: 1024 ** 2 }, () => now);
+  const sources = versioned.tablesVersion(['warmup_runs']);
+  let made = 0;
+  const compute = async () => ({ value: `answer-${++made}`, bytes: 8 });
+  const ask = () => versioned.recent('versioned', ['q'], compute, sources);
+  assert.equal(await ask(), 'answer-1');
+  const renewedBefore = await metricValue('modcast_api_cache_renewals_total', 'versioned');
+  now += TTL + 1;
+  assert.equal(await ask(), 'answer-1', 'past the TTL, tables unchanged: the same answer');
+  assert.equal(made, 1, 'not made again');
+  assert.equal(await metricValue('modcast_api_cache_renewals_total', 'versioned'), renewedBefore + 1);
+  // Still in the first half of the renewed TTL (no background refresh to race the write below).
+  now += TTL / 2 - 1;
+  assert.equal(await ask(), 'answer-1', 'renewed for a whole TTL');
+  assert.equal(made, 1);
+  await writeRun(api.t.store, warmupRun('wr-version-check', 0));
+  now += TTL;
+  assert.equal(await ask(), 'answer-2', 'a row written to its table: made again');
+  // Where the version cannot be told (undefined), past the TTL it is made again as without one.
+  const unknown = async () => ({ version: undefined, readAt: now });
+  assert.equal(await versioned.recent('unversioned', ['q'], compute, unknown), 'answer-3');
+  now += TTL + 1;
+  assert.equal(await versioned.recent('unversioned', ['q'], compute, unknown), 'answer-4');
+});
+
+test('GET /v1/warmups is kept per query, and a run this process writes is listed at once', async () => {
+  let now = 0;
+  const runCache = new PredictionRunCache(api.t.store, { runTtlMs: TTL, maxEntries: 100, maxBytes: 1024 ** 2 }, () => now);
+  const app = await buildApi({ config: api.t.config, store: api.t.store, dashboard: false, runCache });
+  try {
+    const ids = async (app: ApiInstance, url: string) => {
+      const res = await get(app, url);
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json() as { items: { runId: string }[] }).items.map((r) => r.runId);
+    };
+    const before = await ids(app, '/v1/warmups?node=eu-2');
+    assert.deepEqual(before, await ids(uncached, '/v1/warmups?node=eu-2'));
+    const hits = (await counts('warmups')).hits;
+    assert.deepEqual(await ids(app, '/v1/warmups?node=eu-2'), before);
+    assert.equal((await counts('warmups')).hits, hits + 1, 'the second identical request from memory');
+    await writeRun(api.t.store, { ...warmupRun('wr-cache-new', 1), node: 'eu-2' });
+    assert.deepEqual(await ids(app, '/v1/warmups?node=eu-2'), ['wr-cache-new', ...before], 'listed at once, within the TTL');
+    const res = await get(app, '/v1/warmups?node=eu-2&limit=1');
+    assert.equal(res.body, (await get(uncached, '/v1/warmups?node=eu-2&limit=1')).body, 'byte-identical to the uncached answer');
+  } finally {
+    await app.close();
+  }
+});
+
 test('/metrics exposes the cache counters', async () => {
   const res = await get(cached, '/metrics');
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /modcast_api_cache_hits_total\{cache="forecasts"\} [1-9]/);
   assert.match(res.body, /modcast_api_cache_misses_total\{cache="latest"\} [1-9]/);
-  assert.match(res.body, /modcast_api_cache_hits_total\{cache="module_forecast"\} [1-9]/);
+  // A module's forecast is asked only when its hotness page is made; the page itself is what repeats hit.
+  assert.match(res.body, /modcast_api_cache_misses_total\{cache="module_forecast"\} [1-9]/);
+  assert.match(res.body, /modcast_api_cache_hits_total\{cache="module_history"\} [1-9]/);
 });
 
 test('the LRU keeps to its entry and byte bounds, least recently used out first', () => {

@@ -55,7 +55,8 @@ const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').repl
 
 before(async () => {
   // Runs land between requests here and must answer at once: no latest-run TTL (api-cache.test.ts covers the TTL).
-  api = await openTestApi({}, { cache: { runTtlMs: 0 } });
+  // Windows "before now" end at this clock (the data's end plus three hours), whatever day the suite runs on.
+  api = await openTestApi({}, { cache: { runTtlMs: 0 }, now: () => END + 3 * HOUR });
   await seedEvents(api.t.store, 'seed:read', workload());
   await seedPredictionRun(api.t.store, 'run-0', END - DAY, predictions(100), END - DAY + 60_000);
   await seedPredictionRun(api.t.store, 'run-1', END, predictions(1));
@@ -78,6 +79,12 @@ before(async () => {
     message: '',
   }));
   await api.t.store.client.insert({ table: 'warmup_runs', format: 'JSONEachRow', values: runs });
+  // us-1's log holds one warm-up fetch of AZURE's zip at the start of the last day; its clients ask every even hour.
+  await api.t.store.client.insert({
+    table: 'warmup_events',
+    format: 'JSONEachRow',
+    values: [{ event_id: 'seed:warm:0', ts: END - DAY, node: 'us-1', region: 'us', module: AZURE, version: 'v1.0.0', kind: 'zip', status: 200, bytes: 5000, duration_ms: 90, cache_status: 'miss', client_hash: '' }],
+  });
   await api.t.store.client.insert({
     table: 'warmup_items',
     format: 'JSONEachRow',
@@ -258,11 +265,13 @@ test('GET /v1/top: actual in the last window next to the forecast for the next',
   assert.equal(body.items[0].actual, 12);
   assert.equal(body.items[1].actual, 8);
   assert.equal(body.run.runId, 'run-2');
+  assert.deepEqual([body.forecastFrom, body.forecastTo], [new Date(END + HOUR).toISOString(), new Date(END + HOUR + DAY).toISOString()]);
   assert.equal(body.items[0].forecast, 2 * 7 * 24);
   assert.equal(body.items[2].forecast, null);
   const byForecast = (await get('/v1/top?window=1h&sort=forecast')).json();
   assert.deepEqual(byForecast.items.map((i: { key: string; forecast: number }) => [i.key, i.forecast]), [[HOT, 35], [AZURE, 14]]);
   const regions = (await get('/v1/top?window=7d&by=region')).json();
+  assert.equal(regions.forecastTo, new Date(END + HOUR + DAY).toISOString(), 'a 7 d window forecasts up to the run\'s 24 h horizon');
   assert.deepEqual(regions.items.map((i: { key: string }) => i.key), ['eu', 'us']);
   assert.equal(regions.items[0].forecast, 4 * 7 * 24);
   const eu = (await get('/v1/top?window=7d&region=eu')).json();
@@ -331,6 +340,8 @@ test('stats: scopes, hour-of-week heatmap in a time zone, release spread, ingest
 
   const ingest = (await get('/v1/stats/ingest?window=24h')).json();
   assert.equal(ingest.bucketMinutes, 5);
+  assert.deepEqual([ingest.from, ingest.to], [new Date(END - DAY).toISOString(), new Date(END).toISOString()], 'events: by event time, to the newest data');
+  assert.equal(Date.parse(ingest.rejectsTo) - Date.parse(ingest.rejectsFrom), DAY, 'rejects: by time received, the same window to now');
   const events = ingest.events.reduce((s: number, [, v]: [number, number]) => s + v * 5, 0);
   assert.equal(Math.round(events), 21);
   assert.equal(ingest.latency.hitMs, 10);
@@ -340,8 +351,15 @@ test('stats: scopes, hour-of-week heatmap in a time zone, release spread, ingest
   assert.equal(warm.totals.itemsDone, 6);
   assert.equal(warm.effectiveness.runs, 3);
   assert.equal(warm.effectiveness.warmedVersions, 1, 'only wr-1 has items');
+  // What warm-ups cost as the nodes logged them, and the client requests on the warmed version within 24 hours.
+  assert.deepEqual(warm.traffic.days, [
+    { day: new Date(END - DAY).toISOString(), node: 'us-1', requests: 1, bytes: 5000, warmedVersions: 1, usedVersions: 1, demandRequests: 12, demandHits: 12 },
+  ]);
+  assert.equal(warm.traffic.totals.useRate, 1);
+  assert.equal(warm.traffic.window.to, new Date(END + 3 * HOUR).toISOString());
   const none = (await get('/v1/stats/warmups?window=1h')).json();
   assert.equal(none.effectiveness, null);
+  assert.deepEqual(none.traffic.days, []);
 });
 
 test('GET /metrics reports scoring and warm-up outcomes read from the store', async () => {

@@ -13,9 +13,10 @@ import { migrate, loadMigrations, PIPELINES_DIR } from '../../src/store/migrate.
 import { clusterStatements, engineFamilies, migrationsTableDDL, SHARD_KEYS } from '../../src/store/cluster.js';
 import { EventWriter } from '../../src/store/event-writer.js';
 import { topQuery, TOP_DIMENSIONS } from '../../src/store/queries/top.js';
+import { truncateEventTables } from '../../src/store/queries/access-events.js';
 import { scoreStore, scoringOptionsFrom } from '../../src/scoring/score.js';
 import { defaultWorkload, generateWorkload } from '../../src/demo/generator.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
+import type { AccessEventRow } from '../../src/store/event-rows.js';
 import type { Config } from '../../src/config.js';
 import { buildApi } from '../../src/api/server.js';
 
@@ -204,4 +205,12 @@ test('cluster mode refuses statements it cannot shard, and tables without a shar
   const schema = { cluster: CLUSTER, database: 'm', replicated: false, onCluster: false };
   assert.throws(() => clusterStatements('INSERT INTO access_events VALUES (1)', schema), /MODCAST_ERR_MIGRATION_FAILED|cannot shard/);
   assert.throws(() => clusterStatements('CREATE TABLE IF NOT EXISTS mystery (a UInt8) ENGINE = MergeTree ORDER BY a', schema), /no shard key/);
+});
+
+// Last: it empties the cluster's event tables.
+test('resetting the events (demo --reset) empties the local tables of every shard, not only the Distributed ones', async () => {
+  await truncateEventTables(clustered);
+  for (const t of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events']) assert.equal(await count(clustered, `SELECT count() FROM ${t}`), 0, t);
+  for (const url of ch.urls) assert.equal((await chQuery(url, 'SELECT count() FROM sharded.access_events_local')).trim(), '0', url);
+  assert.ok(await count(single, 'SELECT count() FROM access_events') > 0, 'the single-server database is left alone');
 });

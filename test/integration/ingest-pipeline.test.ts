@@ -108,3 +108,26 @@ test('warm-up fetches in a proxy log (user agent modcast-warmup/…) are kept in
   // The rollups (demand, hit/miss, forecast input) hold only the clients' requests of that hour.
   assert.equal(await count(t.store, "SELECT sum(requests) FROM rollups_1h WHERE bucket = '2026-11-25 10:00:00' AND node = 'n1'"), 0);
 });
+
+test('warm-up fetches are kept apart in every format: Athens (request id), Artifactory and JSON lines (user agent, header)', async () => {
+  const minute = (i: number) => String(i % 60).padStart(2, '0');
+  const path = (i: number) => `golang.org/x/text/@v/v0.${i}.0.zip`;
+  const formats = {
+    'athens-json': (i: number, warm: boolean) =>
+      `{"http-method":"GET","http-path":"/${path(i)}","http-status":"200","level":"info","msg":"incoming request","request-id":"${warm ? 'modcast-warmup-' : ''}${i}-4e5f-9a0b","time":"2026-11-25T11:${minute(i)}:01Z"}`,
+    artifactory: (i: number, warm: boolean) =>
+      `2026-11-25T11:${minute(i)}:01.123Z|t${i}|10.1.2.3|anonymous|GET|/api/go/go-remote/${path(i)}|200|-1|${100 + i}|14|${warm ? 'modcast-warmup/0.1.0' : 'Go-http-client/1.1'}`,
+    jsonl: (i: number, warm: boolean) =>
+      `{"ts":"2026-11-25T11:${minute(i)}:01Z","method":"GET","path":"/${path(i)}","status":200,"bytes":${100 + i},"user_agent":"Go-http-client/1.1"${warm ? ',"x_modcast_warmup":"1"' : ''}}`,
+  } as const;
+  for (const [format, line] of Object.entries(formats)) {
+    const node = `warm-${format}`;
+    const lines = Array.from({ length: 24 }, (_, i) => line(i, i % 4 === 0));
+    const stats = await ingestStream(Readable.from([Buffer.from(lines.join('\n') + '\n')]), options(node, { node, format: format as keyof typeof formats }));
+    assert.deepEqual({ events: stats.events, warmups: stats.warmups, rejected: stats.rejected }, { events: 18, warmups: 6, rejected: 0 }, format);
+    const where = { node };
+    assert.equal(await count(t.store, 'SELECT count() FROM access_events WHERE node = {node:String}', where), 18, format);
+    assert.equal(await count(t.store, 'SELECT count() FROM warmup_events WHERE node = {node:String}', where), 6, format);
+    assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_1h WHERE node = {node:String}', where), 18, `${format}: demand only in the rollups`);
+  }
+});

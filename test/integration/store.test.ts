@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, PIPELINES_DIR } from '../../src/store/migrate.js';
 import { isModcastError, ErrorCodes } from '../../src/errors.js';
-import type { AccessEventRow } from '../../src/domain/event.js';
+import type { AccessEventRow } from '../../src/store/event-rows.js';
+import { readStoreTrace, storeTimeRange, truncateEventTables } from '../../src/store/queries/access-events.js';
 
 let t: TestStore;
 before(async () => {
@@ -83,7 +84,8 @@ test('a retried batch with the same token is stored once, in raw events and in r
   assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'src:%'"), 500);
   assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_5m'), 500);
   assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_1h'), 500);
-  const other = { token: 'test:dedup:500-1000', events: rows(500, Date.UTC(2026, 10, 21, 8)), rejects: [] };
+  // Other lines of the source (an event id is a line's identity: the same id is the same line, left out).
+  const other = { token: 'test:dedup:500-1000', events: rows(500, Date.UTC(2026, 10, 21, 8)).map((r, i) => ({ ...r, event_id: `src:${500 + i}` })), rejects: [] };
   await writer.write(other);
   assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_1h'), 1000);
 });
@@ -142,4 +144,24 @@ test('concurrent batches with their own tokens and a concurrent plain insert are
   await Promise.all(batches.map((batch) => writer.write(batch)));
   assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'conc-%'"), 7 * 50);
   assert.equal(await count(t.store, "SELECT uniqExact(event_id) FROM access_events WHERE event_id LIKE 'conc-%'"), 7 * 50);
+});
+
+// Last: it empties the event tables.
+test('demo --reset empties the event tables; the store read as a backtest trace gives every event of a range in time order, across days', async () => {
+  await truncateEventTables(t.store);
+  for (const table of ['access_events', 'rollups_5m', 'rollups_1h', 'rejected_events', 'event_lines']) assert.equal(await count(t.store, `SELECT count() FROM ${table}`), 0, table);
+  assert.equal(await storeTimeRange(t.store), null);
+  const start = Date.UTC(2026, 10, 2, 22);
+  // 3000 minutes: three days; the writer's rows are in key order, not time order.
+  const events = rows(3000, start).reverse();
+  await new EventWriter(t.store).write({ token: 'test:trace', events, rejects: [] });
+  assert.deepEqual(await storeTimeRange(t.store), { from: start, to: start + 2999 * 60_000 + 1 });
+  const from = start + 100 * 60_000;
+  const to = start + 2900 * 60_000;
+  const trace = [];
+  for await (const r of readStoreTrace(t.store, from, to)) trace.push(r);
+  assert.equal(trace.length, 2800);
+  assert.deepEqual(trace.map((r) => r.ts), Array.from({ length: 2800 }, (_, i) => from + i * 60_000));
+  const first = rows(3000, start)[100]!;
+  assert.deepEqual(trace[0], { ts: from, module: first.module, version: first.version, node: first.node, region: first.region, bytes: first.bytes, kind: first.kind });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
-import { moduleSet, removeServerDir, startProxy, startUpstream, type ProxyServer, type RunningServer } from '../helpers/goproxy.js';
+import { goModDownload, moduleSet, readAccessLog, removeServerDir, startProxy, startUpstream, type ProxyServer, type RunningServer } from '../helpers/goproxy.js';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/store/client.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -168,4 +168,30 @@ test('empty plans, empty scoring and a fleet without nodes say why and what to d
   assert.equal(score.code, 0, score.stderr);
   assert.match(score.stdout, /0 series/);
   assert.match(score.stdout, /0 series: the store holds no events; ingest access logs first/);
+});
+
+// Last in this file: the tests before it need a store without events.
+test("the node's own log read back: warm-ups kept apart from demand, and modcast warmup --cost accounts for them", async () => {
+  // Clients build through the node after the warm-ups (the real go command): demand on the warmed versions.
+  const download = await goModDownload(proxy.url);
+  assert.equal(download.exitCode, 0, download.stderr);
+  const logged = await readAccessLog(proxy.accessLog);
+  const warmups = logged.filter((l) => l.user_agent.startsWith('modcast-warmup/'));
+  assert.equal(warmups.length, 20, 'the two runs of the tests before fetched 20 items');
+  const ingest = await cli(['ingest', proxy.accessLog, '--node', 'n1', '--region', 'eu', '--format', 'jsonl', '--no-resume']);
+  assert.equal(ingest.code, 0, ingest.stderr);
+
+  // The log's times are the real ones: the accounting window ends just after them.
+  const now = new Date(Date.parse(logged.at(-1)!.ts) + 60_000).toISOString();
+  const res = await runCli(['-c', configFile, 'warmup', '--cost', '--node', 'n1', '--days', '2', '--json'], { MODCAST_NOW: now });
+  assert.equal(res.code, 0, res.stderr);
+  const cost = JSON.parse(res.stdout) as { totals: { requests: number; bytes: number; warmedVersions: number; usedVersions: number; demandRequests: number }; days: { node: string }[] };
+  assert.equal(cost.totals.requests, 20, 'every warm-up fetch the node logged, none of the clients’');
+  assert.equal(cost.totals.bytes, warmups.reduce((sum, l) => sum + l.bytes, 0));
+  assert.equal(cost.totals.warmedVersions, 20);
+  assert.ok(cost.totals.usedVersions > 0 && cost.totals.demandRequests >= cost.totals.usedVersions, JSON.stringify(cost.totals));
+  assert.ok(cost.days.every((d) => d.node === 'n1'));
+  const text = await runCli(['-c', configFile, 'warmup', '--cost', '--days', '2'], { MODCAST_NOW: now });
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`total: 20 warm-up requests, .*; ${cost.totals.usedVersions} of 20 warmed versions used`));
 });

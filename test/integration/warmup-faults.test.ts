@@ -117,9 +117,12 @@ test('redirects are followed only to GOPROXY paths under the mount on the same o
   });
   const adminHits: { url: string; auth: string | undefined }[] = [];
   const marks = new Set<string>();
+  const athensIds: string[] = [];
   const node = await listen((req, res) => {
     const url = req.url ?? '';
-    marks.add(`${req.headers['user-agent']} | ${req.headers['x-modcast-warmup']}`);
+    const athensId = String(req.headers['athens-request-id']);
+    athensIds.push(athensId);
+    marks.add(`${req.headers['user-agent']} | ${req.headers['x-modcast-warmup']} | ${athensId.replace(/^modcast-warmup-[0-9a-f-]{36}$/, 'modcast-warmup-<uuid>')}`);
     if (url.startsWith('/admin/') || url.startsWith('/other/')) {
       adminHits.push({ url, auth: req.headers.authorization });
       res.writeHead(200).end('done');
@@ -156,6 +159,8 @@ test('redirects are followed only to GOPROXY paths under the mount on the same o
   assert.match(by('cross').reason, /another origin/);
   assert.equal(otherHits, 0, 'the other origin was never contacted');
   // Every fetch says it is a warm-up, so the node's access log can keep it apart from demand.
-  assert.deepEqual([...marks], [`${WARMUP_USER_AGENT} | 1`]);
+  // Athens logs neither the user agent nor other headers, but logs the request id it takes from Athens-Request-ID.
+  assert.deepEqual([...marks], [`${WARMUP_USER_AGENT} | 1 | modcast-warmup-<uuid>`]);
+  assert.equal(new Set(athensIds).size, athensIds.length, 'one request id per request');
   assert.match(WARMUP_USER_AGENT, /^modcast-warmup\/\d+\.\d+\.\d+$/);
 });

@@ -5,6 +5,8 @@ import { PointList } from '../../src/domain/backtest/history.js';
 import { selectWarmSet, formatTable, MetricsAccumulator } from '../../src/domain/backtest/metrics.js';
 import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
 import type { WindowOutcome } from '../../src/domain/backtest/oracle.js';
+import { byScore, uncachedTopPerNode, type DecisionContext, type Scored } from '../../src/domain/backtest/method.js';
+import { rng } from '../../src/domain/random.js';
 
 const MIN = 60_000;
 
@@ -47,6 +49,52 @@ test('point lists: sums, scatter and pruning over sparse hours', () => {
   assert.equal(p.sum(0, 100), 4);
   for (let h = 10; h < 100; h++) p.add(h, 2);
   assert.equal(p.sum(0, 1000), 4 + 180);
+});
+
+test('point lists: a range sum equals the plain sum of the points in it, wherever the range ends', () => {
+  const rand = rng(11);
+  const p = new PointList();
+  const plain: [number, number][] = [];
+  for (let h = 0; h < 400; h++) {
+    if (rand() < 0.6) continue;
+    const c = 1 + Math.floor(rand() * 3);
+    p.add(h, c);
+    plain.push([h, c]);
+  }
+  for (let k = 0; k < 500; k++) {
+    const from = Math.floor(rand() * 450) - 20;
+    const to = from + Math.floor(rand() * 200) - 10;
+    const want = plain.filter(([h]) => h >= from && h < to).reduce((a, [, c]) => a + c, 0);
+    assert.equal(p.sum(from, to), want, `[${from}, ${to})`);
+  }
+});
+
+test('cache: an unbounded cache answers every request as a bounded one that never fills', () => {
+  const rand = rng(5);
+  const unbounded = new NodeCache(Number.POSITIVE_INFINITY, 10 * MIN);
+  const roomy = new NodeCache(Number.MAX_SAFE_INTEGER, 10 * MIN);
+  for (let i = 0; i < 5000; i++) {
+    const key = `m${Math.floor(rand() * 300)}@${rand() < 0.2 ? '' : 'v1'}`;
+    const ts = i * 7_000;
+    const bytes = 1 + Math.floor(rand() * 1000);
+    const mutable = key.endsWith('@');
+    assert.deepEqual(unbounded.request(key, mutable, bytes, ts), roomy.request(key, mutable, bytes, ts));
+    assert.equal(unbounded.usedBytes, roomy.usedBytes);
+  }
+  assert.equal(unbounded.size, roomy.size);
+});
+
+test('uncached top per node: the sorted ranking walked per node, skipping what each node holds', () => {
+  const rand = rng(3);
+  const scored: Scored[] = Array.from({ length: 2000 }, (_, i) => ({ key: `k${i}`, score: Math.floor(rand() * 50) }));
+  const nodes = ['a', 'b', 'c'];
+  const held = new Map(nodes.map((n, j) => [n, new Set(scored.filter(() => rand() < 0.3 * (j + 1)).map((s) => s.key))]));
+  for (const rankLimit of [0, 1, 20, 500, 5000]) {
+    const ctx = { decision: { at: 0, windowEnd: 1, nodes }, rankLimit, isCached: (node: string, key: string) => held.get(node)!.has(key) } as unknown as DecisionContext;
+    const sorted = [...scored].sort(byScore);
+    const want = new Map(nodes.map((n) => [n, sorted.filter((s) => s.score > 0 && !held.get(n)!.has(s.key)).slice(0, rankLimit).map((s) => s.key)]));
+    assert.deepEqual(uncachedTopPerNode(scored, ctx), want, `limit ${rankLimit}`);
+  }
 });
 
 test('budgets: K items take the head of the ranking; B bytes skip what does not fit', () => {

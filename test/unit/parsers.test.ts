@@ -6,7 +6,7 @@ import { readLines, type LineRecord } from '../../src/logs/lines.js';
 import { createParser, detectFormat, type ParserOptions } from '../../src/logs/detect.js';
 import { EventBuilder } from '../../src/logs/to-event.js';
 import { RecentMemo } from '../../src/lib/recent-memo.js';
-import { toRow } from '../../src/domain/event.js';
+import { toRow } from '../../src/store/event-rows.js';
 import { CADDY_JSON_FIELD_MAP, JsonLinesParser, epochMsOf } from '../../src/logs/jsonl.js';
 import { NginxParser } from '../../src/logs/nginx.js';
 import { AthensTextParser } from '../../src/logs/athens.js';
@@ -222,6 +222,52 @@ describe('Athens parsers', () => {
   });
 });
 
+describe('warm-up marker in every parser', () => {
+  const isWarmup = (r: LineParseResult) => r.ok && r.record.warmup === true;
+  const isDemand = (r: LineParseResult) => r.ok && r.record.warmup === undefined;
+
+  it('athens: the request id the executor sends in Athens-Request-ID (Athens logs no user agent)', () => {
+    const json = (id: string) =>
+      `{"http-method":"GET","http-path":"/golang.org/x/text/@v/v0.3.0.zip","http-status":"200","level":"info","msg":"incoming request","request-id":"${id}","time":"2026-11-25T09:00:01Z"}`;
+    const logrus = (id: string) =>
+      `time="2026-11-25T09:00:01Z" level=info msg="incoming request" http-method=GET http-path=/golang.org/x/text/@v/v0.3.0.zip http-status=200 request-id=${id}`;
+    const dev = (id: string) => `INFO[9:00AM]: incoming request\thttp-method=GET http-path=/golang.org/x/text/@v/v0.3.0.zip http-status=200 request-id=${id} `;
+    const warm = 'modcast-warmup-3f2a0c1e-7b8d-4e5f-9a0b-1c2d3e4f5a6b';
+    const athensJson = createParser('athens-json');
+    const athensText = new AthensTextParser({ clock: () => Date.UTC(2026, 10, 25, 9, 30) });
+    assert.ok(isWarmup(athensJson.parse(json(warm))));
+    assert.ok(isWarmup(athensText.parse(logrus(warm))));
+    assert.ok(isWarmup(athensText.parse(dev(warm))));
+    for (const id of ['0a1b2c3d-7b8d-4e5f-9a0b-1c2d3e4f5a6b', 'x-modcast-warmup-1', '']) {
+      assert.ok(isDemand(athensJson.parse(json(id))), id);
+      assert.ok(isDemand(athensText.parse(logrus(id))), id);
+    }
+  });
+
+  it('artifactory 7.x: the user agent (the 6.x layout has none)', () => {
+    const p = new ArtifactoryParser();
+    const line = (agent: string) => `2026-11-25T08:00:01.123Z|4b1b8a0b04e31b80|10.1.2.3|anonymous|GET|/api/go/go-remote/golang.org/x/net/@v/list|200|-1|1532|14|${agent}`;
+    assert.ok(isWarmup(p.parse(line('modcast-warmup/0.1.0'))));
+    assert.ok(isDemand(p.parse(line('Go-http-client/1.1'))));
+    assert.ok(isDemand(p.parse(line('Go-http-client/1.1 modcast-warmup/0.1.0'))));
+  });
+
+  it('json lines: the user agent or the logged X-Modcast-Warmup header, in the default and the Caddy field maps', () => {
+    const flat = new JsonLinesParser();
+    const base = '"ts":"2026-11-25T08:00:01Z","method":"GET","path":"/golang.org/x/net/@v/list","status":200,"bytes":10';
+    assert.ok(isWarmup(flat.parse(`{${base},"user_agent":"modcast-warmup/0.1.0"}`)));
+    assert.ok(isWarmup(flat.parse(`{${base},"user_agent":"-","x_modcast_warmup":"1"}`)));
+    assert.ok(isDemand(flat.parse(`{${base},"user_agent":"Go-http-client/1.1","x_modcast_warmup":"-"}`)));
+    assert.ok(isDemand(flat.parse(`{${base}}`)));
+    const caddy = new JsonLinesParser(CADDY_JSON_FIELD_MAP);
+    const request = (headers: string) =>
+      `{"ts":1795593601.52,"request":{"client_ip":"10.1.2.3","method":"GET","uri":"/golang.org/x/net/@v/v0.31.0.info","headers":{${headers}}},"duration":0.0009,"size":162,"status":200}`;
+    assert.ok(isWarmup(caddy.parse(request('"User-Agent":["modcast-warmup/0.1.0"]'))));
+    assert.ok(isWarmup(caddy.parse(request('"User-Agent":["curl/8"],"X-Modcast-Warmup":["1"]'))));
+    assert.ok(isDemand(caddy.parse(request('"User-Agent":["Go-http-client/1.1"]'))));
+  });
+});
+
 describe('Artifactory parser', () => {
   it('parses 7.x request.log lines', async () => {
     await checkFixture('artifactory-request.log', 'artifactory', [
@@ -427,6 +473,8 @@ describe('EventBuilder', () => {
       { ...record, path: '/github.com/Azure/x/@v/list' },
       { ...record, ts: Number.NaN },
       { ...record, path: '/sumdb/sum.golang.org/lookup/github.com/!azure/x@v1.2.3', clientIp: '' },
+      // A warm-up fetch keeps its flag on both paths (the row is what the ingest routes to warmup_events).
+      { ...record, warmup: true },
     ];
     // Twice: the second round is answered from the memo.
     for (const round of [1, 2]) {

@@ -9,6 +9,8 @@ import { DecayedCounts, FEATURES, HALF_LIVES_HOURS, OnlineSelector, RANKERS, che
 import { runBacktest, DEFAULT_BACKTEST, type TraceRequest } from '../../src/domain/backtest/replay.js';
 import { lastDayTopK } from '../../src/domain/backtest/baselines.js';
 import { PoolMethod, SingleRankerMethod } from '../../src/domain/backtest/ranker-pool.js';
+import { TraceHistory } from '../../src/domain/backtest/history.js';
+import { itemKey } from '../../src/domain/backtest/cache-sim.js';
 
 const HOUR = 3_600_000;
 
@@ -82,7 +84,7 @@ test('selector: a decision is judged only after its window ends, and the winner 
 });
 
 test('selector: a burst in which every list hits counts no more than an ordinary decision', () => {
-  const sel = new OnlineSelector(2, 10, 24);
+  const sel = new OnlineSelector(2, 10, 1e9);
   const all = Array.from({ length: 10 }, (_, i) => `k${i}`);
   // Decision 0: a burst, contender 0 hits 10, contender 1 hits 5. Decisions 1-2: only contender 1 hits, once each.
   // Raw sums at 10 would say 10 vs 7; per decision, contender 1 was best twice and half as good once.
@@ -91,21 +93,56 @@ test('selector: a burst in which every list hits counts no more than an ordinary
   sel.record(2, 3, [['x'], ['y']]);
   sel.judge(3, (key) => key.startsWith('k') || key === 'y');
   const at10 = sel.checkpoints.indexOf(10);
-  assert.equal(sel.hitsOf(0, at10), 1);
-  assert.equal(sel.hitsOf(1, at10), 2.5);
+  assert.ok(Math.abs(sel.hitsOf(0, at10) - 1) < 1e-6);
+  assert.ok(Math.abs(sel.hitsOf(1, at10) - 2.5) < 1e-6);
   assert.equal(sel.winnerAt(at10), 1);
 });
 
-test('selector: evidence older than its memory is forgotten', () => {
+test('selector: a checkpoint also counts the hits of the same lists at every larger checkpoint', () => {
+  const sel = new OnlineSelector(2, 5, 1e9);
+  // At 1 item both lists miss; at 5 items contender 1 hits twice, contender 0 once.
+  sel.record(0, 1, [['a', 'b', 'c', 'd', 'e'], ['p', 'q', 'r', 's', 't']]);
+  sel.judge(1, (key) => key === 'e' || key === 's' || key === 't');
+  const [at1, at2, at5] = [1, 2, 5].map((k) => sel.checkpoints.indexOf(k));
+  assert.ok(Math.abs(sel.hitsOf(0, at5!) - 0.5) < 1e-9 && Math.abs(sel.hitsOf(1, at5!) - 1) < 1e-9);
+  // Nobody hit at 1 or 2 items: the evidence there is that of the longer prefixes, and contender 1 leads.
+  assert.equal(sel.hitsOf(1, at1!), sel.hitsOf(1, at2!));
+  assert.equal(sel.winnerAt(at1!), 1);
+});
+
+test('selector: older evidence fades with its half-life', () => {
   const sel = new OnlineSelector(2, 1, 2);
-  // Contender 0 hits twice, then contender 1 hits twice: with a memory of 2 decisions, 1 leads.
+  // Contender 0 hits twice, then contender 1 hits twice: with a half-life of 2 decisions, 1 leads.
   const hitter = [0, 0, 1, 1];
   hitter.forEach((c, i) => {
     sel.record(i, i + 1, [['a'], ['b']]);
     sel.judge(i + 1, (key) => key === (c === 0 ? 'a' : 'b'));
   });
   assert.equal(sel.winnerAt(0), 1);
-  assert.equal(sel.hitsOf(0, 0), 0);
+  // Contender 0's hits are two and three decisions old: weights 2^-1 and 2^-1.5, against 1 and 2^-0.5.
+  assert.ok(Math.abs(sel.hitsOf(0, 0) - (0.5 + 0.5 ** 1.5)) < 1e-9);
+  assert.ok(Math.abs(sel.hitsOf(1, 0) - (1 + 0.5 ** 0.5)) < 1e-9);
+  assert.equal(sel.evidence, 4);
+});
+
+test('judging: a list answer counts only when asked for within its TTL, at exact times; a version by its hour', () => {
+  const t0 = Date.UTC(2026, 0, 5);
+  const h = new TraceHistory(t0, 1000);
+  h.add(t0 + 30 * 60_000, 'example.com/m', '', 'list', 'n1', 'eu', 100);
+  h.add(t0 + 30 * 60_000, 'example.com/m', 'v1.0.0', 'zip', 'n1', 'eu', 100);
+  const list = h.items.get(itemKey('example.com/m', ''))!;
+  const zip = h.items.get(itemKey('example.com/m', 'v1.0.0'))!;
+  assert.ok(list.mutable && !zip.mutable);
+  // Warmed at t0 with a 10-minute TTL, the list answer was stale when asked for at 30 minutes: no hit.
+  assert.equal(h.requestedIn(list, 'n1', t0, t0 + 10 * 60_000), false);
+  assert.equal(h.requestedIn(list, 'n1', t0, t0 + 60 * 60_000), true);
+  assert.equal(h.requestedIn(list, 'n1', t0 + 31 * 60_000, t0 + 60 * 60_000), false);
+  assert.equal(h.requestedIn(list, 'n2', t0, t0 + 60 * 60_000), false);
+  // An immutable version stays cached once warmed: the hour's count decides.
+  assert.equal(h.requestedIn(zip, 'n1', t0, t0 + 10 * 60_000), true);
+  // Pruning forgets request times with the hourly points.
+  h.prune(1);
+  assert.equal(h.requestedIn(list, 'n1', t0, t0 + 60 * 60_000), false);
 });
 
 /** Two items trade places every day; one item is asked at random. Only the past may decide. */

@@ -1,7 +1,7 @@
 /** Scoring's horizon reaching every region's next business block, and `score` naming what it left out. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hoursToNextBusinessBlocks } from '../../src/scoring/score.js';
+import { hoursToNextBusinessBlocks } from '../../src/domain/forecast/scope.js';
 import { skippedNotes } from '../../src/cli/score.js';
 
 const berlin = { name: 'eu', timeZone: 'Europe/Berlin', businessHours: { start: '09:00', end: '18:00', weekdays: [1, 2, 3, 4, 5] }, holidays: [] };

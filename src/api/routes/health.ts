@@ -3,6 +3,7 @@ import type { RoutePlugin } from '../context.js';
 import { HealthReply, ReadyReply } from '../schemas.js';
 import { metricsRegistry } from '../../lib/metrics-registry.js';
 import { StoreGauges } from '../http-metrics.js';
+import { pingStore } from '../../store/client.js';
 
 const READY_TIMEOUT_MS = 5000;
 
@@ -43,7 +44,7 @@ export const healthRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (_req, reply) => {
       const checks: Record<string, { ok: boolean; message?: string }> = {
-        store: await check(() => ctx.store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json())),
+        store: await check(() => pingStore(ctx.store)),
       };
       if (ctx.kafkaHealth) checks.kafka = await check(ctx.kafkaHealth);
       const ok = Object.values(checks).every((c) => c.ok);

@@ -8,9 +8,10 @@ import { HotnessQuery, HotnessReply, withErrors, HISTORY_WINDOW } from '../schem
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { parseModulePath, parseWindow, dataEnd, HOUR } from '../params.js';
 import { moduleHistory } from '../../store/queries/module-history.js';
+import { ROLLUP_TABLES } from '../../store/queries/table-versions.js';
 import { moduleForecast, type ForecastFilter, type ForecastSeries } from '../../store/queries/predictions.js';
 import { runInfo } from '../run-info.js';
-import { sizedJson } from '../cache.js';
+import { JSON_UTF8 } from '../cache.js';
 import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 
 export const HOTNESS_SUFFIX = '/hotness';
@@ -35,35 +36,33 @@ export const moduleRoutes: RoutePlugin = async (app, ctx) => {
       },
       onRequest: async (req) => ctx.auth.requireReadAccess(req),
     },
-    async (req) => {
+    async (req, reply) => {
       const rest = req.params['*'];
       if (!rest.endsWith(HOTNESS_SUFFIX)) throw new ModcastError(ErrorCodes.NOT_FOUND, `no route GET /v1/modules/${rest}: use /v1/modules/<module path>/hotness`);
       const module = parseModulePath(rest.slice(0, -HOTNESS_SUFFIX.length));
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const to = await ctx.runs.dataEnd(() => dataEnd(ctx.store));
-      const from = new Date(to.getTime() - windowMs);
-      const scope = q.scope === 'node' ? { node: q.id } : q.scope === 'region' ? { region: q.id } : {};
-      // Kept for the cache's TTL per module, query and newest bucket (as /v1/top): each is a scan of the rollups.
-      const { bucket, history } = await ctx.runs.recent('module_history', [module, q.window, q.versions, q.scope ?? null, q.id ?? null, to.getTime()], async () =>
-        sizedJson(await moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope })),
-      );
-      const run = await ctx.runs.latest();
-      const forecast = run ? await runForecast(run, module, q.scope, q.id) : [];
-      // Nothing seen and nothing expected: to this API the module does not exist (any valid path would otherwise be
-      // an empty 200, indistinguishable from a typo).
-      if (history.length === 0 && forecast.length === 0)
-        throw new ModcastError(ErrorCodes.NOT_FOUND, `no requests of ${module} in the last ${q.window} of data${q.scope ? ` (${q.scope} ${q.id ?? 'any'})` : ''} and no forecast for it`);
-      return {
-        module,
-        window: q.window,
-        from: from.toISOString(),
-        to: to.toISOString(),
-        bucket,
-        history,
-        run: runInfo(run),
-        forecast,
-      };
+      const [to, run] = await Promise.all([ctx.runs.dataEnd(() => dataEnd(ctx.store)), ctx.runs.latest()]);
+      // Kept serialized for the cache's TTL per module, query, newest bucket and run (as /v1/top's pages): each is a
+      // scan of the rollups, and a reply of weeks of hourly points costs more to serialize than to send. Made again
+      // only when the rollups changed (a module's history is read by the dashboard over and over, 64 such in the bench).
+      const key = [module, q.window, q.versions, q.scope ?? null, q.id ?? null, to.getTime(), run?.runId ?? null];
+      const body = await ctx.runs.recent<Buffer>('module_history', key, async () => {
+        const from = new Date(to.getTime() - windowMs);
+        const scope = q.scope === 'node' ? { node: q.id } : q.scope === 'region' ? { region: q.id } : {};
+        const [{ bucket, history }, forecast] = await Promise.all([
+          moduleHistory(ctx.store, { module, from, to, versions: q.versions, ...scope }),
+          run ? runForecast(run, module, q.scope, q.id) : [],
+        ]);
+        // Nothing seen and nothing expected: to this API the module does not exist (any valid path would otherwise be
+        // an empty 200, indistinguishable from a typo).
+        if (history.length === 0 && forecast.length === 0)
+          throw new ModcastError(ErrorCodes.NOT_FOUND, `no requests of ${module} in the last ${q.window} of data${q.scope ? ` (${q.scope} ${q.id ?? 'any'})` : ''} and no forecast for it`);
+        const page = { module, window: q.window, from: from.toISOString(), to: to.toISOString(), bucket, history, run: runInfo(run), forecast };
+        const bytes = Buffer.from(reply.serialize(page) as string, 'utf8');
+        return { value: bytes, bytes: bytes.length };
+      }, ctx.runs.tablesVersion(ROLLUP_TABLES));
+      return reply.type(JSON_UTF8).send(body);
     },
   );
 

@@ -5,12 +5,15 @@ import {
   WarmupStatsReply, withErrors, HEATMAP_WINDOW, HISTORY_WINDOW, TIME_ZONES,
 } from '../schemas.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
-import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR } from '../params.js';
+import { dataEnd, parseModulePrefix, parseWindow, DAY, HOUR, MINUTE } from '../params.js';
 import { runInfo } from '../run-info.js';
-import { JSON_UTF8, sizedJson } from '../cache.js';
+import { JSON_UTF8, sizedJson, type SourceVersion } from '../cache.js';
+import { ROLLUP_TABLES } from '../../store/queries/table-versions.js';
+import { runWritesOf } from '../../store/queries/warmups.js';
 import type { FastifyReply } from 'fastify';
 import { dataStart, hourOfWeekHeatmap, ingestHealth, releaseSpread, seenScopes, warmupSummary } from '../../store/queries/dashboard-stats.js';
 import { windowEffectiveness } from '../effectiveness-summary.js';
+import { measureWarmupTraffic } from '../../warmup/effectiveness.js';
 import { ingestEventsTotal, ingestRejectedTotal } from '../../lib/metrics-registry.js';
 
 const WEEK = 7 * DAY;
@@ -27,13 +30,26 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
   // Aggregates over the rollups are kept for the cache's TTL per query and newest bucket (as /v1/top's): a dashboard
   // page load asks several of them, each a scan of weeks of rollups, and chDB runs one query at a time.
   const newestBucket = () => ctx.runs.dataEnd(() => dataEnd(ctx.store));
+  const rollups = ctx.runs.tablesVersion(ROLLUP_TABLES);
+  // Answers over a window that ends at the wall clock also move as time passes, not only with their tables: kept at
+  // most a minute past their tables' last change (a minute of a window of days).
+  const alsoTheMinute = (tables: readonly string[]): SourceVersion => {
+    const version = ctx.runs.tablesVersion(tables);
+    return async () => {
+      const v = await version();
+      return v.version === undefined ? v : { ...v, version: `${v.version}@${Math.floor(Date.now() / MINUTE)}` };
+    };
+  };
+  const ingestSources = alsoTheMinute([...ROLLUP_TABLES, 'rejected_events']);
+  const warmupSources = alsoTheMinute(['warmup_runs', 'warmup_items', 'warmup_events', 'access_events']);
   // Kept serialized, as /v1/top's pages: a heatmap is thousands of cells, and serializing it per request was most of
   // the cost once the store's part was cached. `reply.serialize` is the route's own response serializer.
-  const serialized = async (reply: FastifyReply, cache: string, key: unknown[], make: () => Promise<unknown>) => {
+  // Each is made again only when its tables changed (see cache.ts `recent`).
+  const serialized = async (reply: FastifyReply, cache: string, key: unknown[], version: SourceVersion, make: () => Promise<unknown>) => {
     const body = await ctx.runs.recent<Buffer>(cache, key, async () => {
       const bytes = Buffer.from(reply.serialize(await make()) as string, 'utf8');
       return { value: bytes, bytes: bytes.length };
-    });
+    }, version);
     return reply.type(JSON_UTF8).send(body);
   };
 
@@ -42,7 +58,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     { schema: { tags: ['stats'], summary: 'regions and nodes (configured and seen in the data)', response: withErrors({ 200: ScopesReply }) }, ...common },
     async (_req, reply) => {
       const [end, run] = await Promise.all([newestBucket(), ctx.runs.latest()]);
-      return serialized(reply, 'stats_scopes', [end.getTime(), run?.runId ?? null], () => scopes(end, run));
+      return serialized(reply, 'stats_scopes', [end.getTime(), run?.runId ?? null], rollups, () => scopes(end, run));
     },
   );
 
@@ -78,7 +94,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const timeZone = q.tz ?? regionTimeZone(q.region) ?? 'UTC';
       if (!KNOWN_TIME_ZONES.has(timeZone)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `unknown time zone ${JSON.stringify(timeZone)}`);
       const to = await newestBucket();
-      return serialized(reply, 'stats_heatmap', [q.window, timeZone, q.limit, q.module ?? null, q.node ?? null, q.region ?? null, to.getTime()], async () => {
+      return serialized(reply, 'stats_heatmap', [q.window, timeZone, q.limit, q.module ?? null, q.node ?? null, q.region ?? null, to.getTime()], rollups, async () => {
         const start = await dataStart(ctx.store);
         const from = new Date(to.getTime() - windowMs);
         const { modules, cells } = await hourOfWeekHeatmap(ctx.store, {
@@ -116,7 +132,7 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await newestBucket();
-      return serialized(reply, 'stats_releases', [q.window, q.module ?? null, q.limit, to.getTime()], async () => {
+      return serialized(reply, 'stats_releases', [q.window, q.module ?? null, q.limit, to.getTime()], rollups, async () => {
         const from = new Date(to.getTime() - windowMs);
         const releases = await releaseSpread(ctx.store, { from, to, modulePrefix: parseModulePrefix(q.module), limit: q.limit });
         const regions = [...new Set(releases.flatMap((r) => r.regions.map((x) => x.region)))].sort();
@@ -156,21 +172,33 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await newestBucket();
+      const from = new Date(to.getTime() - windowMs);
+      const rejectsTo = new Date();
+      const rejectsFrom = new Date(rejectsTo.getTime() - windowMs);
       // The store's part is kept like the other aggregates; this process's counters are read fresh every time.
-      const health = await ctx.runs.recent('stats_ingest', [q.window, q.node ?? null, q.region ?? null, to.getTime()], async () =>
-        sizedJson(
-          await ingestHealth(ctx.store, {
-            from: new Date(to.getTime() - windowMs),
-            to,
-            rejectsFrom: new Date(Date.now() - windowMs),
-            ...(q.node ? { node: q.node } : {}),
-            ...(q.region ? { region: q.region } : {}),
-          }),
-        ),
+      const health = await ctx.runs.recent(
+        'stats_ingest',
+        [q.window, q.node ?? null, q.region ?? null, to.getTime()],
+        async () =>
+          sizedJson(
+            await ingestHealth(ctx.store, {
+              from,
+              to,
+              rejectsFrom,
+              ...(q.node ? { node: q.node } : {}),
+              ...(q.region ? { region: q.region } : {}),
+            }),
+          ),
+        ingestSources,
       );
       const perMinute = (points: [number, number][]) => points.map(([t, n]) => [t, n / health.bucketMinutes] as [number, number]);
       return {
         ...health,
+        // The two time bases, so that the dashboard draws each axis over its whole window and shows gaps.
+        from: from.toISOString(),
+        to: to.toISOString(),
+        rejectsFrom: rejectsFrom.toISOString(),
+        rejectsTo: rejectsTo.toISOString(),
         events: perMinute(health.events),
         rejects: perMinute(health.rejects),
         process: {
@@ -195,15 +223,22 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
-      const from = new Date(Date.now() - windowMs);
+      const to = new Date(ctx.now());
+      const from = new Date(to.getTime() - windowMs);
       const scope = { ...(q.node ? { node: q.node } : {}), ...(q.region ? { region: q.region } : {}) };
-      // Warm-up runs are not rollups, so there is no newest bucket in the key: kept for the cache's TTL per query.
-      return serialized(reply, 'stats_warmups', [q.window, q.node ?? null, q.region ?? null], async () => {
-        const [summary, effectiveness] = await Promise.all([warmupSummary(ctx.store, { from, ...scope }), windowEffectiveness(ctx.store, { from, ...scope })]);
+      // Warm-up runs are not rollups, so there is no newest bucket in the key; runs this process writes are.
+      const key = [q.window, q.node ?? null, q.region ?? null, runWritesOf(ctx.store)];
+      return serialized(reply, 'stats_warmups', key, warmupSources, async () => {
+        const [summary, effectiveness, traffic] = await Promise.all([
+          warmupSummary(ctx.store, { from, ...scope }),
+          windowEffectiveness(ctx.store, { from, ...scope }),
+          measureWarmupTraffic(ctx.store, { from, to, ...scope }),
+        ]);
         return {
           days: summary.days.map((d) => ({ ...d, day: new Date(d.day).toISOString() })),
           totals: summary.totals,
           effectiveness,
+          traffic,
         };
       });
     },

@@ -4,6 +4,7 @@ import { TopQuery, TopReply, withErrors, TOP_WINDOW } from '../schemas.js';
 import { parseModulePrefix, parseWindow, dataEnd } from '../params.js';
 import type { Static } from '@fastify/type-provider-typebox';
 import { runInfo } from '../run-info.js';
+import { HOUR_MS } from '../../domain/calendar.js';
 import type { PredictionRun } from '../../store/queries/prediction-runs.js';
 import { JSON_UTF8 } from '../cache.js';
 import { hottest, actualForKeys, forecastByKey } from '../../store/queries/hot-vs-predicted.js';
@@ -66,6 +67,9 @@ export const topRoutes: RoutePlugin = async (app, ctx) => {
       by: q.by,
       actualFrom: from.toISOString(),
       actualTo: to.toISOString(),
+      forecastFrom: forecastQuery ? new Date(forecastQuery.from).toISOString() : null,
+      // Predictions end at the run's horizon: a 7 d window of a 24 h run forecasts 24 h, and says so.
+      forecastTo: run && forecastQuery ? new Date(Math.min(forecastQuery.to, run.asOf + run.horizonHours * HOUR_MS)).toISOString() : null,
       run: runInfo(run),
       items: keys.map((key) => {
         const a = actual.get(key);

@@ -4,12 +4,12 @@ import type { RoutePlugin } from '../context.js';
 import {
   RunId, TriggerWarmupBody, TriggerWarmupReply, WarmupDetailQuery, WarmupDetailReply, WarmupsQuery, WarmupsReply, withErrors, WARMUPS_CURSOR,
 } from '../schemas.js';
-import { listWarmupRuns, readRun, warmupItems, warmupItemCounts } from '../../store/queries/warmups.js';
+import { listWarmupRuns, readRun, runWritesOf, warmupItems, warmupItemCounts } from '../../store/queries/warmups.js';
+import { JSON_UTF8 } from '../cache.js';
 import { runView } from '../run-info.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ModcastError, ErrorCodes } from '../../errors.js';
 import { runEffectiveness } from '../effectiveness-summary.js';
-
 
 export const warmupRoutes: RoutePlugin = async (app, ctx) => {
   const readAccess = { onRequest: async (req: Parameters<typeof ctx.auth.requireReadAccess>[0]) => ctx.auth.requireReadAccess(req) };
@@ -25,16 +25,24 @@ export const warmupRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...readAccess,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const after = q.cursor ? (decodeCursor(q.cursor, WARMUPS_CURSOR) as [number, string]) : undefined;
-      const rows = await listWarmupRuns(ctx.store, { ...q, ...(after ? { after } : {}), limit: q.limit + 1 });
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(runView),
-        nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.runId]) : null,
-      };
+      // Kept serialized per query: each is a FINAL over the runs. Runs this process writes (the scheduler, POST
+      // /v1/warmups) are in the key, so they show at once; other processes' within the cache's TTL, and an answer
+      // is made again only when warmup_runs changed.
+      const key = [q.node ?? null, q.region ?? null, q.status ?? null, q.trigger ?? null, q.cursor ?? null, q.limit, runWritesOf(ctx.store)];
+      const body = await ctx.runs.recent<Buffer>('warmups', key, async () => {
+        const rows = await listWarmupRuns(ctx.store, { ...q, ...(after ? { after } : {}), limit: q.limit + 1 });
+        const page = rows.slice(0, q.limit);
+        const last = page[page.length - 1];
+        const bytes = Buffer.from(
+          reply.serialize({ items: page.map(runView), nextCursor: rows.length > q.limit && last ? encodeCursor([last.createdAt, last.runId]) : null }) as string,
+          'utf8',
+        );
+        return { value: bytes, bytes: bytes.length };
+      }, ctx.runs.tablesVersion(['warmup_runs']));
+      return reply.type(JSON_UTF8).send(body);
     },
   );
 

@@ -7,7 +7,7 @@
  * And `no-warmup`, the floor every method is measured from.
  */
 import { DAY_MS, HOUR_MS, WEEK_HOURS } from '../calendar.js';
-import { byScore, uncachedTop, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+import { uncachedTopPerNode, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
 
 export const noWarmup: WarmupMethod = {
   name: 'no-warmup',
@@ -16,13 +16,15 @@ export const noWarmup: WarmupMethod = {
 
 /** Items ranked by fleet requests in hours [from, to), the same list for every node minus what it holds. */
 function rankByCount(ctx: DecisionContext, from: number, to: number): Map<string, string[]> {
+  const { history } = ctx;
   const scored: Scored[] = [];
-  for (const item of ctx.history.items.values()) {
-    const c = ctx.history.count(item, from, to);
+  for (const item of history.items.values()) {
+    // Points are at fetch hours: an item last fetched before `from` has none in the range.
+    if (history.hourOf(item.lastFetchTs) < from) continue;
+    const c = history.count(item, from, to);
     if (c > 0) scored.push({ key: item.key, score: c });
   }
-  scored.sort(byScore);
-  return new Map(ctx.decision.nodes.map((node) => [node, uncachedTop(scored, node, ctx)]));
+  return uncachedTopPerNode(scored, ctx);
 }
 
 export const lastDayTopK: WarmupMethod = {

@@ -33,37 +33,59 @@ export interface CacheOutcome {
   evictedBytes: number;
 }
 
+/** The outcomes that evict nothing, shared (read-only): most requests end in one of them. */
+const HIT: CacheOutcome = Object.freeze({ hit: true, evictedBytes: 0 });
+const MISS: CacheOutcome = Object.freeze({ hit: false, evictedBytes: 0 });
+
+function outcome(hit: boolean, evictedBytes: number): CacheOutcome {
+  if (evictedBytes === 0) return hit ? HIT : MISS;
+  return { hit, evictedBytes };
+}
+
 export class NodeCache {
   /** Map iteration order is insertion order: re-inserting on access makes the first entry the least recent. */
   private readonly entries = new Map<string, Entry>();
   private used = 0;
+  /** An unbounded cache never evicts, so it keeps no recency order (re-inserting on every hit is most of its cost). */
+  private readonly ordered: boolean;
 
   constructor(
     readonly capacityBytes: number,
     readonly mutableTtlMs: number,
-  ) {}
+  ) {
+    this.ordered = Number.isFinite(capacityBytes);
+  }
 
   /** A request for `key` at `ts`: hit when present and fresh; a miss fetches and stores it. */
   request(key: string, mutable: boolean, bytes: number, ts: number): CacheOutcome {
     const e = this.entries.get(key);
     if (e && e.expiresAt > ts) {
-      this.entries.delete(key);
-      this.entries.set(key, e);
+      if (this.ordered) {
+        this.entries.delete(key);
+        this.entries.set(key, e);
+      }
       if (bytes > e.bytes) {
         this.used += bytes - e.bytes;
         e.bytes = bytes;
-        return { hit: true, evictedBytes: this.evict(key) };
+        return outcome(true, this.evict(key));
       }
-      return { hit: true, evictedBytes: 0 };
+      return HIT;
+    }
+    const size = Math.max(bytes, e?.bytes ?? 0);
+    const expiresAt = mutable ? ts + this.mutableTtlMs : Number.POSITIVE_INFINITY;
+    if (e && !this.ordered) {
+      this.used += size - e.bytes;
+      e.bytes = size;
+      e.expiresAt = expiresAt;
+      return MISS;
     }
     if (e) {
       this.entries.delete(key);
       this.used -= e.bytes;
     }
-    const size = Math.max(bytes, e?.bytes ?? 0);
-    this.entries.set(key, { bytes: size, expiresAt: mutable ? ts + this.mutableTtlMs : Number.POSITIVE_INFINITY });
+    this.entries.set(key, { bytes: size, expiresAt });
     this.used += size;
-    return { hit: false, evictedBytes: this.evict(key) };
+    return outcome(false, this.evict(key));
   }
 
   /** Fresh (would hit) at `ts`, without touching recency. */

@@ -15,7 +15,8 @@ const STYLES: Record<string, { color: string; width: number; dash?: string }> = 
   oracle: { color: '#111111', width: 2, dash: '7 4' },
   [REACHABLE_ORACLE]: { color: '#555555', width: 2, dash: '3 3' },
 };
-const MUTED = ['#8fb9a8', '#e4a9a0', '#a9b6d8', '#d7b5d8', '#b8d39a', '#e6cf8a', '#c9b29b', '#9ecae1', '#fdae6b', '#c7c7c7', '#bcbddc'];
+/** No greys: grey is no-warm-up's and the oracles'. */
+const MUTED = ['#8fb9a8', '#e4a9a0', '#a9b6d8', '#d7b5d8', '#b8d39a', '#e6cf8a', '#c9b29b', '#9ecae1', '#fdae6b', '#bcbddc'];
 const PLOT_W = 520;
 const PLOT_H = 210;
 const MARGIN = { left: 70, top: 40, bottom: 50, legendGap: 20 };
@@ -78,10 +79,12 @@ function panel(rows: readonly MethodMetrics[], kind: BudgetKind, top: number, st
     }
   }
   // The legend in method order, one row each, never clipped: the panel is as tall and the image as wide as it needs.
+  // Each key is a stretch of the method's own line, dashes included: the greys (no-warm-up, the oracles) differ by them.
   for (const method of byMethod.keys()) {
-    const { color } = styles.get(method)!;
-    parts.push(`<rect x="${MARGIN.left + plotW + MARGIN.legendGap}" y="${legendY - 9}" width="12" height="12" fill="${color}"/>`);
-    parts.push(`<text x="${MARGIN.left + plotW + MARGIN.legendGap + 18}" y="${legendY + 1}" font-size="12">${escapeXml(method)}</text>`);
+    const { color, dash } = styles.get(method)!;
+    const x0 = MARGIN.left + plotW + MARGIN.legendGap;
+    parts.push(`<line x1="${x0}" x2="${x0 + 14}" y1="${legendY - 3}" y2="${legendY - 3}" stroke="${color}" stroke-width="3"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
+    parts.push(`<text x="${x0 + 18}" y="${legendY + 1}" font-size="12">${escapeXml(method)}</text>`);
     legendY += LEGEND_ROW;
   }
   return parts.join('\n');

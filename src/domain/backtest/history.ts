@@ -32,13 +32,22 @@ export class PointList {
     this.length++;
   }
 
-  /** Σ counts with from ≤ hour < to (scans back from the newest point). */
+  /** Σ counts with from ≤ hour < to (scans back from the last point before `to`, found by bisection). */
   sum(from: number, to: number): number {
+    let lo = 0;
+    let hi = this.length;
+    // A range ending at the newest point (the common case) needs no bisection.
+    if (hi > 0 && this.hours[hi - 1]! >= to) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.hours[mid]! < to) lo = mid + 1;
+        else hi = mid;
+      }
+    }
     let s = 0;
-    for (let i = this.length - 1; i >= 0; i--) {
-      const h = this.hours[i]!;
-      if (h < from) break;
-      if (h < to) s += this.counts[i]!;
+    for (let i = hi - 1; i >= 0; i--) {
+      if (this.hours[i]! < from) break;
+      s += this.counts[i]!;
     }
     return s;
   }
@@ -80,8 +89,15 @@ export interface ItemHistory {
   lastTs: Map<string, number>;
   /** Per node decayed fetch counts at exact fetch times (the ranker pool's recency features). */
   decay: Map<string, DecayedCounts>;
+  /** Decayed fetch counts over every node: equal to the sum of `decay`, an upper bound the ranker pool skips by. */
+  fleetDecay: DecayedCounts;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
+  /**
+   * Mutable items only: per node the exact time of every request, oldest first. A warmed list or @latest answer is
+   * fresh for minutes, not the hour its count falls in, so whether warming it helped is a question of exact times.
+   */
+  times?: Map<string, number[]>;
 }
 
 /**
@@ -109,13 +125,14 @@ export class TraceHistory {
     return Math.floor((ts - this.origin) / HOUR_MS);
   }
 
-  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number): ItemHistory {
+  /** `key`: the item's key when the caller has it already (itemKey of the module and, unless mutable, the version). */
+  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number, key?: string): ItemHistory {
     const mutable = isMutableKind(kind);
     const v = mutable ? '' : version;
-    const key = itemKey(module, v);
+    key ??= itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), lastFetchTs: ts };
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, ...(mutable ? { times: new Map() } : {}) };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -129,6 +146,11 @@ export class TraceHistory {
       points = new PointList();
       item.nodes.set(node, points);
     }
+    if (item.times) {
+      const times = item.times.get(node);
+      if (times) times.push(ts);
+      else item.times.set(node, [ts]);
+    }
     const last = item.lastTs.get(node);
     item.lastTs.set(node, ts);
     if (last !== undefined && ts - last < FETCH_GAP_MS) return item;
@@ -136,6 +158,7 @@ export class TraceHistory {
     let decay = item.decay.get(node);
     if (!decay) item.decay.set(node, (decay = new DecayedCounts()));
     decay.add(ts);
+    item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
     let totals = this.nodeTotals.get(node);
     if (!totals) {
@@ -161,9 +184,31 @@ export class TraceHistory {
     return s;
   }
 
-  /** Forgets hourly points older than `hour` (items keep their first-seen time and size). */
+  /** Was the item requested on the node in [from, to)? Exact for mutable items, by whole hours otherwise. */
+  requestedIn(item: ItemHistory, node: string, from: number, to: number): boolean {
+    const times = item.times?.get(node);
+    if (times) {
+      for (let i = times.length - 1; i >= 0 && times[i]! >= from; i--) if (times[i]! < to) return true;
+      return false;
+    }
+    const points = item.nodes.get(node);
+    return points !== undefined && points.sum(this.hourOf(from), this.hourOf(to - 1) + 1) > 0;
+  }
+
+  /** Forgets hourly points and request times older than `hour` (items keep their first-seen time and size). */
   prune(hour: number): void {
-    for (const item of this.items.values()) for (const p of item.nodes.values()) p.dropBefore(hour);
+    const before = this.origin + hour * HOUR_MS;
+    for (const item of this.items.values()) {
+      for (const p of item.nodes.values()) p.dropBefore(hour);
+      if (item.times) for (const times of item.times.values()) dropTimesBefore(times, before);
+    }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
   }
+}
+
+/** Drops the times before `ts` from a list in time order. */
+function dropTimesBefore(times: number[], ts: number): void {
+  let k = 0;
+  while (k < times.length && times[k]! < ts) k++;
+  if (k > 0) times.splice(0, k);
 }

@@ -66,13 +66,44 @@ export function byScore(a: Scored, b: Scored): number {
   return b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-/** The first `limit` keys of a best-first list that the node does not hold, for one node. */
-export function uncachedTop(sorted: readonly Scored[], node: string, ctx: DecisionContext): string[] {
-  const out: string[] = [];
-  for (const s of sorted) {
-    if (out.length >= ctx.rankLimit) break;
+/**
+ * Per deciding node, the first `rankLimit` keys of `scored` in byScore order that the node does not hold. Equal to
+ * sorting and then walking the sorted list per node, but orders only as deep as the nodes need: a heap is built in
+ * linear time and popped until every node's list is full (a node holding the most popular items needs a deeper
+ * walk, and all nodes stop there).
+ */
+export function uncachedTopPerNode(scored: readonly Scored[], ctx: DecisionContext): Map<string, string[]> {
+  const nodes = ctx.decision.nodes;
+  const out = nodes.map((): string[] => []);
+  const heap = Int32Array.from({ length: scored.length }, (_, i) => i);
+  const better = (a: number, b: number): boolean => byScore(scored[a]!, scored[b]!) < 0;
+  const siftDown = (from: number, size: number): void => {
+    const x = heap[from]!;
+    let i = from;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      const c = l + 1 < size && better(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+      if (!better(heap[c]!, x)) break;
+      heap[i] = heap[c]!;
+      i = c;
+    }
+    heap[i] = x;
+  };
+  let size = heap.length;
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i, size);
+  let open = ctx.rankLimit > 0 ? nodes.length : 0;
+  while (open > 0 && size > 0) {
+    const s = scored[heap[0]!]!;
     if (s.score <= 0) break;
-    if (!ctx.isCached(node, s.key)) out.push(s.key);
+    heap[0] = heap[--size]!;
+    siftDown(0, size);
+    for (let n = 0; n < nodes.length; n++) {
+      const list = out[n]!;
+      if (list.length >= ctx.rankLimit || ctx.isCached(nodes[n]!, s.key)) continue;
+      list.push(s.key);
+      if (list.length >= ctx.rankLimit) open--;
+    }
   }
-  return out;
+  return new Map(nodes.map((node, n) => [node, out[n]!]));
 }

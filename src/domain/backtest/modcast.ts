@@ -116,8 +116,7 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
   const lists = methods.map((m) => out.get(m)!);
   const window = { mean: 0, size: 0 };
   const shortlist = options.shortlist?.() ?? null;
-  for (const { item, young, wanted } of prep.candidates) {
-    if (shortlist && !young && !shortlist.has(item.key)) continue;
+  for (const { item, young, wanted } of candidates(ctx, options, prep, shortlist)) {
     forecaster.reset();
     for (const [node, points] of item.nodes) {
       const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
@@ -162,8 +161,29 @@ interface DecisionPrep {
   mutableSpan: WindowSpan;
   scopes: Scopes;
   curves: ReleaseCurves;
-  /** Items worth forecasting and the deciding nodes that do not hold them. */
-  candidates: { item: ItemHistory; young: boolean; wanted: { node: string; r: number }[] }[];
+  deciding: { node: string; r: number }[];
+}
+
+/**
+ * Items worth forecasting (requested within the candidate hours, or young releases; on the shortlist when there is
+ * one) and the deciding nodes that do not hold them. The shortlist is asked first: it is a set look-up, while the
+ * request count and the caches are read per node.
+ */
+function* candidates(
+  ctx: DecisionContext,
+  o: ModcastMethodOptions,
+  prep: DecisionPrep,
+  shortlist: ReadonlySet<string> | null,
+): Generator<{ item: ItemHistory; young: boolean; wanted: { node: string; r: number }[] }> {
+  const { history } = ctx;
+  const { nowHour, curves } = prep;
+  for (const item of history.items.values()) {
+    const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
+    if (shortlist && !young && !shortlist.has(item.key)) continue;
+    if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
+    const wanted = prep.deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+    if (wanted.length > 0) yield { item, young, wanted };
+  }
 }
 
 const preps = new WeakMap<Decision, DecisionPrep>();
@@ -183,13 +203,6 @@ function prepare(ctx: DecisionContext, o: ModcastMethodOptions): DecisionPrep | 
   const scopes = buildScopes(ctx, gridStart, gridStartHour, n, horizon);
   const curves = new ReleaseCurves(history, scopes.regions, scopes.grids, gridStartHour, nowHour, o.releaseGraceHours);
   const deciding = decision.nodes.map((node) => ({ node, r: scopes.regionIndex.get(ctx.regionOf(node)) ?? -1 }));
-  const candidates: DecisionPrep['candidates'] = [];
-  for (const item of history.items.values()) {
-    const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
-    if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
-    const wanted = deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
-    if (wanted.length > 0) candidates.push({ item, young, wanted });
-  }
   const prep: DecisionPrep = {
     optionsKey,
     n,
@@ -201,7 +214,7 @@ function prepare(ctx: DecisionContext, o: ModcastMethodOptions): DecisionPrep | 
     mutableSpan: windowSpan(forecastStart, { start: decision.at, end: Math.min(decision.windowEnd, decision.at + ctx.mutableTtlMs) }),
     scopes,
     curves,
-    candidates,
+    deciding,
   };
   preps.set(decision, prep);
   return prep;

@@ -8,7 +8,7 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  FEATURES, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
+  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERDAY, FEATURES, HALF_LIVES_HOURS, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
 import type { ItemHistory, TraceHistory } from './history.js';
@@ -31,8 +31,8 @@ export const CONTENDERS: readonly Contender[] = SCOPES.flatMap((scope) => RANKER
 export interface PoolOptions {
   /** Items fetched within this many hours are candidates. */
   candidateHours: number;
-  /** Judged decisions the selector remembers per node. */
-  memory: number;
+  /** Judged decisions after which a decision's evidence weighs half in the selector (OnlineSelector). */
+  halfLife: number;
   /**
    * Also let the per-series model ensemble (seasonal profiles, Holt-Winters, TSB/Croston, release adoption) compete
    * as one more contender. It wins on traffic with strong weekly rhythm and releases spreading through the fleet,
@@ -41,7 +41,7 @@ export interface PoolOptions {
   models: boolean;
 }
 
-export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, memory: 24, models: true };
+export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, halfLife: 24, models: true };
 
 interface Pass {
   /** Per deciding node, per contender, its top list (uncached items, best first). */
@@ -55,6 +55,13 @@ function windowHours(d: Decision): number {
   return Math.min(24, Math.max(1, Math.ceil((d.windowEnd - d.at) / HOUR_MS)));
 }
 
+/**
+ * One pass over the candidate items. The sums keep the order of additions of the plain per-item computation (nodes in
+ * the item's order, node into region and fleet), so every score is bit-for-bit what it would be; what the pass saves
+ * is work that cannot change a list: features are written into preallocated rows (no per-item allocation), each
+ * scope's scores are computed once per item rather than once per deciding node, and only contenders that own their
+ * list (see `source`) are offered.
+ */
 function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const { history, decision } = ctx;
   const at = decision.at;
@@ -63,15 +70,17 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const since = at - o.candidateHours * HOUR_MS;
   const regionOfNode = (node: string): string => history.nodeRegion.get(node) ?? ctx.regionOf(node);
   const deciding = decision.nodes;
+  const D = deciding.length;
   const R = RANKERS.length;
   const C = CONTENDERS.length;
-  const regions = new Set([...history.nodeRegion.values()]);
+  const regions = [...new Set(history.nodeRegion.values())];
+  const regionIndex = new Map(regions.map((r, i) => [r, i]));
   const nodesPerRegion = new Map<string, number>();
   for (const r of history.nodeRegion.values()) nodesPerRegion.set(r, (nodesPerRegion.get(r) ?? 0) + 1);
   const heaps = deciding.map(() => CONTENDERS.map(() => new TopK(ctx.rankLimit)));
   // Scopes that would repeat another's list are ranked once: one region is the fleet, one node is its region.
   // source[n][c] is the contender whose list c shares for deciding node n (c itself when its scope is its own).
-  const regionIsFleet = regions.size <= 1;
+  const regionIsFleet = regions.length <= 1;
   const source = deciding.map((node) => {
     const nodeIsRegion = (nodesPerRegion.get(regionOfNode(node)) ?? 0) <= 1;
     return CONTENDERS.map((contender, c) => {
@@ -81,43 +90,105 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       return c;
     });
   });
+  // Per node of the history: its region's row and, for a deciding node, its own row (-1: none).
+  const nodeRows = new Map<string, { region: number; deciding: number }>();
+  for (const [node, region] of history.nodeRegion) nodeRows.set(node, { region: regionIndex.get(region)!, deciding: deciding.indexOf(node) });
+  const decidingRegion = Int32Array.from(deciding, (node) => regionIndex.get(regionOfNode(node)) ?? -1);
   const nodeFeat = new Float64Array(FEATURES);
-  const regionFeat = new Map<string, Float64Array>();
   const fleetFeat = new Float64Array(FEATURES);
-  const perNodeFeat = new Map<string, Float64Array>();
-  const sizeOf = (item: ItemHistory): number => history.sizeOf(item);
+  const regionFeat = new Float64Array(regions.length * FEATURES);
+  const decidingFeat = new Float64Array(D * FEATURES);
+  /** Which rows the current item wrote (the others stand for "no requests": no score, no offer). */
+  const regionSeen = new Uint8Array(regions.length);
+  const decidingSeen = new Uint8Array(D);
+  const fleetScores = new Float64Array(R);
+  const regionScores = new Float64Array(regions.length * R);
+  const regionScored = new Uint8Array(regions.length);
+  const nodeScores = new Float64Array(C);
+  // Skipping by bound: an item enters a list only with a score at or above the list's floor, and no scope's score
+  // exceeds the ranker's score of `bound` (features bounded from the item's fleet-wide decayed counts). The floors
+  // are the lowest of ranker r's fleet and region lists, and per deciding node of its node lists (which only items
+  // the node fetched can enter, so they stay short and low). Floors only rise: a stale one is merely less selective.
+  const floors: Floors = { shared: new Float64Array(R), node: new Float64Array(D * R), hasNodeLists: new Uint8Array(D) };
+  const refreshFloors = (): void => {
+    floors.shared.fill(Infinity);
+    floors.node.fill(Infinity);
+    for (let n = 0; n < D; n++) {
+      for (let c = 0; c < C; c++) {
+        if (source[n]![c] !== c) continue;
+        const r = c % R;
+        const floor = heaps[n]![c]!.floor;
+        if (c < 2 * R) floors.shared[r] = Math.min(floors.shared[r]!, floor);
+        else {
+          floors.node[n * R + r] = floor;
+          floors.hasNodeLists[n] = 1;
+        }
+      }
+    }
+  };
+  refreshFloors();
+  let sinceRefresh = 0;
+  const bound = new Float64Array(FEATURES);
+  const boundScores = new Float64Array(R);
 
   for (const item of history.items.values()) {
     if (item.lastFetchTs < since) continue;
-    const wanted = deciding.map((node) => !ctx.isCached(node, item.key));
-    if (!wanted.some(Boolean)) continue;
+    boundScoresOf(history, item, at, h, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
+    if (!mayEnter(item, deciding, boundScores, floors)) continue;
+    if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
+      refreshFloors();
+      sinceRefresh = 0;
+    }
     fleetFeat.fill(0);
-    for (const f of regionFeat.values()) f.fill(0);
-    perNodeFeat.clear();
+    regionFeat.fill(0);
+    regionSeen.fill(0);
+    decidingSeen.fill(0);
+    regionScored.fill(0);
     for (const [node, points] of item.nodes) {
       nodeFeat.fill(0);
       item.decay.get(node)?.addValuesAt(at, nodeFeat, 0);
       windowFeatures(points, h, w, nodeFeat, 0);
-      const region = regionOfNode(node);
-      let rf = regionFeat.get(region);
-      if (!rf) regionFeat.set(region, (rf = new Float64Array(FEATURES)));
+      const row = nodeRows.get(node);
+      if (row === undefined) continue; // never: a node's first fetch of any item names its region
+      const ro = row.region * FEATURES;
       for (let k = 0; k < FEATURES; k++) {
-        rf[k] = rf[k]! + nodeFeat[k]!;
+        regionFeat[ro + k] = regionFeat[ro + k]! + nodeFeat[k]!;
         fleetFeat[k] = fleetFeat[k]! + nodeFeat[k]!;
       }
-      if (deciding.includes(node)) perNodeFeat.set(node, Float64Array.from(nodeFeat));
-    }
-    const per = ctx.budgetKind === 'bytes' ? 1 / sizeOf(item) : 1;
-    for (let n = 0; n < deciding.length; n++) {
-      if (!wanted[n]) continue;
-      const node = deciding[n]!;
-      const feats: (Float64Array | undefined)[] = [fleetFeat, regionFeat.get(regionOfNode(node)), perNodeFeat.get(node)];
-      const own = source[n]!;
-      for (let c = 0; c < C; c++) {
-        const f = feats[Math.floor(c / R)];
-        if (!f || own[c] !== c) continue;
-        heaps[n]![c]!.offer(CONTENDERS[c]!.ranker.score(f, 0, w) * per, item.key);
+      regionSeen[row.region] = 1;
+      if (row.deciding >= 0) {
+        decidingFeat.set(nodeFeat, row.deciding * FEATURES);
+        decidingSeen[row.deciding] = 1;
       }
+    }
+    const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1;
+    for (let r = 0; r < R; r++) fleetScores[r] = RANKERS[r]!.score(fleetFeat, 0, w) * per;
+    for (let n = 0; n < D; n++) {
+      // This node's scores, for the lists it owns; offered only if one of them would be kept and the node does not
+      // hold the item (asked last: a cache look-up costs more than the scores).
+      const own = source[n]!;
+      const heap = heaps[n]!;
+      const region = decidingRegion[n]!;
+      let kept = false;
+      for (let c = 0; c < C; c++) {
+        let score = 0;
+        if (own[c] !== c) {
+          // shares another contender's list
+        } else if (c < R) score = fleetScores[c]!;
+        else if (c < 2 * R) {
+          if (region >= 0 && regionSeen[region]) {
+            if (!regionScored[region]) {
+              for (let r = 0; r < R; r++) regionScores[region * R + r] = RANKERS[r]!.score(regionFeat, region * FEATURES, w) * per;
+              regionScored[region] = 1;
+            }
+            score = regionScores[region * R + c - R]!;
+          }
+        } else if (decidingSeen[n]) score = CONTENDERS[c]!.ranker.score(decidingFeat, n * FEATURES, w) * per;
+        nodeScores[c] = score;
+        kept ||= score > 0 && score >= heap[c]!.floor;
+      }
+      if (!kept || ctx.isCached(deciding[n]!, item.key)) continue;
+      for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
     }
   }
   const lists = new Map<string, string[][]>();
@@ -129,6 +200,58 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   return { lists };
 }
 
+/** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
+const FLOOR_REFRESH_ITEMS = 16;
+/** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
+const BOUND_SLACK = 1 + 1e-6;
+const K24 = HALF_LIVES_HOURS.indexOf(24);
+const K168 = HALF_LIVES_HOURS.indexOf(168);
+/**
+ * A fetch counted in the last 24 h (168 h) window is less than 25 h (169 h) old at the decision, so it weighs more
+ * than 2^(-25/24) (2^(-169/168)) in the 24 h (168 h) decayed count: the window's fetches, and its active node-hours,
+ * are at most the decayed count times these (an hour of margin on top).
+ */
+const DAY_COUNT_PER_DECAYED = Math.pow(2, 26 / 24);
+const WEEK_COUNT_PER_DECAYED = Math.pow(2, 170 / 168);
+
+/** The lowest floor of each ranker's lists: fleet and region lists of every deciding node, and per deciding node. */
+interface Floors {
+  shared: Float64Array;
+  /** [n * R + r]: node n's own list of ranker r (Infinity when it shares another scope's). */
+  node: Float64Array;
+  hasNodeLists: Uint8Array;
+}
+
+/**
+ * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's, the fleet's
+ * are bounded from the item's fleet-wide decayed counts (see above), and rankers are non-decreasing in every feature.
+ */
+function boundScoresOf(history: TraceHistory, item: ItemHistory, at: number, h: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
+  bound.fill(0);
+  item.fleetDecay.addValuesAt(at, bound, 0);
+  for (let k = 0; k < F_LAST24; k++) bound[k] = bound[k]! * BOUND_SLACK;
+  // No fetch in a window's hours: its features are exactly 0.
+  const lastHour = history.hourOf(item.lastFetchTs);
+  const day = lastHour >= h - 24 ? bound[K24]! * DAY_COUNT_PER_DECAYED : 0;
+  const week = lastHour >= h - 168 ? bound[K168]! * WEEK_COUNT_PER_DECAYED : 0;
+  bound[F_LAST24] = bound[F_YESTERDAY] = bound[F_ACTIVE_DAY] = day;
+  bound[F_LAST_WEEK] = bound[F_ACTIVE_WEEK] = week;
+  for (let r = 0; r < RANKERS.length; r++) out[r] = RANKERS[r]!.score(bound, 0, w) * per;
+}
+
+/** Could the item enter some list, given its bound scores? (A node's own lists only take items the node fetched.) */
+function mayEnter(item: ItemHistory, deciding: readonly string[], best: Float64Array, floors: Floors): boolean {
+  const R = best.length;
+  for (let r = 0; r < R; r++) if (best[r]! > 0 && best[r]! >= floors.shared[r]!) return true;
+  for (let n = 0; n < deciding.length; n++) {
+    if (!floors.hasNodeLists[n]) continue;
+    let above = false;
+    for (let r = 0; r < R && !above; r++) above = best[r]! > 0 && best[r]! >= floors.node[n * R + r]!;
+    if (above && item.nodes.has(deciding[n]!)) return true;
+  }
+  return false;
+}
+
 function passFor(ctx: DecisionContext, o: PoolOptions): Pass {
   let byKind = passes.get(ctx.decision);
   if (!byKind) passes.set(ctx.decision, (byKind = new Map()));
@@ -137,13 +260,14 @@ function passFor(ctx: DecisionContext, o: PoolOptions): Pass {
   return pass;
 }
 
-/** Was the item fetched on the node in [at, windowEnd)? (mutable items: within the TTL after `at`). */
+/**
+ * Was the item asked for on the node in [at, windowEnd)? A mutable item only within the TTL after `at`: warmed at
+ * the decision, it answers from the cache that long, so a request later in the window gains nothing from it.
+ */
 function usedOn(history: TraceHistory, node: string, key: string, at: number, windowEnd: number, mutableTtlMs: number): boolean {
   const item = history.items.get(key);
-  const points = item?.nodes.get(node);
-  if (!item || !points) return false;
-  const end = item.mutable ? Math.min(windowEnd, at + mutableTtlMs) : windowEnd;
-  return points.sum(history.hourOf(at), history.hourOf(end - 1) + 1) > 0;
+  if (!item) return false;
+  return history.requestedIn(item, node, at, item.mutable ? Math.min(windowEnd, at + mutableTtlMs) : windowEnd);
 }
 
 /** modcast: per node, the contender whose lists realised the most hits over the node's recent decisions. */
@@ -187,7 +311,7 @@ export class PoolMethod implements WarmupMethod {
       const id = `${ctx.budgetKind}\u0000${node}`;
       let sel = this.selectors.get(id);
       if (!sel || sel.limit !== ctx.rankLimit) {
-        sel = new OnlineSelector(this.names.length, ctx.rankLimit, this.options.memory);
+        sel = new OnlineSelector(this.names.length, ctx.rankLimit, this.options.halfLife);
         this.selectors.set(id, sel);
       }
       selectors.set(node, sel);

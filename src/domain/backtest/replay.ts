@@ -185,6 +185,8 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
   let firstTs: number | null = null;
   let lastTs = -Infinity;
   let lastPrune = 0;
+  /** The earliest end of an open window: until then a request closes nothing (the common case, checked first). */
+  let nextEnd = Infinity;
 
   const nodesOf = (region?: string): string[] => [...nodeRegion.entries()].filter(([, r]) => region === undefined || r === region).map(([n]) => n).sort();
   const regionsNow = (): Set<string> => new Set(nodeRegion.values());
@@ -224,6 +226,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
       const list = open.get(node);
       if (list) list.push(w);
       else open.set(node, [w]);
+      nextEnd = Math.min(nextEnd, w.outcome.end);
     }
     o.onProgress?.({ requests, decisions, at: d.at });
   };
@@ -244,9 +247,17 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
   };
 
   const closeUntil = (t: number): void => {
+    if (t < nextEnd) return;
+    nextEnd = Infinity;
     for (const [node, list] of open) {
       const keep: OpenWindow[] = [];
-      for (const w of list) (w.outcome.end <= t ? judge(w) : keep.push(w));
+      for (const w of list) {
+        if (w.outcome.end <= t) judge(w);
+        else {
+          keep.push(w);
+          nextEnd = Math.min(nextEnd, w.outcome.end);
+        }
+      }
       open.set(node, keep);
     }
   };
@@ -293,7 +304,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         out.first.set(key, { ts, bytes, miss: !hit, mutable, known: seen !== undefined && seen.firstTs < out.start });
       }
     }
-    history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes);
+    history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes, key);
 
     const hour = history!.hourOf(ts);
     if (hour - lastPrune >= 24) {

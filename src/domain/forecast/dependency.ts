@@ -158,3 +158,43 @@ export function propagateHotness(
   }
   return boosts;
 }
+
+/** A requirement edge of a parent fetched often over the last week, in one region. */
+export interface HotEdge {
+  module: string;
+  version: string;
+  region: string;
+  /** Parent fetches per hour over the last week. */
+  rate: number;
+  reqModule: string;
+  reqVersion: string;
+}
+
+/** Extra deseasonalised fetch rate per region (index in `regions`) of requirements of hot modules (one level). */
+export function dependencyBoostsByRegion(
+  edges: readonly HotEdge[],
+  regions: readonly string[],
+  o: { factor: number; limit: number },
+): Map<string, { module: string; version: string; perRegion: Float64Array }> {
+  const out = new Map<string, { module: string; version: string; perRegion: Float64Array }>();
+  for (let r = 0; r < regions.length; r++) {
+    const region = regions[r]!;
+    const graph = new Map<string, Requirement[]>();
+    const parents = new Map<string, { module: string; version: string; rate: number }>();
+    for (const e of edges) {
+      if (e.region !== region) continue;
+      const pk = requirementKey(e.module, e.version);
+      parents.set(pk, { module: e.module, version: e.version, rate: e.rate });
+      const list = graph.get(pk) ?? [];
+      list.push({ module: e.reqModule, version: e.reqVersion, indirect: false });
+      graph.set(pk, list);
+    }
+    const boosts = propagateHotness(parents.values(), (m, v) => graph.get(requirementKey(m, v)), { factor: o.factor, limit: o.limit });
+    for (const [key, b] of boosts) {
+      let entry = out.get(key);
+      if (!entry) out.set(key, (entry = { module: b.module, version: b.version, perRegion: new Float64Array(regions.length) }));
+      entry.perRegion[r] = b.rate;
+    }
+  }
+  return out;
+}

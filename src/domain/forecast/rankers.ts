@@ -168,6 +168,11 @@ export class TopK {
     this.scores = new Float64Array(Math.max(1, k));
   }
 
+  /** What an offer has to reach to be kept: 0 until the list is full (any positive score is kept), then the worst kept. */
+  get floor(): number {
+    return this.n < this.k ? 0 : this.scores[0]!;
+  }
+
   reset(): void {
     this.n = 0;
     this.keys.length = 0;
@@ -252,35 +257,45 @@ interface PastDecision {
 }
 
 /**
- * Chooses among contenders (rankers, or ranker × scope pairs) by realised hits over the last `memory` judged
- * decisions of a scope. A decision is judged only after its window ended, by a caller-given `wasUsed(key)` that
- * sees what happened in that window: the choice at a decision never sees its own future.
+ * Chooses among contenders (rankers, or ranker × scope pairs) by realised hits over the judged decisions of a scope,
+ * older decisions fading with a half-life of `halfLife` decisions. A decision is judged only after its window ended,
+ * by a caller-given `wasUsed(key)` that sees what happened in that window: the choice at a decision never sees its
+ * own future.
  *
  * The combined ranking takes, for each checkpoint K, the items the best contender at K puts first: its top-K
  * prefix is exactly the winner's at the smallest budget, and larger budgets extend it with their own winners.
+ *
+ * Why fading rather than a window of the last N decisions: a burst leaving a hard window flips the choice at once,
+ * and on bursty traffic the choice then chases noise. Why a checkpoint also counts the hits at every larger one: a
+ * ranking's top 5 is the start of its top 20 and top 100, hits at small budgets are few (a handful a day on some
+ * traffic), and the longer prefixes of the same ranking say much more about how well it orders items.
  */
 const LONG_RUN_WEIGHT = 1e-7;
 
 export class OnlineSelector {
   private readonly pending: PastDecision[] = [];
-  /** Per judged decision: hits[contender * C + checkpoint]. */
-  private readonly judged: Float64Array[] = [];
+  /** Faded evidence: per contender and checkpoint, relative hits at that checkpoint and every larger one. */
   private readonly totals: Float64Array;
-  /** Every judged decision, never forgotten: only breaks ties of the recent evidence (see scores). */
+  /** Every judged decision at full weight, never forgotten: only breaks ties of the faded evidence (see scores). */
   private readonly longRun: Float64Array;
-  /** What the choice compares: recent totals, plus the long run at a weight too small to outvote them. */
+  /** What the choice compares: faded totals, plus the long run at a weight too small to outvote them. */
   private readonly scores: Float64Array;
   private readonly cps: number[];
+  /** Per judged decision, the weight of everything judged before it. */
+  private readonly fade: number;
+  private judgedCount = 0;
 
   constructor(
     readonly contenders: number,
     readonly limit: number,
-    readonly memory = 24,
+    /** Judged decisions after which a decision's evidence weighs half. */
+    readonly halfLife = 24,
   ) {
     this.cps = checkpoints(limit);
     this.totals = new Float64Array(contenders * this.cps.length);
     this.longRun = new Float64Array(contenders * this.cps.length);
     this.scores = new Float64Array(contenders * this.cps.length);
+    this.fade = 0.5 ** (1 / halfLife);
   }
 
   get checkpoints(): readonly number[] {
@@ -325,25 +340,23 @@ export class OnlineSelector {
         for (let c = 0; c < this.contenders; c++) best = Math.max(best, hits[c * C + j]!);
         for (let c = 0; c < this.contenders; c++) hits[c * C + j] = best > 0 ? hits[c * C + j]! / best : 0;
       }
-      this.judged.push(hits);
+      // A checkpoint counts its own hits and those of every larger one (see the class comment).
+      for (let c = 0; c < this.contenders; c++) for (let j = C - 2; j >= 0; j--) hits[c * C + j] = hits[c * C + j]! + hits[c * C + j + 1]!;
+      this.judgedCount++;
       for (let x = 0; x < hits.length; x++) {
-        this.totals[x] = this.totals[x]! + hits[x]!;
+        this.totals[x] = this.totals[x]! * this.fade + hits[x]!;
         this.longRun[x] = this.longRun[x]! + hits[x]!;
       }
-      if (this.judged.length > this.memory) {
-        const old = this.judged.shift()!;
-        for (let x = 0; x < old.length; x++) this.totals[x] = this.totals[x]! - old[x]!;
-      }
     }
-    // Recent decisions decide; when they cannot tell contenders apart (bursts hit every list alike, quiet hours hit
-    // none), the whole history does, rather than a fixed order. Relative hits are at most 1 per decision, so
-    // LONG_RUN_WEIGHT × any history is far below one recent hit.
+    // Recent decisions weigh most; when they cannot tell contenders apart (bursts hit every list alike, quiet hours
+    // hit none), the whole history does, rather than a fixed order. Relative hits are at most one per checkpoint and
+    // decision, so LONG_RUN_WEIGHT × any history is far below one recent hit.
     for (let x = 0; x < this.scores.length; x++) this.scores[x] = this.totals[x]! + LONG_RUN_WEIGHT * this.longRun[x]!;
   }
 
-  /** Decisions judged so far (at most `memory`). */
+  /** Decisions judged so far. */
   get evidence(): number {
-    return this.judged.length;
+    return this.judgedCount;
   }
 
   /**
@@ -380,7 +393,7 @@ export class OnlineSelector {
     return best;
   }
 
-  /** Realised hits of a contender at checkpoint j over the remembered decisions. */
+  /** Faded relative hits of a contender at checkpoint j and every larger one. */
   hitsOf(c: number, j: number): number {
     return this.totals[c * this.cps.length + j]!;
   }

@@ -2,6 +2,7 @@
 import { queryRows, type Store } from '../client.js';
 import { rollupFor } from './top.js';
 import { SCOPE_WHERE, scopeParams, type ScopeFilter } from './module-history.js';
+import { dateTime64Param } from '../time-params.js';
 
 
 /** Start of the oldest hourly bucket, undefined on an empty store. */
@@ -30,7 +31,7 @@ export interface HeatmapQuery extends ScopeFilter {
 /** Requests per (module, hour of week) for the top modules; hour of week 0 = Monday 00:00 in `timeZone`. */
 export async function hourOfWeekHeatmap(store: Store, q: HeatmapQuery): Promise<{ modules: string[]; cells: [number, number, number][] }> {
   const params = { from: q.from.getTime(), to: q.to.getTime(), prefix: q.modulePrefix, limit: q.limit, tz: q.timeZone, ...scopeParams(q) };
-  const range = `bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64}) AND ${SCOPE_WHERE} AND startsWith(module, {prefix:String})`;
+  const range = `bucket >= ${dateTime64Param('from')} AND bucket < ${dateTime64Param('to')} AND ${SCOPE_WHERE} AND startsWith(module, {prefix:String})`;
   const modules = (
     await queryRows<{ module: string }>(
       store,
@@ -69,7 +70,7 @@ export async function releaseSpread(store: Store, q: { from: Date; to: Date; mod
        SELECT module, version, min(bucket) AS first_seen, sum(requests) AS total FROM rollups_1h
        WHERE version != '' AND startsWith(module, {prefix:String})
        GROUP BY module, version
-       HAVING first_seen >= fromUnixTimestamp64Milli({from:Int64}) AND first_seen < fromUnixTimestamp64Milli({to:Int64})
+       HAVING first_seen >= ${dateTime64Param('from')} AND first_seen < ${dateTime64Param('to')}
           AND first_seen > (SELECT min(bucket) FROM rollups_1h)
        ORDER BY total DESC, module, version LIMIT {limit:UInt32})
      SELECT module, version, toUnixTimestamp(min(first_region)) * 1000 AS first_ms, sum(req) AS total,
@@ -107,27 +108,27 @@ export async function ingestHealth(store: Store, q: { from: Date; to: Date; reje
     queryRows<{ t: string; n: string }>(
       store,
       `SELECT toUnixTimestamp(bucket) * 1000 AS t, sum(requests) AS n FROM ${table}
-       WHERE bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64}) AND ${SCOPE_WHERE} GROUP BY t ORDER BY t`,
+       WHERE bucket >= ${dateTime64Param('from')} AND bucket < ${dateTime64Param('to')} AND ${SCOPE_WHERE} GROUP BY t ORDER BY t`,
       params,
     ),
     queryRows<{ t: string; n: string }>(
       store,
       `SELECT toUnixTimestamp(toStartOfInterval(received_at, INTERVAL ${bucketMinutes} MINUTE)) * 1000 AS t, count() AS n
-       FROM rejected_events WHERE received_at >= fromUnixTimestamp64Milli({rfrom:Int64}) AND ({node:String} = '' OR node = {node:String})
+       FROM rejected_events WHERE received_at >= ${dateTime64Param('rfrom')} AND ({node:String} = '' OR node = {node:String})
        GROUP BY t ORDER BY t`,
       params,
     ),
     queryRows<{ reason: string; n: string }>(
       store,
       `SELECT replaceRegexpAll(reason, '"[^"]*"', '"…"') AS reason, count() AS n FROM rejected_events
-       WHERE received_at >= fromUnixTimestamp64Milli({rfrom:Int64}) AND ({node:String} = '' OR node = {node:String})
+       WHERE received_at >= ${dateTime64Param('rfrom')} AND ({node:String} = '' OR node = {node:String})
        GROUP BY reason ORDER BY n DESC, reason LIMIT 10`,
       params,
     ),
     queryRows<{ hit: number | null; miss: number | null }>(
       store,
       `SELECT if(sum(hits) = 0, NULL, sum(hit_duration_ms) / sum(hits)) AS hit, if(sum(misses) = 0, NULL, sum(miss_duration_ms) / sum(misses)) AS miss
-       FROM ${table} WHERE bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64}) AND ${SCOPE_WHERE}`,
+       FROM ${table} WHERE bucket >= ${dateTime64Param('from')} AND bucket < ${dateTime64Param('to')} AND ${SCOPE_WHERE}`,
       params,
     ),
   ]);
@@ -155,7 +156,7 @@ export async function warmupSummary(store: Store, q: { from: Date } & ScopeFilte
     `SELECT toUnixTimestamp(toStartOfDay(created_at)) * 1000 AS day, toString(status) AS status, count() AS runs,
             sum(items_planned) AS planned, sum(items_done) AS done, sum(items_failed) AS failed, sum(bytes) AS bytes
      FROM warmup_runs FINAL
-     WHERE created_at >= fromUnixTimestamp64Milli({from:Int64}) AND ${SCOPE_WHERE}
+     WHERE created_at >= ${dateTime64Param('from')} AND ${SCOPE_WHERE}
      GROUP BY day, status ORDER BY day, status`,
     { from: q.from.getTime(), ...scopeParams(q) },
   );

@@ -4,6 +4,7 @@
  * largest upstream size seen per version. Times are epoch ms.
  */
 import { queryRows, type Store } from '../client.js';
+import { dateTime64Param } from '../time-params.js';
 
 export type RunWindow = {
   node: string;
@@ -21,7 +22,7 @@ export async function readRunWindowUsage(store: Store, params: RunWindow) {
               sumIf(duration_ms, duration_ms > 0) AS sum_ms, countIf(duration_ms > 0) AS timed
        FROM access_events
        WHERE node = {node:String} AND module IN {modules:Array(String)} AND kind IN ('info', 'mod', 'zip')
-         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
+         AND ts >= ${dateTime64Param('from')} AND ts < ${dateTime64Param('to')}
        GROUP BY module, version`,
       params,
     ),
@@ -30,7 +31,7 @@ export async function readRunWindowUsage(store: Store, params: RunWindow) {
       `SELECT avgIf(duration_ms, cache_status = 'miss' AND duration_ms > 0) AS cold, avgIf(duration_ms, cache_status = 'hit' AND duration_ms > 0) AS warm
        FROM access_events
        WHERE node = {node:String} AND kind IN ('info', 'mod', 'zip')
-         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})`,
+         AND ts >= ${dateTime64Param('from')} AND ts < ${dateTime64Param('to')}`,
       params,
     ),
     queryRows<{ module: string; version: string; bytes: string }>(

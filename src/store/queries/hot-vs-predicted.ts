@@ -5,6 +5,7 @@
 import { queryRows, type Store } from '../client.js';
 import { topQuery, type TopDimension, type TopRow } from './top.js';
 import type { ScopeFilter } from './module-history.js';
+import { dateTimeParam } from '../time-params.js';
 
 /**
  * Prediction rows that count each request once (see src/scoring/score.ts): a module's total is its version ''
@@ -51,7 +52,7 @@ export async function forecastByKey(
     `SELECT ${f.key} AS key, sum(expected_requests) AS expected
      FROM predictions
      WHERE run_id = {run:String} AND window_kind = 'step' AND ${f.level} AND kind = {kind:String}
-       AND window_start >= toDateTime(intDiv({from:Int64}, 1000)) AND window_start < toDateTime(intDiv({to:Int64}, 1000))
+       AND window_start >= ${dateTimeParam('from')} AND window_start < ${dateTimeParam('to')}
        AND toString(scope) = {scope:String} AND ({scopeId:String} = '' OR scope_id = {scopeId:String})
        AND ({regionNodes:String} = '' OR scope_id IN (SELECT DISTINCT node FROM rollups_1h WHERE region = {regionNodes:String}))
        AND startsWith(module, {prefix:String})

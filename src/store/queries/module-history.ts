@@ -1,6 +1,7 @@
 /** Request history of one module from the rollups: per version (top N, the rest as `(other)`), per bucket. */
 import { queryRows, type Store } from '../client.js';
 import { rollupFor } from './top.js';
+import { dateTime64Param } from '../time-params.js';
 
 export const OTHER_VERSIONS = '(other)';
 
@@ -29,13 +30,13 @@ export async function moduleHistory(
     store,
     `WITH top_versions AS (
        SELECT version FROM ${table}
-       WHERE module = {module:String} AND bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64}) AND ${SCOPE_WHERE}
+       WHERE module = {module:String} AND bucket >= ${dateTime64Param('from')} AND bucket < ${dateTime64Param('to')} AND ${SCOPE_WHERE}
        GROUP BY version ORDER BY sum(requests) DESC, version LIMIT {versions:UInt32})
      SELECT v, sum(r) AS requests, sum(m) AS misses, arraySort(x -> x.1, groupArray((t, r))) AS points FROM (
        SELECT if(version IN top_versions, version, {other:String}) AS v, toUnixTimestamp(bucket) * 1000 AS t,
               sum(requests) AS r, sum(misses) AS m
        FROM ${table}
-       WHERE module = {module:String} AND bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64}) AND ${SCOPE_WHERE}
+       WHERE module = {module:String} AND bucket >= ${dateTime64Param('from')} AND bucket < ${dateTime64Param('to')} AND ${SCOPE_WHERE}
        GROUP BY v, t)
      GROUP BY v ORDER BY v = {other:String}, requests DESC, v`,
     {

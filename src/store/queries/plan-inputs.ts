@@ -5,6 +5,7 @@
  */
 import { queryRows, type Store } from '../client.js';
 import { sizeKey, warmKey, type Demand, type WarmEndpoint } from '../../domain/plan.js';
+import { dateTime64Param, dateTimeParam } from '../time-params.js';
 
 interface DemandRow {
   module: string;
@@ -33,7 +34,7 @@ export async function readDemand(
      FROM predictions
      WHERE run_id = {run:String} AND window_kind = 'step'
        AND ((scope = 'node' AND scope_id = {node:String}) OR (scope = 'region' AND scope_id = {region:String}) OR scope = 'fleet')
-       AND window_start < toDateTime(intDiv({to:Int64}, 1000)) AND window_end > toDateTime(intDiv({from:Int64}, 1000))
+       AND window_start < ${dateTimeParam('to')} AND window_end > ${dateTimeParam('from')}
      GROUP BY module, version, kind, scope
      ORDER BY p_any DESC, module, version
      LIMIT {limit:UInt32}`,
@@ -47,11 +48,11 @@ export async function readWarmKeys(store: Store, node: string, modules: string[]
   const rows = await queryRows<{ module: string; version: string; kind: string }>(
     store,
     `SELECT DISTINCT module, version, toString(kind) AS kind FROM access_events
-     WHERE node = {node:String} AND module IN {modules:Array(String)} AND ts >= fromUnixTimestamp64Milli({since:Int64})
+     WHERE node = {node:String} AND module IN {modules:Array(String)} AND ts >= ${dateTime64Param('since')}
        AND kind IN ('info', 'mod', 'zip') AND status >= 200 AND status < 300
      UNION ALL
      SELECT DISTINCT module, version, endpoint AS kind FROM warmup_items
-     WHERE node = {node:String} AND module IN {modules:Array(String)} AND status = 'ok' AND updated_at >= fromUnixTimestamp64Milli({since:Int64})`,
+     WHERE node = {node:String} AND module IN {modules:Array(String)} AND status = 'ok' AND updated_at >= ${dateTime64Param('since')}`,
     { node, modules, since },
   );
   const keys = new Set<string>();
@@ -82,7 +83,7 @@ export async function readSizesAndPenalties(store: Store, node: string, modules:
             avgIf(duration_ms, cache_status = 'miss' AND node = {node:String}) AS miss_ms,
             avgIf(duration_ms, cache_status = 'hit' AND node = {node:String}) AS hit_ms
      FROM access_events
-     WHERE module IN {modules:Array(String)} AND version != '' AND ts >= fromUnixTimestamp64Milli({since:Int64})
+     WHERE module IN {modules:Array(String)} AND version != '' AND ts >= ${dateTime64Param('since')}
      GROUP BY module, version`,
     { node, modules, since },
   );
@@ -103,7 +104,7 @@ export async function readVersionHints(store: Store, modules: string[], since: n
     store,
     `SELECT module, argMax(version, n) AS version FROM (
        SELECT module, version, sum(requests) AS n FROM rollups_1h
-       WHERE module IN {modules:Array(String)} AND version != '' AND bucket >= toDateTime(intDiv({since:Int64}, 1000))
+       WHERE module IN {modules:Array(String)} AND version != '' AND bucket >= ${dateTimeParam('since')}
        GROUP BY module, version)
      GROUP BY module`,
     { modules, since },

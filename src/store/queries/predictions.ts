@@ -7,6 +7,7 @@
  * between two queries (summation order), which must not move a series across a page boundary.
  */
 import { queryRows, type Store } from '../client.js';
+import { dateTimeParam } from '../time-params.js';
 
 export type SeriesKey = [scope: string, scopeId: string, module: string, version: string, kind: string];
 
@@ -50,7 +51,7 @@ export interface ForecastRow {
 export function forecastWhere(f: ForecastFilter): { sql: string; params: Record<string, unknown> } {
   return {
     sql: `run_id = {run:String} AND window_kind = {windowKind:String}
-      AND window_start >= toDateTime(intDiv({from:Int64}, 1000)) AND window_start < toDateTime(intDiv({to:Int64}, 1000))
+      AND window_start >= ${dateTimeParam('from')} AND window_start < ${dateTimeParam('to')}
       AND ({scope:String} = '' OR toString(scope) = {scope:String})
       AND ({scopeId:String} = '' OR scope_id = {scopeId:String})
       AND startsWith(module, {prefix:String})

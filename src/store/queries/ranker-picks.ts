@@ -5,6 +5,7 @@
 import type { Store } from '../client.js';
 import { queryRows } from '../client.js';
 import { FETCHES } from './scoring.js';
+import { dateTimeParam } from '../time-params.js';
 
 const secs = (ms: number): number => Math.floor(ms / 1000);
 
@@ -44,13 +45,13 @@ export interface JudgedPick {
 export async function readJudgedPicks(store: Store, asOf: number, runs: number): Promise<{ runs: number; picks: JudgedPick[] }> {
   const recent = await queryRows<{ run_id: string; from: number; to: number }>(
     store,
-    `SELECT run_id, toUInt32(min(window_start)) AS from, toUInt32(max(window_end)) AS to
+    `SELECT run_id, toUnixTimestamp(min(window_start)) * 1000 AS from, toUnixTimestamp(max(window_end)) * 1000 AS to
      FROM ranker_picks
-     WHERE window_end <= toDateTime({asOf:UInt32})
+     WHERE window_end <= ${dateTimeParam('asOf')}
      GROUP BY run_id
      ORDER BY to DESC, run_id DESC
      LIMIT {runs:UInt32}`,
-    { asOf: secs(asOf), runs },
+    { asOf, runs },
   );
   if (recent.length === 0) return { runs: 0, picks: [] };
   const from = Math.min(...recent.map((r) => Number(r.from)));
@@ -64,7 +65,7 @@ export async function readJudgedPicks(store: Store, asOf: number, runs: number):
        SELECT module, version, toString(region) AS region, bucket,
               ${FETCHES} AS fetches
        FROM rollups_1h
-       WHERE bucket >= toDateTime({from:UInt32}) AND bucket < toDateTime({to:UInt32})
+       WHERE bucket >= ${dateTimeParam('from')} AND bucket < ${dateTimeParam('to')}
        GROUP BY module, version, region, bucket
      ) AS r ON r.module = p.module AND r.version = p.version AND r.region = toString(p.region)
      GROUP BY p.run_id, region, contender, rank, expected, p.module, p.version`,

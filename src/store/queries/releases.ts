@@ -3,12 +3,13 @@
  * warmed with it), and which versions of hot modules appeared lately. Times are epoch ms.
  */
 import { queryRows, type Store } from '../client.js';
+import { dateTime64Param, dateTimeParam } from '../time-params.js';
 
 /** At least `minRequests` requests of `module` since `since`, from the hourly rollups. */
 export async function isHotModule(store: Store, module: string, since: number, minRequests: number): Promise<boolean> {
   const rows = await queryRows<{ n: string }>(
     store,
-    `SELECT sum(requests) AS n FROM rollups_1h WHERE module = {module:String} AND bucket >= toDateTime(intDiv({since:Int64}, 1000))`,
+    `SELECT sum(requests) AS n FROM rollups_1h WHERE module = {module:String} AND bucket >= ${dateTimeParam('since')}`,
     { module, since },
   );
   return Number(rows[0]?.n ?? 0) >= minRequests;
@@ -37,10 +38,10 @@ export async function newHotVersions(
   return queryRows<{ module: string; version: string; nodes: string[] }>(
     store,
     `SELECT module, version, groupUniqArray(node) AS nodes FROM access_events
-     WHERE ts >= fromUnixTimestamp64Milli({since:Int64}) AND version != '' AND kind IN ('info', 'mod', 'zip') AND status = 200
-       AND module IN (SELECT module FROM rollups_1h WHERE bucket >= toDateTime(intDiv({hotSince:Int64}, 1000)) GROUP BY module HAVING sum(requests) >= {minReq:UInt64})
+     WHERE ts >= ${dateTime64Param('since')} AND version != '' AND kind IN ('info', 'mod', 'zip') AND status = 200
+       AND module IN (SELECT module FROM rollups_1h WHERE bucket >= ${dateTimeParam('hotSince')} GROUP BY module HAVING sum(requests) >= {minReq:UInt64})
        AND (module, version) NOT IN (
-         SELECT module, version FROM rollups_1h WHERE bucket < toStartOfHour(fromUnixTimestamp64Milli({since:Int64})) AND bucket >= toDateTime(intDiv({hotSince:Int64}, 1000)))
+         SELECT module, version FROM rollups_1h WHERE bucket < toStartOfHour(${dateTime64Param('since')}) AND bucket >= ${dateTimeParam('hotSince')})
      GROUP BY module, version
      LIMIT 100`,
     { since: q.since, hotSince: q.hotSince, minReq: q.minRequests },

@@ -10,36 +10,25 @@
  */
 import type { Store } from '../client.js';
 import { queryRows } from '../client.js';
-
-export interface HistoryRange {
-  /** First hour of history (epoch ms, hour aligned); index 0 of every series. */
-  origin: number;
-  /** End of history, exclusive (epoch ms, hour aligned); index `hours` is the first forecast hour. */
-  asOf: number;
-  hours: number;
-}
+import type { HistoryRange, ItemHistory, ScopeTotals } from '../../domain/forecast/scope.js';
+import type { ReleaseSample, VersionPoints } from '../../domain/forecast/release-history.js';
+import type { HotEdge } from '../../domain/forecast/dependency.js';
+import { dateTimeParam, hoursSinceParam } from '../time-params.js';
 
 const secs = (ms: number): number => Math.floor(ms / 1000);
 
 /** Fetches of a (module, version) group, see the file comment. */
 export const FETCHES = "if(version = '', sum(lists) + sum(latests), greatest(sum(infos), sum(mods), sum(zips)))";
 
-const RANGE_PARAMS = (r: HistoryRange) => ({ origin: secs(r.origin), asOf: secs(r.asOf) });
-const IN_RANGE = 'bucket >= toDateTime({origin:UInt32}) AND bucket < toDateTime({asOf:UInt32})';
-
-export interface ScopeTotals {
-  /** Per region, requests per history hour. */
-  regionHours: Map<string, Float64Array>;
-  /** Per node: its region and requests over the history. */
-  nodes: Map<string, { region: string; total: number }>;
-}
+const RANGE_PARAMS = (r: HistoryRange) => ({ origin: r.origin, asOf: r.asOf });
+const IN_RANGE = `bucket >= ${dateTimeParam('origin')} AND bucket < ${dateTimeParam('asOf')}`;
 
 /** Hourly request totals per region and node (traffic shapes and shares). Small: hours × nodes rows. */
 export async function readScopeTotals(store: Store, range: HistoryRange): Promise<ScopeTotals> {
   const rows = await queryRows<{ region: string; node: string; h: number; c: number }>(
     store,
     `SELECT toString(region) AS region, toString(node) AS node,
-            toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h, toFloat64(sum(requests)) AS c
+            ${hoursSinceParam('bucket', 'origin')} AS h, toFloat64(sum(requests)) AS c
      FROM rollups_1h WHERE ${IN_RANGE}
      GROUP BY region, node, h`,
     RANGE_PARAMS(range),
@@ -79,16 +68,9 @@ export async function chunkBoundaries(store: Store, range: HistoryRange, chunk: 
 }
 
 /** One item's history as ClickHouse returns it: per region sorted hour indices and fetch counts, node totals. */
-export interface SeriesRow {
+export interface SeriesRow extends ItemHistory {
   module: string;
   version: string;
-  regions: string[];
-  hours: number[][];
-  counts: number[][];
-  /** Per region: [node, fetches] pairs. */
-  nodes: [string, number][][];
-  /** Per region: requests (all kinds), for the request/fetch ratio. */
-  requests: number[];
   /** First history hour with a fetch. */
   firstHour: number;
 }
@@ -113,7 +95,7 @@ export async function readSeriesChunk(store: Store, range: HistoryRange, after: 
                 groupArray(h) AS hs, groupArray(c) AS cs, sum(c) AS total, sum(r) AS r, min(h) AS first
          FROM (
            SELECT module, version, region, node,
-                  toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h,
+                  ${hoursSinceParam('bucket', 'origin')} AS h,
                   toFloat64(${FETCHES}) AS c, toFloat64(sum(requests)) AS r
            FROM rollups_1h
            WHERE ${IN_RANGE}
@@ -145,21 +127,13 @@ export async function readSeriesChunk(store: Store, range: HistoryRange, after: 
 }
 
 /** Hourly fetches of every version of the given modules, per region (release curves). */
-export interface VersionPoints {
-  module: string;
-  version: string;
-  region: string;
-  hours: number[];
-  counts: number[];
-}
-
 export async function readModuleVersions(store: Store, range: HistoryRange, modules: readonly string[]): Promise<VersionPoints[]> {
   if (modules.length === 0) return [];
   const rows = await queryRows<VersionPoints>(
     store,
     `SELECT module, version, region, groupArray(h) AS hours, groupArray(c) AS counts FROM (
        SELECT module, version, toString(region) AS region,
-              toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h, toFloat64(${FETCHES}) AS c
+              ${hoursSinceParam('bucket', 'origin')} AS h, toFloat64(${FETCHES}) AS c
        FROM rollups_1h
        WHERE module IN {modules:Array(String)} AND version != '' AND ${IN_RANGE}
        GROUP BY module, version, region, h
@@ -170,11 +144,6 @@ export async function readModuleVersions(store: Store, range: HistoryRange, modu
     { ...RANGE_PARAMS(range), modules: [...modules] },
   );
   return rows.map((r) => ({ ...r, hours: r.hours.map(Number), counts: r.counts.map(Number) }));
-}
-
-export interface ReleaseSample extends VersionPoints {
-  /** Fetches per hour of the whole module over the last week of history. */
-  moduleRate: number;
 }
 
 /**
@@ -193,12 +162,12 @@ export async function readReleaseSamples(
        SELECT module, version, min(bucket) AS first FROM rollups_1h
        WHERE ${IN_RANGE} AND version != ''
        GROUP BY module, version
-       HAVING first >= toDateTime({origin:UInt32}) + toIntervalHour({grace:UInt32})
-          AND first <= toDateTime({asOf:UInt32}) - toIntervalHour({lived:UInt32})
+       HAVING first >= ${dateTimeParam('origin')} + toIntervalHour({grace:UInt32})
+          AND first <= ${dateTimeParam('asOf')} - toIntervalHour({lived:UInt32})
      ),
      rates AS (
        SELECT module, toFloat64(sum(requests)) / 168 AS module_rate FROM rollups_1h
-       WHERE bucket >= toDateTime({asOf:UInt32}) - toIntervalHour(168) AND bucket < toDateTime({asOf:UInt32})
+       WHERE bucket >= ${dateTimeParam('asOf')} - toIntervalHour(168) AND bucket < ${dateTimeParam('asOf')}
          AND module IN (SELECT module FROM firsts)
        GROUP BY module
      ),
@@ -212,14 +181,14 @@ export async function readReleaseSamples(
      SELECT p.module AS module, p.version AS version, toString(x.region) AS region, any(p.module_rate) AS module_rate,
             groupArray(x.h) AS hours, groupArray(x.c) AS counts
      FROM (
-       SELECT module, version, region, toUInt32(intDiv(toUInt32(bucket) - {origin:UInt32}, 3600)) AS h, toFloat64(${FETCHES}) AS c
+       SELECT module, version, region, ${hoursSinceParam('bucket', 'origin')} AS h, toFloat64(${FETCHES}) AS c
        FROM rollups_1h
        WHERE ${IN_RANGE} AND (module, version) IN (SELECT module, version FROM picked)
        GROUP BY module, version, region, h
        HAVING c > 0 ORDER BY h
      ) AS x
      INNER JOIN picked AS p ON x.module = p.module AND x.version = p.version
-     WHERE x.h < toUInt32(intDiv(toUInt32(p.first) - {origin:UInt32}, 3600)) + {curve:UInt32}
+     WHERE x.h < ${hoursSinceParam('p.first', 'origin')} + {curve:UInt32}
      GROUP BY module, version, region
      ORDER BY module, version, region`,
     { ...RANGE_PARAMS(range), grace: o.graceHours, lived: o.minLivedHours, curve: o.curveHours, perClass: o.perClass },
@@ -234,16 +203,6 @@ export async function readReleaseSamples(
   }));
 }
 
-export interface HotEdge {
-  module: string;
-  version: string;
-  region: string;
-  /** Parent fetches per hour over the last week. */
-  rate: number;
-  reqModule: string;
-  reqVersion: string;
-}
-
 /** Requirement edges of parents fetched at least `minRate` per hour over the last week, per region, bounded. */
 export async function readHotRequirements(store: Store, range: HistoryRange, minRate: number, limit: number): Promise<HotEdge[]> {
   const rows = await queryRows<{ module: string; version: string; region: string; rate: number; req_module: string; req_version: string }>(
@@ -252,7 +211,7 @@ export async function readHotRequirements(store: Store, range: HistoryRange, min
             r.req_module AS req_module, r.req_version AS req_version
      FROM (
        SELECT module, version, toString(region) AS region, toFloat64(${FETCHES}) / 168 AS rate FROM rollups_1h
-       WHERE bucket >= toDateTime({asOf:UInt32}) - toIntervalHour(168) AND bucket < toDateTime({asOf:UInt32}) AND version != ''
+       WHERE bucket >= ${dateTimeParam('asOf')} - toIntervalHour(168) AND bucket < ${dateTimeParam('asOf')} AND version != ''
          AND module IN (SELECT DISTINCT module FROM module_requires)
        GROUP BY module, version, region
        HAVING rate >= {minRate:Float64}

@@ -1,6 +1,7 @@
 /** "What is hot": request counts per module/version/node/region over a window, from the rollups (never raw scans). */
 import type { Store } from '../client.js';
 import { queryRows } from '../client.js';
+import { dateTime64Param } from '../time-params.js';
 
 export const TOP_DIMENSIONS = ['module', 'version', 'node', 'region'] as const;
 export type TopDimension = (typeof TOP_DIMENSIONS)[number];
@@ -49,7 +50,7 @@ export async function topQuery(store: Store, q: TopQuery): Promise<TopRow[]> {
     `SELECT ${KEY_SQL[q.by]} AS key, sum(requests) AS requests, sum(zips) AS zips, sum(misses) AS misses,
             sum(bytes) AS bytes, uniqMerge(clients) AS clients
      FROM ${table}
-     WHERE bucket >= fromUnixTimestamp64Milli({from:Int64}) AND bucket < fromUnixTimestamp64Milli({to:Int64})
+     WHERE bucket >= ${dateTime64Param('from')} AND bucket < ${dateTime64Param('to')}
        ${NON_EMPTY_KEY[q.by]}
        AND ({node:String} = '' OR node = {node:String})
        AND ({region:String} = '' OR region = {region:String})
@@ -137,9 +138,9 @@ export interface EventSpread {
 export async function eventSpread(store: Store, from: number, to: number): Promise<EventSpread> {
   const [r] = await queryRows<Record<string, string | number | null>>(
     store,
-    `SELECT countIf(ts < fromUnixTimestamp64Milli({from:Int64})) AS before,
-            countIf(ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})) AS within,
-            countIf(ts >= fromUnixTimestamp64Milli({to:Int64})) AS after,
+    `SELECT countIf(ts < ${dateTime64Param('from')}) AS before,
+            countIf(ts >= ${dateTime64Param('from')} AND ts < ${dateTime64Param('to')}) AS within,
+            countIf(ts >= ${dateTime64Param('to')}) AS after,
             if(count() = 0, NULL, toUnixTimestamp64Milli(min(ts))) AS first, if(count() = 0, NULL, toUnixTimestamp64Milli(max(ts))) AS last
      FROM access_events`,
     { from, to },

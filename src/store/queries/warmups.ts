@@ -32,6 +32,14 @@ export interface RunRecord {
 /** DateTime64(3) columns take epoch ms; DateTime takes epoch seconds. */
 const secs = (ms: number) => Math.floor(ms / 1000);
 
+/** Runs written by this process per store: a reader that keeps answers (the API's cache) sees them at once. */
+const runWrites = new WeakMap<Store, number>();
+
+/** Goes up with every run this process writes to `store`; other processes' writes are not counted. */
+export function runWritesOf(store: Store): number {
+  return runWrites.get(store) ?? 0;
+}
+
 export async function writeRun(store: Store, r: RunRecord): Promise<void> {
   await store.client.insert({
     table: 'warmup_runs',
@@ -58,6 +66,7 @@ export async function writeRun(store: Store, r: RunRecord): Promise<void> {
       },
     ],
   });
+  runWrites.set(store, runWritesOf(store) + 1);
 }
 
 interface RunRow {
