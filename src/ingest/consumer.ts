@@ -22,7 +22,7 @@ import { EventWriter } from '../store/event-writer.js';
 import type { AccessEventRow, RejectedRow } from '../store/event-rows.js';
 import type { BatchControl, ConsumedMessage, GroupConsumer, KafkaClient, PartitionBatch, Producer } from '../kafka/types.js';
 import { decodeAccessMessage, decodeRejected, type DecodedMessage } from '../kafka/messages.js';
-import { backoffDelay } from '../lib/retry.js';
+import { backoffDelay, withRetry } from '../lib/retry.js';
 import { counter, gauge, ingestEventsTotal, ingestRejectedTotal } from '../lib/metrics-registry.js';
 import { BatchLog, epochMetadata, nextEpoch } from './batch-log.js';
 import type { BatchRange, PartitionRef } from '../store/queries/ingest-batches.js';
@@ -104,6 +104,9 @@ interface Taken {
 /** The batch was left uncommitted on purpose (stopping): it will be delivered again. */
 class Abandoned extends Error {}
 
+/** Tries of a whole start (connect, join) before it fails: about a minute with backoff. */
+const START_ATTEMPTS = 6;
+
 export class Ingestor {
   readonly stats: IngestorStats = { batches: 0, replayed: 0, events: 0, rejects: 0, deadLetters: 0, duplicates: 0, alreadyStored: 0, retries: 0 };
   private consumer: GroupConsumer | undefined;
@@ -128,10 +131,37 @@ export class Ingestor {
     return this.assignmentNow;
   }
 
+  /**
+   * Connects and joins the group. A broker of the cluster may be down while an ingestor starts (metadata or the
+   * group's coordinator still naming it) and kafkajs' own retries end within seconds: the whole start is tried again
+   * with backoff, as after a crash, and fails only after START_ATTEMPTS.
+   */
   async start(): Promise<void> {
-    this.producer = this.options.client.producer();
-    await this.producer.connect();
-    await this.runConsumer();
+    await withRetry(
+      async () => {
+        try {
+          if (!this.producer) {
+            const producer = this.options.client.producer();
+            await producer.connect().catch(async (e: unknown) => {
+              await producer.disconnect().catch(() => undefined);
+              throw e;
+            });
+            this.producer = producer;
+          }
+          await this.runConsumer();
+        } catch (e) {
+          await this.consumer?.disconnect().catch(() => undefined);
+          throw e;
+        }
+      },
+      {
+        attempts: START_ATTEMPTS,
+        baseMs: 1000,
+        maxMs: 15_000,
+        signal: this.stopping.signal,
+        onRetry: (err, attempt, delayMs) => this.options.logger.warn({ attempt, delayMs, err: (err as Error).message }, 'Kafka consumer start failed; retrying'),
+      },
+    );
   }
 
   /** Finishes the batches in progress (stored and committed, or left for redelivery), leaves the group, disconnects. */
