@@ -69,7 +69,12 @@ async function parserOnly(path: string): Promise<Counts> {
 async function ingestToSink(path: string): Promise<Counts> {
   const cfg = benchConfig(tmpdir());
   let stored = 0;
-  const sink = { write: async (b: WriteBatch) => void (stored += b.events.length) } as unknown as EventWriter;
+  const sink = {
+    write: async (b: WriteBatch) => {
+      stored += b.events.length;
+      return { alreadyStored: 0 };
+    },
+  } as unknown as EventWriter;
   const stats = await ingestStream(createReadStream(path, { highWaterMark: READ_CHUNK }), {
     writer: sink,
     node: 'bench',
