@@ -104,7 +104,7 @@ interface Taken {
 /** The batch was left uncommitted on purpose (stopping): it will be delivered again. */
 class Abandoned extends Error {}
 
-/** Tries of a whole start (connect, join) before it fails: about a minute with backoff. */
+/** Tries of a whole start (connect, join) before it fails: about 20 s of backoff (1, 2, 4, 8, 15 s caps, jittered). */
 const START_ATTEMPTS = 6;
 
 export class Ingestor {
