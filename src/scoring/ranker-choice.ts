@@ -6,6 +6,7 @@
 import { FEATURES, MODELS, RANKERS, TopK, featuresFromHourly, type ContenderChoice } from '../domain/forecast/rankers.js';
 import type { RegionOverride } from '../domain/forecast/emission.js';
 import type { RankerPick } from '../store/queries/ranker-picks.js';
+import { DEFAULT_POOL } from '../domain/backtest/ranker-pool.js';
 
 /** Every contender a scoring run can choose, in tie-break order: without evidence the model ensemble scores. */
 export const SCORING_CONTENDERS: readonly string[] = [MODELS, ...RANKERS.map((r) => r.name)];
@@ -13,8 +14,11 @@ export const SCORING_CONTENDERS: readonly string[] = [MODELS, ...RANKERS.map((r)
 /** Picks recorded per contender and region (the largest budget judged). */
 export const PICK_LIMIT = 100;
 
-/** Judged runs a choice is made on. */
-export const CHOICE_MEMORY = 24;
+/** Judged runs fade with the backtest's half-life, so the choice scoring makes is the one the backtest measured. */
+export const CHOICE_HALF_LIFE = DEFAULT_POOL.halfLife;
+
+/** Judged runs a choice is made on: three half-lives, after which a run weighs an eighth. */
+export const CHOICE_MEMORY = 3 * CHOICE_HALF_LIFE;
 
 export class ScoringPool {
   private readonly heaps: TopK[][];

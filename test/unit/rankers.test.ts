@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecayedCounts, FEATURES, HALF_LIVES_HOURS, OnlineSelector, RANKERS, checkpoints } from '../../src/domain/forecast/rankers.js';
+import { DecayedCounts, FEATURES, HALF_LIVES_HOURS, OnlineSelector, RANKERS, checkpoints, chooseFromJudged, type JudgedPickInput } from '../../src/domain/forecast/rankers.js';
 import { runBacktest, DEFAULT_BACKTEST, type TraceRequest } from '../../src/domain/backtest/replay.js';
 import { lastDayTopK } from '../../src/domain/backtest/baselines.js';
 import { PoolMethod, SingleRankerMethod } from '../../src/domain/backtest/ranker-pool.js';
@@ -123,6 +123,42 @@ test('selector: older evidence fades with its half-life', () => {
   assert.ok(Math.abs(sel.hitsOf(0, 0) - (0.5 + 0.5 ** 1.5)) < 1e-9);
   assert.ok(Math.abs(sel.hitsOf(1, 0) - (1 + 0.5 ** 0.5)) < 1e-9);
   assert.equal(sel.evidence, 4);
+});
+
+/** Judged picks of scoring runs: contender c lists items c0..c4; `hitter[r]` is the contender whose items were asked for. */
+function judgedRuns(hitter: readonly number[]): { runs: string[]; picks: JudgedPickInput[] } {
+  const runs = hitter.map((_, r) => `run-${r}`);
+  const picks = hitter.flatMap((h, r) =>
+    ['A', 'B'].flatMap((contender, c) =>
+      Array.from({ length: 5 }, (_, rank) => ({ runId: runs[r]!, contender, rank, key: `${contender}${rank}`, actual: c === h ? 3 : 0, expected: 1 })),
+    ),
+  );
+  return { runs, picks };
+}
+
+test('scoring\'s choice: judged runs fade as the backtest\'s decisions do, so recent runs outweigh many old ones', () => {
+  // 40 old runs in which A hit, then 24 in which B hit: counted alike A would win; faded (half-life 24) B does.
+  const recentB = judgedRuns([...Array(40).fill(0), ...Array(24).fill(1)]);
+  assert.equal(chooseFromJudged(recentB.runs, recentB.picks, ['A', 'B'], 5, 'A', 24).contender, 'B');
+  assert.equal(chooseFromJudged(recentB.runs, recentB.picks, ['A', 'B'], 5, 'A', 1e9).contender, 'A');
+  // Same runs, the other order: A's are now the recent ones.
+  const recentA = judgedRuns([...Array(24).fill(1), ...Array(40).fill(0)]);
+  const choice = chooseFromJudged(recentA.runs, recentA.picks, ['A', 'B'], 5, 'B', 24);
+  assert.equal(choice.contender, 'A');
+  assert.equal(choice.evidence, 64);
+  // The backtest's selector on the same 64 decisions chooses the same way.
+  const sel = new OnlineSelector(2, 5, 24);
+  [...Array(24).fill(1), ...Array(40).fill(0)].forEach((h, r) => {
+    sel.record(r, r, [['A0', 'A1', 'A2', 'A3', 'A4'], ['B0', 'B1', 'B2', 'B3', 'B4']]);
+    sel.judge(r, (key) => key.startsWith(h === 0 ? 'A' : 'B'));
+  });
+  assert.equal(sel.overallWinner(), 0);
+  // Calibration: the winner's realised fetches per expected one (3 per pick in its 40 runs, 0 in the others).
+  assert.ok(Math.abs(choice.calibration - (3 * 40) / 64) < 1e-9);
+});
+
+test('scoring\'s choice: without judged runs the fallback scores', () => {
+  assert.deepEqual(chooseFromJudged([], [], ['A', 'B'], 5, 'B'), { contender: 'B', calibration: 1, hits: 0, evidence: 0 });
 });
 
 test('judging: a list answer counts only when asked for within its TTL, at exact times; a version by its hour', () => {

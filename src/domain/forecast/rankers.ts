@@ -432,31 +432,60 @@ export interface ContenderChoice {
   evidence: number;
 }
 
+/** A contender's pick in a past scoring run, judged once its window ended. */
+export interface JudgedPickInput {
+  runId: string;
+  contender: string;
+  /** 0-based position in the contender's list. */
+  rank: number;
+  /** Identifies the item within the run (the same item picked by two contenders has the same key). */
+  key: string;
+  /** Fetches of the item during the pick's window (0: nobody asked for it). */
+  actual: number;
+  expected: number;
+}
+
 /**
- * Chooses a contender from judged picks of past runs, as OnlineSelector chooses in the backtest: the most hits
- * summed over checkpoints, each relative to its budget; ties go to the earlier contender. Without evidence the
- * fallback wins.
+ * Chooses a contender from the judged picks of past runs exactly as OnlineSelector chooses in the backtest: each run
+ * is one judged decision, its hits relative to the run's best contender, pooled with every larger checkpoint and
+ * faded with the half-life; the winner has the most of that summed over checkpoints, each relative to its budget
+ * (a run warms by budget, as a byte budget chooses in the backtest). Ties go to the earlier contender; without
+ * evidence the fallback wins. `runs` is oldest first.
  */
 export function chooseFromJudged(
-  picks: readonly { contender: string; rank: number; actual: number; expected: number }[],
+  runs: readonly string[],
+  picks: readonly JudgedPickInput[],
   contenders: readonly string[],
   limit: number,
-  evidence: number,
   fallback: string,
+  halfLife = 24,
 ): ContenderChoice {
-  if (evidence === 0 || picks.length === 0) return { contender: fallback, calibration: 1, hits: 0, evidence: 0 };
-  const sel = new OnlineSelector(contenders.length, limit, evidence);
-  const cps = sel.checkpoints;
-  const C = cps.length;
-  const totals = new Float64Array(contenders.length * C);
   const index = new Map(contenders.map((c, i) => [c, i]));
+  const runIndex = new Map(runs.map((r, i) => [r, i]));
+  const lists = runs.map(() => contenders.map((): string[] => []));
+  const used = runs.map(() => new Set<string>());
+  let judged = 0;
   for (const p of picks) {
     const c = index.get(p.contender);
-    if (c === undefined || !(p.actual > 0)) continue;
-    for (let j = 0; j < C; j++) if (p.rank < cps[j]!) totals[c * C + j] = totals[c * C + j]! + 1;
+    const r = runIndex.get(p.runId);
+    if (c === undefined || r === undefined || !(p.rank >= 0 && p.rank < limit)) continue;
+    lists[r]![c]![p.rank] = p.key;
+    if (p.actual > 0) used[r]!.add(p.key);
   }
-  const best = sel.overallWinner(totals);
-  const name = contenders[best]!;
+  const sel = new OnlineSelector(contenders.length, limit, halfLife);
+  for (let r = 0; r < runs.length; r++) {
+    if (!lists[r]!.some((l) => l.length > 0)) continue;
+    // A list with a gap (a pick not stored) is read up to the gap: the ranks after it are not comparable.
+    const dense = lists[r]!.map((l) => {
+      const end = l.findIndex((k) => k === undefined);
+      return end < 0 ? l : l.slice(0, end);
+    });
+    sel.record(r, r, dense);
+    judged++;
+  }
+  if (judged === 0) return { contender: fallback, calibration: 1, hits: 0, evidence: 0 };
+  sel.judge(Infinity, (key, r) => used[r]!.has(key));
+  const name = contenders[sel.overallWinner()]!;
   let actual = 0;
   let expected = 0;
   let hits = 0;
@@ -467,5 +496,5 @@ export function chooseFromJudged(
     if (p.actual > 0) hits++;
   }
   const calibration = expected > 0 ? Math.min(20, Math.max(0.05, actual / expected)) : 1;
-  return { contender: name, calibration, hits, evidence };
+  return { contender: name, calibration, hits, evidence: judged };
 }

@@ -30,19 +30,23 @@ export async function writeRankerPicks(store: Store, run: { runId: string; madeA
 }
 
 export interface JudgedPick {
+  runId: string;
   region: string;
   contender: string;
   rank: number;
-  /** Fetches of the item in the pick's region during the pick's window. */
+  /** The item, the same for every contender that picked it in the run. */
+  key: string;
+  /** Fetches of the item in the pick's region during the pick's window (0: a miss). */
   actual: number;
   expected: number;
 }
 
 /**
  * The picks of the last `runs` scoring runs whose window ended by `asOf`, each with the fetches it saw in its
- * window (0: a miss), read from the hourly rollups. Only the past: windows still open are left out.
+ * window (0: a miss), read from the hourly rollups, and those runs oldest first. Only the past: windows still open
+ * are left out.
  */
-export async function readJudgedPicks(store: Store, asOf: number, runs: number): Promise<{ runs: number; picks: JudgedPick[] }> {
+export async function readJudgedPicks(store: Store, asOf: number, runs: number): Promise<{ runs: string[]; picks: JudgedPick[] }> {
   const recent = await queryRows<{ run_id: string; from: number; to: number }>(
     store,
     `SELECT run_id, toUnixTimestamp(min(window_start)) * 1000 AS from, toUnixTimestamp(max(window_end)) * 1000 AS to
@@ -53,12 +57,13 @@ export async function readJudgedPicks(store: Store, asOf: number, runs: number):
      LIMIT {runs:UInt32}`,
     { asOf, runs },
   );
-  if (recent.length === 0) return { runs: 0, picks: [] };
+  if (recent.length === 0) return { runs: [], picks: [] };
   const from = Math.min(...recent.map((r) => Number(r.from)));
   const to = Math.max(...recent.map((r) => Number(r.to)));
-  const picks = await queryRows<{ region: string; contender: string; rank: number; actual: number; expected: number }>(
+  const picks = await queryRows<{ run_id: string; region: string; contender: string; rank: number; module: string; version: string; actual: number; expected: number }>(
     store,
-    `SELECT toString(p.region) AS region, toString(p.contender) AS contender, p.rank AS rank, p.expected AS expected,
+    `SELECT p.run_id AS run_id, toString(p.region) AS region, toString(p.contender) AS contender, p.rank AS rank,
+            p.module AS module, p.version AS version, p.expected AS expected,
             toFloat64(sumIf(r.fetches, r.bucket >= p.window_start AND r.bucket < p.window_end)) AS actual
      FROM (SELECT * FROM ranker_picks WHERE run_id IN {runIds:Array(String)}) AS p
      LEFT JOIN (
@@ -71,5 +76,16 @@ export async function readJudgedPicks(store: Store, asOf: number, runs: number):
      GROUP BY p.run_id, region, contender, rank, expected, p.module, p.version`,
     { runIds: recent.map((r) => r.run_id), from, to },
   );
-  return { runs: recent.length, picks: picks.map((p) => ({ ...p, rank: Number(p.rank), actual: Number(p.actual), expected: Number(p.expected) })) };
+  return {
+    runs: recent.map((r) => r.run_id).reverse(),
+    picks: picks.map((p) => ({
+      runId: p.run_id,
+      region: p.region,
+      contender: p.contender,
+      rank: Number(p.rank),
+      key: `${p.module}\u0000${p.version}`,
+      actual: Number(p.actual),
+      expected: Number(p.expected),
+    })),
+  };
 }
