@@ -41,6 +41,8 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
     };
   };
   const ingestSources = alsoTheMinute([...ROLLUP_TABLES, 'rejected_events']);
+  /** The last reply made from each cached ingest answer, and the process counters it showed. */
+  const ingestReplies = new WeakMap<object, { counters: string; body: Buffer }>();
   const warmupSources = alsoTheMinute(['warmup_runs', 'warmup_items', 'warmup_events', 'access_events']);
   // Kept serialized, as /v1/top's pages: a heatmap is thousands of cells, and serializing it per request was most of
   // the cost once the store's part was cached. `reply.serialize` is the route's own response serializer.
@@ -168,44 +170,52 @@ export const statsRoutes: RoutePlugin = async (app, ctx) => {
       },
       ...common,
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const windowMs = parseWindow(q.window, HISTORY_WINDOW);
       const to = await newestBucket();
       const from = new Date(to.getTime() - windowMs);
-      const rejectsTo = new Date();
-      const rejectsFrom = new Date(rejectsTo.getTime() - windowMs);
-      // The store's part is kept like the other aggregates; this process's counters are read fresh every time.
+      // The store's part is kept like the other aggregates, with the rejects' window it was read over.
       const health = await ctx.runs.recent(
         'stats_ingest',
         [q.window, q.node ?? null, q.region ?? null, to.getTime()],
-        async () =>
-          sizedJson(
-            await ingestHealth(ctx.store, {
-              from,
-              to,
-              rejectsFrom,
-              ...(q.node ? { node: q.node } : {}),
-              ...(q.region ? { region: q.region } : {}),
-            }),
-          ),
+        async () => {
+          const rejectsTo = new Date();
+          const rejectsFrom = new Date(rejectsTo.getTime() - windowMs);
+          const stored = await ingestHealth(ctx.store, {
+            from,
+            to,
+            rejectsFrom,
+            ...(q.node ? { node: q.node } : {}),
+            ...(q.region ? { region: q.region } : {}),
+          });
+          return sizedJson({ ...stored, rejectsFrom, rejectsTo });
+        },
         ingestSources,
       );
+      // This process's counters are read fresh every time; the reply (a day of points per minute) is serialized
+      // again only when they or the store's part changed.
+      const counters = { httpEvents: await counterValue(ingestEventsTotal, 'http'), httpRejected: await counterValue(ingestRejectedTotal, 'http') };
+      const countersKey = `${counters.httpEvents}/${counters.httpRejected}`;
+      const known = ingestReplies.get(health);
+      if (known?.counters === countersKey) return reply.type(JSON_UTF8).send(known.body);
       const perMinute = (points: [number, number][]) => points.map(([t, n]) => [t, n / health.bucketMinutes] as [number, number]);
-      return {
-        ...health,
-        // The two time bases, so that the dashboard draws each axis over its whole window and shows gaps.
-        from: from.toISOString(),
-        to: to.toISOString(),
-        rejectsFrom: rejectsFrom.toISOString(),
-        rejectsTo: rejectsTo.toISOString(),
-        events: perMinute(health.events),
-        rejects: perMinute(health.rejects),
-        process: {
-          httpEvents: await counterValue(ingestEventsTotal, 'http'),
-          httpRejected: await counterValue(ingestRejectedTotal, 'http'),
-        },
-      };
+      const body = Buffer.from(
+        reply.serialize({
+          ...health,
+          // The two time bases, so that the dashboard draws each axis over its whole window and shows gaps.
+          from: from.toISOString(),
+          to: to.toISOString(),
+          rejectsFrom: health.rejectsFrom.toISOString(),
+          rejectsTo: health.rejectsTo.toISOString(),
+          events: perMinute(health.events),
+          rejects: perMinute(health.rejects),
+          process: counters,
+        }) as string,
+        'utf8',
+      );
+      ingestReplies.set(health, { counters: countersKey, body });
+      return reply.type(JSON_UTF8).send(body);
     },
   );
 
