@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { DecayedCounts, FEATURES, HALF_LIVES_HOURS, OnlineSelector, RANKERS, checkpoints, chooseFromJudged, type JudgedPickInput } from '../../src/domain/forecast/rankers.js';
 import { runBacktest, DEFAULT_BACKTEST, type TraceRequest } from '../../src/domain/backtest/replay.js';
 import { lastDayTopK } from '../../src/domain/backtest/baselines.js';
-import { PoolMethod, SingleRankerMethod } from '../../src/domain/backtest/ranker-pool.js';
+import { CONTENDERS, PoolMethod, SingleRankerMethod } from '../../src/domain/backtest/ranker-pool.js';
 import { TraceHistory } from '../../src/domain/backtest/history.js';
 import { itemKey } from '../../src/domain/backtest/cache-sim.js';
 
@@ -108,6 +108,23 @@ test('selector: a checkpoint also counts the hits of the same lists at every lar
   // Nobody hit at 1 or 2 items: the evidence there is that of the longer prefixes, and contender 1 leads.
   assert.equal(sel.hitsOf(1, at1!), sel.hitsOf(1, at2!));
   assert.equal(sel.winnerAt(at1!), 1);
+});
+
+test('selector: a budget warms the whole list of the contender leading at its checkpoint, not a mix', () => {
+  const sel = new OnlineSelector(2, 5, 1e9);
+  // Contender 0's first item is the one asked for; contender 1 has four of its five asked for.
+  sel.record(0, 1, [['a', 'b', 'c', 'd', 'e'], ['p', 'q', 'r', 's', 't']]);
+  sel.judge(1, (key) => key === 'a' || key === 'q' || key === 'r' || key === 's' || key === 't');
+  const lists = [['a2', 'b2', 'c2', 'd2', 'e2'], ['p2', 'q2', 'r2', 's2', 't2']];
+  // Relative hits pooled upwards: at 1 item 1 + 1 + 0.25 for contender 0 against 0 + 1 + 1; at 5 items 0.25 against 1.
+  const [at1, at5] = [1, 5].map((k) => sel.checkpoints.indexOf(k));
+  assert.equal(sel.winnerAt(at1!), 0);
+  assert.equal(sel.winnerAt(at5!), 1);
+  assert.deepEqual(sel.listFor(lists, 1), ['a2']);
+  assert.deepEqual(sel.listFor(lists, 5), ['p2', 'q2', 'r2', 's2', 't2']);
+  assert.deepEqual(sel.listFor(lists, 4), ['p2', 'q2', 'r2', 's2'], 'the checkpoint at or above 4 items is 5');
+  // The one combined ranking would start 5 items with the winner at 1: a mix of both lists.
+  assert.deepEqual(sel.combine(lists).ranking, ['a2', 'p2', 'q2', 'r2', 's2']);
 });
 
 test('selector: older evidence fades with its half-life', () => {
@@ -246,6 +263,42 @@ test('the pool matches or beats its best single ranker and last-24h on a trace w
   assert.ok(avoided('rank:decay-0.5h@fleet') > avoided('last-24h'), `${avoided('rank:decay-0.5h@fleet')} vs ${avoided('last-24h')}`);
   assert.ok(avoided('modcast') >= 0.9 * avoided('rank:decay-0.5h@fleet'), `modcast ${avoided('modcast')} vs best single ${avoided('rank:decay-0.5h@fleet')}`);
   assert.ok(avoided('modcast') > avoided('last-24h'));
+});
+
+test('each item budget warms one contender\'s list whole: the contender that leads at that budget', async () => {
+  // A burst item that moves every two hours (the most recent counts find it: best with one item) and fifteen steady
+  // items asked five at a time in turn, every third hour each (active hours find them: best with five items).
+  const out: TraceRequest[] = [];
+  const t0 = Date.UTC(2026, 0, 5);
+  const add = (ts: number, module: string): void => void out.push({ ts, module, version: 'v1.0.0', node: 'n1', bytes: 100, kind: 'zip' });
+  for (let h = 0; h < 5 * 24; h++) {
+    for (let m = 0; m < 60; m += 10) {
+      const ts = t0 + h * HOUR + m * 60_000;
+      add(ts, `example.com/burst${Math.floor(h / 2)}`);
+      add(ts + 2000, `example.com/noise${h}-${m}`);
+    }
+    for (let i = 0; i < 5; i++) add(t0 + h * HOUR + (5 + 10 * i) * 60_000, `example.com/steady${(h % 3) * 5 + i}`);
+  }
+  out.sort((x, y) => x.ts - y.ts);
+  const sets = new Map<string, string>();
+  const report = await runBacktest(out, {
+    ...DEFAULT_BACKTEST,
+    methods: [new PoolMethod({ models: false }), ...CONTENDERS.map((c) => new SingleRankerMethod(c.name))],
+    budgets: [1, 2, 5].map((value) => ({ kind: 'items' as const, value })),
+    warmupHours: 24,
+    capacityBytes: 400,
+    onJudge: (j) => sets.set(`${j.method}|${j.budget.value}|${j.outcome.start}`, j.warmSet.join(',')),
+  });
+  assert.ok(report.windows >= 60, `${report.windows} windows`);
+  let checked = 0;
+  for (const [id, set] of sets) {
+    const [method, budget, start] = id.split('|');
+    if (method !== 'modcast') continue;
+    const singles = CONTENDERS.map((c) => sets.get(`rank:${c.name}|${budget}|${start}`));
+    assert.ok(singles.includes(set), `budget ${budget} at ${new Date(Number(start)).toISOString()}: ${set} is no contender's list`);
+    checked++;
+  }
+  assert.equal(checked, 3 * report.windows);
 });
 
 test('--judge-from: runs with different warm-up histories are judged on the very same decisions', async () => {

@@ -52,8 +52,14 @@ export interface DecisionContext {
 
 export interface WarmupMethod {
   readonly name: string;
-  /** Per node, item keys best first, cached items already left out. */
+  /** Per node, item keys best first, cached items already left out; each budget of the kind warms a prefix. */
   rank(ctx: DecisionContext): Map<string, string[]>;
+  /**
+   * Per node, the ranking for one budget of the context's kind, for a method whose best list depends on the budget
+   * (the ranker pool: the contender that does best with 5 items need not be the one that does best with 100).
+   * Without it every budget warms a prefix of rank()'s list.
+   */
+  rankForBudget?(ctx: DecisionContext, value: number): Map<string, string[]>;
 }
 
 export interface Scored {

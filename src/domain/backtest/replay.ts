@@ -115,8 +115,11 @@ export class TraceOrderError extends Error {
 
 interface OpenWindow {
   outcome: WindowOutcome;
-  rankings: Map<string, Map<BudgetKind, string[]>>;
+  /** Per method and budget (budgetKey), the ranking the budget warms a prefix of. */
+  rankings: Map<string, Map<string, string[]>>;
 }
+
+const budgetKey = (b: Budget): string => `${b.kind}:${b.value}`;
 
 /** When the next decisions happen: every N minutes, or before each region's business block. */
 class DecisionSchedule {
@@ -194,7 +197,14 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
 
   const decide = (d: Decision): void => {
     decisions++;
-    const rankings = new Map<string, Map<BudgetKind, string[]>>();
+    const rankings = new Map<string, Map<string, string[]>>();
+    const keep = (m: WarmupMethod, budgets: readonly Budget[], perNode: Map<string, string[]>): void => {
+      for (const node of d.nodes) {
+        let byBudget = rankings.get(`${m.name}\u0000${node}`);
+        if (!byBudget) rankings.set(`${m.name}\u0000${node}`, (byBudget = new Map()));
+        for (const b of budgets) byBudget.set(budgetKey(b), perNode.get(node) ?? []);
+      }
+    };
     for (const kind of budgetKinds) {
       const ctx: DecisionContext = {
         decision: d,
@@ -207,17 +217,14 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         budgetKind: kind,
         methods: o.methods,
       };
+      const budgets = o.budgets.filter((b) => b.kind === kind);
       for (const m of o.methods) {
-        const perNode = m.rank(ctx);
-        for (const node of d.nodes) {
-          let byKind = rankings.get(`${m.name}\u0000${node}`);
-          if (!byKind) rankings.set(`${m.name}\u0000${node}`, (byKind = new Map()));
-          byKind.set(kind, perNode.get(node) ?? []);
-        }
+        if (m.rankForBudget) for (const b of budgets) keep(m, [b], m.rankForBudget(ctx, b.value));
+        else keep(m, budgets, m.rank(ctx));
       }
     }
     for (const node of d.nodes) {
-      const perMethod = new Map<string, Map<BudgetKind, string[]>>();
+      const perMethod = new Map<string, Map<string, string[]>>();
       for (const m of o.methods) perMethod.set(m.name, rankings.get(`${m.name}\u0000${node}`) ?? new Map());
       const w: OpenWindow = {
         outcome: { node, region: nodeRegion.get(node) ?? 'default', start: d.at, end: d.windowEnd, first: new Map(), requests: 0, misses: 0, missBytes: 0, bytes: 0 },
@@ -236,7 +243,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     windows++;
     judged += w.outcome.requests;
     for (const budget of o.budgets) {
-      const sets: [string, string[]][] = o.methods.map((m) => [m.name, selectWarmSet(w.rankings.get(m.name)?.get(budget.kind) ?? [], budget, sizeOf)]);
+      const sets: [string, string[]][] = o.methods.map((m) => [m.name, selectWarmSet(w.rankings.get(m.name)?.get(budgetKey(budget)) ?? [], budget, sizeOf)]);
       sets.push(['oracle', selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf), budget, sizeOf)]);
       sets.push([REACHABLE_ORACLE, selectWarmSet(oracleRanking(w.outcome, ttlMs, budget.kind, sizeOf, true), budget, sizeOf)]);
       for (const [method, warmSet] of sets) {

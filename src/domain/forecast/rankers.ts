@@ -262,8 +262,10 @@ interface PastDecision {
  * by a caller-given `wasUsed(key)` that sees what happened in that window: the choice at a decision never sees its
  * own future.
  *
- * The combined ranking takes, for each checkpoint K, the items the best contender at K puts first: its top-K
- * prefix is exactly the winner's at the smallest budget, and larger budgets extend it with their own winners.
+ * A budget of K items warms the list of the best contender at the smallest checkpoint of at least K. Where one
+ * ranking must serve every budget (PoolMethod.rank, for a caller that takes prefixes), the combined ranking takes, for each checkpoint K,
+ * the items the best contender at K puts first: its top-K prefix is exactly the winner's at the smallest budget,
+ * and larger budgets extend it with their own winners.
  *
  * Why fading rather than a window of the last N decisions: a burst leaving a hard window flips the choice at once,
  * and on bursty traffic the choice then chases noise. Why a checkpoint also counts the hits at every larger one: a
@@ -396,6 +398,13 @@ export class OnlineSelector {
   /** Faded relative hits of a contender at checkpoint j and every larger one. */
   hitsOf(c: number, j: number): number {
     return this.totals[c * this.cps.length + j]!;
+  }
+
+  /** A budget of `items`: the whole list of the winner at the smallest checkpoint of at least `items`. */
+  listFor(lists: readonly (readonly string[])[], items: number, totals: Float64Array = this.scores): string[] {
+    let j = this.cps.findIndex((k) => k >= items);
+    if (j < 0) j = this.cps.length - 1;
+    return (lists[this.winnerAt(j, totals)] ?? []).slice(0, items);
   }
 
   /** The combined ranking (see the class comment) and the contender that leads it (the smallest budget's winner). */
