@@ -127,6 +127,20 @@ test('selector: a budget warms the whole list of the contender leading at its ch
   assert.deepEqual(sel.combine(lists).ranking, ['a2', 'p2', 'q2', 'r2', 's2']);
 });
 
+test('selector: between contenders that hit equally often, the one that ranked its hits higher leads; more hits still win', () => {
+  const level = new OnlineSelector(2, 5, 24);
+  // One hit each in the top 5: contender 0 put it last, contender 1 first.
+  level.record(0, 1, [['a', 'b', 'c', 'd', 'x'], ['x', 'p', 'q', 'r', 's']]);
+  level.judge(1, (key) => key === 'x');
+  const at5 = level.checkpoints.indexOf(5);
+  assert.equal(level.winnerAt(at5), 1);
+  const more = new OnlineSelector(2, 5, 24);
+  // Two hits low in contender 0's list against one at the top of contender 1's.
+  more.record(0, 1, [['a', 'b', 'c', 'x', 'y'], ['x', 'p', 'q', 'r', 's']]);
+  more.judge(1, (key) => key === 'x' || key === 'y');
+  assert.equal(more.winnerAt(at5), 0);
+});
+
 test('selector: older evidence fades with its half-life', () => {
   const sel = new OnlineSelector(2, 1, 2);
   // Contender 0 hits twice, then contender 1 hits twice: with a half-life of 2 decisions, 1 leads.

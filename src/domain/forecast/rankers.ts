@@ -273,11 +273,18 @@ interface PastDecision {
  * traffic), and the longer prefixes of the same ranking say much more about how well it orders items.
  */
 const LONG_RUN_WEIGHT = 1e-7;
+/**
+ * Weight of the order evidence (discounted hits, see judge): enough to decide between contenders whose hits are
+ * level or nearly so, far too little to outvote one relative hit.
+ */
+const ORDER_WEIGHT = 1e-4;
 
 export class OnlineSelector {
   private readonly pending: PastDecision[] = [];
   /** Faded evidence: per contender and checkpoint, relative hits at that checkpoint and every larger one. */
   private readonly totals: Float64Array;
+  /** Faded like totals, of hits discounted by their rank (1 / log2(rank + 1)): how high a list put what was asked for. */
+  private readonly order: Float64Array;
   /** Every judged decision at full weight, never forgotten: only breaks ties of the faded evidence (see scores). */
   private readonly longRun: Float64Array;
   /** What the choice compares: faded totals, plus the long run at a weight too small to outvote them. */
@@ -295,6 +302,7 @@ export class OnlineSelector {
   ) {
     this.cps = checkpoints(limit);
     this.totals = new Float64Array(contenders * this.cps.length);
+    this.order = new Float64Array(contenders * this.cps.length);
     this.longRun = new Float64Array(contenders * this.cps.length);
     this.scores = new Float64Array(contenders * this.cps.length);
     this.fade = 0.5 ** (1 / halfLife);
@@ -320,40 +328,59 @@ export class OnlineSelector {
       }
       this.pending.splice(i, 1);
       const hits = new Float64Array(this.contenders * C);
+      const ranked = new Float64Array(this.contenders * C);
       const seen = new Map<string, boolean>();
       for (let c = 0; c < this.contenders; c++) {
         const list = d.lists[c] ?? [];
         let h = 0;
+        let r = 0;
         let j = 0;
         for (let pos = 0; pos < this.limit; pos++) {
           if (pos < list.length) {
             const key = list[pos]!;
             let used = seen.get(key);
             if (used === undefined) seen.set(key, (used = wasUsed(key, d.at, d.windowEnd)));
-            if (used) h++;
+            if (used) {
+              h++;
+              r += 1 / Math.log2(pos + 2);
+            }
           }
-          while (j < C && this.cps[j] === pos + 1) hits[c * C + j++] = h;
+          while (j < C && this.cps[j] === pos + 1) {
+            ranked[c * C + j] = r;
+            hits[c * C + j++] = h;
+          }
         }
       }
       // Each decision counts once: hits relative to the decision's best contender at each checkpoint. A burst in
       // which every list hits everything would otherwise outweigh a day of ordinary decisions.
-      for (let j = 0; j < C; j++) {
-        let best = 0;
-        for (let c = 0; c < this.contenders; c++) best = Math.max(best, hits[c * C + j]!);
-        for (let c = 0; c < this.contenders; c++) hits[c * C + j] = best > 0 ? hits[c * C + j]! / best : 0;
-      }
-      // A checkpoint counts its own hits and those of every larger one (see the class comment).
-      for (let c = 0; c < this.contenders; c++) for (let j = C - 2; j >= 0; j--) hits[c * C + j] = hits[c * C + j]! + hits[c * C + j + 1]!;
+      this.relativePooled(hits);
+      this.relativePooled(ranked);
       this.judgedCount++;
       for (let x = 0; x < hits.length; x++) {
         this.totals[x] = this.totals[x]! * this.fade + hits[x]!;
+        this.order[x] = this.order[x]! * this.fade + ranked[x]!;
         this.longRun[x] = this.longRun[x]! + hits[x]!;
       }
     }
-    // Recent decisions weigh most; when they cannot tell contenders apart (bursts hit every list alike, quiet hours
+    // Recent decisions weigh most. When contenders hit equally often (early on, lists that share their hits), the
+    // one that ranked its hits higher leads; when nothing tells them apart (bursts hit every list alike, quiet hours
     // hit none), the whole history does, rather than a fixed order. Relative hits are at most one per checkpoint and
-    // decision, so LONG_RUN_WEIGHT × any history is far below one recent hit.
-    for (let x = 0; x < this.scores.length; x++) this.scores[x] = this.totals[x]! + LONG_RUN_WEIGHT * this.longRun[x]!;
+    // decision, so the two tie-breaks' weights keep them far below one recent hit.
+    for (let x = 0; x < this.scores.length; x++) this.scores[x] = this.totals[x]! + ORDER_WEIGHT * this.order[x]! + LONG_RUN_WEIGHT * this.longRun[x]!;
+  }
+
+  /**
+   * In place, per checkpoint: relative to the decision's best contender, then plus every larger checkpoint's (a
+   * checkpoint counts the same lists' longer prefixes too, see the class comment).
+   */
+  private relativePooled(v: Float64Array): void {
+    const C = this.cps.length;
+    for (let j = 0; j < C; j++) {
+      let best = 0;
+      for (let c = 0; c < this.contenders; c++) best = Math.max(best, v[c * C + j]!);
+      for (let c = 0; c < this.contenders; c++) v[c * C + j] = best > 0 ? v[c * C + j]! / best : 0;
+    }
+    for (let c = 0; c < this.contenders; c++) for (let j = C - 2; j >= 0; j--) v[c * C + j] = v[c * C + j]! + v[c * C + j + 1]!;
   }
 
   /** Decisions judged so far. */
