@@ -146,7 +146,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     regionScored.fill(0);
     for (const [node, points] of item.nodes) {
       nodeFeat.fill(0);
-      item.decay.get(node)?.addValuesAt(at, nodeFeat, 0);
+      points.decay.addValuesAt(at, nodeFeat, 0);
       windowFeatures(points, h, w, nodeFeat, 0);
       const row = nodeRows.get(node);
       if (row === undefined) continue; // never: a node's first fetch of any item names its region
