@@ -96,6 +96,8 @@ export interface ItemHistory {
    * request time and decayed counts: one look-up per request.
    */
   nodes: Map<string, NodeSeries>;
+  /** Hourly fetch counts over every node (their sum): the ranker pool bounds an item's window counts by them. */
+  fleet: PointList;
   /** Decayed fetch counts over every node: equal to the sum of the nodes', an upper bound the ranker pool skips by. */
   fleetDecay: DecayedCounts;
   /** Time of the last fetch anywhere. */
@@ -140,7 +142,7 @@ export class TraceHistory {
     let item = this.items.get(key);
     if (!item) {
       // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, times: mutable ? new Map() : undefined };
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, times: mutable ? new Map() : undefined };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -163,6 +165,7 @@ export class TraceHistory {
     series.lastTs = ts;
     if (ts - last < FETCH_GAP_MS) return item;
     series.add(hour);
+    item.fleet.add(hour);
     series.decay.add(ts);
     item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
@@ -206,6 +209,7 @@ export class TraceHistory {
     const before = this.origin + hour * HOUR_MS;
     for (const item of this.items.values()) {
       for (const p of item.nodes.values()) p.dropBefore(hour);
+      item.fleet.dropBefore(hour);
       if (item.times) for (const times of item.times.values()) dropTimesBefore(times, before);
     }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
