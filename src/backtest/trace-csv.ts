@@ -7,7 +7,7 @@
  * (`v…` or empty), else the node; a numeric last column is bytes.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { REQUEST_KINDS, type RequestKind } from '../domain/event.js';
@@ -29,7 +29,11 @@ export interface TraceCsvOptions {
 /** Splits one CSV line (RFC 4180 quotes). */
 export function splitCsvLine(line: string): string[] {
   // Most lines quote nothing: split them natively instead of character by character.
-  if (!line.includes('"')) return line.split(',').map((s) => s.trim());
+  if (!line.includes('"')) {
+    const cells = line.split(',');
+    for (let i = 0; i < cells.length; i++) cells[i] = cells[i]!.trim();
+    return cells;
+  }
   const out: string[] = [];
   let cur = '';
   let quoted = false;
@@ -54,11 +58,25 @@ export function splitCsvLine(line: string): string[] {
 
 /** Epoch ms of an ISO 8601 or epoch (s or ms) time, or NaN. */
 export function parseTraceTime(s: string): number {
+  if (isDigits(s)) return epochMs(Number(s));
   if (/^\d+(\.\d+)?$/.test(s)) {
-    const n = Number(s);
-    return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+    return epochMs(Number(s));
   }
   return /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s.includes('T') || s.length <= 10 ? s : s.replace(' ', 'T')) : NaN;
+}
+
+function epochMs(n: number): number {
+  return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+}
+
+/** Only ASCII digits (and at least one): the common epoch time, told without a regular expression. */
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function headerColumns(cells: string[]): Column[] | null {
@@ -88,28 +106,83 @@ function positional(cells: string[]): Column[] {
   return cols;
 }
 
-function toRequest(cells: string[], cols: Column[], defaultNode: string): TraceRequest | string {
-  const get = (c: Column): string | undefined => {
-    const i = cols.indexOf(c);
-    return i >= 0 ? cells[i] : undefined;
+/** Cell index of each column in a row (-1: absent), worked out once per header rather than looked up per cell. */
+interface Layout {
+  ts: number;
+  module: number;
+  version: number;
+  node: number;
+  bytes: number;
+  kind: number;
+  region: number;
+}
+
+function layoutOf(cols: Column[]): Layout {
+  return {
+    ts: cols.indexOf('ts'),
+    module: cols.indexOf('module'),
+    version: cols.indexOf('version'),
+    node: cols.indexOf('node'),
+    bytes: cols.indexOf('bytes'),
+    kind: cols.indexOf('kind'),
+    region: cols.indexOf('region'),
   };
-  const ts = parseTraceTime(get('ts') ?? '');
-  if (!Number.isFinite(ts)) return `bad time ${JSON.stringify(get('ts'))}`;
-  const module = get('module') ?? '';
+}
+
+/** Consecutive rows often share their time text (a log's resolution is a second): parsed once for the run. */
+class TimeParser {
+  private text = '';
+  private value = NaN;
+
+  parse(s: string): number {
+    if (s !== this.text) {
+      this.text = s;
+      this.value = parseTraceTime(s);
+    }
+    return this.value;
+  }
+}
+
+function cell(cells: string[], i: number): string | undefined {
+  return i >= 0 ? cells[i] : undefined;
+}
+
+function toRequest(cells: string[], at: Layout, defaultNode: string, times: TimeParser): TraceRequest | string {
+  const tsText = cell(cells, at.ts);
+  const ts = times.parse(tsText ?? '');
+  if (!Number.isFinite(ts)) return `bad time ${JSON.stringify(tsText)}`;
+  const module = cell(cells, at.module) ?? '';
   if (module === '') return 'no module';
-  const version = get('version') ?? '';
-  const bytesText = get('bytes');
+  const version = cell(cells, at.version) ?? '';
+  const bytesText = cell(cells, at.bytes);
   const bytes = bytesText === undefined || bytesText === '' ? 0 : Number(bytesText);
   if (!Number.isFinite(bytes) || bytes < 0) return `bad bytes ${JSON.stringify(bytesText)}`;
-  const kindText = get('kind');
+  const kindText = cell(cells, at.kind);
   let kind: RequestKind;
   if (kindText) {
     if (!(REQUEST_KINDS as readonly string[]).includes(kindText)) return `unknown kind ${JSON.stringify(kindText)}`;
     kind = kindText as RequestKind;
   } else kind = version === '' ? 'list' : 'zip';
-  const node = get('node') || defaultNode;
-  const region = get('region');
-  return { ts, module, version, node, bytes, kind, ...(region ? { region } : {}) };
+  const node = cell(cells, at.node) || defaultNode;
+  const region = cell(cells, at.region);
+  return region ? { ts, module, version, node, bytes, kind, region } : { ts, module, version, node, bytes, kind };
+}
+
+/**
+ * The lines of a text stream, a chunk's worth at a time (LF or CRLF; the caller trims): one await per chunk rather
+ * than readline's event and promise per line.
+ */
+async function* lineChunks(input: Readable): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    if (lines.length > 0) yield lines;
+  }
+  rest += decoder.end();
+  if (rest !== '') yield [rest];
 }
 
 /** Streams requests of a trace file (or stream); throws after too many bad lines. */
@@ -124,30 +197,33 @@ export async function* readTraceCsv(source: string | Readable, options: TraceCsv
     await opened;
     input = source.endsWith('.gz') ? file.pipe(createGunzip()) : file;
   } else input = source;
-  const lines = createInterface({ input, crlfDelay: Infinity });
   const maxBad = options.maxBadLines ?? 1000;
-  let cols: Column[] | null = null;
+  const defaultNode = options.defaultNode ?? 'node';
+  const times = new TimeParser();
+  let layout: Layout | null = null;
   let lineNo = 0;
   let bad = 0;
-  for await (const raw of lines) {
-    lineNo++;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const cells = splitCsvLine(line);
-    if (cols === null && lineNo === 1) {
-      const header = headerColumns(cells);
-      if (header) {
-        cols = header;
+  for await (const chunk of lineChunks(input)) {
+    for (const raw of chunk) {
+      lineNo++;
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const cells = splitCsvLine(line);
+      if (layout === null && lineNo === 1) {
+        const header = headerColumns(cells);
+        if (header) {
+          layout = layoutOf(header);
+          continue;
+        }
+      }
+      const r = toRequest(cells, layout ?? layoutOf(positional(cells)), defaultNode, times);
+      if (typeof r === 'string') {
+        bad++;
+        options.onBadLine?.(lineNo, r);
+        if (bad > maxBad) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `trace: more than ${maxBad} bad lines (last at line ${lineNo}: ${r})`);
         continue;
       }
+      yield r;
     }
-    const r = toRequest(cells, cols ?? positional(cells), options.defaultNode ?? 'node');
-    if (typeof r === 'string') {
-      bad++;
-      options.onBadLine?.(lineNo, r);
-      if (bad > maxBad) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `trace: more than ${maxBad} bad lines (last at line ${lineNo}: ${r})`);
-      continue;
-    }
-    yield r;
   }
 }

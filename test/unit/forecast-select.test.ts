@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ModelSelector } from '../../src/domain/forecast/select.js';
+import { ModelSelector, type KeptChoice, type SeriesForecast } from '../../src/domain/forecast/select.js';
 import { RELEASE_CURVE_HOURS } from '../../src/domain/forecast/release.js';
 import { normaliseShape } from '../../src/domain/forecast/series.js';
 import { businessProfile, rng, sum, synthetic } from './forecast-synthetic.js';
@@ -75,4 +75,43 @@ test('forcing one model (backtest methods) bypasses selection', () => {
     assert.equal(selector.forecast(s.ctx, 24, null, m).model, m);
   }
   assert.throws(() => selector.forecast(s.ctx, 25), /horizon/);
+});
+
+test('a kept choice is re-forecast without a backtest, as long as the series is of its class and the model a candidate', () => {
+  const selector = new ModelSelector(48);
+  const profile = businessProfile(0.05);
+  const dense = synthetic(N, 48, (_i, how) => 30 * profile[how]!, 1);
+  const selected = selector.forecast(dense.ctx, 48);
+  assert.equal(selected.backtested, true);
+  const out: SeriesForecast[] = [];
+  const forecastKeeping = (kept: KeptChoice) => {
+    selector.forecastVariants(dense.ctx, 48, null, [undefined], out, kept);
+    return { ...out[0]!, hourly: Array.from(out[0]!.hourly.subarray(0, 48)) };
+  };
+  // Kept as selected: the same forecast, marked as not chosen here.
+  const same = forecastKeeping({ model: selected.model, seriesClass: 'dense', size: selected.size, error: selected.error, params: selected.params });
+  assert.equal(same.model, selected.model);
+  assert.deepEqual(same.hourly, Array.from(selected.hourly.subarray(0, 48)));
+  assert.equal(same.backtested, false);
+  // Another candidate kept: it forecasts as alone, with the kept dispersion (no residuals were computed).
+  const alone = Array.from(selector.forecast(dense.ctx, 48, null, 'tsb').hourly.subarray(0, 48));
+  const tsb = forecastKeeping({ model: 'tsb', seriesClass: 'dense', size: 7.5, error: 1, params: -1 });
+  assert.equal(tsb.model, 'tsb');
+  assert.equal(tsb.size, 7.5);
+  assert.deepEqual(tsb.hourly, alone);
+  // Holt-Winters' smoothing parameters are kept with it: the forecast is the one of the fit that chose them.
+  selector.forecastVariants(dense.ctx, 48, null, ['holt-winters'], out);
+  const hw = { hourly: Array.from(out[0]!.hourly.subarray(0, 48)), params: out[0]!.params };
+  assert.ok(hw.params >= 0);
+  assert.deepEqual(forecastKeeping({ model: 'holt-winters', seriesClass: 'dense', size: 3, error: 1, params: hw.params }).hourly, hw.hourly);
+  // A choice made for another class, or of a model the series no longer competes with, is selected afresh.
+  for (const stale of [
+    { model: 'tsb' as const, seriesClass: 'intermittent' as const, size: 7.5, error: 1, params: -1 },
+    { model: 'croston' as const, seriesClass: 'dense' as const, size: 7.5, error: 1, params: -1 },
+  ]) {
+    const again = forecastKeeping(stale);
+    assert.equal(again.model, selected.model);
+    assert.equal(again.backtested, true);
+    assert.equal(again.size, selected.size);
+  }
 });

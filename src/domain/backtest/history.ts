@@ -73,6 +73,14 @@ export class PointList {
   }
 }
 
+/** One item's history on one node: hourly fetch counts, and what folding requests and recency need. */
+export class NodeSeries extends PointList {
+  /** Time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
+  lastTs = -Infinity;
+  /** Decayed fetch counts at exact fetch times (the ranker pool's recency features). */
+  readonly decay = new DecayedCounts();
+}
+
 export interface ItemHistory {
   key: string;
   module: string;
@@ -83,13 +91,14 @@ export interface ItemHistory {
   firstNode: string;
   /** Largest response seen (the item's cached size). */
   bytes: number;
-  /** Per node hourly counts of fetches (requests of one client session, see FETCH_GAP_MS, count once). */
-  nodes: Map<string, PointList>;
-  /** Per node time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
-  lastTs: Map<string, number>;
-  /** Per node decayed fetch counts at exact fetch times (the ranker pool's recency features). */
-  decay: Map<string, DecayedCounts>;
-  /** Decayed fetch counts over every node: equal to the sum of `decay`, an upper bound the ranker pool skips by. */
+  /**
+   * Per node hourly counts of fetches (requests of one client session, see FETCH_GAP_MS, count once), with the last
+   * request time and decayed counts: one look-up per request.
+   */
+  nodes: Map<string, NodeSeries>;
+  /** Hourly fetch counts over every node (their sum): the ranker pool bounds an item's window counts by them. */
+  fleet: PointList;
+  /** Decayed fetch counts over every node: equal to the sum of the nodes', an upper bound the ranker pool skips by. */
   fleetDecay: DecayedCounts;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
@@ -132,7 +141,8 @@ export class TraceHistory {
     key ??= itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), lastTs: new Map(), decay: new Map(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, ...(mutable ? { times: new Map() } : {}) };
+      // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, times: mutable ? new Map() : undefined };
       this.items.set(key, item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
@@ -141,23 +151,22 @@ export class TraceHistory {
     if (bytes > item.bytes) item.bytes = bytes;
     if (bytes > this.maxBytes) this.maxBytes = bytes;
     const hour = this.hourOf(ts);
-    let points = item.nodes.get(node);
-    if (!points) {
-      points = new PointList();
-      item.nodes.set(node, points);
+    let series = item.nodes.get(node);
+    if (!series) {
+      series = new NodeSeries();
+      item.nodes.set(node, series);
     }
     if (item.times) {
       const times = item.times.get(node);
       if (times) times.push(ts);
       else item.times.set(node, [ts]);
     }
-    const last = item.lastTs.get(node);
-    item.lastTs.set(node, ts);
-    if (last !== undefined && ts - last < FETCH_GAP_MS) return item;
-    points.add(hour);
-    let decay = item.decay.get(node);
-    if (!decay) item.decay.set(node, (decay = new DecayedCounts()));
-    decay.add(ts);
+    const last = series.lastTs;
+    series.lastTs = ts;
+    if (ts - last < FETCH_GAP_MS) return item;
+    series.add(hour);
+    item.fleet.add(hour);
+    series.decay.add(ts);
     item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
     let totals = this.nodeTotals.get(node);
@@ -200,6 +209,7 @@ export class TraceHistory {
     const before = this.origin + hour * HOUR_MS;
     for (const item of this.items.values()) {
       for (const p of item.nodes.values()) p.dropBefore(hour);
+      item.fleet.dropBefore(hour);
       if (item.times) for (const times of item.times.values()) dropTimesBefore(times, before);
     }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);

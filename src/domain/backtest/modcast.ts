@@ -7,10 +7,11 @@
  * the same popularity class, measured per region in hours since they were first seen.
  */
 import { HOUR_MS, WEEK_HOURS, hourOfWeekGrid, type RegionCalendar } from '../calendar.js';
-import { ItemForecaster, nodeShare, type ScopeGrid } from '../forecast/item.js';
-import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, releaseLevelCurve } from '../forecast/release.js';
+import { ItemForecaster, keptChoice, nodeShare, type RegionResult, type ScopeGrid } from '../forecast/item.js';
+import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, expectedSince, releaseLevelCurve, releaseScale } from '../forecast/release.js';
+import { TopK } from '../forecast/rankers.js';
 import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
-import { DEFAULT_SELECT, type SelectOptions } from '../forecast/select.js';
+import { DEFAULT_SELECT, type KeptChoice, type SelectOptions } from '../forecast/select.js';
 import { windowSpan, type WindowSpan } from '../windows.js';
 import type { ItemHistory, TraceHistory } from './history.js';
 import { byScore, type Decision, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
@@ -26,15 +27,28 @@ export interface ModcastMethodOptions {
   only?: ModelName;
   select?: SelectOptions;
   /**
+   * A series' model choice (and the model's parameters) is kept this many hours: decisions in between re-forecast
+   * with the kept model instead of backtesting every candidate again, as scoring would run once a day in
+   * production. 0: select at every decision.
+   */
+  reselectHours: number;
+  /**
    * Forecast only these items (and young releases): the ranker pool's own top lists, so that fitting a model per
    * series stays affordable on logs with tens of thousands of candidates per decision.
    */
   shortlist?: () => ReadonlySet<string> | null;
+  /**
+   * With a shortlist: young releases off it that are fitted, per region, as a multiple of the rank limit — those
+   * whose adoption curve (scaled by what they drew so far) expects the most now (Infinity: every young release).
+   * A release no ranker lists yet competes on that cheap expectation first, so a fit per release stays affordable
+   * where every new file of a log is a release.
+   */
+  youngFitsPerList: number;
   /** Sees every scored candidate (diagnostics). */
   onScore?: (s: { node: string; key: string; p: number; model: string; at: number }) => void;
 }
 
-export const DEFAULT_MODCAST_METHOD: ModcastMethodOptions = { historyHours: 4 * WEEK_HOURS, candidateHours: 2 * WEEK_HOURS, releaseGraceHours: 24 };
+export const DEFAULT_MODCAST_METHOD: ModcastMethodOptions = { historyHours: 4 * WEEK_HOURS, candidateHours: 2 * WEEK_HOURS, releaseGraceHours: 24, reselectHours: 24, youngFitsPerList: 2 };
 
 const DEFAULT_CALENDAR_ZONE = 'UTC';
 
@@ -64,7 +78,7 @@ export class ModcastMethod implements WarmupMethod {
   /** Methods with the same key see the same candidates and inputs: they differ only in the model(s) they use. */
   get sharingKey(): string {
     const o = this.options;
-    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}${o.shortlist ? '|shortlist' : ''}`;
+    return `${o.historyHours}|${o.candidateHours}|${o.releaseGraceHours}|${o.reselectHours}|${o.youngFitsPerList}|${JSON.stringify(o.select ?? DEFAULT_SELECT)}${o.shortlist ? '|shortlist' : ''}`;
   }
 
   get only(): ModelName | undefined {
@@ -116,6 +130,8 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
   const lists = methods.map((m) => out.get(m)!);
   const window = { mean: 0, size: 0 };
   const shortlist = options.shortlist?.() ?? null;
+  const ensemble = variants.indexOf(undefined);
+  const choices = ensemble >= 0 && options.reselectHours > 0 ? keptChoices(history, methods[ensemble]!.sharingKey, nowHour, options.reselectHours) : null;
   for (const { item, young, wanted } of candidates(ctx, options, prep, shortlist)) {
     forecaster.reset();
     for (const [node, points] of item.nodes) {
@@ -123,14 +139,18 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
       if (r !== undefined) forecaster.addPoints(r, points.hours, points.counts, points.length, gridStartHour);
     }
     const releaseIndex = history.hourOf(item.firstTs) - gridStartHour;
+    const known = choices?.get(item.key);
+    const kept = known && nowHour - known.hour < options.reselectHours ? known : undefined;
     forecaster.forecastVariants(
       {
         // Only a release seen happening starts at its first fetch; an old item quiet for a while is not new.
         start: young ? Math.max(0, releaseIndex) : 0,
         release: young ? { releaseIndex: Math.max(0, releaseIndex), curves: prep.curves.curvesFor(item), sighted: true } : null,
+        kept: kept?.perRegion ?? null,
       },
       variants,
     );
+    if (choices) keepChoices(choices, item.key, kept, forecaster.resultsOf(ensemble), nowHour);
     const size = history.sizeOf(item);
     const span = item.mutable ? prep.mutableSpan : prep.span;
     for (const { node, r } of wanted) {
@@ -150,6 +170,35 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
   return out;
 }
 
+/** Per item, the model choice of each region and the hour it was made. */
+type ChoiceMemo = Map<string, { hour: number; perRegion: (KeptChoice | null)[] }>;
+
+const choiceMemos = new WeakMap<TraceHistory, { key: string; sweptAt: number; memo: ChoiceMemo }[]>();
+
+/** The replay's memo of model choices for methods of this sharing key, swept of choices older than `hours`. */
+function keptChoices(history: TraceHistory, key: string, nowHour: number, hours: number): ChoiceMemo {
+  let all = choiceMemos.get(history);
+  if (!all) choiceMemos.set(history, (all = []));
+  let entry = all.find((e) => e.key === key);
+  if (!entry) all.push((entry = { key, sweptAt: nowHour, memo: new Map() }));
+  if (nowHour - entry.sweptAt >= hours) {
+    for (const [k, c] of entry.memo) if (nowHour - c.hour >= hours) entry.memo.delete(k);
+    entry.sweptAt = nowHour;
+  }
+  return entry.memo;
+}
+
+/** Remembers the choices the last forecast made by backtest: all of them for a new entry, else the regions re-selected. */
+function keepChoices(memo: ChoiceMemo, key: string, known: { hour: number; perRegion: (KeptChoice | null)[] } | undefined, results: readonly RegionResult[], nowHour: number): void {
+  if (!known) {
+    memo.set(key, { hour: nowHour, perRegion: results.map(keptChoice) });
+    return;
+  }
+  results.forEach((res, r) => {
+    if (res.backtested) known.perRegion[r] = keptChoice(res);
+  });
+}
+
 /** What every modcast method needs at a decision, whatever its model: computed once per decision and shared. */
 interface DecisionPrep {
   optionsKey: string;
@@ -166,8 +215,9 @@ interface DecisionPrep {
 
 /**
  * Items worth forecasting (requested within the candidate hours, or young releases; on the shortlist when there is
- * one) and the deciding nodes that do not hold them. The shortlist is asked first: it is a set look-up, while the
- * request count and the caches are read per node.
+ * one, and then young releases off it only as many as youngFitsPerList keeps) and the deciding nodes that do not
+ * hold them. The shortlist is asked first: it is a set look-up, while the request count and the caches are read per
+ * node.
  */
 function* candidates(
   ctx: DecisionContext,
@@ -177,12 +227,65 @@ function* candidates(
 ): Generator<{ item: ItemHistory; young: boolean; wanted: { node: string; r: number }[] }> {
   const { history } = ctx;
   const { nowHour, curves } = prep;
+  const wantedBy = (item: ItemHistory) => prep.deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+  const youngPicks = shortlist && Number.isFinite(o.youngFitsPerList) ? new YoungPicks(ctx, prep, Math.ceil(o.youngFitsPerList * ctx.rankLimit)) : null;
   for (const item of history.items.values()) {
     const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
-    if (shortlist && !young && !shortlist.has(item.key)) continue;
+    if (shortlist && !shortlist.has(item.key)) {
+      if (!young) continue;
+      if (youngPicks) {
+        youngPicks.offer(item);
+        continue;
+      }
+    }
     if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
-    const wanted = prep.deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+    const wanted = wantedBy(item);
     if (wanted.length > 0) yield { item, young, wanted };
+  }
+  for (const item of youngPicks?.picked() ?? []) yield { item, young: true, wanted: wantedBy(item) };
+}
+
+/**
+ * Young releases off the shortlist, per region the `k` whose curves expect the most now: the adoption level at the
+ * release's age times the scale its fetches so far give (the release model's own forecast, less the week shape,
+ * which is the same for every item of a region).
+ */
+class YoungPicks {
+  private readonly tops: TopK[];
+
+  constructor(
+    private readonly ctx: DecisionContext,
+    private readonly prep: DecisionPrep,
+    k: number,
+  ) {
+    this.tops = prep.scopes.regions.map(() => new TopK(k));
+  }
+
+  offer(item: ItemHistory): void {
+    const { history } = this.ctx;
+    const { nowHour, gridStartHour, scopes } = this.prep;
+    const curves = this.prep.curves.curvesFor(item);
+    const first = history.hourOf(item.firstTs);
+    const age = nowHour - first;
+    let expected = 0;
+    curves.forEach((c, r) => {
+      if (c) expected += expectedSince(c, first - gridStartHour, age, scopes.grids[r]!.how, scopes.grids[r]!.shape);
+    });
+    // The first fetch made the release time; it says nothing of demand after it (as in the forecast).
+    const scale = releaseScale(Math.max(0, history.count(item, first, nowHour) - 1), expected);
+    curves.forEach((c, r) => {
+      const top = this.tops[r]!;
+      const level = c ? scale * c[Math.min(age, RELEASE_CURVE_HOURS - 1)]! : 0;
+      if (!(level > 0) || level < top.floor) return;
+      if (this.prep.deciding.some((d) => d.r === r && !this.ctx.isCached(d.node, item.key))) top.offer(level, item.key);
+    });
+  }
+
+  /** The items kept in any region, in key order. */
+  picked(): ItemHistory[] {
+    const keys = new Set<string>();
+    for (const top of this.tops) for (const key of top.sorted()) keys.add(key);
+    return [...keys].sort().map((key) => this.ctx.history.items.get(key)!);
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERDAY, FEATURES, HALF_LIVES_HOURS, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
+  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
 import type { ItemHistory, TraceHistory } from './history.js';
@@ -134,7 +134,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
 
   for (const item of history.items.values()) {
     if (item.lastFetchTs < since) continue;
-    boundScoresOf(history, item, at, h, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
+    boundScoresOf(item, at, h, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
     if (!mayEnter(item, deciding, boundScores, floors)) continue;
     if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
       refreshFloors();
@@ -147,7 +147,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     regionScored.fill(0);
     for (const [node, points] of item.nodes) {
       nodeFeat.fill(0);
-      item.decay.get(node)?.addValuesAt(at, nodeFeat, 0);
+      points.decay.addValuesAt(at, nodeFeat, 0);
       windowFeatures(points, h, w, nodeFeat, 0);
       const row = nodeRows.get(node);
       if (row === undefined) continue; // never: a node's first fetch of any item names its region
@@ -205,15 +205,6 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
 const FLOOR_REFRESH_ITEMS = 16;
 /** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
 const BOUND_SLACK = 1 + 1e-6;
-const K24 = HALF_LIVES_HOURS.indexOf(24);
-const K168 = HALF_LIVES_HOURS.indexOf(168);
-/**
- * A fetch counted in the last 24 h (168 h) window is less than 25 h (169 h) old at the decision, so it weighs more
- * than 2^(-25/24) (2^(-169/168)) in the 24 h (168 h) decayed count: the window's fetches, and its active node-hours,
- * are at most the decayed count times these (an hour of margin on top).
- */
-const DAY_COUNT_PER_DECAYED = Math.pow(2, 26 / 24);
-const WEEK_COUNT_PER_DECAYED = Math.pow(2, 170 / 168);
 
 /** The lowest floor of each ranker's lists: fleet and region lists of every deciding node, and per deciding node. */
 interface Floors {
@@ -224,19 +215,18 @@ interface Floors {
 }
 
 /**
- * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's, the fleet's
- * are bounded from the item's fleet-wide decayed counts (see above), and rankers are non-decreasing in every feature.
+ * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's and rankers
+ * are non-decreasing in every feature. The fleet's decayed counts are the item's fleet-wide ones (with slack for
+ * rounding), its window counts are exact from the fleet's hourly counts (whole fetches: sums in any order agree),
+ * and its active hours, a sum over nodes, are at most the nodes times the hours active anywhere.
  */
-function boundScoresOf(history: TraceHistory, item: ItemHistory, at: number, h: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
+function boundScoresOf(item: ItemHistory, at: number, h: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
   bound.fill(0);
   item.fleetDecay.addValuesAt(at, bound, 0);
   for (let k = 0; k < F_LAST24; k++) bound[k] = bound[k]! * BOUND_SLACK;
-  // No fetch in a window's hours: its features are exactly 0.
-  const lastHour = history.hourOf(item.lastFetchTs);
-  const day = lastHour >= h - 24 ? bound[K24]! * DAY_COUNT_PER_DECAYED : 0;
-  const week = lastHour >= h - 168 ? bound[K168]! * WEEK_COUNT_PER_DECAYED : 0;
-  bound[F_LAST24] = bound[F_YESTERDAY] = bound[F_ACTIVE_DAY] = day;
-  bound[F_LAST_WEEK] = bound[F_ACTIVE_WEEK] = week;
+  windowFeatures(item.fleet, h, w, bound, 0);
+  bound[F_ACTIVE_DAY] = bound[F_ACTIVE_DAY]! * item.nodes.size;
+  bound[F_ACTIVE_WEEK] = bound[F_ACTIVE_WEEK]! * item.nodes.size;
   for (let r = 0; r < RANKERS.length; r++) out[r] = RANKERS[r]!.score(bound, 0, w) * per;
 }
 

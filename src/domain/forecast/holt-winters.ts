@@ -37,8 +37,12 @@ export class HoltWinters implements Forecaster {
   private chosen = -1;
   private bestIndex = 0;
 
-  beginSeries(): void {
-    this.chosen = -1;
+  beginSeries(kept = -1): void {
+    this.chosen = kept >= 0 && kept < GRID.length ? kept : -1;
+  }
+
+  keptChoice(): number {
+    return this.chosen;
   }
 
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void {

@@ -12,7 +12,7 @@
  */
 import { POISSON_SIZE, windowSize } from './uncertainty.js';
 import { expectedSince, releaseScale, type ReleaseContext } from './release.js';
-import { ModelSelector, DEFAULT_SELECT, type SelectOptions, type SeriesClass, type SeriesForecast } from './select.js';
+import { ModelSelector, DEFAULT_SELECT, type KeptChoice, type SelectOptions, type SeriesClass, type SeriesForecast } from './select.js';
 import { GridCache, type ModelName, type SeriesContext } from './series.js';
 import { sumOverSpan, sumSquaresOverSpan, type WindowSpan } from '../windows.js';
 
@@ -39,6 +39,8 @@ export interface ItemInput {
   boost?: Float64Array | null;
   /** Force one model everywhere (the backtest scores each model alone). */
   only?: ModelName;
+  /** Per region, an earlier model choice the selection may keep (see ModelSelector.forecastVariants), or null. */
+  kept?: readonly (KeptChoice | null)[] | null;
 }
 
 export interface RegionResult {
@@ -53,6 +55,16 @@ export interface RegionResult {
   historyTotal: number;
   /** Deseasonalised dependency boost added (0 when none). */
   boost: number;
+  /** The model won a backtest in this forecast (a choice worth keeping, see keptChoice). */
+  backtested: boolean;
+  /** The model's own choice for the series (Forecaster.keptChoice), -1 when none. */
+  params: number;
+}
+
+/** The model choice of a region's result to hand back as ItemInput.kept later, or null when it is not worth keeping. */
+export function keptChoice(res: RegionResult): KeptChoice | null {
+  if (!res.backtested || res.model === 'floor' || res.model === 'dependency') return null;
+  return { model: res.model, seriesClass: res.seriesClass, size: res.size, error: res.error, params: res.params };
 }
 
 export interface WindowCount {
@@ -228,7 +240,7 @@ export class ItemForecaster {
       const ctx = this.contexts[r]!;
       const curve = release?.curves[r] ?? null;
       const rc: ReleaseContext | null = release && curve ? { curve, releaseIndex: release.releaseIndex, ...(scale !== undefined ? { scale } : {}) } : null;
-      this.selector.forecastVariants(ctx, horizon, rc, variants, this.regionForecasts);
+      this.selector.forecastVariants(ctx, horizon, rc, variants, this.regionForecasts, input.kept?.[r] ?? null);
       const boost = input.boost?.[r] ?? 0;
       for (let v = 0; v < variants.length; v++) {
         const f = this.regionForecasts[v]!;
@@ -242,6 +254,8 @@ export class ItemForecaster {
         res.error = f.error;
         res.historyTotal = f.stats.total;
         res.boost = boost;
+        res.backtested = f.backtested;
+        res.params = f.params;
       }
     }
   }
@@ -272,7 +286,7 @@ export class ItemForecaster {
 }
 
 function emptyResult(): RegionResult {
-  return { model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0 };
+  return { model: 'floor', seriesClass: 'empty', size: POISSON_SIZE, error: 0, historyTotal: 0, boost: 0, backtested: false, params: -1 };
 }
 
 /**

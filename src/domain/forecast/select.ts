@@ -40,6 +40,24 @@ export interface SeriesForecast {
   /** Candidates compared. */
   candidates: number;
   stats: SeriesStats;
+  /** The model was chosen by backtest here (not by the young-series rule nor kept): a choice worth keeping. */
+  backtested: boolean;
+  /** The model's own choice for the series (Forecaster.keptChoice), -1 when it makes none. */
+  params: number;
+}
+
+/**
+ * A model choice made by an earlier selection on the same series, with the dispersion its backtest gave: a series'
+ * best model changes slowly, so a caller forecasting the series again soon (the backtest, hourly) may keep the
+ * choice and spare the rolling-origin fits, re-forecasting with the kept model only.
+ */
+export interface KeptChoice {
+  model: ModelName;
+  seriesClass: SeriesClass;
+  size: number;
+  error: number;
+  /** The model's own choice for the series (Forecaster.keptChoice), -1 when it makes none. */
+  params: number;
 }
 
 /** Series with fewer non-zero hours do not compete with the seasonal profile or Croston (nothing to fit). */
@@ -128,6 +146,8 @@ export class ModelSelector {
    * (a name). Each model is backtested once per origin and forecasts the future once, in the order forecast()
    * would, so out[i] equals forecast(ctx, horizon, release, variants[i]) — the backtest compares every model on
    * every series without fitting each of them again per variant. out[i].hourly buffers are owned by the selector.
+   * `kept`: the selected variants take this model without a backtest when the series is still of the class it was
+   * chosen for and the model still a candidate (else they select as usual).
    */
   forecastVariants(
     ctx: SeriesContext,
@@ -135,23 +155,25 @@ export class ModelSelector {
     release: ReleaseContext | null,
     variants: readonly (ModelName | undefined)[],
     out: SeriesForecast[],
+    kept: KeptChoice | null = null,
   ): void {
     if (horizon > this.maxHorizon) throw new RangeError(`horizon ${horizon} exceeds the selector's ${this.maxHorizon}`);
     if (ctx.how.length < ctx.n + horizon) throw new RangeError('hour-of-week grid shorter than history + horizon');
     this.release.release = release;
-    for (const m of this.models.values()) m.beginSeries?.();
     const stats = seriesStats(ctx);
     const seriesClass = this.classify(ctx, stats, release);
     const hours = ctx.n - ctx.start;
     const ensemble = this.ensemble;
     ensemble.length = 0;
     if (variants.includes(undefined)) ensemble.push(...this.candidates(ctx, seriesClass, stats, hours));
+    const keep = kept !== null && kept.seriesClass === seriesClass && ensemble.includes(kept.model) ? kept : null;
     const needed = this.needed;
     needed.clear();
     for (const v of variants) {
       if (v) needed.add(v);
-      else for (const name of ensemble) needed.add(name);
+      else if (!keep) for (const name of ensemble) needed.add(name);
     }
+    for (const m of this.models.values()) m.beginSeries?.(keep?.model === m.name ? keep.params : undefined);
 
     const { holdoutHours, origins, minFitHours } = this.options;
     for (const name of needed) {
@@ -184,10 +206,10 @@ export class ModelSelector {
       if (names.length === 0) {
         // Nothing to learn from (no history, no release curve): zeros, the floor probability does the rest.
         this.out.fill(0, 0, horizon);
-        out[i] = { model: 'floor', seriesClass, hourly: this.out, size: DEFAULT_SIZE, error: 0, candidates: 0, stats };
+        out[i] = { model: 'floor', seriesClass, hourly: this.out, size: DEFAULT_SIZE, error: 0, candidates: 0, stats, backtested: false, params: -1 };
         continue;
       }
-      const winner = this.winner(names, evaluated, only);
+      const winner = !only && keep ? keep.model : this.winner(names, evaluated, only);
       let hourly = this.finals.get(winner);
       if (!hourly) this.finals.set(winner, (hourly = new Float64Array(this.maxHorizon)));
       if (this.forecastAt.get(winner) !== call) {
@@ -195,14 +217,17 @@ export class ModelSelector {
         this.forecastAt.set(winner, call);
       }
       const chosen = this.errors.get(winner)!;
+      const reused = !only && keep !== null;
       out[i] = {
         model: winner,
         seriesClass,
         hourly,
-        size: sizeFromResiduals(chosen.residuals),
-        error: chosen.residuals.points > 0 ? chosen.sse / chosen.residuals.points : 0,
+        size: reused ? keep.size : sizeFromResiduals(chosen.residuals),
+        error: reused ? keep.error : chosen.residuals.points > 0 ? chosen.sse / chosen.residuals.points : 0,
         candidates: names.length,
         stats,
+        backtested: !reused && evaluated > 0,
+        params: this.models.get(winner)!.keptChoice?.() ?? -1,
       };
     }
   }

@@ -155,8 +155,13 @@ export interface Forecaster {
   readonly minHistory: number;
   /** Writes the forecast of hours end … end+horizon-1 into out[0 … horizon), seeing only values[start … end). */
   forecast(ctx: SeriesContext, end: number, horizon: number, out: Float64Array): void;
-  /** Called before the fits of a new series (a model may keep choices across the fits of one series). */
-  beginSeries?(): void;
+  /**
+   * Called before the fits of a new series (a model may keep choices across the fits of one series). `kept`: a
+   * choice this model reported by keptChoice() for the same series earlier, to take instead of choosing again.
+   */
+  beginSeries?(kept?: number): void;
+  /** The choice (parameters) this model made for the current series, or -1: what beginSeries may be given back. */
+  keptChoice?(): number;
 }
 
 /**
