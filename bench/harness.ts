@@ -94,6 +94,47 @@ export function cpuSeconds(path: string, children = false): number {
   return (Number(user) + Number(system)) / CLOCK_TICKS_PER_SEC;
 }
 
+/**
+ * CPU seconds of named processes between two moments: `start()` reads every counter (a process or thread path as
+ * `cpuSeconds` takes it), `stop()` returns what each advanced since. A process gone meanwhile counts what it had
+ * when last read.
+ */
+export class CpuMeter {
+  private readonly first = new Map<string, number>();
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly paths: Record<string, string | undefined>) {}
+
+  start(): this {
+    this.read(this.first);
+    return this;
+  }
+
+  /** Reads the counters again (call it while the processes still run), then returns seconds per name. */
+  stop(): Record<string, number> {
+    this.read(this.last);
+    return Object.fromEntries([...this.first].map(([name, s]) => [name, (this.last.get(name) ?? s) - s]));
+  }
+
+  private read(into: Map<string, number>): void {
+    for (const [name, path] of Object.entries(this.paths)) {
+      if (path === undefined) continue;
+      try {
+        into.set(name, cpuSeconds(path));
+      } catch {
+        // exited: keep the last reading
+      }
+    }
+  }
+}
+
+/** `name 12.3` per process (plus their sum unless `sum` is false): CPU µs per unit of work. */
+export function cpuMicrosPer(cpu: Record<string, number>, units: number, sum = true): string {
+  const each = Object.entries(cpu).map(([name, s]) => `${name} ${((s / units) * 1e6).toFixed(1)}`).join(', ');
+  if (!sum) return each;
+  return `${each}; sum ${((Object.values(cpu).reduce((a, b) => a + b, 0) / units) * 1e6).toFixed(1)}`;
+}
+
 export function ownPeakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
