@@ -96,22 +96,25 @@ export function cpuSeconds(path: string, children = false): number {
 
 /**
  * CPU seconds of named processes between two moments: `start()` reads every counter (a process or thread path as
- * `cpuSeconds` takes it), `stop()` returns what each advanced since. A process gone meanwhile counts what it had
- * when last read.
+ * `cpuSeconds` takes it), `stop()` returns what each advanced since. Counters are read again every 100 ms in
+ * between, so a process that exits before `stop()` counts what it had at its last reading.
  */
 export class CpuMeter {
   private readonly first = new Map<string, number>();
   private readonly last = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly paths: Record<string, string | undefined>) {}
 
   start(): this {
     this.read(this.first);
+    this.timer = setInterval(() => this.read(this.last), 100);
+    this.timer.unref();
     return this;
   }
 
-  /** Reads the counters again (call it while the processes still run), then returns seconds per name. */
   stop(): Record<string, number> {
+    clearInterval(this.timer);
     this.read(this.last);
     return Object.fromEntries([...this.first].map(([name, s]) => [name, (this.last.get(name) ?? s) - s]));
   }
@@ -122,7 +125,7 @@ export class CpuMeter {
       try {
         into.set(name, cpuSeconds(path));
       } catch {
-        // exited: keep the last reading
+        // exited: its last reading stands
       }
     }
   }
