@@ -5,7 +5,7 @@
  * the ingestor has stored the last event. Reference in the same run: kafkajs alone producing the same messages
  * (the same batch messages of many events, partitions, batch size, compression, producer settings and lanes; child
  * process) and a kafkajs consumer group consuming and committing them, without decoding or inserting; both figures
- * in events/s. Target: >= 200k events/s end to end.
+ * in events/s. Target (issue 16): end to end at >= 0.5 of that reference's rate at 1M events.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,7 +24,8 @@ import { benchConfig, openBenchStore, scalar } from '../store-setup.js';
 import { nginxLog } from '../workload.js';
 
 const TARGET_EVENTS = 1_000_000;
-const TARGET_RATE = 200_000;
+/** modcast's rate over the reference's, same run. */
+const TARGET_RATIO = 0.5;
 /** The shipper's defaults (src/ship/shipper.ts, src/ship/producer.ts), which the reference producer copies. */
 const SHIP_BATCH_EVENTS = 10_000;
 const SHIP_LANES = 2;
@@ -157,8 +158,8 @@ runStage(async ({ size, quick, workDir }) => {
       `2-core limit: all processes' CPU per event spread perfectly over 2 cores would allow ${twoCoreLimit(modcastCpuSeconds, size)} events/s for modcast, ${twoCoreLimit(refCpuSeconds, size)} for the reference`,
       `load average (1 min) ${loadStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`,
     ],
-    target: `>= ${TARGET_RATE / 1000}k events/s end to end at ${TARGET_EVENTS / 1e6}M events`,
-    meets: ({ figure }) => figure.value >= TARGET_RATE,
+    target: `>= ${TARGET_RATIO} of kafkajs producing + consuming the same messages, end to end at ${TARGET_EVENTS / 1e6}M events`,
+    meets: ({ ratio }) => ratio >= TARGET_RATIO,
     targetSize: TARGET_EVENTS,
     quick,
   });
