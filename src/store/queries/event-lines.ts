@@ -25,8 +25,9 @@ export async function readStoredLines(store: Store, lines: readonly SourceLines[
     params[`s${i}`] = l.source;
     params[`f${i}`] = l.from;
     params[`t${i}`] = l.to;
-    params[`o${i}`] = l.offsets;
-    return `(source = {s${i}:String} AND offset BETWEEN {f${i}:UInt64} AND {t${i}:UInt64} AND offset IN (SELECT arrayJoin({o${i}:Array(UInt64)})))`;
+    // One comma-joined string: an Array parameter is serialized element by element in JS (~1 µs per offset).
+    params[`o${i}`] = l.offsets.join(',');
+    return `(source = {s${i}:String} AND offset BETWEEN {f${i}:UInt64} AND {t${i}:UInt64} AND offset IN (SELECT toUInt64(arrayJoin(splitByChar(',', {o${i}:String})))))`;
   });
   const rows = await queryRows<{ id: string }>(store, `SELECT DISTINCT concat(source, ':', toString(offset)) AS id FROM event_lines WHERE ${where.join(' OR ')}`, params);
   return new Set(rows.map((r) => r.id));
