@@ -94,6 +94,50 @@ export function cpuSeconds(path: string, children = false): number {
   return (Number(user) + Number(system)) / CLOCK_TICKS_PER_SEC;
 }
 
+/**
+ * CPU seconds of named processes between two moments: `start()` reads every counter (a process or thread path as
+ * `cpuSeconds` takes it), `stop()` returns what each advanced since. Counters are read again every 100 ms in
+ * between, so a process that exits before `stop()` counts what it had at its last reading.
+ */
+export class CpuMeter {
+  private readonly first = new Map<string, number>();
+  private readonly last = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly paths: Record<string, string | undefined>) {}
+
+  start(): this {
+    this.read(this.first);
+    this.timer = setInterval(() => this.read(this.last), 100);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): Record<string, number> {
+    clearInterval(this.timer);
+    this.read(this.last);
+    return Object.fromEntries([...this.first].map(([name, s]) => [name, (this.last.get(name) ?? s) - s]));
+  }
+
+  private read(into: Map<string, number>): void {
+    for (const [name, path] of Object.entries(this.paths)) {
+      if (path === undefined) continue;
+      try {
+        into.set(name, cpuSeconds(path));
+      } catch {
+        // exited: its last reading stands
+      }
+    }
+  }
+}
+
+/** `name 12.3` per process (plus their sum unless `sum` is false): CPU µs per unit of work. */
+export function cpuMicrosPer(cpu: Record<string, number>, units: number, sum = true): string {
+  const each = Object.entries(cpu).map(([name, s]) => `${name} ${((s / units) * 1e6).toFixed(1)}`).join(', ');
+  if (!sum) return each;
+  return `${each}; sum ${((Object.values(cpu).reduce((a, b) => a + b, 0) / units) * 1e6).toFixed(1)}`;
+}
+
 export function ownPeakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }

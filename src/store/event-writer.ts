@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Store } from './client.js';
 import type { AccessEventRow, RejectedRow } from './event-rows.js';
 import { withRetry } from '../lib/retry.js';
-import { readStoredLines, type LineRange } from './queries/event-lines.js';
+import { readStoredLines, type SourceLines } from './queries/event-lines.js';
 
 export const EVENT_COLUMNS = [
   'event_id', 'ts', 'node', 'region', 'module', 'version', 'kind', 'status', 'bytes', 'duration_ms', 'cache_status', 'client_hash',
@@ -46,7 +46,7 @@ export class EventWriter {
     await withRetry(
       async () => {
         const warmups = batch.warmups ?? [];
-        const stored = await readStoredLines(this.store, lineRanges(batch.events, warmups));
+        const stored = await readStoredLines(this.store, linesBySource(batch.events, warmups));
         const events = stored.size > 0 ? batch.events.filter((e) => !stored.has(e.event_id)) : batch.events;
         const newWarmups = stored.size > 0 ? warmups.filter((e) => !stored.has(e.event_id)) : warmups;
         alreadyStored = batch.events.length - events.length + warmups.length - newWarmups.length;
@@ -87,22 +87,25 @@ export class EventWriter {
   }
 }
 
-/** Per source, the span of line offsets among the rows (ids `<source>:<offset>`; a source may contain ':'). */
-function lineRanges(...lists: AccessEventRow[][]): LineRange[] {
-  const spans = new Map<string, LineRange>();
+/** Per source, the line offsets of the rows and their span (ids `<source>:<offset>`; a source may contain ':'). */
+function linesBySource(...lists: AccessEventRow[][]): SourceLines[] {
+  const bySource = new Map<string, { source: string; from: number; to: number; offsets: number[] }>();
   for (const rows of lists) {
     for (const { event_id: id } of rows) {
       const colon = id.lastIndexOf(':');
       const source = id.slice(0, colon);
       const offset = Number(id.slice(colon + 1));
       if (colon < 0 || !Number.isSafeInteger(offset)) continue;
-      const span = spans.get(source);
-      if (!span) spans.set(source, { source, from: offset, to: offset });
-      else if (offset < span.from) span.from = offset;
-      else if (offset > span.to) span.to = offset;
+      const lines = bySource.get(source);
+      if (!lines) bySource.set(source, { source, from: offset, to: offset, offsets: [offset] });
+      else {
+        lines.offsets.push(offset);
+        if (offset < lines.from) lines.from = offset;
+        else if (offset > lines.to) lines.to = offset;
+      }
     }
   }
-  return [...spans.values()];
+  return [...bySource.values()];
 }
 
 export function dedupSettings(token: string) {

@@ -25,6 +25,8 @@ export interface TestBroker {
   start(): Promise<void>;
   /** Stops it and deletes its directory. */
   stop(): Promise<void>;
+  /** The broker JVM's pid while it runs (undefined for a shared broker): benchmarks read its CPU time. */
+  pid(): number | undefined;
 }
 
 function script(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -38,7 +40,7 @@ export async function startTestBroker(options: { own?: boolean } = {}): Promise<
     const noStop = async () => {
       throw new Error('the shared test broker (MODCAST_TEST_KAFKA_BROKERS) cannot be stopped by a test; use startTestBroker({ own: true })');
     };
-    return { brokers: sharedList.split(',').map((s) => s.trim()), shared: true, halt: noStop, start: noStop, stop: async () => {} };
+    return { brokers: sharedList.split(',').map((s) => s.trim()), shared: true, halt: noStop, start: noStop, stop: async () => {}, pid: () => undefined };
   }
   const dir = mkdtempSync(join(tmpdir(), 'modcast-kafka-'));
   let address: string;
@@ -55,6 +57,10 @@ export async function startTestBroker(options: { own?: boolean } = {}): Promise<
     halt: async () => void (await script(['stop', '--dir', dir])),
     start: async () => void (await script(['start', '--dir', dir, '--owner-pid', String(process.pid)])),
     stop: async () => void (await script(['stop', '--dir', dir, '--purge'])),
+    pid: () => {
+      const pid = Number(readFileSync(join(dir, 'pid'), 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    },
   };
 }
 

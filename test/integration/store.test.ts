@@ -90,6 +90,20 @@ test('a retried batch with the same token is stored once, in raw events and in r
   assert.equal(await count(t.store, 'SELECT sum(requests) FROM rollups_1h'), 1000);
 });
 
+test('lines already stored are left out, and only they: a batch whose offsets interleave with stored lines of its source stores all of its own', async () => {
+  const writer = new EventWriter(t.store);
+  const at = (offsets: number[], day: number) =>
+    rows(offsets.length, Date.UTC(2026, 10, day, 8)).map((r, i) => ({ ...r, event_id: `inter:${offsets[i]}` }));
+  // As two Kafka partitions of one shipped file: their line offsets interleave.
+  const first = await writer.write({ token: 'test:inter:p0', events: at([0, 10, 20, 30, 40, 50, 60, 70, 80, 90], 23), rejects: [] });
+  assert.equal(first.alreadyStored, 0);
+  // The other partition's lines, plus two lines the store has already (the same file ingested by another path).
+  const second = await writer.write({ token: 'test:inter:p1', events: at([5, 15, 25, 30, 35, 45, 55, 60, 65, 95], 24), rejects: [] });
+  assert.equal(second.alreadyStored, 2);
+  assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'inter:%'"), 18);
+  assert.equal(await count(t.store, "SELECT uniqExact(event_id) FROM access_events WHERE event_id LIKE 'inter:%'"), 18);
+});
+
 test('rollups equal a direct aggregation over raw events', async () => {
   const q = (table: string) => `
     SELECT groupArray(tuple(module, version, node, b, r, z, m, by, c)) FROM (
