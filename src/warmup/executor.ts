@@ -396,8 +396,9 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.random ? { random: opts.random } : {}),
   };
+  // onRetry only logs at debug level: without it no options object is made per request.
   const retryOptionsFor = (path: string): RetryOptions =>
-    logger
+    logger?.isLevelEnabled('debug')
       ? {
           ...retryOptions,
           onRetry: (e, attempt, delayMs) =>
