@@ -9,7 +9,7 @@
  * Per request the work is kept to what the contract needs (one handler object on undici's dispatch interface,
  * one timer, one map lookup for the single flight): with bodies of ~100 KB from a local proxy, undici's HTTP/1.1
  * path with the socket reads (and sha256 on a hashing node) is then most of the CPU time: the executor with its
- * recording reaches ~0.97 of undici's own rate on the same URLs (docs/benchmarks.md, warm-up).
+ * recording reaches 0.8–0.97 of undici's own rate on the same URLs (docs/benchmarks.md, warm-up).
  *
  * Nodes are independent: run one executor per node concurrently and a dead, failing or slow node only costs
  * its own run (timeouts bound each request; a circuit opens after consecutive network failures).
