@@ -54,6 +54,11 @@ export const FleetNodeSchema = z.object({
   maxBytesPerRun: z.number().int().positive().default(2 * 1024 ** 3),
   maxItemsPerRun: z.number().int().positive().default(500),
   requestTimeoutMs: z.number().int().positive().default(30000),
+  /**
+   * Record the sha256 of every fetched body in warmup_items.sha256 (for comparing what nodes serve for one module
+   * version). Off by default: nothing in modcast checks it, and hashing is the largest share of a fetch's CPU.
+   */
+  hashBodies: z.boolean().default(false),
   /** Endpoints whose fetch fills the node's cache; defaults per software when absent. */
   fills: z.array(z.enum(WARMABLE_ENDPOINTS)).optional(),
 });

@@ -1,6 +1,6 @@
 /**
- * warm-up: N fetches by the warm-up executor (undici pool, token bucket, retries, bodies streamed through sha256)
- * against a real Go module proxy (modcast-goproxy, the github.com/goproxy/goproxy handler, with its offline
+ * warm-up: N fetches by the warm-up executor (undici pool, token bucket, retries, bodies streamed and counted; not
+ * hashed, as a node without `hashBodies` — the default) against a real Go module proxy (modcast-goproxy, the github.com/goproxy/goproxy handler, with its offline
  * upstream), each result recorded in warmup_items as a run does, against `wrk` fetching the same URLs over the
  * same number of connections. Target: >= 80% of wrk's rate at equal concurrency.
  *
@@ -10,12 +10,14 @@
  *
  * The notes give the CPU time per request of each side (client process, the executor's main thread, the proxy),
  * from the kernel's counters: on a 2-core machine the client and the proxy share the CPU, so they show where the
- * ceiling of each client is.
+ * ceiling of each client is. A full run also measures the executor on a node with `hashBodies` (every body through
+ * sha256), unrecorded, to show what the option costs, and undici alone (its dispatch with a handler that only
+ * counts the body bytes, the same URLs and connections): the floor of any client built on undici in this process.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Pool, request, type Dispatcher } from 'undici';
 import { goproxyPath } from '../../src/domain/goproxy.js';
 import { executeWarmup, itemIdOf, type WarmRequest } from '../../src/warmup/executor.js';
 import { targetOf } from '../../src/warmup/fleet.js';
@@ -66,6 +68,33 @@ function runWrk(url: string, pathsFile: string, scriptFile: string, seconds: num
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(res.stdout);
   const socket = /Socket errors: (.*)/.exec(res.stdout);
   return { rps: Number(rps[1]), requests: Number(total[1]), errors: [non2xx ? `${non2xx[1]} non-2xx` : '', socket?.[1] ?? ''].filter(Boolean).join(', ') };
+}
+
+/** undici alone: each path dispatched on one Pool of `connections`, the body only counted, `connections` at a time. */
+async function undiciCounting(origin: string, paths: readonly string[], connections: number): Promise<number> {
+  const pool = new Pool(origin, { connections });
+  let next = 0;
+  let bytes = 0;
+  const fetchOne = (path: string) =>
+    new Promise<void>((resolve, reject) => {
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: () => undefined,
+        onResponseStart: (_c, status) => void (status !== 200 && reject(new Error(`${path}: HTTP ${status}`))),
+        onResponseData: (_c, chunk) => void (bytes += chunk.length),
+        onResponseEnd: () => resolve(),
+        onResponseError: (_c, err) => reject(err),
+      };
+      pool.dispatch({ origin, path, method: 'GET' }, handler);
+    });
+  const loop = async () => {
+    for (let i = next++; i < paths.length; i = next++) await fetchOne(paths[i]!);
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, loop));
+  } finally {
+    await pool.close();
+  }
+  return bytes;
 }
 
 runStage(async ({ size, quick, workDir }) => {
@@ -125,6 +154,16 @@ runStage(async ({ size, quick, workDir }) => {
       );
   const executorOnly = executorOnlyRun?.value;
   if (executorOnlyRun) progress(`executor alone (results not recorded): ${executorOnlyRun.value.seconds.toFixed(2)} s; CPU µs per fetch: ${microsPer(executorOnlyRun.cpu, size)}`);
+  const hashingRun = quick
+    ? undefined
+    : await cpuOf(executorCounters, () =>
+        timed(() => executeWarmup({ target: { ...target, hashBodies: true }, requests: requests.map((r) => ({ ...r, path: `${r.path}&pass=2` })), onResult: () => undefined })),
+      );
+  const undiciRun = quick
+    ? undefined
+    : await cpuOf(executorCounters, () => timed(() => undiciCounting(proxy.url, requests.map((r) => `${r.path}&pass=3`), CONNECTIONS)));
+  if (undiciRun) progress(`undici alone (dispatch, body bytes counted): ${undiciRun.value.seconds.toFixed(2)} s; CPU µs per fetch: ${microsPer(undiciRun.cpu, size)}`);
+  if (hashingRun) progress(`executor hashing every body (hashBodies), not recorded: ${hashingRun.value.seconds.toFixed(2)} s; CPU µs per fetch: ${microsPer(hashingRun.cpu, size)}`);
 
   progress(`executor: ${size.toLocaleString()} fetches over ${CONNECTIONS} connections, results recorded in warmup_items`);
   const recorder = new ItemRecorder(store);
@@ -152,14 +191,18 @@ runStage(async ({ size, quick, workDir }) => {
     extra: [
       measurement(`wrk, ${CONNECTIONS} connections, 1 thread`, wrk1.rps, 'requests/s'),
       ...(executorOnly ? [measurement('executor alone, results not recorded', rate(size, executorOnly.seconds), 'fetches/s')] : []),
+      ...(hashingRun ? [measurement('executor hashing every body (hashBodies), not recorded', rate(size, hashingRun.value.seconds), 'fetches/s')] : []),
+      ...(undiciRun ? [measurement('undici alone, dispatch counting body bytes', rate(size, undiciRun.value.seconds), 'requests/s')] : []),
     ],
     peakRssMb: ownPeakRssMb(),
     rssDetailMb: detail,
     seconds: run.seconds,
     notes: [
-      `all ${size} fetches ok and recorded; ${(s.bytes / 1e6).toFixed(0)} MB of bodies hashed`,
+      `all ${size} fetches ok and recorded; ${(s.bytes / 1e6).toFixed(0)} MB of bodies counted (not hashed: hashBodies is off by default)`,
       `CPU µs per request — wrk 2 threads: ${microsPer(wrkRun.cpu, wrk.requests)}; wrk 1 thread: ${microsPer(wrk1Run.cpu, wrk1.requests)}; ` +
-        `${executorOnlyRun ? `executor alone: ${microsPer(executorOnlyRun.cpu, size)}; ` : ''}executor + recording: ${microsPer(recordedRun.cpu, size)}`,
+        `${executorOnlyRun ? `executor alone: ${microsPer(executorOnlyRun.cpu, size)}; ` : ''}` +
+        `${hashingRun ? `executor hashing every body: ${microsPer(hashingRun.cpu, size)}; ` : ''}` +
+        `${undiciRun ? `undici alone: ${microsPer(undiciRun.cpu, size)}; ` : ''}executor + recording: ${microsPer(recordedRun.cpu, size)}`,
       ...(wrk.errors ? [`wrk: ${wrk.errors}`] : []),
     ],
     target: ">= 80% of wrk's rate at equal concurrency",

@@ -2,11 +2,14 @@
  * Fetches warm-up requests against ONE node: an undici Pool with keep-alive (connections = maxConcurrency),
  * a token bucket (maxRequestsPerSecond), a per-request timeout, retries with jittered backoff on 5xx, 429 and
  * network errors, none on 404/410 ("not found upstream") or other 4xx. Redirects are followed only to GOPROXY
- * protocol paths under the node's mount on its origin (the auth header goes with them). Bodies are streamed through sha256 and counted, never held.
+ * protocol paths under the node's mount on its origin (the auth header goes with them). Bodies are streamed and
+ * counted, never held; they go through sha256 only on a node configured with `hashBodies` (the hash is for an
+ * operator comparing what nodes serve; nothing in modcast checks it, and it was the largest share of a fetch's CPU).
  *
  * Per request the work is kept to what the contract needs (one handler object on undici's dispatch interface,
- * one timer, one map lookup for the single flight): with bodies of ~100 KB from a local proxy, sha256 and the
- * socket reads are then most of the CPU time (docs/benchmarks.md, warm-up).
+ * one timer, one map lookup for the single flight): with bodies of ~100 KB from a local proxy, undici's HTTP/1.1
+ * path with the socket reads (and sha256 on a hashing node) is then most of the CPU time: the executor with its
+ * recording reaches 0.8–0.97 of undici's own rate on the same URLs (docs/benchmarks.md, warm-up).
  *
  * Nodes are independent: run one executor per node concurrently and a dead, failing or slow node only costs
  * its own run (timeouts bound each request; a circuit opens after consecutive network failures).
@@ -183,14 +186,16 @@ interface Response {
 }
 
 /**
- * One request on the dispatcher's own handler interface: a 2xx body goes chunk by chunk through sha256 and a byte
- * counter as undici hands it over (no stream objects, no promise per chunk; memory stays at one chunk), any other
- * body is dropped. Settles once, with the response or a RetryableError (network error, timeout, run aborted).
+ * One request on the dispatcher's own handler interface: a 2xx body goes chunk by chunk through a byte counter
+ * (and sha256 when asked) as undici hands it over (no stream objects, no promise per chunk; memory stays at one
+ * chunk), any other body is dropped. Settles once, with the response or a RetryableError (network error, timeout, run aborted).
  */
 class ResponseDigest implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
   private location: string | undefined;
+  /** A 2xx answer: its body is counted (and hashed when asked). */
+  private ok = false;
   private hash: Hash | undefined;
   private bytes = 0;
   private settled = false;
@@ -199,6 +204,7 @@ class ResponseDigest implements Dispatcher.DispatchHandler {
   constructor(
     private readonly settle: (err: RetryableError | undefined, res: Response | undefined) => void,
     timeoutMs: number,
+    private readonly hashBody: boolean,
   ) {
     this.timer = setTimeout(() => this.abort(`timeout after ${timeoutMs} ms`), timeoutMs);
   }
@@ -217,8 +223,10 @@ class ResponseDigest implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx: the real answer follows
     this.status = statusCode;
-    if (statusCode < 300) this.hash = createHash('sha256');
-    else if (isRedirect(statusCode)) {
+    if (statusCode < 300) {
+      this.ok = true;
+      if (this.hashBody) this.hash = createHash('sha256');
+    } else if (isRedirect(statusCode)) {
       const location = headers['location'];
       this.location = Array.isArray(location) ? location[0] : location;
     }
@@ -226,7 +234,7 @@ class ResponseDigest implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (this.hash) this.hash.update(chunk);
+    if (this.ok) this.hash?.update(chunk);
     else if (this.bytes > DISCARD_LIMIT && !this.settled) {
       // The status is all we need; the rest of the body is not worth reading.
       this.finish(undefined, { httpStatus: this.status, location: this.location, bytes: 0, sha256: '' });
@@ -235,8 +243,7 @@ class ResponseDigest implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    const ok = this.hash !== undefined;
-    this.finish(undefined, { httpStatus: this.status, location: this.location, bytes: ok ? this.bytes : 0, sha256: ok ? this.hash!.digest('hex') : '' });
+    this.finish(undefined, { httpStatus: this.status, location: this.location, bytes: this.ok ? this.bytes : 0, sha256: this.hash ? this.hash.digest('hex') : '' });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
@@ -287,7 +294,7 @@ class Requests {
         this.active.delete(handler);
         if (err) reject(err);
         else resolve(res!);
-      }, timeoutMs);
+      }, timeoutMs, this.target.hashBodies);
       this.active.add(handler);
       try {
         const headers = { ...this.headers, [ATHENS_REQUEST_ID_HEADER]: `${WARMUP_REQUEST_ID_PREFIX}${randomUUID()}` };
@@ -389,8 +396,9 @@ export async function executeWarmup(opts: ExecuteOptions): Promise<ExecuteSummar
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.random ? { random: opts.random } : {}),
   };
+  // onRetry only logs at debug level: without it no options object is made per request.
   const retryOptionsFor = (path: string): RetryOptions =>
-    logger
+    logger?.isLevelEnabled('debug')
       ? {
           ...retryOptions,
           onRetry: (e, attempt, delayMs) =>

@@ -22,6 +22,8 @@ export interface WarmTarget {
   maxBytesPerRun: number;
   maxItemsPerRun: number;
   requestTimeoutMs: number;
+  /** Hash each fetched body (sha256 in the result); when false the result's sha256 is ''. */
+  hashBodies: boolean;
 }
 
 function joinPrefix(basePath: string, pathPrefix: string): string {
@@ -54,6 +56,7 @@ export function targetOf(node: FleetNodeConfig, env: NodeJS.ProcessEnv = process
     maxBytesPerRun: node.maxBytesPerRun,
     maxItemsPerRun: node.maxItemsPerRun,
     requestTimeoutMs: node.requestTimeoutMs,
+    hashBodies: node.hashBodies,
   };
 }
 

@@ -72,6 +72,7 @@ export interface TestNode {
   maxRequestsPerSecond?: number;
   maxBytesPerRun?: number;
   maxItemsPerRun?: number;
+  hashBodies?: boolean;
   requestTimeoutMs?: number;
 }
 

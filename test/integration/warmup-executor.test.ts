@@ -2,7 +2,8 @@
  * The executor's request contract against real HTTP servers with chosen behaviour: the per-request timeout bounds
  * the whole request (a body that keeps trickling in does not escape it), aborting a run ends its requests in
  * flight at once, error bodies are not hashed (and a large one does not hold the connection), bodies of many
- * chunks hash to their sha256, and overlapping runs fetch one URL once.
+ * chunks hash to their sha256 on a node that asks for hashes (`hashBodies`) and are only counted on one that does
+ * not, and overlapping runs fetch one URL once.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +34,7 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, hits };
 }
 
-function targetAt(url: string, over: Partial<{ requestTimeoutMs: number; maxConcurrency: number }> = {}): WarmTarget {
+function targetAt(url: string, over: Partial<{ requestTimeoutMs: number; maxConcurrency: number; hashBodies: boolean }> = {}): WarmTarget {
   return targetOf(FleetNodeSchema.parse({ name: 'n', region: 'r', baseUrl: url, maxRequestsPerSecond: 1000, ...over }), {});
 }
 
@@ -88,7 +89,7 @@ test('error bodies are not hashed; a large one is cut off and the status still d
     else if (req.url === '/busy') res.writeHead(503).end(big);
     else res.writeHead(200).end('fine');
   });
-  const results = await run(targetAt(node.url, { maxConcurrency: 1 }), ['/gone', '/busy', '/ok'], { retry: { attempts: 3, baseMs: 5, maxMs: 5 } });
+  const results = await run(targetAt(node.url, { maxConcurrency: 1, hashBodies: true }), ['/gone', '/busy', '/ok'], { retry: { attempts: 3, baseMs: 5, maxMs: 5 } });
   const by = new Map(results.map((r) => [r.path, r]));
   assert.deepEqual([by.get('/gone')!.status, by.get('/gone')!.httpStatus, by.get('/gone')!.attempts, by.get('/gone')!.sha256], ['not_found', 404, 1, '']);
   assert.deepEqual([by.get('/busy')!.status, by.get('/busy')!.httpStatus, by.get('/busy')!.attempts, by.get('/busy')!.bytes], ['failed', 503, 3, 0]);
@@ -97,7 +98,7 @@ test('error bodies are not hashed; a large one is cut off and the status still d
   assert.equal(by.get('/ok')!.sha256, createHash('sha256').update('fine').digest('hex'), 'the connection after the cut-off still serves');
 });
 
-test('a body of many chunks is counted and hashed whole', async () => {
+test('a body of many chunks is counted and hashed whole when the node asks for hashes, only counted when not', async () => {
   const parts = Array.from({ length: 64 }, (_, i) => Buffer.alloc(10_000 + i, i));
   const node = await listen((_req, res) => {
     res.writeHead(200);
@@ -109,18 +110,22 @@ test('a body of many chunks is counted and hashed whole', async () => {
     };
     more();
   });
-  const [r] = await run(targetAt(node.url), ['/chunks']);
+  const [r] = await run(targetAt(node.url, { hashBodies: true }), ['/chunks']);
   const whole = Buffer.concat(parts);
   assert.equal(r!.status, 'ok');
   assert.equal(r!.bytes, whole.length);
   assert.equal(r!.sha256, createHash('sha256').update(whole).digest('hex'));
+  // The default: the same body counted, nothing hashed.
+  const [plain] = await run(targetAt(node.url), ['/chunks?again']);
+  assert.deepEqual([plain!.status, plain!.bytes, plain!.sha256], ['ok', whole.length, '']);
+  assert.equal(node.hits.get('/chunks?again'), 1);
 });
 
 test('overlapping runs fetch a URL once: the second waits for the first, a later one reuses the recent success', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const node = await listen((_req, res) => void gate.then(() => res.writeHead(200).end('shared body')));
-  const target = targetAt(node.url);
+  const target = targetAt(node.url, { hashBodies: true });
   const first = run(target, ['/shared']);
   await new Promise((r) => setTimeout(r, 50));
   const second = run(target, ['/shared']);

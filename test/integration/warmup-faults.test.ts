@@ -133,7 +133,7 @@ test('redirects are followed only to GOPROXY paths under the mount on the same o
     else if (url === '/go/github.com/a/b/@v/list') res.writeHead(301, { location: `${other}/stolen` }).end();
     else res.writeHead(404).end();
   });
-  const target = { ...findTarget(ts.config, 'good'), name: 'redirects', origin: node, mountPrefix: '/go/', auth: { header: 'authorization', value: 'Bearer node-secret' } };
+  const target = { ...findTarget(ts.config, 'good'), name: 'redirects', origin: node, mountPrefix: '/go/', hashBodies: true, auth: { header: 'authorization', value: 'Bearer node-secret' } };
   const results: WarmResult[] = [];
   const base = { module: 'github.com/a/b', version: 'v1.0.0', expectedBenefit: 1 };
   await executeWarmup({

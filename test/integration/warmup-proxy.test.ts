@@ -33,7 +33,8 @@ before(async () => {
   ts = await openTestStore(
     fleetOverrides([
       { name: 'a', baseUrl: nodeA.url },
-      { name: 'b', baseUrl: nodeB.url, maxConcurrency: 4, maxRequestsPerSecond: 200 },
+      // b records the sha256 of what it serves (hashBodies); a and c do not (the default)
+      { name: 'b', baseUrl: nodeB.url, maxConcurrency: 4, maxRequestsPerSecond: 200, hashBodies: true },
       // c: tight limits, to measure them at the proxy
       { name: 'c', baseUrl: nodeC.url, maxConcurrency: 2, maxRequestsPerSecond: 8, maxItemsPerRun: 12 },
     ]),
@@ -139,6 +140,7 @@ test('item budget, concurrency and request rate hold at the proxy', async () => 
   assert.equal(eff.usedVersions, 0);
   assert.equal(eff.wastedVersions, target.maxItemsPerRun);
   const items = await runItems(ts.store, 'warm-c-1');
+  assert.ok(items.every((i) => i.sha256 === '') && items.some((i) => i.status === 'ok' && Number(i.bytes) > 0), 'c does not hash bodies, it counts them');
   assert.equal(eff.wastedTransferBytes, items.reduce((sum, i) => sum + Number(i.bytes), 0));
   assert.ok(eff.wastedUpstreamBytes > eff.wastedTransferBytes, 'the node pulled whole zips for the .info requests');
 });
