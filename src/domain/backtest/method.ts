@@ -44,6 +44,11 @@ export interface DecisionContext {
   mutableTtlMs: number;
   /** Rankings longer than this are cut (no budget can use more). */
   rankLimit: number;
+  /**
+   * Decisions come once per region before each business block (cadence `business`), not every few minutes: a few a
+   * day, each for a window of hours.
+   */
+  beforeBlocks?: boolean;
   /** Rank for an item budget (by chance of use) or a byte budget (by chance of use per byte). */
   budgetKind: BudgetKind;
   /** Every method ranking at this decision (methods that can share work at a decision find each other here). */

@@ -215,6 +215,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         mutableTtlMs: ttlMs,
         rankLimit: rankLimit.get(kind)!,
         budgetKind: kind,
+        beforeBlocks: o.cadence.kind === 'business',
         methods: o.methods,
       };
       const budgets = o.budgets.filter((b) => b.kind === kind);
