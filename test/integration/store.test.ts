@@ -9,6 +9,7 @@ import { migrate, PIPELINES_DIR } from '../../src/store/migrate.js';
 import { isModcastError, ErrorCodes } from '../../src/errors.js';
 import type { AccessEventRow } from '../../src/store/event-rows.js';
 import { readStoreTrace, storeTimeRange, truncateEventTables } from '../../src/store/queries/access-events.js';
+import { readStoredLines } from '../../src/store/queries/event-lines.js';
 
 let t: TestStore;
 before(async () => {
@@ -102,6 +103,16 @@ test('lines already stored are left out, and only they: a batch whose offsets in
   assert.equal(second.alreadyStored, 2);
   assert.equal(await count(t.store, "SELECT count() FROM access_events WHERE event_id LIKE 'inter:%'"), 18);
   assert.equal(await count(t.store, "SELECT uniqExact(event_id) FROM access_events WHERE event_id LIKE 'inter:%'"), 18);
+});
+
+test('the stored-lines check takes a batch of 20,000 lines with large offsets (a server takes parameters as form fields of at most 128 KiB)', async () => {
+  const writer = new EventWriter(t.store);
+  const base = 9_000_000_000;
+  const stored = [base + 7, base + 70_007, base + 139_993];
+  await writer.write({ token: 'test:big:stored', events: rows(3, Date.UTC(2026, 10, 25, 8)).map((r, i) => ({ ...r, event_id: `big:${stored[i]}` })), rejects: [] });
+  const offsets = Array.from({ length: 20_000 }, (_, i) => base + 7 * i);
+  const found = await readStoredLines(t.store, [{ source: 'big', from: base, to: base + 7 * 20_000, offsets }]);
+  assert.deepEqual([...found].sort(), stored.map((o) => `big:${o}`).sort());
 });
 
 test('rollups equal a direct aggregation over raw events', async () => {
