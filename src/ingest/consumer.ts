@@ -32,6 +32,7 @@ const batchesTotal = counter('modcast_kafka_ingest_batches_total', 'Kafka ranges
 const duplicatesTotal = counter('modcast_kafka_ingest_duplicates_total', 'Lines a restarted shipper sent again, dropped by the ingestor');
 const deadLettersTotal = counter('modcast_kafka_ingest_dead_letters_total', 'Unreadable Kafka messages sent to the dead-letter topic');
 const retriesTotal = counter('modcast_kafka_ingest_retries_total', 'Failed store or broker steps retried (partition paused meanwhile)', ['step'] as const);
+const stallsTotal = counter('modcast_kafka_ingest_stalls_total', 'Consumer restarts after no batch came for the stall time while the group had messages waiting');
 const lagGauge = gauge('modcast_kafka_consumer_lag_messages', 'Messages in the partition after the last committed batch', ['topic', 'partition'] as const);
 
 export interface BatchInfo {
@@ -120,6 +121,10 @@ export class Ingestor {
   private readonly stopping = new AbortController();
   /** A restart after a fatal consumer crash, while one is under way. */
   private restarting: Promise<void> | undefined;
+  /** When a batch last came or finished, and how many are being handled: what the stall watchdog reads. */
+  private lastBatchAt = Date.now();
+  private batchesInFlight = 0;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: IngestorOptions) {
     this.writer = new EventWriter(options.store, { attempts: 1 });
@@ -162,10 +167,49 @@ export class Ingestor {
         onRetry: (err, attempt, delayMs) => this.options.logger.warn({ attempt, delayMs, err: (err as Error).message }, 'Kafka consumer start failed; retrying'),
       },
     );
+    this.watchStalls();
+  }
+
+  /**
+   * A consumer that still has partitions but gets no batch while the group has messages waiting is restarted, as
+   * after a crash. kafkajs can stop fetching for good without crashing after a partition leader is killed (seen in
+   * kafka-cluster: one member idle for 85 s with 347 messages waiting, while a second member stored them).
+   */
+  private watchStalls(): void {
+    const { kafka, logger, client } = this.options;
+    const stallMs = Math.max(30_000, 2 * kafka.sessionTimeoutMs);
+    let checking = false;
+    this.watchdog = setInterval(() => {
+      if (checking || this.restarting || this.stopping.signal.aborted || this.batchesInFlight > 0) return;
+      if (this.assignmentNow.size === 0 || Date.now() - this.lastBatchAt < stallMs) return;
+      checking = true;
+      const admin = client.admin();
+      void (async () => {
+        try {
+          await admin.connect();
+          const waiting = await admin.groupLag(kafka.groupId, [kafka.topics.access, kafka.topics.rejected]);
+          if (waiting <= 0 || this.batchesInFlight > 0 || Date.now() - this.lastBatchAt < stallMs || this.restarting || this.stopping.signal.aborted) {
+            if (waiting <= 0) this.lastBatchAt = Date.now();
+            return;
+          }
+          stallsTotal.inc();
+          logger.warn({ waiting, idleMs: Date.now() - this.lastBatchAt }, 'Kafka consumer stalled with messages waiting; restarting it');
+          this.lastBatchAt = Date.now();
+          this.restarting ??= this.restartAfterCrash(this.consumer!).finally(() => (this.restarting = undefined));
+        } catch (e) {
+          logger.warn({ err: (e as Error).message }, 'stall check failed');
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+          checking = false;
+        }
+      })();
+    }, Math.min(10_000, stallMs / 3));
+    this.watchdog.unref();
   }
 
   /** Finishes the batches in progress (stored and committed, or left for redelivery), leaves the group, disconnects. */
   async stop(): Promise<void> {
+    clearInterval(this.watchdog);
     this.stopping.abort();
     await this.restarting;
     try {
@@ -227,6 +271,17 @@ export class Ingestor {
   }
 
   private async onBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
+    this.batchesInFlight++;
+    this.lastBatchAt = Date.now();
+    try {
+      await this.handleBatch(batch, control);
+    } finally {
+      this.batchesInFlight--;
+      this.lastBatchAt = Date.now();
+    }
+  }
+
+  private async handleBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
     const key = `${batch.topic}|${batch.partition}`;
     try {
       const state = this.states.get(key) ?? (await this.takeOver(batch, control));
