@@ -65,6 +65,8 @@ export interface IngestorOptions {
   logger: Logger;
   partitionsConcurrently?: number;
   hooks?: IngestorHooks;
+  /** No batch for this long, with partitions held and messages waiting: restart the consumer (default: max(30 s, 2 × session timeout)). */
+  stallMs?: number;
 }
 
 export interface IngestorStats {
@@ -177,7 +179,7 @@ export class Ingestor {
    */
   private watchStalls(): void {
     const { kafka, logger, client } = this.options;
-    const stallMs = Math.max(30_000, 2 * kafka.sessionTimeoutMs);
+    const stallMs = this.options.stallMs ?? Math.max(30_000, 2 * kafka.sessionTimeoutMs);
     let checking = false;
     this.watchdog = setInterval(() => {
       if (checking || this.restarting || this.stopping.signal.aborted || this.batchesInFlight > 0) return;
