@@ -3,10 +3,9 @@
  * ensemble) whose picks hit most over the last runs (chosen before the run from `ranker_picks`), and the run
  * records every contender's picks for its first step window, to be judged by the runs after it.
  */
-import { FEATURES, MODELS, RANKERS, TopK, featuresFromHourly, type ContenderChoice } from '../domain/forecast/rankers.js';
+import { FEATURES, MODELS, RANKERS, SELECTOR_HALF_LIFE, TopK, featuresFromHourly, type ContenderChoice } from '../domain/forecast/rankers.js';
 import type { RegionOverride } from '../domain/forecast/emission.js';
 import type { RankerPick } from '../store/queries/ranker-picks.js';
-import { DEFAULT_POOL } from '../domain/backtest/ranker-pool.js';
 
 /** Every contender a scoring run can choose, in tie-break order: without evidence the model ensemble scores. */
 export const SCORING_CONTENDERS: readonly string[] = [MODELS, ...RANKERS.map((r) => r.name)];
@@ -14,11 +13,11 @@ export const SCORING_CONTENDERS: readonly string[] = [MODELS, ...RANKERS.map((r)
 /** Picks recorded per contender and region (the largest budget judged). */
 export const PICK_LIMIT = 100;
 
-/** Judged runs fade with the backtest's half-life, so the choice scoring makes is the one the backtest measured. */
-export const CHOICE_HALF_LIFE = DEFAULT_POOL.halfLife;
-
-/** Judged runs a choice is made on: three half-lives, after which a run weighs an eighth. */
-export const CHOICE_MEMORY = 3 * CHOICE_HALF_LIFE;
+/**
+ * Judged runs a choice is made on: three of the selector's half-lives (chooseFromJudged fades runs as the backtest
+ * fades decisions), after which a run weighs an eighth.
+ */
+export const CHOICE_MEMORY = 3 * SELECTOR_HALF_LIFE;
 
 export class ScoringPool {
   private readonly heaps: TopK[][];

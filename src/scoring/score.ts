@@ -34,7 +34,7 @@ import {
 import { ModcastError, ErrorCodes } from '../errors.js';
 import { MODELS, chooseFromJudged } from '../domain/forecast/rankers.js';
 import { readJudgedPicks, writeRankerPicks } from '../store/queries/ranker-picks.js';
-import { CHOICE_HALF_LIFE, CHOICE_MEMORY, PICK_LIMIT, SCORING_CONTENDERS, ScoringPool } from './ranker-choice.js';
+import { CHOICE_MEMORY, PICK_LIMIT, SCORING_CONTENDERS, ScoringPool } from './ranker-choice.js';
 import type { Clock } from '../lib/clock.js';
 
 export interface Announcement {
@@ -195,7 +195,7 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   );
   // Which forecaster each region scores with: the contender whose picks of the last runs hit most (only the past).
   const judged = await readJudgedPicks(store, range.asOf, CHOICE_MEMORY);
-  const choices = scope.regions.map((region) => chooseFromJudged(judged.runs, judged.picks.filter((p) => p.region === region), SCORING_CONTENDERS, PICK_LIMIT, MODELS, CHOICE_HALF_LIFE));
+  const choices = scope.regions.map((region) => chooseFromJudged(judged.runs, judged.picks.filter((p) => p.region === region), SCORING_CONTENDERS, PICK_LIMIT, MODELS));
   summary.forecasters = scope.regions.map((region, r) => ({ region, contender: choices[r]!.contender, evidenceRuns: choices[r]!.evidence, calibration: round4(choices[r]!.calibration) }));
   const firstStep = windows.common[0]!;
   const pool = new ScoringPool(scope.regions, choices, Math.max(1, (firstStep.w.end - firstStep.w.start) / HOUR_MS));

@@ -9,7 +9,7 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, MODELS, OnlineSelector, RANKERS, TopK, type Ranker,
+  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
 import type { ItemHistory, TraceHistory } from './history.js';
@@ -42,7 +42,7 @@ export interface PoolOptions {
   models: boolean;
 }
 
-export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, halfLife: 24, models: true };
+export const DEFAULT_POOL: PoolOptions = { candidateHours: 14 * 24, halfLife: SELECTOR_HALF_LIFE, models: true };
 
 interface Pass {
   /** Per deciding node, per contender, its top list (uncached items, best first). */

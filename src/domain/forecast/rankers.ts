@@ -263,9 +263,9 @@ interface PastDecision {
  * own future.
  *
  * A budget of K items warms the list of the best contender at the smallest checkpoint of at least K. Where one
- * ranking must serve every budget (PoolMethod.rank, for a caller that takes prefixes), the combined ranking takes, for each checkpoint K,
- * the items the best contender at K puts first: its top-K prefix is exactly the winner's at the smallest budget,
- * and larger budgets extend it with their own winners.
+ * ranking must serve every budget (PoolMethod.rank, for a caller that takes prefixes), the combined ranking takes,
+ * for each checkpoint K, the items the best contender at K puts first: its top-K prefix is exactly the winner's at
+ * the smallest budget, and larger budgets extend it with their own winners.
  *
  * Why fading rather than a window of the last N decisions: a burst leaving a hard window flips the choice at once,
  * and on bursty traffic the choice then chases noise. Why a checkpoint also counts the hits at every larger one: a
@@ -273,6 +273,8 @@ interface PastDecision {
  * traffic), and the longer prefixes of the same ranking say much more about how well it orders items.
  */
 const LONG_RUN_WEIGHT = 1e-7;
+/** Judged decisions after which a decision's evidence weighs half: the backtest's pool and scoring's choice alike. */
+export const SELECTOR_HALF_LIFE = 24;
 /**
  * Weight of the order evidence (discounted hits, see judge): enough to decide between contenders whose hits are
  * level or nearly so, far too little to outvote one relative hit.
@@ -298,7 +300,7 @@ export class OnlineSelector {
     readonly contenders: number,
     readonly limit: number,
     /** Judged decisions after which a decision's evidence weighs half. */
-    readonly halfLife = 24,
+    readonly halfLife = SELECTOR_HALF_LIFE,
   ) {
     this.cps = checkpoints(limit);
     this.totals = new Float64Array(contenders * this.cps.length);
@@ -494,7 +496,7 @@ export function chooseFromJudged(
   contenders: readonly string[],
   limit: number,
   fallback: string,
-  halfLife = 24,
+  halfLife = SELECTOR_HALF_LIFE,
 ): ContenderChoice {
   const index = new Map(contenders.map((c, i) => [c, i]));
   const runIndex = new Map(runs.map((r, i) => [r, i]));
