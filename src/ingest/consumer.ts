@@ -197,7 +197,7 @@ export class Ingestor {
           stallsTotal.inc();
           logger.warn({ waiting, idleMs: Date.now() - this.lastBatchAt }, 'Kafka consumer stalled with messages waiting; restarting it');
           this.lastBatchAt = Date.now();
-          this.restarting ??= this.restartAfterCrash(this.consumer!).finally(() => (this.restarting = undefined));
+          this.restartOnce(this.consumer!);
         } catch (e) {
           logger.warn({ err: (e as Error).message }, 'stall check failed');
         } finally {
@@ -242,12 +242,17 @@ export class Ingestor {
       crashed: (error, restarting) => {
         logger.error({ err: error.message, restarting }, 'Kafka consumer crashed');
         // kafkajs gives up for good on errors it deems fatal (e.g. a member the coordinator forgot): start over.
-        if (!restarting && !this.stopping.signal.aborted) this.restarting ??= this.restartAfterCrash(consumer).finally(() => (this.restarting = undefined));
+        if (!restarting && !this.stopping.signal.aborted) this.restartOnce(consumer);
       },
     });
     await consumer.connect();
     await consumer.subscribe([kafka.topics.access, kafka.topics.rejected], { fromBeginning: true });
     await consumer.run((batch, control) => this.onBatch(batch, control), { partitionsConcurrently: this.options.partitionsConcurrently ?? 2 });
+  }
+
+  /** Starts restartAfterCrash unless a restart is already under way (a crash and a stall may both ask). */
+  private restartOnce(consumer: GroupConsumer): void {
+    this.restarting ??= this.restartAfterCrash(consumer).finally(() => (this.restarting = undefined));
   }
 
   private async restartAfterCrash(crashed: GroupConsumer): Promise<void> {
