@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeCache, itemKey } from '../../src/domain/backtest/cache-sim.js';
-import { PointList } from '../../src/domain/backtest/history.js';
+import { PointList, TraceHistory } from '../../src/domain/backtest/history.js';
+import { FEATURES, F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERDAY, windowFeatures } from '../../src/domain/forecast/rankers.js';
 import { selectWarmSet, formatTable, MetricsAccumulator } from '../../src/domain/backtest/metrics.js';
 import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
 import type { WindowOutcome } from '../../src/domain/backtest/oracle.js';
@@ -67,6 +68,56 @@ test('point lists: a range sum equals the plain sum of the points in it, whereve
     const want = plain.filter(([h]) => h >= from && h < to).reduce((a, [, c]) => a + c, 0);
     assert.equal(p.sum(from, to), want, `[${from}, ${to})`);
   }
+});
+
+test('window features from running totals equal the per-point definition, before and after pruning', () => {
+  const rand = rng(17);
+  const p = new PointList();
+  const plain: [number, number][] = [];
+  const check = (h: number, w: number): void => {
+    // The definition: every point `ago` hours back (1 = the last whole hour), each hour with a fetch counted once.
+    const want = new Float64Array(FEATURES);
+    for (const [hour, c] of plain) {
+      const ago = h - hour;
+      if (ago < 1 || ago > 168) continue;
+      want[F_ACTIVE_WEEK]! += 1;
+      if (ago > 168 - w) want[F_LAST_WEEK]! += c;
+      if (ago > 24) continue;
+      want[F_LAST24]! += c;
+      want[F_ACTIVE_DAY]! += 1;
+      if (ago > 24 - w) want[F_YESTERDAY]! += c;
+    }
+    const got = new Float64Array(FEATURES);
+    windowFeatures(p, h, w, got, 0);
+    assert.deepEqual([...got], [...want], `h ${h}, w ${w}`);
+  };
+  for (let h = 0; h < 600; h++) {
+    if (rand() < 0.5) continue;
+    const c = 1 + Math.floor(rand() * 4);
+    p.add(h, c);
+    plain.push([h, c]);
+    if (rand() < 0.1) check(h + Math.floor(rand() * 30), 1 + Math.floor(rand() * 24));
+  }
+  p.dropBefore(300);
+  plain.splice(0, plain.findIndex(([hour]) => hour >= 300));
+  for (let k = 0; k < 200; k++) check(468 + Math.floor(rand() * 200), 1 + Math.floor(rand() * 24));
+});
+
+test('history: the items fetched during a window of hours, each once, after pruning too', () => {
+  const h = new TraceHistory(0, 1000);
+  const at = (hour: number, minute: number): number => hour * 3_600_000 + minute * 60_000;
+  h.add(at(0, 1), 'a.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
+  h.add(at(1, 1), 'b.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
+  h.add(at(1, 30), 'a.example/m', 'v1.0.0', 'zip', 'n2', 'r1', 10);
+  h.add(at(3, 1), 'c.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
+  const keys = (from: number, to: number): string[] => [...h.fetchedDuring(from, to)].map((i) => i.key).sort();
+  assert.deepEqual(keys(0, 4), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0', 'c.example/m@v1.0.0']);
+  assert.deepEqual(keys(1, 3), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0']);
+  assert.deepEqual(keys(2, 3), []);
+  h.prune(1);
+  assert.deepEqual(keys(0, 4), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0', 'c.example/m@v1.0.0']);
+  h.prune(2);
+  assert.deepEqual(keys(0, 4), ['c.example/m@v1.0.0']);
 });
 
 test('cache: an unbounded cache answers every request as a bounded one that never fills', () => {

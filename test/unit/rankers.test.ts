@@ -52,6 +52,16 @@ test('every ranker is monotone in its features: more demand never ranks lower (p
   );
 });
 
+test('a ranker that names its one feature scores exactly that feature (the pool reads it without calling score)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.double({ min: 0, max: 1000, noNaN: true }), { minLength: 2 * FEATURES, maxLength: 2 * FEATURES }), fc.integer({ min: 1, max: 24 }), (values, w) => {
+      const f = Float64Array.from(values);
+      for (const r of RANKERS) if (r.feature !== undefined) assert.equal(r.score(f, FEATURES, w), f[FEATURES + r.feature], r.name);
+    }),
+  );
+  assert.ok(RANKERS.filter((r) => r.feature === undefined).length >= 1, 'the blends compute their scores');
+});
+
 test('checkpoints are 1-2-5 steps up to the limit, the limit included', () => {
   assert.deepEqual(checkpoints(100), [1, 2, 5, 10, 20, 50, 100]);
   assert.deepEqual(checkpoints(30), [1, 2, 5, 10, 20, 30]);

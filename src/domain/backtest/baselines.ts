@@ -18,10 +18,9 @@ export const noWarmup: WarmupMethod = {
 function rankByCount(ctx: DecisionContext, from: number, to: number): Map<string, string[]> {
   const { history } = ctx;
   const scored: Scored[] = [];
-  for (const item of history.items.values()) {
-    // Points are at fetch hours: an item last fetched before `from` has none in the range.
-    if (history.hourOf(item.lastFetchTs) < from) continue;
-    const c = history.count(item, from, to);
+  // Only items fetched in the window can count (their fleet-wide hourly fetches are the sum of the nodes').
+  for (const item of history.fetchedDuring(from, to)) {
+    const c = item.fleet.sum(from, to);
     if (c > 0) scored.push({ key: item.key, score: c });
   }
   return uncachedTopPerNode(scored, ctx);

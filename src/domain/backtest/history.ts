@@ -7,49 +7,58 @@ import { isMutableKind, itemKey } from './cache-sim.js';
 import type { RequestKind } from '../event.js';
 import { DecayedCounts } from '../forecast/rankers.js';
 
-/** Growable list of (hour, count) with non-decreasing hours. */
+/**
+ * Growable list of (hour, count) with non-decreasing hours and running totals, so a window's sum is a difference of
+ * two totals found by bisection rather than a scan over its points. Counts are whole fetches: totals are exact.
+ */
 export class PointList {
   hours = new Int32Array(4);
   counts = new Float64Array(4);
+  /** totals[i]: counts of every point up to and including i since the list began (dropped points too). */
+  totals = new Float64Array(4);
   length = 0;
+  /** Counts of the points dropped so far: the total before index 0. */
+  private dropped = 0;
 
   add(hour: number, count = 1): void {
     const last = this.length - 1;
     if (last >= 0 && this.hours[last] === hour) {
       this.counts[last] = this.counts[last]! + count;
+      this.totals[last] = this.totals[last]! + count;
       return;
     }
     if (this.length === this.hours.length) {
-      const hours = new Int32Array(this.length * 2);
-      hours.set(this.hours);
-      this.hours = hours;
-      const counts = new Float64Array(this.length * 2);
-      counts.set(this.counts);
-      this.counts = counts;
+      this.hours = grown(this.hours, new Int32Array(this.length * 2));
+      this.counts = grown(this.counts, new Float64Array(this.length * 2));
+      this.totals = grown(this.totals, new Float64Array(this.length * 2));
     }
     this.hours[this.length] = hour;
     this.counts[this.length] = count;
+    this.totals[this.length] = (last >= 0 ? this.totals[last]! : this.dropped) + count;
     this.length++;
   }
 
-  /** Σ counts with from ≤ hour < to (scans back from the last point before `to`, found by bisection). */
+  /** Index of the first point at or after `hour`, searched in [lo, hi). */
+  indexOf(hour: number, lo = 0, hi = this.length): number {
+    // The newest points are asked for most: a range ending after the last point needs no bisection.
+    if (hi > lo && this.hours[hi - 1]! < hour) return hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.hours[mid]! < hour) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Σ counts of the points with index in [i, j). */
+  between(i: number, j: number): number {
+    return j > i ? this.totals[j - 1]! - (i > 0 ? this.totals[i - 1]! : this.dropped) : 0;
+  }
+
+  /** Σ counts with from ≤ hour < to. */
   sum(from: number, to: number): number {
-    let lo = 0;
-    let hi = this.length;
-    // A range ending at the newest point (the common case) needs no bisection.
-    if (hi > 0 && this.hours[hi - 1]! >= to) {
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.hours[mid]! < to) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    let s = 0;
-    for (let i = hi - 1; i >= 0; i--) {
-      if (this.hours[i]! < from) break;
-      s += this.counts[i]!;
-    }
-    return s;
+    const j = this.indexOf(to);
+    return this.between(this.indexOf(from, 0, j), j);
   }
 
   /** Adds counts with from ≤ hour < from + out.length into out[hour - from]. */
@@ -67,10 +76,17 @@ export class PointList {
     let k = 0;
     while (k < this.length && this.hours[k]! < hour) k++;
     if (k === 0) return;
+    this.dropped = this.totals[k - 1]!;
     this.hours.copyWithin(0, k, this.length);
     this.counts.copyWithin(0, k, this.length);
+    this.totals.copyWithin(0, k, this.length);
     this.length -= k;
   }
+}
+
+function grown<T extends Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
 
 /** One item's history on one node: hourly fetch counts, and what folding requests and recency need. */
@@ -117,6 +133,9 @@ export const FETCH_GAP_MS = 10_000;
 
 export class TraceHistory {
   readonly items = new Map<string, ItemHistory>();
+  /** Per hour index (from `hourBase`), the items with a fetch in that hour: what a window of hours can rank. */
+  private readonly hourItems: ItemHistory[][] = [];
+  private hourBase = 0;
   /** Versions of each module, in order of first appearance. */
   readonly byModule = new Map<string, ItemHistory[]>();
   /** Per node hourly request totals. */
@@ -165,7 +184,9 @@ export class TraceHistory {
     series.lastTs = ts;
     if (ts - last < FETCH_GAP_MS) return item;
     series.add(hour);
+    const points = item.fleet.length;
     item.fleet.add(hour);
+    if (item.fleet.length > points) this.fetchedIn(hour, item);
     series.decay.add(ts);
     item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
@@ -177,6 +198,32 @@ export class TraceHistory {
     }
     totals.add(hour);
     return item;
+  }
+
+  private fetchedIn(hour: number, item: ItemHistory): void {
+    const i = hour - this.hourBase;
+    if (i < 0) return; // before the pruned history: no window reaches it
+    while (this.hourItems.length <= i) this.hourItems.push([]);
+    this.hourItems[i]!.push(item);
+  }
+
+  /**
+   * Every item with a fetch in hours [from, to), once each (in no particular order): what a count over that window
+   * can rank, without walking every item ever seen.
+   */
+  *fetchedDuring(from: number, to: number): Generator<ItemHistory> {
+    const lo = Math.max(0, from - this.hourBase);
+    const hi = Math.min(this.hourItems.length, to - this.hourBase);
+    const seen = hi - lo > 1 ? new Set<ItemHistory>() : null;
+    for (let i = lo; i < hi; i++) {
+      for (const item of this.hourItems[i]!) {
+        if (seen) {
+          if (seen.has(item)) continue;
+          seen.add(item);
+        }
+        yield item;
+      }
+    }
   }
 
   /** The item's cached size as known now: its largest response, else the default. */
@@ -213,6 +260,10 @@ export class TraceHistory {
       if (item.times) for (const times of item.times.values()) dropTimesBefore(times, before);
     }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
+    if (hour > this.hourBase) {
+      this.hourItems.splice(0, Math.min(this.hourItems.length, hour - this.hourBase));
+      this.hourBase = hour;
+    }
   }
 }
 

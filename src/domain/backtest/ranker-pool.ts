@@ -69,6 +69,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const h = history.hourOf(at);
   const w = windowHours(decision);
   const since = at - o.candidateHours * HOUR_MS;
+  const weekStart = history.origin + (h - 168) * HOUR_MS;
   const regionOfNode = (node: string): string => history.nodeRegion.get(node) ?? ctx.regionOf(node);
   const deciding = decision.nodes;
   const D = deciding.length;
@@ -106,36 +107,44 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const regionScores = new Float64Array(regions.length * R);
   const regionScored = new Uint8Array(regions.length);
   const nodeScores = new Float64Array(C);
-  // Skipping by bound: an item enters a list only with a score at or above the list's floor, and no scope's score
-  // exceeds the ranker's score of `bound` (features bounded from the item's fleet-wide decayed counts). The floors
-  // are the lowest of ranker r's fleet and region lists, and per deciding node of its node lists (which only items
-  // the node fetched can enter, so they stay short and low). Floors only rise: a stale one is merely less selective.
-  const floors: Floors = { shared: new Float64Array(R), node: new Float64Array(D * R), hasNodeLists: new Uint8Array(D) };
+  // Skipping by bound: an item enters a node's list only with a score at or above the list's floor and when the node
+  // does not hold it, and no scope's score exceeds the ranker's score of `bound` (features bounded from the item's
+  // fleet-wide counts). Per deciding node, the floors are the lowest of ranker r's fleet and region lists, and of its
+  // node list (which only items the node fetched can enter, so it stays short and low). Floors only rise: a stale one
+  // is merely less selective.
+  const floors: Floors = { shared: new Float64Array(D * R), node: new Float64Array(D * R) };
   const refreshFloors = (): void => {
     floors.shared.fill(Infinity);
     floors.node.fill(Infinity);
     for (let n = 0; n < D; n++) {
       for (let c = 0; c < C; c++) {
         if (source[n]![c] !== c) continue;
-        const r = c % R;
+        const i = n * R + (c % R);
         const floor = heaps[n]![c]!.floor;
-        if (c < 2 * R) floors.shared[r] = Math.min(floors.shared[r]!, floor);
-        else {
-          floors.node[n * R + r] = floor;
-          floors.hasNodeLists[n] = 1;
-        }
+        if (c < 2 * R) floors.shared[i] = Math.min(floors.shared[i]!, floor);
+        else floors.node[i] = floor;
       }
     }
   };
-  refreshFloors();
   let sinceRefresh = 0;
   const bound = new Float64Array(FEATURES);
   const boundScores = new Float64Array(R);
+  /** Per deciding node, for the current item: may it enter one of the node's lists (bound and floors), not held there. */
+  const takes = new Uint8Array(D);
 
+  refreshFloors();
   for (const item of history.items.values()) {
     if (item.lastFetchTs < since) continue;
-    boundScoresOf(item, at, h, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
-    if (!mayEnter(item, deciding, boundScores, floors)) continue;
+    boundScoresOf(item, at, h, weekStart, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
+    let taken = false;
+    for (let n = 0; n < D; n++) {
+      const node = deciding[n]!;
+      // Node lists only take items the node fetched; the cache is asked last (a look-up costs more than the bound).
+      const may = reaches(boundScores, floors.shared, n) || (reaches(boundScores, floors.node, n) && item.nodes.has(node));
+      takes[n] = may && !ctx.isCached(node, item.key) ? 1 : 0;
+      taken ||= takes[n] === 1;
+    }
+    if (!taken) continue;
     if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
       refreshFloors();
       sinceRefresh = 0;
@@ -163,10 +172,11 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       }
     }
     const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1;
-    for (let r = 0; r < R; r++) fleetScores[r] = RANKERS[r]!.score(fleetFeat, 0, w) * per;
+    for (let r = 0; r < R; r++) fleetScores[r] = scoreOf(r, fleetFeat, 0, w) * per;
     for (let n = 0; n < D; n++) {
-      // This node's scores, for the lists it owns; offered only if one of them would be kept and the node does not
-      // hold the item (asked last: a cache look-up costs more than the scores).
+      // This node's scores, for the lists it owns (only where the bound let the item in and the node does not hold
+      // it); offered only if one of them would be kept.
+      if (!takes[n]) continue;
       const own = source[n]!;
       const heap = heaps[n]!;
       const region = decidingRegion[n]!;
@@ -179,16 +189,16 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
         else if (c < 2 * R) {
           if (region >= 0 && regionSeen[region]) {
             if (!regionScored[region]) {
-              for (let r = 0; r < R; r++) regionScores[region * R + r] = RANKERS[r]!.score(regionFeat, region * FEATURES, w) * per;
+              for (let r = 0; r < R; r++) regionScores[region * R + r] = scoreOf(r, regionFeat, region * FEATURES, w) * per;
               regionScored[region] = 1;
             }
             score = regionScores[region * R + c - R]!;
           }
-        } else if (decidingSeen[n]) score = CONTENDERS[c]!.ranker.score(decidingFeat, n * FEATURES, w) * per;
+        } else if (decidingSeen[n]) score = scoreOf(c % R, decidingFeat, n * FEATURES, w) * per;
         nodeScores[c] = score;
         kept ||= score > 0 && score >= heap[c]!.floor;
       }
-      if (!kept || ctx.isCached(deciding[n]!, item.key)) continue;
+      if (!kept) continue;
       for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
     }
   }
@@ -201,18 +211,19 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   return { lists };
 }
 
+/** Per ranker, the one feature its score is (-1: its score is computed). */
+const FEATURE_OF = Int32Array.from(RANKERS, (r) => r.feature ?? -1);
+
+/** Ranker r's score of the features at `o`: the feature itself where the score is one (no call), else the ranker's. */
+function scoreOf(r: number, f: Float64Array, o: number, w: number): number {
+  const feature = FEATURE_OF[r]!;
+  return feature >= 0 ? f[o + feature]! : RANKERS[r]!.score(f, o, w);
+}
+
 /** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
 const FLOOR_REFRESH_ITEMS = 16;
 /** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
 const BOUND_SLACK = 1 + 1e-6;
-
-/** The lowest floor of each ranker's lists: fleet and region lists of every deciding node, and per deciding node. */
-interface Floors {
-  shared: Float64Array;
-  /** [n * R + r]: node n's own list of ranker r (Infinity when it shares another scope's). */
-  node: Float64Array;
-  hasNodeLists: Uint8Array;
-}
 
 /**
  * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's and rankers
@@ -220,26 +231,31 @@ interface Floors {
  * rounding), its window counts are exact from the fleet's hourly counts (whole fetches: sums in any order agree),
  * and its active hours, a sum over nodes, are at most the nodes times the hours active anywhere.
  */
-function boundScoresOf(item: ItemHistory, at: number, h: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
+function boundScoresOf(item: ItemHistory, at: number, h: number, weekStart: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
   bound.fill(0);
   item.fleetDecay.addValuesAt(at, bound, 0);
   for (let k = 0; k < F_LAST24; k++) bound[k] = bound[k]! * BOUND_SLACK;
-  windowFeatures(item.fleet, h, w, bound, 0);
-  bound[F_ACTIVE_DAY] = bound[F_ACTIVE_DAY]! * item.nodes.size;
-  bound[F_ACTIVE_WEEK] = bound[F_ACTIVE_WEEK]! * item.nodes.size;
-  for (let r = 0; r < RANKERS.length; r++) out[r] = RANKERS[r]!.score(bound, 0, w) * per;
+  // Not fetched in the last week: no window counts (and its hourly points are not read).
+  if (item.lastFetchTs >= weekStart) {
+    windowFeatures(item.fleet, h, w, bound, 0);
+    bound[F_ACTIVE_DAY] = bound[F_ACTIVE_DAY]! * item.nodes.size;
+    bound[F_ACTIVE_WEEK] = bound[F_ACTIVE_WEEK]! * item.nodes.size;
+  }
+  for (let r = 0; r < RANKERS.length; r++) out[r] = scoreOf(r, bound, 0, w) * per;
 }
 
-/** Could the item enter some list, given its bound scores? (A node's own lists only take items the node fetched.) */
-function mayEnter(item: ItemHistory, deciding: readonly string[], best: Float64Array, floors: Floors): boolean {
+/** Per deciding node, the lowest floor of each ranker's lists (Infinity where it has none of its own). */
+interface Floors {
+  /** [n * R + r]: node n's fleet and region lists of ranker r. */
+  shared: Float64Array;
+  /** [n * R + r]: node n's node list of ranker r. */
+  node: Float64Array;
+}
+
+/** Could some ranker's bound score reach deciding node n's floor? */
+function reaches(best: Float64Array, floors: Float64Array, n: number): boolean {
   const R = best.length;
-  for (let r = 0; r < R; r++) if (best[r]! > 0 && best[r]! >= floors.shared[r]!) return true;
-  for (let n = 0; n < deciding.length; n++) {
-    if (!floors.hasNodeLists[n]) continue;
-    let above = false;
-    for (let r = 0; r < R && !above; r++) above = best[r]! > 0 && best[r]! >= floors.node[n * R + r]!;
-    if (above && item.nodes.has(deciding[n]!)) return true;
-  }
+  for (let r = 0; r < R; r++) if (best[r]! > 0 && best[r]! >= floors[n * R + r]!) return true;
   return false;
 }
 

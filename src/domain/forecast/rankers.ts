@@ -68,13 +68,29 @@ function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w:
   if (ago > 24 - w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
 }
 
-/** The window features from sparse hourly points before hour h, in one backward scan. */
-export function windowFeatures(points: { hours: Int32Array; counts: Float64Array; length: number }, h: number, w: number, out: Float64Array, o: number): void {
-  for (let i = points.length - 1; i >= 0; i--) {
-    const hour = points.hours[i]!;
-    if (hour < h - 168) break;
-    if (hour < h) addWindowCount(out, o, h - hour, points.counts[i]!, w);
-  }
+/** Sparse hourly counts with running totals (the backtest's PointList): index look-ups and sums over index ranges. */
+export interface HourlyTotals {
+  /** Index of the first point at or after `hour`, searched in [lo, hi). */
+  indexOf(hour: number, lo?: number, hi?: number): number;
+  /** Σ counts of the points with index in [i, j). */
+  between(i: number, j: number): number;
+}
+
+/**
+ * The window features from sparse hourly points before hour h (w ≤ 24): each window a difference of running totals,
+ * each active-hour count a difference of indices (a point is an hour with at least one fetch).
+ */
+export function windowFeatures(points: HourlyTotals, h: number, w: number, out: Float64Array, o: number): void {
+  const end = points.indexOf(h);
+  const week = points.indexOf(h - 168, 0, end);
+  if (week === end) return;
+  const day = points.indexOf(h - 24, week, end);
+  out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + (end - week);
+  out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + points.between(week, points.indexOf(h - 168 + w, week, day));
+  if (day === end) return;
+  out[o + F_LAST24] = out[o + F_LAST24]! + points.between(day, end);
+  out[o + F_ACTIVE_DAY] = out[o + F_ACTIVE_DAY]! + (end - day);
+  out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + points.between(day, points.indexOf(h - 24 + w, day, end));
 }
 
 /** Decay multipliers per whole hour of age (an hourly bucket counts at its middle), per half-life. */
@@ -103,6 +119,8 @@ export interface Ranker {
   score(f: Float64Array, offset: number, windowHours: number): number;
   /** Expected requests in the window implied by the score (a rate times the window), before calibration. */
   expected(f: Float64Array, offset: number, windowHours: number): number;
+  /** The one feature the score is, when it is one (a hot loop reads it instead of calling score). */
+  feature?: number;
 }
 
 /** Requests per hour implied by a decayed count: Σ e^{-λ age} ≈ rate / λ. */
@@ -113,6 +131,7 @@ function rateOf(f: Float64Array, offset: number, k: number): number {
 function decayRanker(k: number): Ranker {
   return {
     name: `decay-${HALF_LIVES_HOURS[k]}h`,
+    feature: k,
     score: (f, o) => f[o + k]!,
     expected: (f, o, w) => rateOf(f, o, k) * w,
   };
@@ -121,6 +140,7 @@ function decayRanker(k: number): Ranker {
 function windowRanker(name: string, feature: number, hours: (w: number) => number): Ranker {
   return {
     name,
+    feature,
     score: (f, o) => f[o + feature]!,
     expected: (f, o, w) => (f[o + feature]! / Math.max(1, hours(w))) * w,
   };
