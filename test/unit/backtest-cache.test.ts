@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeCache, itemKey } from '../../src/domain/backtest/cache-sim.js';
-import { PointList, TraceHistory } from '../../src/domain/backtest/history.js';
+import { PointList, TraceHistory, WINDOW_ROW } from '../../src/domain/backtest/history.js';
 import { FEATURES, F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERDAY, windowFeatures } from '../../src/domain/forecast/rankers.js';
 import { selectWarmSet, formatTable, MetricsAccumulator } from '../../src/domain/backtest/metrics.js';
 import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
@@ -118,6 +118,25 @@ test('history: the items fetched during a window of hours, each once, after prun
   assert.deepEqual(keys(0, 4), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0', 'c.example/m@v1.0.0']);
   h.prune(2);
   assert.deepEqual(keys(0, 4), ['c.example/m@v1.0.0']);
+});
+
+test('history: the week\'s fleet window counts of every item, from the hour lists, equal window features of its points', () => {
+  const rand = rng(23);
+  const h = new TraceHistory(0, 1000);
+  const nodes = ['n1', 'n2', 'n3'];
+  for (let t = 0; t < 400 * 3_600_000; t += Math.floor(rand() * 600_000)) {
+    h.add(t, `m${Math.floor(rand() * 40)}.example/x`, 'v1.0.0', 'zip', nodes[Math.floor(rand() * 3)]!, 'r1', 10);
+    if (rand() < 0.001) h.prune(h.hourOf(t) - 200);
+  }
+  for (const [hour, w] of [[400, 1], [390, 6], [300, 24]] as const) {
+    const windows = new Float64Array(h.byId.length * WINDOW_ROW);
+    h.addFleetWindows(hour, w, windows);
+    for (const item of h.byId) {
+      const want = new Float64Array(FEATURES);
+      windowFeatures(item.fleet, hour, w, want, 0);
+      assert.deepEqual([...windows.subarray(item.id * WINDOW_ROW, (item.id + 1) * WINDOW_ROW)], [...want.subarray(F_LAST24)], `${item.key} at ${hour}`);
+    }
+  }
 });
 
 test('cache: an unbounded cache answers every request as a bounded one that never fills', () => {

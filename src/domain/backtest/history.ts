@@ -5,7 +5,10 @@
 import { HOUR_MS } from '../calendar.js';
 import { isMutableKind, itemKey } from './cache-sim.js';
 import type { RequestKind } from '../event.js';
-import { DecayedCounts } from '../forecast/rankers.js';
+import { DECAYED_ROW, DecayedCounts, F_LAST24, FEATURES, addWindowCount } from '../forecast/rankers.js';
+
+/** Window features per item in TraceHistory.addFleetWindows: F_LAST24 to the last feature. */
+export const WINDOW_ROW = FEATURES - F_LAST24;
 
 /**
  * Growable list of (hour, count) with non-decreasing hours and running totals, so a window's sum is a difference of
@@ -114,8 +117,15 @@ export interface ItemHistory {
   nodes: Map<string, NodeSeries>;
   /** Hourly fetch counts over every node (their sum): the ranker pool bounds an item's window counts by them. */
   fleet: PointList;
-  /** Decayed fetch counts over every node: equal to the sum of the nodes', an upper bound the ranker pool skips by. */
+  /**
+   * Decayed fetch counts over every node: equal to the sum of the nodes', an upper bound the ranker pool skips by.
+   * A view into the item's packed row (TraceHistory.rowOf).
+   */
   fleetDecay: DecayedCounts;
+  /** Dense index in order of first appearance (the order of `TraceHistory.items`). */
+  id: number;
+  /** Slot in the hour list of its newest fleet hour (see TraceHistory.fetchedDuring). */
+  hourSlot: number;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
   /**
@@ -131,10 +141,27 @@ export interface ItemHistory {
  */
 export const FETCH_GAP_MS = 10_000;
 
+/** Items per chunk of packed rows (a power of two): chunks never move, so the items' views into them stay valid. */
+export const ROW_CHUNK_SHIFT = 12;
+const ROW_CHUNK_ITEMS = 1 << ROW_CHUNK_SHIFT;
+/** Packed row of an item: its fleet-wide DecayedCounts row, then these. */
+export const ROW_LAST_FETCH = DECAYED_ROW;
+export const ROW_NODES = DECAYED_ROW + 1;
+export const ROW_LENGTH = DECAYED_ROW + 2;
+
 export class TraceHistory {
   readonly items = new Map<string, ItemHistory>();
-  /** Per hour index (from `hourBase`), the items with a fetch in that hour: what a window of hours can rank. */
-  private readonly hourItems: ItemHistory[][] = [];
+  /** Items by id. */
+  readonly byId: ItemHistory[] = [];
+  /**
+   * Every item's fleet-wide decayed counts, last fetch and node count, packed by id (ROW_LENGTH numbers each, in
+   * chunks of ROW_CHUNK_ITEMS): the ranker pool's per-decision bound reads these for every candidate, and reading
+   * them in sequence rather than through each item's objects is most of what the bound costs.
+   */
+  readonly rowChunks: Float64Array[] = [];
+  /** Per hour index (from `hourBase`), the ids of the items fetched in that hour and their fleet-wide fetches. */
+  private readonly hourIds: number[][] = [];
+  private readonly hourCounts: number[][] = [];
   private hourBase = 0;
   /** Versions of each module, in order of first appearance. */
   readonly byModule = new Map<string, ItemHistory[]>();
@@ -161,8 +188,13 @@ export class TraceHistory {
     let item = this.items.get(key);
     if (!item) {
       // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
-      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(), lastFetchTs: ts, times: mutable ? new Map() : undefined };
+      const id = this.byId.length;
+      if (id >> ROW_CHUNK_SHIFT === this.rowChunks.length) this.rowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * ROW_LENGTH));
+      const o = (id & (ROW_CHUNK_ITEMS - 1)) * ROW_LENGTH;
+      const row = this.rowChunks[id >> ROW_CHUNK_SHIFT]!.subarray(o, o + DECAYED_ROW);
+      item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(row), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
       this.items.set(key, item);
+      this.byId.push(item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
       else this.byModule.set(module, [item]);
@@ -174,6 +206,8 @@ export class TraceHistory {
     if (!series) {
       series = new NodeSeries();
       item.nodes.set(node, series);
+      const [o, chunk] = this.rowOf(item.id);
+      chunk[o + ROW_NODES] = item.nodes.size;
     }
     if (item.times) {
       const times = item.times.get(node);
@@ -186,10 +220,12 @@ export class TraceHistory {
     series.add(hour);
     const points = item.fleet.length;
     item.fleet.add(hour);
-    if (item.fleet.length > points) this.fetchedIn(hour, item);
+    this.fetchedIn(hour, item, item.fleet.length > points);
     series.decay.add(ts);
     item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
+    const [o, chunk] = this.rowOf(item.id);
+    chunk[o + ROW_LAST_FETCH] = ts;
     let totals = this.nodeTotals.get(node);
     if (!totals) {
       totals = new PointList();
@@ -200,11 +236,24 @@ export class TraceHistory {
     return item;
   }
 
-  private fetchedIn(hour: number, item: ItemHistory): void {
+  /** Where an item's packed row starts, and its chunk. */
+  rowOf(id: number): [number, Float64Array] {
+    return [(id & (ROW_CHUNK_ITEMS - 1)) * ROW_LENGTH, this.rowChunks[id >> ROW_CHUNK_SHIFT]!];
+  }
+
+  /** A fetch of the item in `hour`: the first there (a new fleet point) joins the hour's list, a later one counts. */
+  private fetchedIn(hour: number, item: ItemHistory, first: boolean): void {
     const i = hour - this.hourBase;
     if (i < 0) return; // before the pruned history: no window reaches it
-    while (this.hourItems.length <= i) this.hourItems.push([]);
-    this.hourItems[i]!.push(item);
+    while (this.hourIds.length <= i) {
+      this.hourIds.push([]);
+      this.hourCounts.push([]);
+    }
+    if (first) {
+      item.hourSlot = this.hourIds[i]!.length;
+      this.hourIds[i]!.push(item.id);
+      this.hourCounts[i]!.push(1);
+    } else this.hourCounts[i]![item.hourSlot]! += 1;
   }
 
   /**
@@ -213,16 +262,31 @@ export class TraceHistory {
    */
   *fetchedDuring(from: number, to: number): Generator<ItemHistory> {
     const lo = Math.max(0, from - this.hourBase);
-    const hi = Math.min(this.hourItems.length, to - this.hourBase);
-    const seen = hi - lo > 1 ? new Set<ItemHistory>() : null;
+    const hi = Math.min(this.hourIds.length, to - this.hourBase);
+    const seen = hi - lo > 1 ? new Set<number>() : null;
     for (let i = lo; i < hi; i++) {
-      for (const item of this.hourItems[i]!) {
+      for (const id of this.hourIds[i]!) {
         if (seen) {
-          if (seen.has(item)) continue;
-          seen.add(item);
+          if (seen.has(id)) continue;
+          seen.add(id);
         }
-        yield item;
+        yield this.byId[id]!;
       }
+    }
+  }
+
+  /**
+   * The fleet-wide window features (rankers.ts: last 24 h, the same window yesterday and last week, active hours) at
+   * hour h for every item fetched in the week before it, added into out at id * WINDOW_ROW + (feature - F_LAST24);
+   * the same sums as windowFeatures over each item's fleet points, in one pass over a week of hour lists.
+   */
+  addFleetWindows(h: number, w: number, out: Float64Array): void {
+    for (let hour = Math.max(h - 168, this.hourBase); hour < h; hour++) {
+      const i = hour - this.hourBase;
+      if (i >= this.hourIds.length) break;
+      const ids = this.hourIds[i]!;
+      const counts = this.hourCounts[i]!;
+      for (let j = 0; j < ids.length; j++) addWindowCount(out, ids[j]! * WINDOW_ROW - F_LAST24, h - hour, counts[j]!, w);
     }
   }
 
@@ -261,7 +325,9 @@ export class TraceHistory {
     }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
     if (hour > this.hourBase) {
-      this.hourItems.splice(0, Math.min(this.hourItems.length, hour - this.hourBase));
+      const k = Math.min(this.hourIds.length, hour - this.hourBase);
+      this.hourIds.splice(0, k);
+      this.hourCounts.splice(0, k);
       this.hourBase = hour;
     }
   }

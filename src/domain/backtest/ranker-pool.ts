@@ -9,10 +9,10 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
+  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, addDecayedRowAt, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
-import type { ItemHistory, TraceHistory } from './history.js';
+import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, ROW_LENGTH, ROW_NODES, WINDOW_ROW, type ItemHistory, type TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
 import type { BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
 
@@ -69,7 +69,6 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const h = history.hourOf(at);
   const w = windowHours(decision);
   const since = at - o.candidateHours * HOUR_MS;
-  const weekStart = history.origin + (h - 168) * HOUR_MS;
   const regionOfNode = (node: string): string => history.nodeRegion.get(node) ?? ctx.regionOf(node);
   const deciding = decision.nodes;
   const D = deciding.length;
@@ -133,18 +132,32 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const takes = new Uint8Array(D);
 
   refreshFloors();
-  for (const item of history.items.values()) {
-    if (item.lastFetchTs < since) continue;
-    boundScoresOf(item, at, h, weekStart, ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1, w, bound, boundScores);
+  // The bound reads only the packed rows and the week's window counts, in id order (the order of history.items); an
+  // item's own objects are read once its bound reaches some node's floors.
+  const N = history.byId.length;
+  const windows = windowCounts(N);
+  history.addFleetWindows(h, w, windows);
+  for (let id = 0; id < N; id++) {
+    const row = history.rowChunks[id >> ROW_CHUNK_SHIFT]!;
+    const o = (id & ROW_CHUNK_MASK) * ROW_LENGTH;
+    if (row[o + ROW_LAST_FETCH]! < since) continue;
+    const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(history.byId[id]) : 1;
+    boundScoresOf(row, o, windows, id * WINDOW_ROW, at, per, w, bound, boundScores);
+    let item: ItemHistory | null = null;
     let taken = false;
     for (let n = 0; n < D; n++) {
+      const shared = reaches(boundScores, floors.shared, n);
+      if (!shared && !reaches(boundScores, floors.node, n)) {
+        takes[n] = 0;
+        continue;
+      }
+      item ??= history.byId[id]!;
       const node = deciding[n]!;
-      // Node lists only take items the node fetched; the cache is asked last (a look-up costs more than the bound).
-      const may = reaches(boundScores, floors.shared, n) || (reaches(boundScores, floors.node, n) && item.nodes.has(node));
-      takes[n] = may && !ctx.isCached(node, item.key) ? 1 : 0;
+      // Node lists only take items the node fetched; the cache is asked last (a look-up costs more than the rest).
+      takes[n] = (shared || item.nodes.has(node)) && !ctx.isCached(node, item.key) ? 1 : 0;
       taken ||= takes[n] === 1;
     }
-    if (!taken) continue;
+    if (!taken || !item) continue;
     if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
       refreshFloors();
       sinceRefresh = 0;
@@ -171,7 +184,6 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
         decidingSeen[row.deciding] = 1;
       }
     }
-    const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(item) : 1;
     for (let r = 0; r < R; r++) fleetScores[r] = scoreOf(r, fleetFeat, 0, w) * per;
     for (let n = 0; n < D; n++) {
       // This node's scores, for the lists it owns (only where the bound let the item in and the node does not hold
@@ -220,6 +232,8 @@ function scoreOf(r: number, f: Float64Array, o: number, w: number): number {
   return feature >= 0 ? f[o + feature]! : RANKERS[r]!.score(f, o, w);
 }
 
+const ROW_CHUNK_MASK = (1 << ROW_CHUNK_SHIFT) - 1;
+
 /** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
 const FLOOR_REFRESH_ITEMS = 16;
 /** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
@@ -227,21 +241,31 @@ const BOUND_SLACK = 1 + 1e-6;
 
 /**
  * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's and rankers
- * are non-decreasing in every feature. The fleet's decayed counts are the item's fleet-wide ones (with slack for
- * rounding), its window counts are exact from the fleet's hourly counts (whole fetches: sums in any order agree),
- * and its active hours, a sum over nodes, are at most the nodes times the hours active anywhere.
+ * are non-decreasing in every feature. The fleet's decayed counts are the item's fleet-wide ones from its packed row
+ * (with slack for rounding), its window counts are exact from the fleet's hourly counts (whole fetches: sums in any
+ * order agree), and its active hours, a sum over nodes, are at most the nodes times the hours active anywhere.
  */
-function boundScoresOf(item: ItemHistory, at: number, h: number, weekStart: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
+function boundScoresOf(row: Float64Array, o: number, windows: Float64Array, wo: number, at: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
   bound.fill(0);
-  item.fleetDecay.addValuesAt(at, bound, 0);
+  addDecayedRowAt(row, o, at, bound, 0);
   for (let k = 0; k < F_LAST24; k++) bound[k] = bound[k]! * BOUND_SLACK;
-  // Not fetched in the last week: no window counts (and its hourly points are not read).
-  if (item.lastFetchTs >= weekStart) {
-    windowFeatures(item.fleet, h, w, bound, 0);
-    bound[F_ACTIVE_DAY] = bound[F_ACTIVE_DAY]! * item.nodes.size;
-    bound[F_ACTIVE_WEEK] = bound[F_ACTIVE_WEEK]! * item.nodes.size;
+  // Fetched in the last week (else no window counts).
+  if (windows[wo + F_ACTIVE_WEEK - F_LAST24]! > 0) {
+    for (let j = 0; j < WINDOW_ROW; j++) bound[F_LAST24 + j] = windows[wo + j]!;
+    const nodes = row[o + ROW_NODES]!;
+    bound[F_ACTIVE_DAY] = bound[F_ACTIVE_DAY]! * nodes;
+    bound[F_ACTIVE_WEEK] = bound[F_ACTIVE_WEEK]! * nodes;
   }
   for (let r = 0; r < RANKERS.length; r++) out[r] = scoreOf(r, bound, 0, w) * per;
+}
+
+/** The window counts of every item at a decision (TraceHistory.addFleetWindows), zeroed; one buffer, grown as needed. */
+let windowBuffer = new Float64Array(0);
+function windowCounts(items: number): Float64Array {
+  const n = items * WINDOW_ROW;
+  if (windowBuffer.length < n) windowBuffer = new Float64Array(Math.max(n, windowBuffer.length * 2));
+  windowBuffer.fill(0, 0, n);
+  return windowBuffer;
 }
 
 /** Per deciding node, the lowest floor of each ranker's lists (Infinity where it has none of its own). */

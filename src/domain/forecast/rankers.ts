@@ -28,37 +28,56 @@ const LN2 = Math.LN2;
 /** Multiplier per elapsed ms of each half-life: value × exp(-dt × rate). */
 const DECAY_RATES_PER_MS = Float64Array.from(HALF_LIVES_HOURS, (h) => LN2 / (h * HOUR_MS));
 
+/** Length of a DecayedCounts row: the H values, then the time they are at. */
+export const DECAYED_ROW = H + 1;
+
 /**
  * Exponentially decayed request counts at several half-lives, kept exact at every request: add() at time t decays
- * the values to t and adds 1, valueAt() decays to a later time without changing anything.
+ * the values to t and adds 1, addValuesAt() decays to a later time without changing anything. The row may be a view
+ * into a larger array (the backtest packs every item's fleet-wide counts together, see TraceHistory).
  */
 export class DecayedCounts {
-  readonly values = new Float64Array(H);
-  at = -Infinity;
+  constructor(
+    /** [0, H): the values; [H]: the time they are at (-Infinity before the first count). */
+    readonly values: Float64Array = new Float64Array(DECAYED_ROW),
+  ) {
+    values[H] = -Infinity;
+  }
+
+  get at(): number {
+    return this.values[H]!;
+  }
 
   add(t: number, count = 1): void {
     const v = this.values;
-    if (this.at !== -Infinity && t > this.at) {
-      const dt = t - this.at;
+    const at = v[H]!;
+    if (at !== -Infinity && t > at) {
+      const dt = t - at;
       for (let k = 0; k < H; k++) v[k] = v[k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
     }
     for (let k = 0; k < H; k++) v[k] = v[k]! + count;
-    if (t > this.at) this.at = t;
+    if (t > at) v[H] = t;
   }
 
-  /** Adds the values decayed to time t into out[0..H). */
+  /** Adds the values decayed to time t into out[offset, offset + H). */
   addValuesAt(t: number, out: Float64Array, offset = 0): void {
-    if (this.at === -Infinity) return;
-    const dt = Math.max(0, t - this.at);
-    for (let k = 0; k < H; k++) out[offset + k] = out[offset + k]! + this.values[k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
+    addDecayedRowAt(this.values, 0, t, out, offset);
   }
+}
+
+/** Adds the values of the DecayedCounts row at row[o, o + DECAYED_ROW), decayed to time t, into out[offset, offset + H). */
+export function addDecayedRowAt(row: Float64Array, o: number, t: number, out: Float64Array, offset: number): void {
+  const at = row[o + H]!;
+  if (at === -Infinity) return;
+  const dt = Math.max(0, t - at);
+  for (let k = 0; k < H; k++) out[offset + k] = out[offset + k]! + row[o + k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
 }
 
 /**
  * Adds a count of `ago` hours back (1 = the last whole hour) to the window features: last 24 h, the same window
  * yesterday and last week (w hours long), and the active-hour counts.
  */
-function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number): void {
+export function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number): void {
   if (ago > 168 || c === 0) return;
   out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + 1;
   if (ago > 168 - w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
