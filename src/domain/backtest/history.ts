@@ -94,6 +94,13 @@ function grown<T extends Int32Array | Float64Array>(from: T, to: T): T {
 
 /** One item's history on one node: hourly fetch counts, and what folding requests and recency need. */
 export class NodeSeries extends PointList {
+  constructor(
+    /** The node's index in TraceHistory.nodeNames. */
+    readonly node: number,
+  ) {
+    super();
+  }
+
   /** Time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
   lastTs = -Infinity;
   /** Decayed fetch counts at exact fetch times (the ranker pool's recency features). */
@@ -153,6 +160,9 @@ export class TraceHistory {
   readonly items = new Map<string, ItemHistory>();
   /** Items by id. */
   readonly byId: ItemHistory[] = [];
+  /** Nodes in order of first fetch (a NodeSeries names its node by index here). */
+  readonly nodeNames: string[] = [];
+  private readonly nodeIndex = new Map<string, number>();
   /**
    * Every item's fleet-wide decayed counts, last fetch and node count, packed by id (ROW_LENGTH numbers each, in
    * chunks of ROW_CHUNK_ITEMS): the ranker pool's per-decision bound reads these for every candidate, and reading
@@ -204,7 +214,13 @@ export class TraceHistory {
     const hour = this.hourOf(ts);
     let series = item.nodes.get(node);
     if (!series) {
-      series = new NodeSeries();
+      let index = this.nodeIndex.get(node);
+      if (index === undefined) {
+        index = this.nodeNames.length;
+        this.nodeIndex.set(node, index);
+        this.nodeNames.push(node);
+      }
+      series = new NodeSeries(index);
       item.nodes.set(node, series);
       const [o, chunk] = this.rowOf(item.id);
       chunk[o + ROW_NODES] = item.nodes.size;

@@ -92,8 +92,8 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     });
   });
   // Per node of the history: its region's row and, for a deciding node, its own row (-1: none).
-  const nodeRows = new Map<string, { region: number; deciding: number }>();
-  for (const [node, region] of history.nodeRegion) nodeRows.set(node, { region: regionIndex.get(region)!, deciding: deciding.indexOf(node) });
+  const rowRegion = Int32Array.from(history.nodeNames, (node) => regionIndex.get(regionOfNode(node)) ?? -1);
+  const rowDeciding = Int32Array.from(history.nodeNames, (node) => deciding.indexOf(node));
   const decidingRegion = Int32Array.from(deciding, (node) => regionIndex.get(regionOfNode(node)) ?? -1);
   const nodeFeat = new Float64Array(FEATURES);
   const fleetFeat = new Float64Array(FEATURES);
@@ -153,8 +153,10 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       }
       item ??= history.byId[id]!;
       const node = deciding[n]!;
-      // Node lists only take items the node fetched; the cache is asked last (a look-up costs more than the rest).
-      takes[n] = (shared || item.nodes.has(node)) && !ctx.isCached(node, item.key) ? 1 : 0;
+      // Node lists only take items the node fetched, and a node holds only what it fetched: the cache is asked last,
+      // and only for those (a look-up in a node's whole cache costs more than the rest).
+      const fetched = item.nodes.has(node);
+      takes[n] = (shared || fetched) && !(fetched && ctx.isCached(node, item.key)) ? 1 : 0;
       taken ||= takes[n] === 1;
     }
     if (!taken || !item) continue;
@@ -167,21 +169,21 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     regionSeen.fill(0);
     decidingSeen.fill(0);
     regionScored.fill(0);
-    for (const [node, points] of item.nodes) {
+    for (const points of item.nodes.values()) {
       nodeFeat.fill(0);
       points.decay.addValuesAt(at, nodeFeat, 0);
       windowFeatures(points, h, w, nodeFeat, 0);
-      const row = nodeRows.get(node);
-      if (row === undefined) continue; // never: a node's first fetch of any item names its region
-      const ro = row.region * FEATURES;
+      const region = rowRegion[points.node]!;
+      const ro = region * FEATURES;
       for (let k = 0; k < FEATURES; k++) {
         regionFeat[ro + k] = regionFeat[ro + k]! + nodeFeat[k]!;
         fleetFeat[k] = fleetFeat[k]! + nodeFeat[k]!;
       }
-      regionSeen[row.region] = 1;
-      if (row.deciding >= 0) {
-        decidingFeat.set(nodeFeat, row.deciding * FEATURES);
-        decidingSeen[row.deciding] = 1;
+      regionSeen[region] = 1;
+      const d = rowDeciding[points.node]!;
+      if (d >= 0) {
+        decidingFeat.set(nodeFeat, d * FEATURES);
+        decidingSeen[d] = 1;
       }
     }
     for (let r = 0; r < R; r++) fleetScores[r] = scoreOf(r, fleetFeat, 0, w) * per;
