@@ -120,3 +120,30 @@ test('replay: deterministic for the same input; out-of-order traces are refused'
   [trace[10], trace[2000]] = [trace[2000]!, trace[10]!];
   await assert.rejects(runBacktest(trace, options), TraceOrderError);
 });
+
+test('holds answers as the node caches do, for unbounded, LRU and TTL caches alike', async () => {
+  const rand = rng(31);
+  const trace: TraceRequest[] = [];
+  const kinds: RequestKind[] = ['zip', 'info', 'list', 'latest'];
+  for (let t = 0; t < 60 * 3_600_000; t += 1 + Math.floor(rand() * 120_000)) {
+    const kind = kinds[Math.floor(rand() * kinds.length)]!;
+    trace.push({ ts: t, module: `m${Math.floor(rand() * 30)}.example/x`, version: `v1.0.${Math.floor(rand() * 4)}`, node: `n${Math.floor(rand() * 3)}`, bytes: 1 + Math.floor(rand() * 5000), kind });
+  }
+  for (const capacityBytes of [Number.POSITIVE_INFINITY, 40_000]) {
+    let compared = 0;
+    const checker: WarmupMethod = {
+      name: 'holds-check',
+      rank(ctx) {
+        for (const item of ctx.history.items.values()) {
+          for (const node of ctx.decision.nodes) {
+            assert.equal(ctx.holds(node, item), ctx.isCached(node, item.key), `${item.key} on ${node} at ${ctx.decision.at}`);
+            compared++;
+          }
+        }
+        return new Map();
+      },
+    };
+    await runBacktest(trace, { ...DEFAULT_BACKTEST, methods: [checker], warmupHours: 24, capacityBytes, mutableTtlMinutes: 30 });
+    assert.ok(compared > 1000, `compared ${compared}`);
+  }
+});

@@ -4,7 +4,7 @@
  * warm-up sets per budget (K items, or B bytes, per node and decision) and scores them against what followed.
  */
 import type { RegionCalendar } from '../calendar.js';
-import type { TraceHistory } from './history.js';
+import type { ItemHistory, TraceHistory } from './history.js';
 
 export type BudgetKind = 'items' | 'bytes';
 
@@ -40,6 +40,8 @@ export interface DecisionContext {
   calendars: ReadonlyMap<string, RegionCalendar>;
   /** True when the node's cache would serve the item at decision time (warming it changes nothing). */
   isCached(node: string, key: string): boolean;
+  /** isCached for an item of the history, answered without a cache look-up where the history already tells. */
+  holds(node: string, item: ItemHistory): boolean;
   /** How long a warmed list/@latest answer stays fresh: warming one only helps requests within this time. */
   mutableTtlMs: number;
   /** Rankings longer than this are cut (no budget can use more). */

@@ -153,10 +153,8 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       }
       item ??= history.byId[id]!;
       const node = deciding[n]!;
-      // Node lists only take items the node fetched, and a node holds only what it fetched: the cache is asked last,
-      // and only for those (a look-up in a node's whole cache costs more than the rest).
-      const fetched = item.nodes.has(node);
-      takes[n] = (shared || fetched) && !(fetched && ctx.isCached(node, item.key)) ? 1 : 0;
+      // Node lists only take items the node fetched; whether the node holds it is asked last.
+      takes[n] = (shared || item.nodes.has(node)) && !ctx.holds(node, item) ? 1 : 0;
       taken ||= takes[n] === 1;
     }
     if (!taken || !item) continue;

@@ -166,6 +166,7 @@ class DecisionSchedule {
 export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable<TraceRequest>, options: BacktestOptions): Promise<BacktestReport> {
   const o = options;
   const ttlMs = o.mutableTtlMinutes * MINUTE_MS;
+  const unbounded = !Number.isFinite(o.capacityBytes);
   const calendars = new Map(o.calendars.map((c) => [c.name, c]));
   const metrics = new MetricsAccumulator(o.budgets, ttlMs);
   const caches = new Map<string, NodeCache>();
@@ -212,6 +213,9 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         regionOf: (node) => nodeRegion.get(node) ?? 'default',
         calendars,
         isCached: (node, key) => caches.get(node)?.isFresh(key, d.at) ?? false,
+        // A node holds only what it fetched, and an unbounded cache keeps every version it fetched (a key with a
+        // version is never a list/@latest answer, which alone expire).
+        holds: (node, item) => item.nodes.has(node) && ((unbounded && item.version !== '') || (caches.get(node)?.isFresh(item.key, d.at) ?? false)),
         mutableTtlMs: ttlMs,
         rankLimit: rankLimit.get(kind)!,
         budgetKind: kind,
