@@ -103,14 +103,17 @@ test('window features from running totals equal the per-point definition, before
   for (let k = 0; k < 200; k++) check(468 + Math.floor(rand() * 200), 1 + Math.floor(rand() * 24));
 });
 
-test('history: the items fetched during a window of hours, each once, after pruning too', () => {
+test('history: the items fetched during a window of hours, each once with its fetches there, after pruning too', () => {
   const h = new TraceHistory(0, 1000);
   const at = (hour: number, minute: number): number => hour * 3_600_000 + minute * 60_000;
   h.add(at(0, 1), 'a.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
   h.add(at(1, 1), 'b.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
   h.add(at(1, 30), 'a.example/m', 'v1.0.0', 'zip', 'n2', 'r1', 10);
   h.add(at(3, 1), 'c.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
-  const keys = (from: number, to: number): string[] => [...h.fetchedDuring(from, to)].map((i) => i.key).sort();
+  const keys = (from: number, to: number): string[] => h.fetchesDuring(from, to).map(({ item, fetches }) => {
+    assert.equal(fetches, item.fleet.sum(from, to), item.key);
+    return item.key;
+  }).sort();
   assert.deepEqual(keys(0, 4), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0', 'c.example/m@v1.0.0']);
   assert.deepEqual(keys(1, 3), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0']);
   assert.deepEqual(keys(2, 3), []);

@@ -17,12 +17,8 @@ export const noWarmup: WarmupMethod = {
 /** Items ranked by fleet requests in hours [from, to), the same list for every node minus what it holds. */
 function rankByCount(ctx: DecisionContext, from: number, to: number): Map<string, string[]> {
   const { history } = ctx;
-  const scored: Scored[] = [];
-  // Only items fetched in the window can count (their fleet-wide hourly fetches are the sum of the nodes').
-  for (const item of history.fetchedDuring(from, to)) {
-    const c = item.fleet.sum(from, to);
-    if (c > 0) scored.push({ key: item.key, score: c });
-  }
+  // Only items fetched in the window count (their fleet-wide hourly fetches are the sum of the nodes').
+  const scored: Scored[] = history.fetchesDuring(from, to).map(({ item, fetches }) => ({ key: item.key, score: fetches }));
   return uncachedTopPerNode(scored, ctx);
 }
 
