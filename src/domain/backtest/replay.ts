@@ -302,6 +302,8 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     const key = itemKey(req.module, mutable ? '' : req.version);
     const bytes = req.bytes > 0 ? req.bytes : o.defaultBytes;
     const { hit } = caches.get(req.node)!.request(key, mutable, bytes, ts);
+    // Added first: a window asks whether the item was known before it began (an item first seen now was not).
+    const item = history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes, key);
     for (const w of open.get(req.node) ?? []) {
       const out = w.outcome;
       if (ts < out.start || ts >= out.end) continue;
@@ -311,12 +313,8 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         out.misses++;
         out.missBytes += bytes;
       }
-      if (!out.first.has(key)) {
-        const seen = history!.items.get(key);
-        out.first.set(key, { ts, bytes, miss: !hit, mutable, known: seen !== undefined && seen.firstTs < out.start });
-      }
+      if (!out.first.has(key)) out.first.set(key, { ts, bytes, miss: !hit, mutable, known: item.firstTs < out.start });
     }
-    history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes, key);
 
     const hour = history!.hourOf(ts);
     if (hour - lastPrune >= 24) {
