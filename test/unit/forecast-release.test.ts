@@ -9,6 +9,8 @@ import {
   meanCurve,
   popularityClass,
   releaseScale,
+  segmentExposures,
+  segmentLevelRange,
 } from '../../src/domain/forecast/release.js';
 import { parseGoModRequires, propagateHotness, requirementKey, type Requirement } from '../../src/domain/forecast/dependency.js';
 import { sum, synthetic } from './forecast-synthetic.js';
@@ -132,4 +134,30 @@ test('dependency hotness propagates to requirements, summed over parents, bounde
   assert.equal(two.get('deep@v1.0.0')!.rate, 3.5);
   const limited = propagateHotness(parents, requiresOf, { factor: 0.5, limit: 1 });
   assert.deepEqual([...limited.keys()], ['lib@v1.0.0']);
+});
+
+test('segment exposures: the same level curve as hourly exposure, and level ranges that bound expected requests', () => {
+  const shape = new Float64Array(168).map((_, h) => 0.3 + ((h * 7919) % 13) / 6);
+  const how = new Uint8Array(400).map((_, i) => (i + 5) % 168);
+  const counts = new Float64Array(RELEASE_CURVE_HOURS).map((_, a) => (a * 31) % 7);
+  for (const lived of [0, 5, 30, 100, RELEASE_CURVE_HOURS]) {
+    const exposureAt = (a: number) => shape[how[40 + a]!]!;
+    assert.deepEqual(levelCurve(counts, lived, segmentExposures(lived, exposureAt)), levelCurve(counts, lived, exposureAt), `lived ${lived}`);
+  }
+  // A curve that is not level within segments: the ranges still bound the sum from both sides.
+  const curve = decayCurve(9, 20);
+  const range = segmentLevelRange(curve);
+  const segments = range.length / 2;
+  for (const hours of [1, 7, 50, RELEASE_CURVE_HOURS - 1]) {
+    const exposures = segmentExposures(hours, (a) => shape[how[40 + a]!]!);
+    let low = 0;
+    let high = 0;
+    for (let s = 0; s < segments; s++) {
+      low += range[s]! * exposures[s]!;
+      high += range[segments + s]! * exposures[s]!;
+    }
+    const exact = expectedSince(curve, 40, hours, how, shape);
+    assert.ok(low <= exact && exact <= high, `${hours} h: ${low} ≤ ${exact} ≤ ${high}`);
+    assert.ok(low < high, 'a decaying curve is not level within a segment');
+  }
 });

@@ -46,25 +46,58 @@ const SEGMENTS: readonly [number, number][] = [
 /**
  * The level curve of one release from its hourly counts since release (`counts[a]`, a < lived) and the exposure
  * (week shape) at each of those hours: per segment Σ counts / Σ exposure. Segments not lived yet extend the last
- * measured level.
+ * measured level. `exposure`: per hour since release, or its per segment sums (segmentExposures), which releases
+ * first seen in the same hour share.
  */
-export function levelCurve(counts: ArrayLike<number>, lived: number, exposureAt: (a: number) => number): Float64Array {
+export function levelCurve(counts: ArrayLike<number>, lived: number, exposure: ((a: number) => number) | Float64Array): Float64Array {
+  const exposures = typeof exposure === 'function' ? segmentExposures(lived, exposure) : exposure;
   const curve = new Float64Array(RELEASE_CURVE_HOURS);
   let level = 0;
-  for (const [from, to] of SEGMENTS) {
+  for (let s = 0; s < SEGMENTS.length; s++) {
+    const [from, to] = SEGMENTS[s]!;
     const end = Math.min(to, lived);
     if (end > from) {
       let demand = 0;
-      let exposure = 0;
-      for (let a = from; a < end; a++) {
-        demand += counts[a] ?? 0;
-        exposure += exposureAt(a);
-      }
-      level = exposure > 0 ? demand / exposure : 0;
+      for (let a = from; a < end; a++) demand += counts[a] ?? 0;
+      const e = exposures[s]!;
+      level = e > 0 ? demand / e : 0;
     }
     curve.fill(level, from, to);
   }
   return curve;
+}
+
+/** Per segment, Σ exposure over its hours lived (what levelCurve divides by); 0 for a segment not reached. */
+export function segmentExposures(lived: number, exposureAt: (a: number) => number): Float64Array {
+  const out = new Float64Array(SEGMENTS.length);
+  for (let s = 0; s < SEGMENTS.length; s++) {
+    const [from, to] = SEGMENTS[s]!;
+    const end = Math.min(to, lived);
+    let e = 0;
+    for (let a = from; a < end; a++) e += exposureAt(a);
+    out[s] = e;
+  }
+  return out;
+}
+
+/**
+ * Per segment the least level of a curve, then per segment the greatest: bounds on a sum over its hours that cost
+ * a product per segment (not a number for a segment with a level that is not one).
+ */
+export function segmentLevelRange(curve: Float64Array): Float64Array {
+  const out = new Float64Array(2 * SEGMENTS.length);
+  for (let s = 0; s < SEGMENTS.length; s++) {
+    const [from, to] = SEGMENTS[s]!;
+    let low = Infinity;
+    let high = -Infinity;
+    for (let a = from; a < to; a++) {
+      low = Math.min(low, curve[a]!);
+      high = Math.max(high, curve[a]!);
+    }
+    out[s] = low;
+    out[SEGMENTS.length + s] = high;
+  }
+  return out;
 }
 
 /** Expected requests in the first `hours` after a release at grid index `releaseIndex`, given the scope's shape. */
@@ -141,9 +174,9 @@ export class ReleaseAdoption implements Forecaster {
  * RELEASE_CURVE_HOURS, modified). `firstHere`: the release's very first fetch was in this region — it defines the
  * release time, so it is there by construction and not demand that followed; it is taken out.
  */
-export function releaseLevelCurve(counts: Float64Array, firstHere: boolean, lived: number, exposureAt: (a: number) => number): Float64Array {
+export function releaseLevelCurve(counts: Float64Array, firstHere: boolean, lived: number, exposure: ((a: number) => number) | Float64Array): Float64Array {
   if (firstHere) counts[0] = Math.max(0, counts[0]! - 1);
-  return levelCurve(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposureAt);
+  return levelCurve(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposure);
 }
 
 /** One earlier release, for similar-popularity curves: its module's fetch rate and its level curve per region. */
@@ -168,7 +201,7 @@ export function classCurves(samples: Iterable<ReleaseSampleCurves>, regions: num
   const out = new Map<number, (Float64Array | null)[]>();
   for (const [c, list] of byClass) {
     const perRegion: (Float64Array | null)[] = [];
-    for (let r = 0; r < regions; r++) perRegion.push(meanCurve(list.map((s) => dividedBy(s.curves[r]!, s.moduleRate))));
+    for (let r = 0; r < regions; r++) perRegion.push(meanOfRatios(list, r));
     out.set(c, perRegion);
   }
   return out;
@@ -201,9 +234,16 @@ function times(curve: Float64Array, factor: number): Float64Array {
   return out;
 }
 
-/** A copy of a curve with every level divided by `divisor`. */
-function dividedBy(curve: Float64Array, divisor: number): Float64Array {
-  const out = new Float64Array(curve.length);
-  for (let a = 0; a < curve.length; a++) out[a] = curve[a]! / divisor;
+/**
+ * meanCurve of the samples' curves of region r each divided by its module rate, without a copy per curve: the same
+ * operations in the same order (a weight of 1 times a level is that level).
+ */
+function meanOfRatios(samples: readonly ReleaseSampleCurves[], r: number): Float64Array {
+  const out = new Float64Array(RELEASE_CURVE_HOURS);
+  for (const s of samples) {
+    const c = s.curves[r]!;
+    for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = out[a]! + (c[a] ?? 0) / s.moduleRate;
+  }
+  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = out[a]! / samples.length;
   return out;
 }
