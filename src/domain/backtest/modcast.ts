@@ -596,8 +596,9 @@ class ReleaseCurves {
   private moduleRate(module: string): number {
     let rate = this.rates.get(module);
     if (rate === undefined) {
+      // Whole counts: the fleet's points sum what the nodes' would, in any order.
       let s = 0;
-      for (const v of this.history.byModule.get(module) ?? []) s += this.history.count(v, this.nowHour - WEEK_HOURS, this.nowHour);
+      for (const v of this.history.byModule.get(module) ?? []) s += v.fleet.sum(this.nowHour - WEEK_HOURS, this.nowHour);
       rate = s / WEEK_HOURS;
       this.rates.set(module, rate);
     }

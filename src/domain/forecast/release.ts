@@ -220,11 +220,21 @@ export function adoptionCurves(
   const peers = moduleRate > 0 ? classes.get(popularityClass(moduleRate * 168)) : undefined;
   const out: (Float64Array | null)[] = [];
   for (let r = 0; r < regions; r++) {
-    const own = meanCurve(priors.map((p) => p[r]!));
-    const peer = peers?.[r] ? times(peers[r]!, moduleRate) : null;
-    out.push(blendCurves(own, priors.length, peer));
+    out.push(blendScaled(meanCurve(priors.map((p) => p[r]!)), priors.length, peers?.[r] ?? null, moduleRate));
   }
   return out;
+}
+
+/**
+ * blendCurves(own, ownReleases, times(peers, factor)) without its copies: the same operations in the same order,
+ * written over `own` (a mean made for this blend alone).
+ */
+function blendScaled(own: Float64Array | null, ownReleases: number, peers: Float64Array | null, factor: number): Float64Array | null {
+  if (!own || ownReleases <= 0) return peers ? times(peers, factor) : null;
+  if (!peers) return own;
+  const total = ownReleases + 1;
+  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) own[a] = (ownReleases * own[a]! + peers[a]! * factor) / total;
+  return own;
 }
 
 /** A copy of a curve with every level times `factor` (a loop: Float64Array.map calls a closure per hour). */
