@@ -8,7 +8,19 @@
  */
 import { HOUR_MS, WEEK_HOURS, hourOfWeekGrid, type RegionCalendar } from '../calendar.js';
 import { ItemForecaster, keptChoice, nodeShare, type RegionResult, type ScopeGrid } from '../forecast/item.js';
-import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, expectedSince, releaseLevelCurve, releaseScale, segmentExposures, segmentLevelRange } from '../forecast/release.js';
+import {
+  ClassCurveSums,
+  RELEASE_CURVE_HOURS,
+  SEGMENT_COUNT,
+  SEGMENT_OF_HOUR,
+  adoptionCurves,
+  curveOfLevels,
+  expectedSince,
+  releaseScale,
+  segmentExposures,
+  segmentLevelRange,
+  segmentLevels,
+} from '../forecast/release.js';
 import { TopK } from '../forecast/rankers.js';
 import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type KeptChoice, type SelectOptions } from '../forecast/select.js';
@@ -585,7 +597,7 @@ class ReleaseCurves {
   private classCurves(): Map<number, (Float64Array | null)[]> {
     const c = this.cache;
     if (!c.classes || this.nowHour - c.classesAt >= CURVE_REFRESH_HOURS) {
-      c.classes = classCurves(this.samples(), this.regions.length);
+      c.classes = this.similarPopularityCurves();
       c.classesAt = this.nowHour;
       for (const [key, e] of c.items) if (this.nowHour - e.at >= CURVE_REFRESH_HOURS) c.items.delete(key);
     }
@@ -617,15 +629,41 @@ class ReleaseCurves {
 
   /** Level curves of a release per region (see releaseLevelCurve). */
   private curvesOf(item: ItemHistory): Float64Array[] {
+    const levels = new Float64Array(this.regions.length * SEGMENT_COUNT);
+    const fetched = this.levelsOf(item, levels);
+    return this.regions.map((_, r) => (fetched[r] ? curveOfLevels(levels, r * SEGMENT_COUNT) : NEVER_FETCHED));
+  }
+
+  /**
+   * The segment levels of a release per region (see segmentLevels) into `levels`, and per region whether a node of
+   * it fetched the release. Its fetches in each segment are summed straight from the points: whole counts, which
+   * sum the same in any order.
+   */
+  private levelsOf(item: ItemHistory, levels: Float64Array): boolean[] {
     const first = this.history.hourOf(item.firstTs);
-    const counts: (Float64Array | undefined)[] = this.regions.map(() => undefined);
+    const lived = Math.min(RELEASE_CURVE_HOURS, Math.max(0, this.nowHour - first));
+    const demands = new Float64Array(levels.length);
+    const fetched = this.regions.map(() => false);
+    const firstRegion = this.regionOf(item.firstNode);
+    let firstHourHere = 0;
     for (const [node, points] of item.nodes) {
       const r = this.regionOf(node);
-      if (r !== undefined) points.scatter((counts[r] ??= new Float64Array(RELEASE_CURVE_HOURS)), first);
+      if (r === undefined) continue;
+      fetched[r] = true;
+      for (let i = 0; i < points.length; i++) {
+        const a = points.hours[i]! - first;
+        if (a >= lived) break;
+        if (a < 0) continue;
+        const d = r * SEGMENT_COUNT + SEGMENT_OF_HOUR[a]!;
+        demands[d] = demands[d]! + points.counts[i]!;
+        if (a === 0 && r === firstRegion) firstHourHere += points.counts[i]!;
+      }
     }
-    const firstRegion = this.regionOf(item.firstNode);
+    // The very first fetch made the release time, in its first hour (see releaseLevelCurve).
+    if (firstHourHere > 0) demands[firstRegion! * SEGMENT_COUNT] = demands[firstRegion! * SEGMENT_COUNT]! - 1;
     const exposures = this.exposuresFrom(first);
-    return counts.map((c, r) => (c ? releaseLevelCurve(c, firstRegion === r, this.nowHour - first, exposures[r]!) : NEVER_FETCHED));
+    for (let r = 0; r < this.regions.length; r++) segmentLevels(demands, exposures[r]!, lived, levels, r * SEGMENT_COUNT);
+    return fetched;
   }
 
   private regionOf(node: string): number | undefined {
@@ -652,14 +690,22 @@ class ReleaseCurves {
     return known;
   }
 
-  /** Every release seen happening and at least two days old: the similar-popularity samples. */
-  private *samples(): Generator<{ moduleRate: number; curves: Float64Array[] }> {
+  /**
+   * The class curves (see ClassCurveSums) of every release seen happening and at least two days old: the
+   * similar-popularity samples.
+   */
+  private similarPopularityCurves(): Map<number, (Float64Array | null)[]> {
+    const sums = new ClassCurveSums(this.regions.length);
+    const levels = new Float64Array(this.regions.length * SEGMENT_COUNT);
     for (const [module, versions] of this.history.byModule) {
       const moduleRate = this.moduleRate(module);
       if (!(moduleRate > 0)) continue;
       for (const v of versions) {
-        if (this.isRelease(v) && this.nowHour - this.history.hourOf(v.firstTs) >= 48) yield { moduleRate, curves: this.curvesOf(v) };
+        if (!this.isRelease(v) || this.nowHour - this.history.hourOf(v.firstTs) < 48) continue;
+        this.levelsOf(v, levels);
+        sums.add(moduleRate, levels);
       }
     }
+    return sums.curves();
   }
 }

@@ -43,27 +43,55 @@ const SEGMENTS: readonly [number, number][] = [
   [0, 6], [6, 12], [12, 18], [18, 24], [24, 48], [48, 72], [72, 96], [96, 120], [120, 144], [144, 168],
 ];
 
+/** Segments a level curve has; segment levels are stored SEGMENT_COUNT per region. */
+export const SEGMENT_COUNT = SEGMENTS.length;
+
+/** The segment of each hour since release. */
+export const SEGMENT_OF_HOUR: Uint8Array = (() => {
+  const out = new Uint8Array(RELEASE_CURVE_HOURS);
+  SEGMENTS.forEach(([from, to], s) => out.fill(s, from, to));
+  return out;
+})();
+
 /**
  * The level curve of one release from its hourly counts since release (`counts[a]`, a < lived) and the exposure
  * (week shape) at each of those hours: per segment Σ counts / Σ exposure. Segments not lived yet extend the last
- * measured level. `exposure`: per hour since release, or its per segment sums (segmentExposures), which releases
- * first seen in the same hour share.
+ * measured level.
  */
-export function levelCurve(counts: ArrayLike<number>, lived: number, exposure: ((a: number) => number) | Float64Array): Float64Array {
-  const exposures = typeof exposure === 'function' ? segmentExposures(lived, exposure) : exposure;
-  const curve = new Float64Array(RELEASE_CURVE_HOURS);
-  let level = 0;
-  for (let s = 0; s < SEGMENTS.length; s++) {
+export function levelCurve(counts: ArrayLike<number>, lived: number, exposureAt: (a: number) => number): Float64Array {
+  const demands = new Float64Array(SEGMENT_COUNT);
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
     const [from, to] = SEGMENTS[s]!;
     const end = Math.min(to, lived);
-    if (end > from) {
-      let demand = 0;
-      for (let a = from; a < end; a++) demand += counts[a] ?? 0;
-      const e = exposures[s]!;
-      level = e > 0 ? demand / e : 0;
-    }
-    curve.fill(level, from, to);
+    let demand = 0;
+    for (let a = from; a < end; a++) demand += counts[a] ?? 0;
+    demands[s] = demand;
   }
+  return curveOfLevels(segmentLevels(demands, segmentExposures(lived, exposureAt), lived, new Float64Array(SEGMENT_COUNT), 0), 0);
+}
+
+/**
+ * Per segment the level of a release (see levelCurve): Σ demand / Σ exposure over its hours lived, 0 without
+ * exposure; a segment not lived yet extends the last measured level. Demands and levels at [offset, offset +
+ * SEGMENT_COUNT) of their arrays (one region of several), exposures from 0.
+ */
+export function segmentLevels(demands: ArrayLike<number>, exposures: ArrayLike<number>, lived: number, out: Float64Array, offset: number): Float64Array {
+  let level = 0;
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
+    const [from, to] = SEGMENTS[s]!;
+    if (Math.min(to, lived) > from) {
+      const e = exposures[s]!;
+      level = e > 0 ? demands[offset + s]! / e : 0;
+    }
+    out[offset + s] = level;
+  }
+  return out;
+}
+
+/** The level curve of segment levels (levels[offset ..]): each level over the hours of its segment. */
+export function curveOfLevels(levels: ArrayLike<number>, offset: number): Float64Array {
+  const curve = new Float64Array(RELEASE_CURVE_HOURS);
+  for (let s = 0; s < SEGMENT_COUNT; s++) curve.fill(levels[offset + s]!, SEGMENTS[s]![0], SEGMENTS[s]![1]);
   return curve;
 }
 
@@ -91,8 +119,13 @@ export function segmentLevelRange(curve: Float64Array): Float64Array {
     let low = Infinity;
     let high = -Infinity;
     for (let a = from; a < to; a++) {
-      low = Math.min(low, curve[a]!);
-      high = Math.max(high, curve[a]!);
+      const v = curve[a]!;
+      if (v < low) low = v;
+      if (v > high) high = v;
+      if (v !== v) {
+        low = high = NaN;
+        break;
+      }
     }
     out[s] = low;
     out[SEGMENTS.length + s] = high;
@@ -174,9 +207,9 @@ export class ReleaseAdoption implements Forecaster {
  * RELEASE_CURVE_HOURS, modified). `firstHere`: the release's very first fetch was in this region — it defines the
  * release time, so it is there by construction and not demand that followed; it is taken out.
  */
-export function releaseLevelCurve(counts: Float64Array, firstHere: boolean, lived: number, exposure: ((a: number) => number) | Float64Array): Float64Array {
+export function releaseLevelCurve(counts: Float64Array, firstHere: boolean, lived: number, exposureAt: (a: number) => number): Float64Array {
   if (firstHere) counts[0] = Math.max(0, counts[0]! - 1);
-  return levelCurve(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposure);
+  return levelCurve(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposureAt);
 }
 
 /** One earlier release, for similar-popularity curves: its module's fetch rate and its level curve per region. */
@@ -205,6 +238,38 @@ export function classCurves(samples: Iterable<ReleaseSampleCurves>, regions: num
     out.set(c, perRegion);
   }
   return out;
+}
+
+/**
+ * classCurves of samples given by their segment levels (SEGMENT_COUNT per region, see segmentLevels), summed as they
+ * are added. A level curve is its segment levels each filled over its segment, so this takes the same operations in
+ * the same order as classCurves on the filled curves, without a curve per sample.
+ */
+export class ClassCurveSums {
+  private readonly byClass = new Map<number, { samples: number; sums: Float64Array }>();
+
+  constructor(private readonly regions: number) {}
+
+  add(moduleRate: number, levels: ArrayLike<number>): void {
+    if (!(moduleRate > 0)) return;
+    const c = popularityClass(moduleRate * 168);
+    let entry = this.byClass.get(c);
+    if (!entry) this.byClass.set(c, (entry = { samples: 0, sums: new Float64Array(this.regions * SEGMENT_COUNT) }));
+    entry.samples++;
+    const sums = entry.sums;
+    for (let i = 0; i < sums.length; i++) sums[i] = sums[i]! + levels[i]! / moduleRate;
+  }
+
+  curves(): Map<number, (Float64Array | null)[]> {
+    const out = new Map<number, (Float64Array | null)[]>();
+    for (const [c, { samples, sums }] of this.byClass) {
+      const means = sums.map((sum) => sum / samples);
+      const perRegion: (Float64Array | null)[] = [];
+      for (let r = 0; r < this.regions; r++) perRegion.push(curveOfLevels(means, r * SEGMENT_COUNT));
+      out.set(c, perRegion);
+    }
+    return out;
+  }
 }
 
 /**
