@@ -523,11 +523,16 @@ const CURVE_REFRESH_HOURS = 24;
 interface CurveCache {
   classesAt: number;
   classes: Map<number, (Float64Array | null)[]> | null;
-  items: Map<string, ItemCurves>;
+  items: Map<string, { at: number; set: CurveSet }>;
+  /**
+   * The curves of versions of modules without an earlier release seen, per module rate: they depend on nothing
+   * else (the class curves and the number of regions they were made with are kept to tell).
+   */
+  byRate: { classes: Map<number, (Float64Array | null)[]> | null; regions: number; sets: Map<number, CurveSet> };
 }
 
-interface ItemCurves {
-  at: number;
+/** A young version's curves per region (shared by versions that would compute the same), read only. */
+interface CurveSet {
   curves: (Float64Array | null)[];
   /** Per region segmentLevelRange of the curve, when asked for. */
   ranges: (Float64Array | null)[] | null;
@@ -559,7 +564,7 @@ class ReleaseCurves {
     private readonly graceHours: number,
   ) {
     let cache = curveCaches.get(history);
-    if (!cache) curveCaches.set(history, (cache = { classesAt: -Infinity, classes: null, items: new Map() }));
+    if (!cache) curveCaches.set(history, (cache = { classesAt: -Infinity, classes: null, items: new Map(), byRate: { classes: null, regions: 0, sets: new Map() } }));
     this.cache = cache;
   }
 
@@ -570,27 +575,35 @@ class ReleaseCurves {
 
   /** Per region curve for a young version (null for a region when nothing is known). */
   curvesFor(item: ItemHistory): (Float64Array | null)[] {
-    return this.entryFor(item).curves;
+    return this.setFor(item).curves;
   }
 
   /** The curves of a young version with their segmentLevelRange per region. */
   rangedCurvesFor(item: ItemHistory): { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] } {
-    const entry = this.entryFor(item);
-    entry.ranges ??= entry.curves.map((c) => c && segmentLevelRange(c));
-    return entry as { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] };
+    const set = this.setFor(item);
+    set.ranges ??= set.curves.map((c) => c && segmentLevelRange(c));
+    return set as { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] };
   }
 
-  private entryFor(item: ItemHistory): ItemCurves {
+  private setFor(item: ItemHistory): CurveSet {
     const cached = this.cache.items.get(item.key);
-    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached;
+    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached.set;
     const firstHour = this.history.hourOf(item.firstTs);
     const priors = (this.history.byModule.get(item.module) ?? []).filter(
       (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
     );
-    const curves = adoptionCurves(priors.map((p) => this.priorCurvesOf(p)), this.classCurves(), this.moduleRate(item.module), this.regions.length);
-    const entry = { at: this.nowHour, curves, ranges: null };
-    this.cache.items.set(item.key, entry);
-    return entry;
+    const priorCurves = priors.map((p) => this.priorCurvesOf(p));
+    const classes = this.classCurves();
+    const rate = this.moduleRate(item.module);
+    const byRate = this.cache.byRate;
+    if (byRate.classes !== classes || byRate.regions !== this.regions.length) this.cache.byRate = { classes, regions: this.regions.length, sets: new Map() };
+    let set = priors.length === 0 ? this.cache.byRate.sets.get(rate) : undefined;
+    if (!set) {
+      set = { curves: adoptionCurves(priorCurves, classes, rate, this.regions.length), ranges: null };
+      if (priors.length === 0) this.cache.byRate.sets.set(rate, set);
+    }
+    this.cache.items.set(item.key, { at: this.nowHour, set });
+    return set;
   }
 
   /** Similar-popularity curves, rebuilt once a day (and the per-item cache swept of releases grown old). */
