@@ -250,9 +250,9 @@ function* candidates(
       const item = history.items.get(key);
       if (item) listed.push(item);
     }
-    const youngOff = seen.recent.filter((item) => !shortlist.has(item.key) && isYoung(item));
-    if (youngPicks) for (const item of youngOff) youngPicks.offer(item);
-    items = seen.inOrder(youngPicks ? listed : [...listed, ...youngOff]);
+    const youngOff = seen.recent.filter((v) => !shortlist.has(v.item.key) && isYoung(v.item));
+    if (youngPicks) for (const v of youngOff) youngPicks.offer(v);
+    items = seen.inOrder(youngPicks ? listed : [...listed, ...youngOff.map((v) => v.item)]);
   }
   for (const item of items) {
     const young = isYoung(item);
@@ -274,7 +274,7 @@ class SeenItems {
   /** Position of each item in the order first seen. */
   private readonly position = new Map<string, number>();
   /** Versions first seen less than RELEASE_CURVE_HOURS before the last refresh, in the order first seen. */
-  recent: ItemHistory[] = [];
+  recent: RecentVersion[] = [];
   private hour = -Infinity;
 
   constructor(private readonly history: TraceHistory) {
@@ -290,9 +290,9 @@ class SeenItems {
     for (let i = this.position.size; i < this.history.items.size; i++) {
       const item = this.iterator.next().value as ItemHistory;
       this.position.set(item.key, i);
-      if (item.version !== '') this.recent.push(item);
+      if (item.version !== '') this.recent.push({ item, firstHour: this.history.hourOf(item.firstTs), curves: null });
     }
-    this.recent = this.recent.filter((item) => nowHour - this.history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS);
+    this.recent = this.recent.filter((v) => nowHour - v.firstHour < RELEASE_CURVE_HOURS);
     this.hour = nowHour;
   }
 
@@ -300,6 +300,13 @@ class SeenItems {
   inOrder(items: ItemHistory[]): ItemHistory[] {
     return items.sort((a, b) => this.position.get(a.key)! - this.position.get(b.key)!);
   }
+}
+
+/** A version first seen lately, and its curves as last read (kept so that a decision need not look them up). */
+interface RecentVersion {
+  item: ItemHistory;
+  firstHour: number;
+  curves: ItemCurves | null;
 }
 
 const seenIndexes = new WeakMap<TraceHistory, SeenItems>();
@@ -336,10 +343,11 @@ class YoungPicks {
     this.tops = prep.scopes.regions.map(() => new TopK(k));
   }
 
-  offer(item: ItemHistory): void {
+  offer(v: RecentVersion): void {
     const { nowHour } = this.prep;
-    const { curves, ranges } = this.prep.curves.rangedCurvesFor(item);
-    const first = this.ctx.history.hourOf(item.firstTs);
+    const { item, firstHour: first } = v;
+    v.curves = this.prep.curves.entryFor(item, v.curves);
+    const { curves, ranges } = rangedCurves(v.curves.set);
     const age = nowHour - first;
     // The first fetch made the release time; it says nothing of demand after it (as in the forecast). The fleet's
     // points are the sum of the nodes' (whole counts: any order sums the same).
@@ -523,12 +531,17 @@ const CURVE_REFRESH_HOURS = 24;
 interface CurveCache {
   classesAt: number;
   classes: Map<number, (Float64Array | null)[]> | null;
-  items: Map<string, { at: number; set: CurveSet }>;
+  items: Map<string, ItemCurves>;
   /**
    * The curves of versions of modules without an earlier release seen, per module rate: they depend on nothing
    * else (the class curves and the number of regions they were made with are kept to tell).
    */
   byRate: { classes: Map<number, (Float64Array | null)[]> | null; regions: number; sets: Map<number, CurveSet> };
+}
+
+interface ItemCurves {
+  at: number;
+  set: CurveSet;
 }
 
 /** A young version's curves per region (shared by versions that would compute the same), read only. */
@@ -539,6 +552,12 @@ interface CurveSet {
 }
 
 const curveCaches = new WeakMap<TraceHistory, CurveCache>();
+
+/** A curve set with its segmentLevelRange per region. */
+function rangedCurves(set: CurveSet): { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] } {
+  const ranges = (set.ranges ??= set.curves.map((c) => c && segmentLevelRange(c)));
+  return { curves: set.curves, ranges };
+}
 
 /**
  * The level curve of a release in a region none of whose nodes fetched it: every level 0, whatever the exposure.
@@ -575,19 +594,17 @@ class ReleaseCurves {
 
   /** Per region curve for a young version (null for a region when nothing is known). */
   curvesFor(item: ItemHistory): (Float64Array | null)[] {
-    return this.setFor(item).curves;
+    return this.entryFor(item, null).set.curves;
   }
 
-  /** The curves of a young version with their segmentLevelRange per region. */
-  rangedCurvesFor(item: ItemHistory): { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] } {
-    const set = this.setFor(item);
-    set.ranges ??= set.curves.map((c) => c && segmentLevelRange(c));
-    return set as { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] };
-  }
-
-  private setFor(item: ItemHistory): CurveSet {
+  /**
+   * The cache entry of a young version's curves. `known`: its entry as read at an earlier decision, still the entry
+   * while fresh (an entry is replaced or swept only once stale, and decisions only move forward).
+   */
+  entryFor(item: ItemHistory, known: ItemCurves | null): ItemCurves {
+    if (known && this.nowHour - known.at < CURVE_REFRESH_HOURS) return known;
     const cached = this.cache.items.get(item.key);
-    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached.set;
+    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached;
     const firstHour = this.history.hourOf(item.firstTs);
     const priors = (this.history.byModule.get(item.module) ?? []).filter(
       (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
@@ -602,8 +619,9 @@ class ReleaseCurves {
       set = { curves: adoptionCurves(priorCurves, classes, rate, this.regions.length), ranges: null };
       if (priors.length === 0) this.cache.byRate.sets.set(rate, set);
     }
-    this.cache.items.set(item.key, { at: this.nowHour, set });
-    return set;
+    const entry = { at: this.nowHour, set };
+    this.cache.items.set(item.key, entry);
+    return entry;
   }
 
   /** Similar-popularity curves, rebuilt once a day (and the per-item cache swept of releases grown old). */
