@@ -298,7 +298,9 @@ class SeenItems {
 
   /** The items sorted by when they were first seen. */
   inOrder(items: ItemHistory[]): ItemHistory[] {
-    return items.sort((a, b) => this.position.get(a.key)! - this.position.get(b.key)!);
+    const placed = items.map((item) => ({ item, at: this.position.get(item.key)! }));
+    placed.sort((a, b) => a.at - b.at);
+    return placed.map((p) => p.item);
   }
 }
 
@@ -354,21 +356,20 @@ class YoungPicks {
     const observed = Math.max(0, item.fleet.sum(first, nowHour) - 1);
     // releaseScale falls as the expected count grows: at the lower bound it is at least the exact scale.
     const scaleBound = releaseScale(observed, this.expectedLowerBound(ranges, first, age));
-    const bounds: number[] = [];
-    let best = 0;
+    const offer = { item, curves, first, age, observed, scaleBound, best: 0 };
     for (let r = 0; r < curves.length; r++) {
-      const c = curves[r];
-      const b = c ? scaleBound * c[Math.min(age, RELEASE_CURVE_HOURS - 1)]! : 0;
-      bounds.push(b);
-      if (b > best) best = b;
+      const b = levelBound(offer, r);
+      if (b > offer.best) offer.best = b; // a bound that is not a number bounds nothing: its region is passed over
     }
-    if (best > 0) this.offers.push({ item, curves, first, age, observed, bounds, best });
+    if (offer.best > 0) this.offers.push(offer);
   }
 
   /** The items kept in any region, in key order. */
   picked(): ItemHistory[] {
     this.offers.sort((a, b) => b.best - a.best);
-    for (const o of this.offers) if (this.tops.some((top, r) => o.bounds[r]! > 0 && o.bounds[r]! >= top.floor)) this.judge(o);
+    for (const o of this.offers) {
+      if (this.tops.some((top, r) => levelBound(o, r) > 0 && levelBound(o, r) >= top.floor)) this.judge(o);
+    }
     const keys = new Set<string>();
     for (const top of this.tops) for (const key of top.sorted()) keys.add(key);
     return [...keys].sort().map((key) => this.ctx.history.items.get(key)!);
@@ -431,9 +432,16 @@ interface YoungOffer {
   first: number;
   age: number;
   observed: number;
-  /** Per region, at least the level the release would be offered at (0: none). */
-  bounds: number[];
+  /** At least the scale the release's levels are multiplied by. */
+  scaleBound: number;
+  /** The greatest levelBound over the regions. */
   best: number;
+}
+
+/** At least the level a release would be offered at in region r (0: none). */
+function levelBound(o: YoungOffer, r: number): number {
+  const c = o.curves[r];
+  return c ? o.scaleBound * c[Math.min(o.age, RELEASE_CURVE_HOURS - 1)]! : 0;
 }
 
 const BOUND_MARGIN = 1e-9;
