@@ -250,7 +250,8 @@ function* candidates(
       const item = history.items.get(key);
       if (item) listed.push(item);
     }
-    const youngOff = seen.recent.filter((v) => !shortlist.has(v.item.key) && isYoung(v.item));
+    // Recent versions are younger than RELEASE_CURVE_HOURS already: young if seen being released.
+    const youngOff = seen.recent.filter((v) => curves.isReleaseHour(v.firstHour) && !shortlist.has(v.item.key));
     if (youngPicks) for (const v of youngOff) youngPicks.offer(v);
     items = seen.inOrder(youngPicks ? listed : [...listed, ...youngOff.map((v) => v.item)]);
   }
@@ -368,6 +369,8 @@ class YoungPicks {
   picked(): ItemHistory[] {
     this.offers.sort((a, b) => b.best - a.best);
     for (const o of this.offers) {
+      // Every release after this one bounds lower still: once below every (full) list's floor, none can enter.
+      if (this.tops.every((top) => o.best < top.floor)) break;
       if (this.tops.some((top, r) => levelBound(o, r) > 0 && levelBound(o, r) >= top.floor)) this.judge(o);
     }
     const keys = new Set<string>();
@@ -597,7 +600,12 @@ class ReleaseCurves {
 
   /** A version first seen after the start of the trace: we saw it being released. */
   isRelease(item: ItemHistory): boolean {
-    return item.version !== '' && this.history.hourOf(item.firstTs) >= this.graceHours;
+    return item.version !== '' && this.isReleaseHour(this.history.hourOf(item.firstTs));
+  }
+
+  /** A version first seen at this hour is a release seen happening (see isRelease). */
+  isReleaseHour(firstHour: number): boolean {
+    return firstHour >= this.graceHours;
   }
 
   /** Per region curve for a young version (null for a region when nothing is known). */
