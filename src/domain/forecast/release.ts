@@ -97,8 +97,8 @@ export function curveOfLevels(levels: ArrayLike<number>, offset: number): Float6
 
 /** Per segment, Σ exposure over its hours lived (what levelCurve divides by); 0 for a segment not reached. */
 export function segmentExposures(lived: number, exposureAt: (a: number) => number): Float64Array {
-  const out = new Float64Array(SEGMENTS.length);
-  for (let s = 0; s < SEGMENTS.length; s++) {
+  const out = new Float64Array(SEGMENT_COUNT);
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
     const [from, to] = SEGMENTS[s]!;
     const end = Math.min(to, lived);
     let e = 0;
@@ -113,8 +113,8 @@ export function segmentExposures(lived: number, exposureAt: (a: number) => numbe
  * a product per segment (not a number for a segment with a level that is not one).
  */
 export function segmentLevelRange(curve: Float64Array): Float64Array {
-  const out = new Float64Array(2 * SEGMENTS.length);
-  for (let s = 0; s < SEGMENTS.length; s++) {
+  const out = new Float64Array(2 * SEGMENT_COUNT);
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
     const [from, to] = SEGMENTS[s]!;
     let low = Infinity;
     let high = -Infinity;
@@ -128,7 +128,7 @@ export function segmentLevelRange(curve: Float64Array): Float64Array {
       }
     }
     out[s] = low;
-    out[SEGMENTS.length + s] = high;
+    out[SEGMENT_COUNT + s] = high;
   }
   return out;
 }
