@@ -33,7 +33,7 @@ function trace(): TraceRequest[] {
 const EXPECTED_YOUNG = ['calm.io/b@v1.1.0', 'pop.io/a@v1.2.0', 'x1.io/m@v1.0.0', 'x2.io/m@v1.0.0', 'x3.io/m@v1.0.0'];
 
 /** The young releases the ensemble scored for n2 at the first decision, off an empty shortlist. */
-async function youngScored(youngFitsPerList: number): Promise<string[]> {
+async function youngScored(youngFitsPerList: number, warmupHours = DECISION_HOUR): Promise<string[]> {
   const scored = new Set<string>();
   const method = new ModcastMethod({
     shortlist: () => new Set(),
@@ -42,7 +42,7 @@ async function youngScored(youngFitsPerList: number): Promise<string[]> {
       if (s.node === 'n2' && s.at === T0 + DECISION_HOUR * HOUR) scored.add(s.key);
     },
   });
-  await runBacktest(trace(), { ...DEFAULT_BACKTEST, budgets: [{ kind: 'items', value: 1 }], warmupHours: DECISION_HOUR, methods: [method] });
+  await runBacktest(trace(), { ...DEFAULT_BACKTEST, budgets: [{ kind: 'items', value: 1 }], warmupHours, methods: [method] });
   return [...scored].sort();
 }
 
@@ -54,4 +54,12 @@ test('young releases off the shortlist: only the ones their adoption curves expe
   assert.equal(picked.length, 2, picked.join());
   assert.ok(picked.includes('pop.io/a@v1.2.0'), picked.join());
   assert.ok(picked.every((k) => all.includes(k)));
+});
+
+test('releases first seen between decisions are found: the index of young releases follows the history', async () => {
+  // Hourly decisions from hour 96 on: the releases of hour 100 arrive after the index was built.
+  assert.deepEqual(await youngScored(Infinity, 96), EXPECTED_YOUNG);
+  const picked = await youngScored(2, 96);
+  assert.deepEqual(picked, await youngScored(2), 'the same picks as an index built after the releases');
+  assert.equal(picked.length, 2, picked.join());
 });

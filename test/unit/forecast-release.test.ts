@@ -9,6 +9,14 @@ import {
   meanCurve,
   popularityClass,
   releaseScale,
+  ClassCurveSums,
+  SEGMENT_COUNT,
+  SEGMENT_OF_HOUR,
+  classCurves,
+  curveOfLevels,
+  segmentExposures,
+  segmentLevelRange,
+  segmentLevels,
 } from '../../src/domain/forecast/release.js';
 import { parseGoModRequires, propagateHotness, requirementKey, type Requirement } from '../../src/domain/forecast/dependency.js';
 import { sum, synthetic } from './forecast-synthetic.js';
@@ -132,4 +140,50 @@ test('dependency hotness propagates to requirements, summed over parents, bounde
   assert.equal(two.get('deep@v1.0.0')!.rate, 3.5);
   const limited = propagateHotness(parents, requiresOf, { factor: 0.5, limit: 1 });
   assert.deepEqual([...limited.keys()], ['lib@v1.0.0']);
+});
+
+test('segment levels: the level curve again from per segment sums, and level ranges that bound expected requests', () => {
+  const shape = new Float64Array(168).map((_, h) => 0.3 + ((h * 7919) % 13) / 6);
+  const how = new Uint8Array(400).map((_, i) => (i + 5) % 168);
+  const counts = new Float64Array(RELEASE_CURVE_HOURS).map((_, a) => (a * 31) % 7);
+  const exposureAt = (a: number) => shape[how[40 + a]!]!;
+  for (const lived of [0, 5, 30, 100, RELEASE_CURVE_HOURS]) {
+    // Two regions' demands side by side; the second is this release's.
+    const demands = new Float64Array(2 * SEGMENT_COUNT);
+    for (let a = 0; a < lived; a++) demands[SEGMENT_COUNT + SEGMENT_OF_HOUR[a]!]! += counts[a]!;
+    const levels = segmentLevels(demands, segmentExposures(lived, exposureAt), lived, new Float64Array(2 * SEGMENT_COUNT), SEGMENT_COUNT);
+    assert.deepEqual(curveOfLevels(levels, SEGMENT_COUNT), levelCurve(counts, lived, exposureAt), `lived ${lived}`);
+  }
+  // A curve that is not level within segments: the ranges still bound the sum from both sides.
+  const curve = decayCurve(9, 20);
+  const range = segmentLevelRange(curve);
+  for (const hours of [1, 7, 50, RELEASE_CURVE_HOURS - 1]) {
+    const exposures = segmentExposures(hours, exposureAt);
+    let low = 0;
+    let high = 0;
+    for (let s = 0; s < SEGMENT_COUNT; s++) {
+      low += range[s]! * exposures[s]!;
+      high += range[SEGMENT_COUNT + s]! * exposures[s]!;
+    }
+    const exact = expectedSince(curve, 40, hours, how, shape);
+    assert.ok(low <= exact && exact <= high, `${hours} h: ${low} ≤ ${exact} ≤ ${high}`);
+    assert.ok(low < high, 'a decaying curve is not level within a segment');
+  }
+  // A level that is not a number makes its segment's bounds none either (the bound is then not used).
+  curve[30] = NaN;
+  const withNaN = segmentLevelRange(curve);
+  assert.ok(Number.isNaN(withNaN[SEGMENT_OF_HOUR[30]!]!) && Number.isNaN(withNaN[SEGMENT_COUNT + SEGMENT_OF_HOUR[30]!]!));
+  assert.equal(withNaN[0], range[0]);
+});
+
+test('class curve sums: the same curves as classCurves on the filled level curves', () => {
+  const regions = 2;
+  const samples = [3, 0.5, 2.5, 0.5].map((moduleRate, i) => {
+    const levels = new Float64Array(regions * SEGMENT_COUNT).map((_, j) => ((i + 1) * (j + 3) * 0.37) % 5);
+    return { moduleRate, levels, curves: [0, 1].map((r) => curveOfLevels(levels, r * SEGMENT_COUNT)) };
+  });
+  const sums = new ClassCurveSums(regions);
+  for (const s of samples) sums.add(s.moduleRate, s.levels);
+  assert.deepEqual(sums.curves(), classCurves(samples, regions));
+  assert.equal(sums.curves().size, 2, 'two popularity classes of two releases each');
 });

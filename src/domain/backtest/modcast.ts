@@ -8,7 +8,19 @@
  */
 import { HOUR_MS, WEEK_HOURS, hourOfWeekGrid, type RegionCalendar } from '../calendar.js';
 import { ItemForecaster, keptChoice, nodeShare, type RegionResult, type ScopeGrid } from '../forecast/item.js';
-import { RELEASE_CURVE_HOURS, adoptionCurves, classCurves, expectedSince, releaseLevelCurve, releaseScale } from '../forecast/release.js';
+import {
+  ClassCurveSums,
+  RELEASE_CURVE_HOURS,
+  SEGMENT_COUNT,
+  SEGMENT_OF_HOUR,
+  adoptionCurves,
+  curveOfLevels,
+  expectedSince,
+  releaseScale,
+  segmentExposures,
+  segmentLevelRange,
+  segmentLevels,
+} from '../forecast/release.js';
 import { TopK } from '../forecast/rankers.js';
 import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type KeptChoice, type SelectOptions } from '../forecast/select.js';
@@ -216,8 +228,8 @@ interface DecisionPrep {
 /**
  * Items worth forecasting (requested within the candidate hours, or young releases; on the shortlist when there is
  * one, and then young releases off it only as many as youngFitsPerList keeps) and the deciding nodes that do not
- * hold them. The shortlist is asked first: it is a set look-up, while the request count and the caches are read per
- * node.
+ * hold them, in the order the items were first seen. With a shortlist only its items and the young releases are
+ * read, not every item the replay has seen.
  */
 function* candidates(
   ctx: DecisionContext,
@@ -228,16 +240,23 @@ function* candidates(
   const { history } = ctx;
   const { nowHour, curves } = prep;
   const wantedBy = (item: ItemHistory) => prep.deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+  const isYoung = (item: ItemHistory) => curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
   const youngPicks = shortlist && Number.isFinite(o.youngFitsPerList) ? new YoungPicks(ctx, prep, Math.ceil(o.youngFitsPerList * ctx.rankLimit)) : null;
-  for (const item of history.items.values()) {
-    const young = curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
-    if (shortlist && !shortlist.has(item.key)) {
-      if (!young) continue;
-      if (youngPicks) {
-        youngPicks.offer(item);
-        continue;
-      }
+  let items: Iterable<ItemHistory> = history.items.values();
+  if (shortlist) {
+    const seen = seenItems(history, nowHour);
+    const listed: ItemHistory[] = [];
+    for (const key of shortlist) {
+      const item = history.items.get(key);
+      if (item) listed.push(item);
     }
+    // Recent versions are younger than RELEASE_CURVE_HOURS already: young if seen being released.
+    const youngOff = seen.recent.filter((v) => curves.isReleaseHour(v.firstHour) && !shortlist.has(v.item.key));
+    if (youngPicks) for (const v of youngOff) youngPicks.offer(v);
+    items = seen.inOrder(youngPicks ? listed : [...listed, ...youngOff.map((v) => v.item)]);
+  }
+  for (const item of items) {
+    const young = isYoung(item);
     if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
     const wanted = wantedBy(item);
     if (wanted.length > 0) yield { item, young, wanted };
@@ -246,12 +265,78 @@ function* candidates(
 }
 
 /**
+ * The replay's items in the order first seen, kept up to date without walking them all at every decision: a Map
+ * iterator sees entries added after it was made, so each decision reads only the items new since the last one
+ * (exactly as many as the map grew by: an iterator that ran to its end stays ended). A TraceHistory never forgets
+ * an item; a map that shrank, or a decision earlier than the last, starts the index over.
+ */
+class SeenItems {
+  private readonly iterator: Iterator<ItemHistory>;
+  /** Position of each item in the order first seen. */
+  private readonly position = new Map<string, number>();
+  /** Versions first seen less than RELEASE_CURVE_HOURS before the last refresh, in the order first seen. */
+  recent: RecentVersion[] = [];
+  private hour = -Infinity;
+
+  constructor(private readonly history: TraceHistory) {
+    this.iterator = history.items.values();
+  }
+
+  /** False when the index cannot follow the history from where it is. */
+  canFollow(nowHour: number): boolean {
+    return this.history.items.size >= this.position.size && nowHour >= this.hour;
+  }
+
+  refresh(nowHour: number): void {
+    for (let i = this.position.size; i < this.history.items.size; i++) {
+      const item = this.iterator.next().value as ItemHistory;
+      this.position.set(item.key, i);
+      if (item.version !== '') this.recent.push({ item, firstHour: this.history.hourOf(item.firstTs), curves: null });
+    }
+    this.recent = this.recent.filter((v) => nowHour - v.firstHour < RELEASE_CURVE_HOURS);
+    this.hour = nowHour;
+  }
+
+  /** The items sorted by when they were first seen. */
+  inOrder(items: ItemHistory[]): ItemHistory[] {
+    const placed = items.map((item) => ({ item, at: this.position.get(item.key)! }));
+    placed.sort((a, b) => a.at - b.at);
+    return placed.map((p) => p.item);
+  }
+}
+
+/** A version first seen lately, and its curves as last read (kept so that a decision need not look them up). */
+interface RecentVersion {
+  item: ItemHistory;
+  firstHour: number;
+  curves: ItemCurves | null;
+}
+
+const seenIndexes = new WeakMap<TraceHistory, SeenItems>();
+
+function seenItems(history: TraceHistory, nowHour: number): SeenItems {
+  let seen = seenIndexes.get(history);
+  if (!seen?.canFollow(nowHour)) seenIndexes.set(history, (seen = new SeenItems(history)));
+  seen.refresh(nowHour);
+  return seen;
+}
+
+/**
  * Young releases off the shortlist, per region the `k` whose curves expect the most now: the adoption level at the
  * release's age times the scale its fetches so far give (the release model's own forecast, less the week shape,
  * which is the same for every item of a region).
+ *
+ * The scale divides by the requests the curves expected so far, a sum over up to RELEASE_CURVE_HOURS hours per
+ * region. A lower bound of that sum (per segment of the curve, its least level times the segment's exposure) gives
+ * each release a bound on its level that costs a few products; releases are judged best bound first, and one whose
+ * bound misses every region's floor is passed over without the sum: its level would miss too, and a floor only
+ * rises. The releases kept are those the exact levels alone keep.
  */
 class YoungPicks {
   private readonly tops: TopK[];
+  private readonly offers: YoungOffer[] = [];
+  /** Per release hour, per region: the exposure of each curve segment lived by now. */
+  private readonly exposures = new Map<number, Float64Array[]>();
 
   constructor(
     private readonly ctx: DecisionContext,
@@ -261,33 +346,109 @@ class YoungPicks {
     this.tops = prep.scopes.regions.map(() => new TopK(k));
   }
 
-  offer(item: ItemHistory): void {
-    const { history } = this.ctx;
-    const { nowHour, gridStartHour, scopes } = this.prep;
-    const curves = this.prep.curves.curvesFor(item);
-    const first = history.hourOf(item.firstTs);
+  offer(v: RecentVersion): void {
+    const { nowHour } = this.prep;
+    const { item, firstHour: first } = v;
+    v.curves = this.prep.curves.entryFor(item, v.curves);
+    const { curves, ranges } = rangedCurves(v.curves.set);
     const age = nowHour - first;
-    let expected = 0;
-    curves.forEach((c, r) => {
-      if (c) expected += expectedSince(c, first - gridStartHour, age, scopes.grids[r]!.how, scopes.grids[r]!.shape);
-    });
-    // The first fetch made the release time; it says nothing of demand after it (as in the forecast).
-    const scale = releaseScale(Math.max(0, history.count(item, first, nowHour) - 1), expected);
-    curves.forEach((c, r) => {
-      const top = this.tops[r]!;
-      const level = c ? scale * c[Math.min(age, RELEASE_CURVE_HOURS - 1)]! : 0;
-      if (!(level > 0) || level < top.floor) return;
-      if (this.prep.deciding.some((d) => d.r === r && !this.ctx.isCached(d.node, item.key))) top.offer(level, item.key);
-    });
+    // The first fetch made the release time; it says nothing of demand after it (as in the forecast). The fleet's
+    // points are the sum of the nodes' (whole counts: any order sums the same).
+    const observed = Math.max(0, item.fleet.sum(first, nowHour) - 1);
+    // releaseScale falls as the expected count grows: at the lower bound it is at least the exact scale.
+    const scaleBound = releaseScale(observed, this.expectedLowerBound(ranges, first, age));
+    const offer = { item, curves, first, age, observed, scaleBound, best: 0 };
+    for (let r = 0; r < curves.length; r++) {
+      const b = levelBound(offer, r);
+      if (b > offer.best) offer.best = b; // a bound that is not a number bounds nothing: its region is passed over
+    }
+    if (offer.best > 0) this.offers.push(offer);
   }
 
   /** The items kept in any region, in key order. */
   picked(): ItemHistory[] {
+    this.offers.sort((a, b) => b.best - a.best);
+    for (const o of this.offers) {
+      // Every release after this one bounds lower still: once below every (full) list's floor, none can enter.
+      if (this.tops.every((top) => o.best < top.floor)) break;
+      if (this.tops.some((top, r) => levelBound(o, r) > 0 && levelBound(o, r) >= top.floor)) this.judge(o);
+    }
     const keys = new Set<string>();
     for (const top of this.tops) for (const key of top.sorted()) keys.add(key);
     return [...keys].sort().map((key) => this.ctx.history.items.get(key)!);
   }
+
+  /** The exact level of a release in each region, offered where it reaches the floor and a deciding node lacks it. */
+  private judge({ item, curves, first, age, observed }: YoungOffer): void {
+    const { gridStartHour, scopes } = this.prep;
+    let expected = 0;
+    for (let r = 0; r < curves.length; r++) {
+      const c = curves[r];
+      if (c) expected += expectedSince(c, first - gridStartHour, age, scopes.grids[r]!.how, scopes.grids[r]!.shape);
+    }
+    const scale = releaseScale(observed, expected);
+    for (let r = 0; r < curves.length; r++) {
+      const c = curves[r];
+      const top = this.tops[r]!;
+      const level = c ? scale * c[Math.min(age, RELEASE_CURVE_HOURS - 1)]! : 0;
+      if (!(level > 0) || level < top.floor) continue;
+      if (this.prep.deciding.some((d) => d.r === r && !this.ctx.isCached(d.node, item.key))) top.offer(level, item.key);
+    }
+  }
+
+  /**
+   * At most what expectedSince sums over the regions, with room for its rounding (relative error far below
+   * BOUND_MARGIN for a sum of a few hundred non-negative terms); 0 when the sum could overflow or is not a number
+   * (releaseScale then reads it as 0).
+   */
+  private expectedLowerBound(ranges: readonly (Float64Array | null)[], first: number, age: number): number {
+    const exposures = this.segmentExposures(first, age);
+    let low = 0;
+    let high = 0;
+    for (let r = 0; r < ranges.length; r++) {
+      const range = ranges[r];
+      if (!range) continue;
+      const e = exposures[r]!;
+      for (let s = 0; s < e.length; s++) {
+        low += range[s]! * e[s]!;
+        high += range[e.length + s]! * e[s]!;
+      }
+    }
+    return low >= 0 && high < OVERFLOW_GUARD ? low * (1 - BOUND_MARGIN) : 0;
+  }
+
+  private segmentExposures(first: number, age: number): Float64Array[] {
+    let known = this.exposures.get(first);
+    if (!known) {
+      const index = first - this.prep.gridStartHour;
+      // As expectedSince reads them (an index off the grid reads as not a number, and so does the bound).
+      known = this.prep.scopes.grids.map(({ how, shape }) => segmentExposures(age, (a) => shape[how[index + a]!]!));
+      this.exposures.set(first, known);
+    }
+    return known;
+  }
 }
+
+interface YoungOffer {
+  item: ItemHistory;
+  curves: (Float64Array | null)[];
+  first: number;
+  age: number;
+  observed: number;
+  /** At least the scale the release's levels are multiplied by. */
+  scaleBound: number;
+  /** The greatest levelBound over the regions. */
+  best: number;
+}
+
+/** At least the level a release would be offered at in region r (0: none). */
+function levelBound(o: YoungOffer, r: number): number {
+  const c = o.curves[r];
+  return c ? o.scaleBound * c[Math.min(o.age, RELEASE_CURVE_HOURS - 1)]! : 0;
+}
+
+const BOUND_MARGIN = 1e-9;
+const OVERFLOW_GUARD = 1e300;
 
 const preps = new WeakMap<Decision, DecisionPrep>();
 
@@ -381,13 +542,48 @@ const CURVE_REFRESH_HOURS = 24;
 interface CurveCache {
   classesAt: number;
   classes: Map<number, (Float64Array | null)[]> | null;
-  items: Map<string, { at: number; curves: (Float64Array | null)[] }>;
+  items: Map<string, ItemCurves>;
+  /**
+   * The curves of versions of modules without an earlier release seen, per module rate: they depend on nothing
+   * else (the class curves and the number of regions they were made with are kept to tell).
+   */
+  byRate: { classes: Map<number, (Float64Array | null)[]> | null; regions: number; sets: Map<number, CurveSet> };
+}
+
+interface ItemCurves {
+  at: number;
+  set: CurveSet;
+}
+
+/** A young version's curves per region (shared by versions that would compute the same), read only. */
+interface CurveSet {
+  curves: (Float64Array | null)[];
+  /** Per region segmentLevelRange of the curve, when asked for. */
+  ranges: (Float64Array | null)[] | null;
 }
 
 const curveCaches = new WeakMap<TraceHistory, CurveCache>();
 
+/** A curve set with its segmentLevelRange per region. */
+function rangedCurves(set: CurveSet): { curves: (Float64Array | null)[]; ranges: (Float64Array | null)[] } {
+  const ranges = (set.ranges ??= set.curves.map((c) => c && segmentLevelRange(c)));
+  return { curves: set.curves, ranges };
+}
+
+/**
+ * The level curve of a release in a region none of whose nodes fetched it: every level 0, whatever the exposure.
+ * Shared by all such (most releases are fetched in a few regions); nothing writes to a release's curves.
+ */
+const NEVER_FETCHED = new Float64Array(RELEASE_CURVE_HOURS);
+
 class ReleaseCurves {
   private readonly cache: CurveCache;
+  /** What this decision computed already (the history does not change within one). */
+  private readonly rates = new Map<string, number>();
+  private readonly priorCurves = new Map<ItemHistory, Float64Array[]>();
+  /** Per release hour, per region: the exposure of each curve segment lived by now. */
+  private readonly exposures = new Map<number, Float64Array[]>();
+  private nodeRegions: Map<string, number> | null = null;
 
   constructor(
     private readonly history: TraceHistory,
@@ -398,33 +594,57 @@ class ReleaseCurves {
     private readonly graceHours: number,
   ) {
     let cache = curveCaches.get(history);
-    if (!cache) curveCaches.set(history, (cache = { classesAt: -Infinity, classes: null, items: new Map() }));
+    if (!cache) curveCaches.set(history, (cache = { classesAt: -Infinity, classes: null, items: new Map(), byRate: { classes: null, regions: 0, sets: new Map() } }));
     this.cache = cache;
   }
 
   /** A version first seen after the start of the trace: we saw it being released. */
   isRelease(item: ItemHistory): boolean {
-    return item.version !== '' && this.history.hourOf(item.firstTs) >= this.graceHours;
+    return item.version !== '' && this.isReleaseHour(this.history.hourOf(item.firstTs));
+  }
+
+  /** A version first seen at this hour is a release seen happening (see isRelease). */
+  isReleaseHour(firstHour: number): boolean {
+    return firstHour >= this.graceHours;
   }
 
   /** Per region curve for a young version (null for a region when nothing is known). */
   curvesFor(item: ItemHistory): (Float64Array | null)[] {
+    return this.entryFor(item, null).set.curves;
+  }
+
+  /**
+   * The cache entry of a young version's curves. `known`: its entry as read at an earlier decision, still the entry
+   * while fresh (an entry is replaced or swept only once stale, and decisions only move forward).
+   */
+  entryFor(item: ItemHistory, known: ItemCurves | null): ItemCurves {
+    if (known && this.nowHour - known.at < CURVE_REFRESH_HOURS) return known;
     const cached = this.cache.items.get(item.key);
-    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached.curves;
+    if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached;
     const firstHour = this.history.hourOf(item.firstTs);
     const priors = (this.history.byModule.get(item.module) ?? []).filter(
       (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
     );
-    const curves = adoptionCurves(priors.map((p) => this.curvesOf(p)), this.classCurves(), this.moduleRate(item.module), this.regions.length);
-    this.cache.items.set(item.key, { at: this.nowHour, curves });
-    return curves;
+    const priorCurves = priors.map((p) => this.priorCurvesOf(p));
+    const classes = this.classCurves();
+    const rate = this.moduleRate(item.module);
+    const byRate = this.cache.byRate;
+    if (byRate.classes !== classes || byRate.regions !== this.regions.length) this.cache.byRate = { classes, regions: this.regions.length, sets: new Map() };
+    let set = priors.length === 0 ? this.cache.byRate.sets.get(rate) : undefined;
+    if (!set) {
+      set = { curves: adoptionCurves(priorCurves, classes, rate, this.regions.length), ranges: null };
+      if (priors.length === 0) this.cache.byRate.sets.set(rate, set);
+    }
+    const entry = { at: this.nowHour, set };
+    this.cache.items.set(item.key, entry);
+    return entry;
   }
 
   /** Similar-popularity curves, rebuilt once a day (and the per-item cache swept of releases grown old). */
   private classCurves(): Map<number, (Float64Array | null)[]> {
     const c = this.cache;
     if (!c.classes || this.nowHour - c.classesAt >= CURVE_REFRESH_HOURS) {
-      c.classes = classCurves(this.samples(), this.regions.length);
+      c.classes = this.similarPopularityCurves();
       c.classesAt = this.nowHour;
       for (const [key, e] of c.items) if (this.nowHour - e.at >= CURVE_REFRESH_HOURS) c.items.delete(key);
     }
@@ -433,34 +653,106 @@ class ReleaseCurves {
 
   /** Fetches per hour of a module (all versions) over the last week. */
   private moduleRate(module: string): number {
-    let s = 0;
-    for (const v of this.history.byModule.get(module) ?? []) s += this.history.count(v, this.nowHour - WEEK_HOURS, this.nowHour);
-    return s / WEEK_HOURS;
+    let rate = this.rates.get(module);
+    if (rate === undefined) {
+      // Whole counts: the fleet's points sum what the nodes' would, in any order.
+      let s = 0;
+      for (const v of this.history.byModule.get(module) ?? []) s += v.fleet.sum(this.nowHour - WEEK_HOURS, this.nowHour);
+      rate = s / WEEK_HOURS;
+      this.rates.set(module, rate);
+    }
+    return rate;
+  }
+
+  /** curvesOf an earlier release of a module, which every young version of the module asks for. */
+  private priorCurvesOf(item: ItemHistory): Float64Array[] {
+    let curves = this.priorCurves.get(item);
+    if (!curves) {
+      curves = this.curvesOf(item);
+      this.priorCurves.set(item, curves);
+    }
+    return curves;
   }
 
   /** Level curves of a release per region (see releaseLevelCurve). */
   private curvesOf(item: ItemHistory): Float64Array[] {
-    const first = this.history.hourOf(item.firstTs);
-    return this.regions.map((region, r) => {
-      const counts = new Float64Array(RELEASE_CURVE_HOURS);
-      for (const [node, points] of item.nodes) if (this.history.nodeRegion.get(node) === region) points.scatter(counts, first);
-      const grid = this.grids[r]!;
-      // Hours before the grid (an old release) count with mean exposure.
-      return releaseLevelCurve(counts, this.history.nodeRegion.get(item.firstNode) === region, this.nowHour - first, (a) => {
-        const i = first + a - this.gridStartHour;
-        return i >= 0 && i < grid.how.length ? grid.shape[grid.how[i]!]! : 1;
-      });
-    });
+    const levels = new Float64Array(this.regions.length * SEGMENT_COUNT);
+    const fetched = this.levelsOf(item, levels);
+    return this.regions.map((_, r) => (fetched[r] ? curveOfLevels(levels, r * SEGMENT_COUNT) : NEVER_FETCHED));
   }
 
-  /** Every release seen happening and at least two days old: the similar-popularity samples. */
-  private *samples(): Generator<{ moduleRate: number; curves: Float64Array[] }> {
+  /**
+   * The segment levels of a release per region (see segmentLevels) into `levels`, and per region whether a node of
+   * it fetched the release. Its fetches in each segment are summed straight from the points: whole counts, which
+   * sum the same in any order.
+   */
+  private levelsOf(item: ItemHistory, levels: Float64Array): boolean[] {
+    const first = this.history.hourOf(item.firstTs);
+    const lived = Math.min(RELEASE_CURVE_HOURS, Math.max(0, this.nowHour - first));
+    const demands = new Float64Array(levels.length);
+    const fetched = this.regions.map(() => false);
+    const firstRegion = this.regionOf(item.firstNode);
+    let firstHourHere = 0;
+    for (const [node, points] of item.nodes) {
+      const r = this.regionOf(node);
+      if (r === undefined) continue;
+      fetched[r] = true;
+      for (let i = 0; i < points.length; i++) {
+        const a = points.hours[i]! - first;
+        if (a >= lived) break;
+        if (a < 0) continue;
+        const d = r * SEGMENT_COUNT + SEGMENT_OF_HOUR[a]!;
+        demands[d] = demands[d]! + points.counts[i]!;
+        if (a === 0 && r === firstRegion) firstHourHere += points.counts[i]!;
+      }
+    }
+    // The very first fetch made the release time, in its first hour (see releaseLevelCurve).
+    if (firstHourHere > 0) demands[firstRegion! * SEGMENT_COUNT] = demands[firstRegion! * SEGMENT_COUNT]! - 1;
+    const exposures = this.exposuresFrom(first);
+    for (let r = 0; r < this.regions.length; r++) segmentLevels(demands, exposures[r]!, lived, levels, r * SEGMENT_COUNT);
+    return fetched;
+  }
+
+  private regionOf(node: string): number | undefined {
+    if (!this.nodeRegions) {
+      const index = new Map(this.regions.map((region, r) => [region, r]));
+      this.nodeRegions = new Map([...this.history.nodeRegion].map(([n, region]) => [n, index.get(region)!]));
+    }
+    return this.nodeRegions.get(node);
+  }
+
+  /** Per region the exposure of each curve segment of a release first seen at `first`, shared by all such releases. */
+  private exposuresFrom(first: number): Float64Array[] {
+    let known = this.exposures.get(first);
+    if (!known) {
+      known = this.grids.map((grid) =>
+        // Hours before the grid (an old release) count with mean exposure.
+        segmentExposures(this.nowHour - first, (a) => {
+          const i = first + a - this.gridStartHour;
+          return i >= 0 && i < grid.how.length ? grid.shape[grid.how[i]!]! : 1;
+        }),
+      );
+      this.exposures.set(first, known);
+    }
+    return known;
+  }
+
+  /**
+   * The class curves (see ClassCurveSums) of every release seen happening and at least two days old: the
+   * similar-popularity samples.
+   */
+  private similarPopularityCurves(): Map<number, (Float64Array | null)[]> {
+    const sums = new ClassCurveSums(this.regions.length);
+    const levels = new Float64Array(this.regions.length * SEGMENT_COUNT);
     for (const [module, versions] of this.history.byModule) {
       const moduleRate = this.moduleRate(module);
       if (!(moduleRate > 0)) continue;
       for (const v of versions) {
-        if (this.isRelease(v) && this.nowHour - this.history.hourOf(v.firstTs) >= 48) yield { moduleRate, curves: this.curvesOf(v) };
+        if (!this.isRelease(v) || this.nowHour - this.history.hourOf(v.firstTs) < 48) continue;
+        this.levelsOf(v, levels);
+        sums.add(moduleRate, levels);
       }
     }
+    return sums.curves();
   }
 }

@@ -43,28 +43,94 @@ const SEGMENTS: readonly [number, number][] = [
   [0, 6], [6, 12], [12, 18], [18, 24], [24, 48], [48, 72], [72, 96], [96, 120], [120, 144], [144, 168],
 ];
 
+/** Segments a level curve has; segment levels are stored SEGMENT_COUNT per region. */
+export const SEGMENT_COUNT = SEGMENTS.length;
+
+/** The segment of each hour since release. */
+export const SEGMENT_OF_HOUR: Uint8Array = (() => {
+  const out = new Uint8Array(RELEASE_CURVE_HOURS);
+  SEGMENTS.forEach(([from, to], s) => out.fill(s, from, to));
+  return out;
+})();
+
 /**
  * The level curve of one release from its hourly counts since release (`counts[a]`, a < lived) and the exposure
  * (week shape) at each of those hours: per segment Σ counts / Σ exposure. Segments not lived yet extend the last
  * measured level.
  */
 export function levelCurve(counts: ArrayLike<number>, lived: number, exposureAt: (a: number) => number): Float64Array {
-  const curve = new Float64Array(RELEASE_CURVE_HOURS);
-  let level = 0;
-  for (const [from, to] of SEGMENTS) {
+  const demands = new Float64Array(SEGMENT_COUNT);
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
+    const [from, to] = SEGMENTS[s]!;
     const end = Math.min(to, lived);
-    if (end > from) {
-      let demand = 0;
-      let exposure = 0;
-      for (let a = from; a < end; a++) {
-        demand += counts[a] ?? 0;
-        exposure += exposureAt(a);
-      }
-      level = exposure > 0 ? demand / exposure : 0;
-    }
-    curve.fill(level, from, to);
+    let demand = 0;
+    for (let a = from; a < end; a++) demand += counts[a] ?? 0;
+    demands[s] = demand;
   }
+  return curveOfLevels(segmentLevels(demands, segmentExposures(lived, exposureAt), lived, new Float64Array(SEGMENT_COUNT), 0), 0);
+}
+
+/**
+ * Per segment the level of a release (see levelCurve): Σ demand / Σ exposure over its hours lived, 0 without
+ * exposure; a segment not lived yet extends the last measured level. Demands and levels at [offset, offset +
+ * SEGMENT_COUNT) of their arrays (one region of several), exposures from 0.
+ */
+export function segmentLevels(demands: ArrayLike<number>, exposures: ArrayLike<number>, lived: number, out: Float64Array, offset: number): Float64Array {
+  let level = 0;
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
+    const [from, to] = SEGMENTS[s]!;
+    if (Math.min(to, lived) > from) {
+      const e = exposures[s]!;
+      level = e > 0 ? demands[offset + s]! / e : 0;
+    }
+    out[offset + s] = level;
+  }
+  return out;
+}
+
+/** The level curve of segment levels (levels[offset ..]): each level over the hours of its segment. */
+export function curveOfLevels(levels: ArrayLike<number>, offset: number): Float64Array {
+  const curve = new Float64Array(RELEASE_CURVE_HOURS);
+  for (let s = 0; s < SEGMENT_COUNT; s++) curve.fill(levels[offset + s]!, SEGMENTS[s]![0], SEGMENTS[s]![1]);
   return curve;
+}
+
+/** Per segment, Σ exposure over its hours lived (what levelCurve divides by); 0 for a segment not reached. */
+export function segmentExposures(lived: number, exposureAt: (a: number) => number): Float64Array {
+  const out = new Float64Array(SEGMENT_COUNT);
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
+    const [from, to] = SEGMENTS[s]!;
+    const end = Math.min(to, lived);
+    let e = 0;
+    for (let a = from; a < end; a++) e += exposureAt(a);
+    out[s] = e;
+  }
+  return out;
+}
+
+/**
+ * Per segment the least level of a curve, then per segment the greatest: bounds on a sum over its hours that cost
+ * a product per segment (not a number for a segment with a level that is not one).
+ */
+export function segmentLevelRange(curve: Float64Array): Float64Array {
+  const out = new Float64Array(2 * SEGMENT_COUNT);
+  for (let s = 0; s < SEGMENT_COUNT; s++) {
+    const [from, to] = SEGMENTS[s]!;
+    let low = Infinity;
+    let high = -Infinity;
+    for (let a = from; a < to; a++) {
+      const v = curve[a]!;
+      if (v < low) low = v;
+      if (v > high) high = v;
+      if (v !== v) {
+        low = high = NaN;
+        break;
+      }
+    }
+    out[s] = low;
+    out[SEGMENT_COUNT + s] = high;
+  }
+  return out;
 }
 
 /** Expected requests in the first `hours` after a release at grid index `releaseIndex`, given the scope's shape. */
@@ -168,10 +234,42 @@ export function classCurves(samples: Iterable<ReleaseSampleCurves>, regions: num
   const out = new Map<number, (Float64Array | null)[]>();
   for (const [c, list] of byClass) {
     const perRegion: (Float64Array | null)[] = [];
-    for (let r = 0; r < regions; r++) perRegion.push(meanCurve(list.map((s) => dividedBy(s.curves[r]!, s.moduleRate))));
+    for (let r = 0; r < regions; r++) perRegion.push(meanOfRatios(list, r));
     out.set(c, perRegion);
   }
   return out;
+}
+
+/**
+ * classCurves of samples given by their segment levels (SEGMENT_COUNT per region, see segmentLevels), summed as they
+ * are added. A level curve is its segment levels each filled over its segment, so this takes the same operations in
+ * the same order as classCurves on the filled curves, without a curve per sample.
+ */
+export class ClassCurveSums {
+  private readonly byClass = new Map<number, { samples: number; sums: Float64Array }>();
+
+  constructor(private readonly regions: number) {}
+
+  add(moduleRate: number, levels: ArrayLike<number>): void {
+    if (!(moduleRate > 0)) return;
+    const c = popularityClass(moduleRate * 168);
+    let entry = this.byClass.get(c);
+    if (!entry) this.byClass.set(c, (entry = { samples: 0, sums: new Float64Array(this.regions * SEGMENT_COUNT) }));
+    entry.samples++;
+    const sums = entry.sums;
+    for (let i = 0; i < sums.length; i++) sums[i] = sums[i]! + levels[i]! / moduleRate;
+  }
+
+  curves(): Map<number, (Float64Array | null)[]> {
+    const out = new Map<number, (Float64Array | null)[]>();
+    for (const [c, { samples, sums }] of this.byClass) {
+      const means = sums.map((sum) => sum / samples);
+      const perRegion: (Float64Array | null)[] = [];
+      for (let r = 0; r < this.regions; r++) perRegion.push(curveOfLevels(means, r * SEGMENT_COUNT));
+      out.set(c, perRegion);
+    }
+    return out;
+  }
 }
 
 /**
@@ -187,11 +285,21 @@ export function adoptionCurves(
   const peers = moduleRate > 0 ? classes.get(popularityClass(moduleRate * 168)) : undefined;
   const out: (Float64Array | null)[] = [];
   for (let r = 0; r < regions; r++) {
-    const own = meanCurve(priors.map((p) => p[r]!));
-    const peer = peers?.[r] ? times(peers[r]!, moduleRate) : null;
-    out.push(blendCurves(own, priors.length, peer));
+    out.push(blendScaled(meanCurve(priors.map((p) => p[r]!)), priors.length, peers?.[r] ?? null, moduleRate));
   }
   return out;
+}
+
+/**
+ * blendCurves(own, ownReleases, times(peers, factor)) without its copies: the same operations in the same order,
+ * written over `own` (a mean made for this blend alone).
+ */
+function blendScaled(own: Float64Array | null, ownReleases: number, peers: Float64Array | null, factor: number): Float64Array | null {
+  if (!own || ownReleases <= 0) return peers ? times(peers, factor) : null;
+  if (!peers) return own;
+  const total = ownReleases + 1;
+  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) own[a] = (ownReleases * own[a]! + peers[a]! * factor) / total;
+  return own;
 }
 
 /** A copy of a curve with every level times `factor` (a loop: Float64Array.map calls a closure per hour). */
@@ -201,9 +309,16 @@ function times(curve: Float64Array, factor: number): Float64Array {
   return out;
 }
 
-/** A copy of a curve with every level divided by `divisor`. */
-function dividedBy(curve: Float64Array, divisor: number): Float64Array {
-  const out = new Float64Array(curve.length);
-  for (let a = 0; a < curve.length; a++) out[a] = curve[a]! / divisor;
+/**
+ * meanCurve of the samples' curves of region r each divided by its module rate, without a copy per curve: the same
+ * operations in the same order (a weight of 1 times a level is that level).
+ */
+function meanOfRatios(samples: readonly ReleaseSampleCurves[], r: number): Float64Array {
+  const out = new Float64Array(RELEASE_CURVE_HOURS);
+  for (const s of samples) {
+    const c = s.curves[r]!;
+    for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = out[a]! + (c[a] ?? 0) / s.moduleRate;
+  }
+  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = out[a]! / samples.length;
   return out;
 }
