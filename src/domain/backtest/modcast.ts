@@ -239,7 +239,7 @@ function* candidates(
 ): Generator<{ item: ItemHistory; young: boolean; wanted: { node: string; r: number }[] }> {
   const { history } = ctx;
   const { nowHour, curves } = prep;
-  const wantedBy = (item: ItemHistory) => prep.deciding.filter((d) => d.r >= 0 && !ctx.isCached(d.node, item.key));
+  const wantedBy = (item: ItemHistory) => prep.deciding.filter((d) => d.r >= 0 && !ctx.holds(d.node, item));
   const isYoung = (item: ItemHistory) => curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
   const youngPicks = shortlist && Number.isFinite(o.youngFitsPerList) ? new YoungPicks(ctx, prep, Math.ceil(o.youngFitsPerList * ctx.rankLimit)) : null;
   let items: Iterable<ItemHistory> = history.items.values();
@@ -392,7 +392,7 @@ class YoungPicks {
       const top = this.tops[r]!;
       const level = c ? scale * c[Math.min(age, RELEASE_CURVE_HOURS - 1)]! : 0;
       if (!(level > 0) || level < top.floor) continue;
-      if (this.prep.deciding.some((d) => d.r === r && !this.ctx.isCached(d.node, item.key))) top.offer(level, item.key);
+      if (this.prep.deciding.some((d) => d.r === r && !this.ctx.holds(d.node, item))) top.offer(level, item.key);
     }
   }
 
