@@ -17,8 +17,11 @@ export const WINDOW_ROW = FEATURES - F_LAST24;
 export class PointList {
   hours = new Int32Array(4);
   counts = new Float64Array(4);
-  /** totals[i]: counts of every point up to and including i since the list began (dropped points too). */
-  totals = new Float64Array(4);
+  /**
+   * totals[i]: counts of every point up to and including i since the list began (dropped points too). Whole fetches
+   * of one item on one node (or fleet-wide) stay far below 2^31.
+   */
+  totals = new Int32Array(4);
   length = 0;
   /** Counts of the points dropped so far: the total before index 0. */
   private dropped = 0;
@@ -33,7 +36,7 @@ export class PointList {
     if (this.length === this.hours.length) {
       this.hours = grown(this.hours, new Int32Array(this.length * 2));
       this.counts = grown(this.counts, new Float64Array(this.length * 2));
-      this.totals = grown(this.totals, new Float64Array(this.length * 2));
+      this.totals = grown(this.totals, new Int32Array(this.length * 2));
     }
     this.hours[this.length] = hour;
     this.counts[this.length] = count;
