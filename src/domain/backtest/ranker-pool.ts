@@ -111,10 +111,11 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   // fleet-wide counts). Per deciding node, the floors are the lowest of ranker r's fleet and region lists, and of its
   // node list (which only items the node fetched can enter, so it stays short and low). Floors only rise: a stale one
   // is merely less selective.
-  const floors: Floors = { shared: new Float64Array(D * R), node: new Float64Array(D * R) };
+  const floors: Floors = { shared: new Float64Array(D * R), node: new Float64Array(D * R), any: new Float64Array(R) };
   const refreshFloors = (): void => {
     floors.shared.fill(Infinity);
     floors.node.fill(Infinity);
+    floors.any.fill(Infinity);
     for (let n = 0; n < D; n++) {
       for (let c = 0; c < C; c++) {
         if (source[n]![c] !== c) continue;
@@ -122,6 +123,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
         const floor = heaps[n]![c]!.floor;
         if (c < 2 * R) floors.shared[i] = Math.min(floors.shared[i]!, floor);
         else floors.node[i] = floor;
+        floors.any[c % R] = Math.min(floors.any[c % R]!, floor);
       }
     }
   };
@@ -143,6 +145,8 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     if (row[o + ROW_LAST_FETCH]! < since) continue;
     const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(history.byId[id]) : 1;
     boundScoresOf(row, o, windows, id * WINDOW_ROW, at, per, w, bound, boundScores);
+    // Most items reach no list of any node: one comparison per ranker says so.
+    if (!reaches(boundScores, floors.any, 0)) continue;
     let item: ItemHistory | null = null;
     let taken = false;
     for (let n = 0; n < D; n++) {
@@ -274,6 +278,8 @@ interface Floors {
   shared: Float64Array;
   /** [n * R + r]: node n's node list of ranker r. */
   node: Float64Array;
+  /** [r]: the lowest of ranker r's floors over every list of every deciding node. */
+  any: Float64Array;
 }
 
 /** Could some ranker's bound score reach deciding node n's floor? */
