@@ -129,7 +129,7 @@ export interface ItemHistory {
   fleet: PointList;
   /**
    * Decayed fetch counts over every node: equal to the sum of the nodes', an upper bound the ranker pool skips by.
-   * A view into the item's packed row (TraceHistory.rowOf).
+   * A view into the item's packed row (TraceHistory.rowChunks).
    */
   fleetDecay: DecayedCounts;
   /** Dense index in order of first appearance (the order of `TraceHistory.items`). */
@@ -157,7 +157,12 @@ const ROW_CHUNK_ITEMS = 1 << ROW_CHUNK_SHIFT;
 /** Packed row of an item: its fleet-wide DecayedCounts row, then these. */
 export const ROW_LAST_FETCH = DECAYED_ROW;
 export const ROW_NODES = DECAYED_ROW + 1;
-export const ROW_LENGTH = DECAYED_ROW + 2;
+const ROW_LENGTH = DECAYED_ROW + 2;
+
+/** Where item `id`'s packed row starts in its chunk, `rowChunks[id >> ROW_CHUNK_SHIFT]`. */
+export function rowOffset(id: number): number {
+  return (id & (ROW_CHUNK_ITEMS - 1)) * ROW_LENGTH;
+}
 
 export class TraceHistory {
   readonly items = new Map<string, ItemHistory>();
@@ -205,7 +210,7 @@ export class TraceHistory {
       // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
       const id = this.byId.length;
       if (id >> ROW_CHUNK_SHIFT === this.rowChunks.length) this.rowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * ROW_LENGTH));
-      const o = (id & (ROW_CHUNK_ITEMS - 1)) * ROW_LENGTH;
+      const o = rowOffset(id);
       const row = this.rowChunks[id >> ROW_CHUNK_SHIFT]!.subarray(o, o + DECAYED_ROW);
       item = { key, module, version: v, mutable, firstTs: ts, firstNode: node, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(row), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
       this.items.set(key, item);
@@ -227,8 +232,7 @@ export class TraceHistory {
       }
       series = new NodeSeries(index);
       item.nodes.set(node, series);
-      const [o, chunk] = this.rowOf(item.id);
-      chunk[o + ROW_NODES] = item.nodes.size;
+      this.setRow(item.id, ROW_NODES, item.nodes.size);
     }
     if (item.times) {
       const times = item.times.get(node);
@@ -245,8 +249,7 @@ export class TraceHistory {
     series.decay.add(ts);
     item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
-    const [o, chunk] = this.rowOf(item.id);
-    chunk[o + ROW_LAST_FETCH] = ts;
+    this.setRow(item.id, ROW_LAST_FETCH, ts);
     let totals = this.nodeTotals.get(node);
     if (!totals) {
       totals = new PointList();
@@ -257,9 +260,8 @@ export class TraceHistory {
     return item;
   }
 
-  /** Where an item's packed row starts, and its chunk. */
-  rowOf(id: number): [number, Float64Array] {
-    return [(id & (ROW_CHUNK_ITEMS - 1)) * ROW_LENGTH, this.rowChunks[id >> ROW_CHUNK_SHIFT]!];
+  private setRow(id: number, field: number, value: number): void {
+    this.rowChunks[id >> ROW_CHUNK_SHIFT]![rowOffset(id) + field] = value;
   }
 
   /** A fetch of the item in `hour`: the first there (a new fleet point) joins the hour's list, a later one counts. */

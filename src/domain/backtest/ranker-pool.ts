@@ -12,7 +12,7 @@ import {
   F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, addDecayedRowAt, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
-import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, ROW_LENGTH, ROW_NODES, WINDOW_ROW, type ItemHistory, type TraceHistory } from './history.js';
+import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, ROW_NODES, WINDOW_ROW, rowOffset, type ItemHistory, type TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
 import type { BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
 
@@ -141,7 +141,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   history.addFleetWindows(h, w, windows);
   for (let id = 0; id < N; id++) {
     const row = history.rowChunks[id >> ROW_CHUNK_SHIFT]!;
-    const o = (id & ROW_CHUNK_MASK) * ROW_LENGTH;
+    const o = rowOffset(id);
     if (row[o + ROW_LAST_FETCH]! < since) continue;
     const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(history.byId[id]) : 1;
     boundScoresOf(row, o, windows, id * WINDOW_ROW, at, per, w, bound, boundScores);
@@ -235,8 +235,6 @@ function scoreOf(r: number, f: Float64Array, o: number, w: number): number {
   const feature = FEATURE_OF[r]!;
   return feature >= 0 ? f[o + feature]! : RANKERS[r]!.score(f, o, w);
 }
-
-const ROW_CHUNK_MASK = (1 << ROW_CHUNK_SHIFT) - 1;
 
 /** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
 const FLOOR_REFRESH_ITEMS = 16;
