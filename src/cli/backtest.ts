@@ -128,7 +128,7 @@ export function registerBacktest(program: Command): void {
       if (flags.json) console.log(JSON.stringify(result.report, null, 2));
       else {
         const r = result.report;
-        console.log(`${r.requests.toLocaleString()} requests (${r.judgedRequests.toLocaleString()} judged), ${r.decisions} decisions, ${r.nodes.length} nodes in ${r.regions.length} regions`);
+        console.log(`${r.requests.toLocaleString()} requests (${r.judgedRequests.toLocaleString()} judged), ${r.decisions} decisions${r.learningDecisions > 0 ? ` (and ${r.learningDecisions} learning during the warm-up)` : ''}, ${r.nodes.length} nodes in ${r.regions.length} regions`);
         if (flags.trace !== undefined && r.mutableRequests > 0) {
           console.log(`${r.mutableRequests.toLocaleString()} versionless rows are list requests: mutable, fresh for ${flags.ttlMinutes} min after a fetch (--ttl-minutes), so warming one helps only requests within that time of the decision`);
         }

@@ -338,3 +338,54 @@ test('--judge-from: runs with different warm-up histories are judged on the very
   assert.deepEqual(at(b, 'last-24h'), at(a, 'last-24h'));
   assert.equal(at(b, 'oracle').missesAvoided, at(a, 'oracle').missesAvoided);
 });
+
+/**
+ * Business blocks (default calendar: 09:00–18:00 UTC on weekdays; Monday 2026-01-05 first): two items asked through
+ * each block, and a heavier night set asked 00:00–05:00 that evicts them from a three-item cache. last-24h (the
+ * pool's first contender, so its choice without evidence) ranks the night set first; a day's evidence shows that
+ * contenders counting the same window yesterday or active hours find the block's items.
+ */
+function blockTrace(days: number): TraceRequest[] {
+  const out: TraceRequest[] = [];
+  const t0 = Date.UTC(2026, 0, 5);
+  const add = (ts: number, module: string): void => void out.push({ ts, module: `example.com/${module}`, version: 'v1.0.0', node: 'n1', bytes: 100, kind: 'zip' });
+  for (let d = 0; d < days; d++) {
+    for (let h = 0; h < 5; h++) for (let m = 0; m < 60; m += 5) add(t0 + (d * 24 + h) * HOUR + m * 60_000, `night${m % 4}`);
+    for (let h = 9; h < 18; h++) for (const [i, m] of [[0, 10], [1, 40]] as const) add(t0 + (d * 24 + h) * HOUR + m * 60_000, `block${i}`);
+  }
+  return out.sort((a, b) => a.ts - b.ts);
+}
+
+test('before business blocks the pool learns from decisions during the warm-up: its first judged block has evidence', async () => {
+  const firstJudged = async (warmupHours: number) => {
+    let first: { start: number; set: string } | null = null;
+    const report = await runBacktest(blockTrace(5), {
+      ...DEFAULT_BACKTEST,
+      methods: [new PoolMethod({ models: false })],
+      budgets: [{ kind: 'items', value: 2 }],
+      cadence: { kind: 'business', leadMinutes: 60 },
+      warmupHours,
+      capacityBytes: 300,
+      onJudge: (j) => {
+        if (j.method === 'modcast' && (!first || j.outcome.start < first.start)) first = { start: j.outcome.start, set: [...j.warmSet].sort().join(',') };
+      },
+    });
+    return { report, first: first! };
+  };
+  const blocks = 'example.com/block0@v1.0.0,example.com/block1@v1.0.0';
+  // Judged from Thursday's block; Tuesday's and Wednesday's blocks were learning decisions.
+  const learnt = await firstJudged(72);
+  assert.equal(learnt.report.learningDecisions, 2);
+  assert.equal(new Date(learnt.first.start).toISOString(), '2026-01-08T08:00:00.000Z');
+  assert.equal(learnt.first.set, blocks);
+  // With no warm-up decisions to learn from, the first judged block falls to the pool's order: last-24h's night set.
+  const cold = await firstJudged(24);
+  assert.equal(cold.report.learningDecisions, 0);
+  assert.notEqual(cold.first.set, blocks);
+});
+
+test('interval cadences make no learning decisions during the warm-up', async () => {
+  const report = await runBacktest(blockTrace(4), { ...DEFAULT_BACKTEST, methods: [new PoolMethod({ models: false })], budgets: [{ kind: 'items', value: 2 }], warmupHours: 48 });
+  assert.equal(report.learningDecisions, 0);
+  assert.ok(report.decisions > 24);
+});

@@ -67,6 +67,12 @@ export interface WarmupMethod {
    * Without it every budget warms a prefix of rank()'s list.
    */
   rankForBudget?(ctx: DecisionContext, value: number): Map<string, string[]>;
+  /**
+   * A decision during the warm-up, which warms and judges nothing: a method that chooses by how its own past
+   * decisions turned out (the ranker pool) records one, so that its first judged decision has evidence. Methods
+   * without it are not asked.
+   */
+  learn?(ctx: DecisionContext): void;
 }
 
 export interface Scored {

@@ -351,6 +351,11 @@ export class PoolMethod implements WarmupMethod {
     return out;
   }
 
+  /** A warm-up decision: the contenders' lists are recorded to be judged like any decision's. */
+  learn(ctx: DecisionContext): void {
+    this.choices(ctx);
+  }
+
   /**
    * Per deciding node: its selector, the evidence its choice is made on (pooled over its region's nodes) and the
    * contenders' lists. The first call at a decision judges what has become the past and records today's lists.
