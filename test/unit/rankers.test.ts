@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { DecayedCounts, FEATURES, HALF_LIVES_HOURS, OnlineSelector, RANKERS, checkpoints, chooseFromJudged, type JudgedPickInput } from '../../src/domain/forecast/rankers.js';
 import { runBacktest, DEFAULT_BACKTEST, type TraceRequest } from '../../src/domain/backtest/replay.js';
 import { lastDayTopK } from '../../src/domain/backtest/baselines.js';
-import { CONTENDERS, PoolMethod, SingleRankerMethod } from '../../src/domain/backtest/ranker-pool.js';
+import { CONTENDERS, PoolMethod, SingleRankerMethod, shortlistOf } from '../../src/domain/backtest/ranker-pool.js';
 import { TraceHistory } from '../../src/domain/backtest/history.js';
 import { itemKey } from '../../src/domain/backtest/cache-sim.js';
 
@@ -388,4 +388,14 @@ test('interval cadences make no learning decisions during the warm-up', async ()
   const report = await runBacktest(blockTrace(4), { ...DEFAULT_BACKTEST, methods: [new PoolMethod({ models: false })], budgets: [{ kind: 'items', value: 2 }], warmupHours: 48 });
   assert.equal(report.learningDecisions, 0);
   assert.ok(report.decisions > 24);
+});
+
+test('the ensemble re-ranks every contender\'s items and keeps what it ranked itself at the last decision', () => {
+  const contenderLists = new Map([
+    ['n1', [['a', 'b'], ['b', 'c']]],
+    ['n2', [['d'], []]],
+  ]);
+  assert.deepEqual([...shortlistOf(contenderLists.values(), [])].sort(), ['a', 'b', 'c', 'd']);
+  // 'e' no ranker lists any more (its recent requests faded), but the ensemble put it first an hour ago.
+  assert.deepEqual([...shortlistOf(contenderLists.values(), [['e', 'a'], ['f']])].sort(), ['a', 'b', 'c', 'd', 'e', 'f']);
 });
