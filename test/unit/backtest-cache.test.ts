@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { NodeCache, itemKey } from '../../src/domain/backtest/cache-sim.js';
 import { PointList, TraceHistory, WINDOW_ROW } from '../../src/domain/backtest/history.js';
 import { FEATURES, F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERDAY, windowFeatures } from '../../src/domain/forecast/rankers.js';
@@ -211,4 +213,22 @@ test('metrics: avoided, precision and waste per method; table and chart render',
   assert.match(svg, /^<svg[\s\S]*<\/svg>\n$/);
   assert.match(svg, /a &lt;title&gt; &amp; more/);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 2);
+});
+
+test('the history keeps its own copies of names: items cut out of big input chunks do not keep the chunks alive', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const h = new TraceHistory(0, 1000);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 64; i++) {
+    // A 1 MiB "chunk" per item, as a CSV reader's; the fields are substrings of it.
+    const chunk = `${i}`.padEnd(1 << 20, '#') + `\nexample.com/org/module-number-${i},v1.0.${i}-long-prerelease,proxy-node-a,region-a`;
+    const [module, version, node, region] = chunk.slice(chunk.lastIndexOf('\n') + 1).split(',') as [string, string, string, string];
+    h.add(i * 1000, module, version, 'zip', node, region, 10);
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(h.items.size, 64);
+  assert.ok(grown < 8 * 2 ** 20, `the heap grew by ${(grown / 2 ** 20).toFixed(1)} MiB for 64 items`);
 });

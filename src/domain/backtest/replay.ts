@@ -337,9 +337,10 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     if (mutable) mutableRequests++;
     const key = itemKey(req.module, mutable ? '' : req.version);
     const bytes = req.bytes > 0 ? req.bytes : o.defaultBytes;
-    const { hit } = caches.get(req.node)!.request(key, mutable, bytes, ts);
-    // Added first: a window asks whether the item was known before it began (an item first seen now was not).
+    // Added first: a window asks whether the item was known before it began (an item first seen now was not). The
+    // cache and the windows keep the history's own key (see TraceHistory.add), not one cut from the input.
     const item = history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes, key);
+    const { hit } = caches.get(req.node)!.request(item.key, mutable, bytes, ts);
     for (const w of open.get(req.node) ?? []) {
       const out = w.outcome;
       if (ts < out.start || ts >= out.end) continue;
@@ -349,7 +350,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
         out.misses++;
         out.missBytes += bytes;
       }
-      if (!out.first.has(key)) out.first.set(key, { ts, bytes, miss: !hit, mutable, known: item.firstTs < out.start });
+      if (!out.first.has(item.key)) out.first.set(item.key, { ts, bytes, miss: !hit, mutable, known: item.firstTs < out.start });
     }
 
     const hour = history!.hourOf(ts);
