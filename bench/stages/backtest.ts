@@ -7,7 +7,7 @@
  * cost per decision, and says so.
  */
 import { join } from 'node:path';
-import { readTraceCsv } from '../../src/backtest/trace-csv.js';
+import { readTraceCsv, readTraceCsvBatches } from '../../src/backtest/trace-csv.js';
 import { buildMethods, runBacktestJob } from '../../src/backtest/runner.js';
 import { DEFAULT_BACKTEST } from '../../src/domain/backtest/replay.js';
 import { measurement, ownPeakRssMb, progress, rate, result, runStage, timed } from '../harness.js';
@@ -67,7 +67,7 @@ runStage(async ({ size, quick, workDir }) => {
     if (!quick && elapsed > BUDGET_SECONDS && p.decisions >= 3) throw new OverBudget(p.decisions, p.requests, firstDecisionSeconds, elapsed);
   };
   const outcome = await timed(() =>
-    runBacktestJob(readTraceCsv(file), { methods: buildMethods(methods), cadence, warmupHours, onProgress }, join(workDir, 'out')).catch((e: unknown) => {
+    runBacktestJob({ batches: readTraceCsvBatches(file) }, { methods: buildMethods(methods), cadence, warmupHours, onProgress }, join(workDir, 'out')).catch((e: unknown) => {
       if (e instanceof OverBudget) return e;
       throw e;
     }),

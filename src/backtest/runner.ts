@@ -10,7 +10,7 @@ import { formatTable } from '../domain/backtest/metrics.js';
 import type { Budget, WarmupMethod } from '../domain/backtest/method.js';
 import { ModcastMethod } from '../domain/backtest/modcast.js';
 import { CONTENDERS, PoolMethod, SingleRankerMethod } from '../domain/backtest/ranker-pool.js';
-import { DEFAULT_BACKTEST, runBacktest, TraceTooShortError, type BacktestOptions, type BacktestReport, type TraceRequest } from '../domain/backtest/replay.js';
+import { DEFAULT_BACKTEST, runBacktest, TraceTooShortError, type BacktestOptions, type BacktestReport, type TraceRequest, type TraceSource } from '../domain/backtest/replay.js';
 import { MODEL_NAMES, type ModelName } from '../domain/forecast/series.js';
 import { generateWorkload, type WorkloadOptions } from '../demo/generator.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
@@ -90,7 +90,7 @@ export interface BacktestOutputs {
 
 /** Runs the backtest and, when `outDir` is given, writes report.json, benefit.svg and table.txt there. */
 export async function runBacktestJob(
-  source: AsyncIterable<TraceRequest> | Iterable<TraceRequest>,
+  source: TraceSource,
   options: Partial<Omit<BacktestOptions, 'methods'>> & { methods: WarmupMethod[] },
   outDir?: string,
   title = 'modcast backtest',

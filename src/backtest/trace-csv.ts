@@ -187,6 +187,14 @@ async function* lineChunks(input: Readable): AsyncGenerator<string[]> {
 
 /** Streams requests of a trace file (or stream); throws after too many bad lines. */
 export async function* readTraceCsv(source: string | Readable, options: TraceCsvOptions = {}): AsyncGenerator<TraceRequest> {
+  for await (const batch of readTraceCsvBatches(source, options)) yield* batch;
+}
+
+/**
+ * The requests of a trace file (or stream) a chunk of input at a time, for a backtest (`{ batches }`, see
+ * TraceBatches): one await per chunk rather than per request, which was most of the reader's cost.
+ */
+export async function* readTraceCsvBatches(source: string | Readable, options: TraceCsvOptions = {}): AsyncGenerator<TraceRequest[]> {
   let input: Readable;
   if (typeof source === 'string') {
     const file = createReadStream(source);
@@ -204,6 +212,7 @@ export async function* readTraceCsv(source: string | Readable, options: TraceCsv
   let lineNo = 0;
   let bad = 0;
   for await (const chunk of lineChunks(input)) {
+    const batch: TraceRequest[] = [];
     for (const raw of chunk) {
       lineNo++;
       const line = raw.trim();
@@ -223,7 +232,8 @@ export async function* readTraceCsv(source: string | Readable, options: TraceCsv
         if (bad > maxBad) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `trace: more than ${maxBad} bad lines (last at line ${lineNo}: ${r})`);
         continue;
       }
-      yield r;
+      batch.push(r);
     }
+    if (batch.length > 0) yield batch;
   }
 }

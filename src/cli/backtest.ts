@@ -8,9 +8,9 @@ import type { Command } from 'commander';
 import { contextFrom, intOption, withStore } from './context.js';
 import { DEMO_REGIONS } from './demo.js';
 import { buildMethods, demoTrace, parseBudgets, parseBytes, runBacktestJob, DEFAULT_METHODS, type BacktestOutputs } from '../backtest/runner.js';
-import { parseTraceTime, readTraceCsv } from '../backtest/trace-csv.js';
+import { parseTraceTime, readTraceCsvBatches } from '../backtest/trace-csv.js';
 import { readStoreTrace, storeTimeRange } from '../store/queries/access-events.js';
-import type { Cadence, TraceRequest } from '../domain/backtest/replay.js';
+import type { Cadence, TraceSource } from '../domain/backtest/replay.js';
 import { defaultCalendar, type RegionCalendar } from '../domain/calendar.js';
 import { defaultWorkload } from '../demo/generator.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
@@ -107,11 +107,11 @@ export function registerBacktest(program: Command): void {
         },
       };
       const out = resolve(flags.out ?? join('.', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-      const run = (source: AsyncIterable<TraceRequest> | Iterable<TraceRequest>, title: string): Promise<BacktestOutputs> => runBacktestJob(source, options, out, title);
+      const run = (source: TraceSource, title: string): Promise<BacktestOutputs> => runBacktestJob(source, options, out, title);
       let result: BacktestOutputs;
       if (flags.trace !== undefined) {
         result = await run(
-          readTraceCsv(flags.trace, { onBadLine: (line, reason) => ctx.logger.warn({ line, reason }, 'trace line skipped') }),
+          { batches: readTraceCsvBatches(flags.trace, { onBadLine: (line, reason) => ctx.logger.warn({ line, reason }, 'trace line skipped') }) },
           `modcast backtest — ${flags.trace}`,
         );
       } else if (flags.demo) {

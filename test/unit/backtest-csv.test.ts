@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { parseTraceTime, readTraceCsv, splitCsvLine } from '../../src/backtest/trace-csv.js';
+import { parseTraceTime, readTraceCsv, readTraceCsvBatches, splitCsvLine } from '../../src/backtest/trace-csv.js';
 import { parseBudgets, parseBytes, buildMethods } from '../../src/backtest/runner.js';
-import type { TraceRequest } from '../../src/domain/backtest/replay.js';
+import { DEFAULT_BACKTEST, runBacktest, type TraceRequest } from '../../src/domain/backtest/replay.js';
+import { lastDayTopK } from '../../src/domain/backtest/baselines.js';
 import { runCli } from '../helpers/cli.js';
 
 async function all(it: AsyncIterable<TraceRequest>): Promise<TraceRequest[]> {
@@ -82,6 +83,28 @@ test('bad lines are reported and skipped, too many fail; a gzipped file is read 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a CSV read in batches replays exactly as read one request at a time', async () => {
+  // Three days on two nodes, with a comment, a blank line and a bad line among them.
+  const lines = ['ts,module,version,node,bytes,kind', '# a comment', ''];
+  const t0 = Date.UTC(2026, 0, 5);
+  for (let i = 0; i < 3 * 24 * 12; i++) {
+    const ts = t0 + i * 5 * 60_000;
+    lines.push(`${ts},example.com/m${i % 7},v1.0.${i % 3},node-${i % 2},${100 + i},zip`);
+    if (i % 5 === 0) lines.push(`${ts + 1},example.com/m${i % 4},,node-${i % 2},10,list`);
+    if (i === 100) lines.push('not a time,example.com/x,v1.0.0,node-0,1,zip');
+  }
+  const text = `${lines.join('\n')}\n`;
+  const batches = await all((async function* () {
+    for await (const b of readTraceCsvBatches(stream(text))) yield* b;
+  })());
+  assert.deepEqual(batches, await all(readTraceCsv(stream(text))));
+  const options = { ...DEFAULT_BACKTEST, methods: [lastDayTopK], warmupHours: 24 };
+  const one = await runBacktest(readTraceCsv(stream(text)), options);
+  const batched = await runBacktest({ batches: readTraceCsvBatches(stream(text)) }, options);
+  assert.ok(one.windows > 40 && one.requests === batches.length);
+  assert.deepEqual(batched, one);
 });
 
 test('budgets, byte sizes and method names parse, with readable errors', () => {

@@ -28,6 +28,18 @@ export interface TraceRequest {
   region?: string;
 }
 
+/** Requests in batches, in time order: a file reader hands over a chunk's requests at once (no await per request). */
+export interface TraceBatches {
+  readonly batches: AsyncIterable<readonly TraceRequest[]> | Iterable<readonly TraceRequest[]>;
+}
+
+/** What a backtest replays: requests one at a time (a generator, the store) or in batches. */
+export type TraceSource = AsyncIterable<TraceRequest> | Iterable<TraceRequest> | TraceBatches;
+
+function isBatches(source: TraceSource): source is TraceBatches {
+  return 'batches' in source;
+}
+
 export type Cadence = { kind: 'interval'; minutes: number } | { kind: 'business'; leadMinutes: number };
 
 export interface BacktestOptions {
@@ -183,7 +195,7 @@ class DecisionSchedule {
   }
 }
 
-export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable<TraceRequest>, options: BacktestOptions): Promise<BacktestReport> {
+export async function runBacktest(source: TraceSource, options: BacktestOptions): Promise<BacktestReport> {
   const o = options;
   const ttlMs = o.mutableTtlMinutes * MINUTE_MS;
   const unbounded = !Number.isFinite(o.capacityBytes);
@@ -309,7 +321,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     }
   };
 
-  for await (const req of source) {
+  const replay = (req: TraceRequest): void => {
     requests++;
     if (firstTs === null) {
       firstTs = req.ts;
@@ -328,7 +340,7 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
     }
     if (!isCacheableKind(req.kind)) {
       skipped++;
-      continue;
+      return;
     }
     closeUntil(ts);
     for (let d = schedule!.take(ts, regionsNow, nodesOf); d; d = schedule!.take(ts, regionsNow, nodesOf)) decide(d);
@@ -358,7 +370,11 @@ export async function runBacktest(source: AsyncIterable<TraceRequest> | Iterable
       history!.prune(hour - o.historyHours);
       lastPrune = hour;
     }
-  }
+  };
+
+  if (isBatches(source)) {
+    for await (const batch of source.batches) for (const req of batch) replay(req);
+  } else for await (const req of source) replay(req);
   if (Number.isFinite(lastTs)) closeUntil(lastTs + 1);
   if (windows === 0) throw new TraceTooShortError(firstTs, Number.isFinite(lastTs) ? lastTs : null, o.warmupHours);
 
