@@ -10,47 +10,67 @@ import { DECAYED_ROW, DecayedCounts, F_LAST24, FEATURES, addWindowCount } from '
 /** Window features per item in TraceHistory.addFleetWindows: F_LAST24 to the last feature. */
 export const WINDOW_ROW = FEATURES - F_LAST24;
 
+/** Numbers per point of a PointList: hour, count, running total. */
+const POINT_STRIDE = 3;
+
 /**
  * Growable list of (hour, count) with non-decreasing hours and running totals, so a window's sum is a difference of
  * two totals found by bisection rather than a scan over its points. Counts are whole fetches: totals are exact.
+ *
+ * The three numbers of a point sit side by side in one array (POINT_STRIDE each): a look-up reads one cache line
+ * rather than three arrays', and a list is one typed array rather than three (the backtest keeps one per item and
+ * node, and per item fleet-wide: hundreds of thousands).
  */
 export class PointList {
-  hours = new Int32Array(4);
-  counts = new Float64Array(4);
   /**
-   * totals[i]: counts of every point up to and including i since the list began (dropped points too). Whole fetches
-   * of one item on one node (or fleet-wide) stay far below 2^31.
+   * Point i at POINT_STRIDE * i: its hour, its count, and the running total (counts of every point up to and including
+   * it since the list began, dropped points too). Whole fetches of one item on one node (or fleet-wide) stay far below
+   * 2^31.
    */
-  totals = new Int32Array(4);
+  private data = new Int32Array(4 * POINT_STRIDE);
   length = 0;
   /** Counts of the points dropped so far: the total before index 0. */
   private dropped = 0;
 
+  hourAt(i: number): number {
+    return this.data[i * POINT_STRIDE]!;
+  }
+
+  countAt(i: number): number {
+    return this.data[i * POINT_STRIDE + 1]!;
+  }
+
+  private totalAt(i: number): number {
+    return i >= 0 ? this.data[i * POINT_STRIDE + 2]! : this.dropped;
+  }
+
   add(hour: number, count = 1): void {
-    const last = this.length - 1;
-    if (last >= 0 && this.hours[last] === hour) {
-      this.counts[last] = this.counts[last]! + count;
-      this.totals[last] = this.totals[last]! + count;
+    const d = this.data;
+    const last = (this.length - 1) * POINT_STRIDE;
+    if (last >= 0 && d[last] === hour) {
+      d[last + 1] = d[last + 1]! + count;
+      d[last + 2] = d[last + 2]! + count;
       return;
     }
-    if (this.length === this.hours.length) {
-      this.hours = grown(this.hours, new Int32Array(this.length * 2));
-      this.counts = grown(this.counts, new Float64Array(this.length * 2));
-      this.totals = grown(this.totals, new Int32Array(this.length * 2));
+    const o = this.length * POINT_STRIDE;
+    if (o === d.length) {
+      this.data = new Int32Array(d.length * 2);
+      this.data.set(d);
     }
-    this.hours[this.length] = hour;
-    this.counts[this.length] = count;
-    this.totals[this.length] = (last >= 0 ? this.totals[last]! : this.dropped) + count;
+    this.data[o] = hour;
+    this.data[o + 1] = count;
+    this.data[o + 2] = (last >= 0 ? d[last + 2]! : this.dropped) + count;
     this.length++;
   }
 
   /** Index of the first point at or after `hour`, searched in [lo, hi). */
   indexOf(hour: number, lo = 0, hi = this.length): number {
+    const d = this.data;
     // The newest points are asked for most: a range ending after the last point needs no bisection.
-    if (hi > lo && this.hours[hi - 1]! < hour) return hi;
+    if (hi > lo && d[(hi - 1) * POINT_STRIDE]! < hour) return hi;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.hours[mid]! < hour) lo = mid + 1;
+      if (d[mid * POINT_STRIDE]! < hour) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -58,7 +78,7 @@ export class PointList {
 
   /** Σ counts of the points with index in [i, j). */
   between(i: number, j: number): number {
-    return j > i ? this.totals[j - 1]! - (i > 0 ? this.totals[i - 1]! : this.dropped) : 0;
+    return j > i ? this.totalAt(j - 1) - this.totalAt(i - 1) : 0;
   }
 
   /** Σ counts with from ≤ hour < to. */
@@ -69,30 +89,23 @@ export class PointList {
 
   /** Adds counts with from ≤ hour < from + out.length into out[hour - from]. */
   scatter(out: Float64Array, from: number): void {
+    const d = this.data;
     const to = from + out.length;
     for (let i = this.length - 1; i >= 0; i--) {
-      const h = this.hours[i]!;
+      const h = d[i * POINT_STRIDE]!;
       if (h < from) break;
-      if (h < to) out[h - from] = out[h - from]! + this.counts[i]!;
+      if (h < to) out[h - from] = out[h - from]! + d[i * POINT_STRIDE + 1]!;
     }
   }
 
   /** Drops points before `hour` (bounded memory over long traces). */
   dropBefore(hour: number): void {
-    let k = 0;
-    while (k < this.length && this.hours[k]! < hour) k++;
+    const k = this.indexOf(hour);
     if (k === 0) return;
-    this.dropped = this.totals[k - 1]!;
-    this.hours.copyWithin(0, k, this.length);
-    this.counts.copyWithin(0, k, this.length);
-    this.totals.copyWithin(0, k, this.length);
+    this.dropped = this.totalAt(k - 1);
+    this.data.copyWithin(0, k * POINT_STRIDE, this.length * POINT_STRIDE);
     this.length -= k;
   }
-}
-
-function grown<T extends Int32Array | Float64Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }
 
 /** One item's history on one node: hourly fetch counts, and what folding requests and recency need. */

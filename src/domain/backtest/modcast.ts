@@ -148,7 +148,7 @@ function probabilities(ctx: DecisionContext, options: ModcastMethodOptions, meth
     forecaster.reset();
     for (const [node, points] of item.nodes) {
       const r = scopes.regionIndex.get(history.nodeRegion.get(node) ?? '');
-      if (r !== undefined) forecaster.addPoints(r, points.hours, points.counts, points.length, gridStartHour);
+      if (r !== undefined) for (let i = 0; i < points.length; i++) forecaster.addPoint(r, points.hourAt(i), points.countAt(i), gridStartHour);
     }
     const releaseIndex = history.hourOf(item.firstTs) - gridStartHour;
     const known = choices?.get(item.key);
@@ -698,12 +698,13 @@ class ReleaseCurves {
       if (r === undefined) continue;
       fetched[r] = true;
       for (let i = 0; i < points.length; i++) {
-        const a = points.hours[i]! - first;
+        const a = points.hourAt(i) - first;
         if (a >= lived) break;
         if (a < 0) continue;
         const d = r * SEGMENT_COUNT + SEGMENT_OF_HOUR[a]!;
-        demands[d] = demands[d]! + points.counts[i]!;
-        if (a === 0 && r === firstRegion) firstHourHere += points.counts[i]!;
+        const count = points.countAt(i);
+        demands[d] = demands[d]! + count;
+        if (a === 0 && r === firstRegion) firstHourHere += count;
       }
     }
     // The very first fetch made the release time, in its first hour (see releaseLevelCurve).

@@ -145,23 +145,25 @@ export class ItemForecaster {
 
   /** Adds counts at absolute hours (grid index = hour − offset) to region r; hours outside the grid are ignored. */
   addPoints(r: number, hours: ArrayLike<number>, counts: ArrayLike<number>, length = hours.length, offset = 0): void {
-    const v = this.values[r]!;
+    for (let k = 0; k < length; k++) this.addPoint(r, hours[k]!, counts[k]!, offset);
+  }
+
+  /** Adds a count at an absolute hour (grid index = hour − offset) to region r; an hour outside the grid is ignored. */
+  addPoint(r: number, hour: number, count: number, offset = 0): void {
+    const i = hour - offset;
+    if (i < 0 || i >= this.n || !(count > 0)) return;
     let t = this.touched[r]!;
-    let c = this.touchedCount[r]!;
-    for (let k = 0; k < length; k++) {
-      const i = hours[k]! - offset;
-      const x = counts[k]!;
-      if (i < 0 || i >= this.n || !(x > 0)) continue;
-      if (c === t.length) {
-        const grown = new Int32Array(t.length * 2);
-        grown.set(t);
-        this.touched[r] = t = grown;
-      }
-      t[c++] = i;
-      v[i] = v[i]! + x;
-      this.totals[r] = this.totals[r]! + x;
+    const c = this.touchedCount[r]!;
+    if (c === t.length) {
+      const grown = new Int32Array(t.length * 2);
+      grown.set(t);
+      this.touched[r] = t = grown;
     }
-    this.touchedCount[r] = c;
+    t[c] = i;
+    this.touchedCount[r] = c + 1;
+    const v = this.values[r]!;
+    v[i] = v[i]! + count;
+    this.totals[r] = this.totals[r]! + count;
   }
 
   /** Requests written to region r for this item. */
