@@ -161,14 +161,15 @@ export function meanCurve(curves: readonly Float64Array[], weights?: readonly nu
 
 /**
  * The adoption curve of a new release: the module's own earlier releases (n of them, mean curve `own`) blended with
- * the similar-popularity curve `peers` as `priorReleases` pseudo-releases. Null when neither is known.
+ * the similar-popularity curve `peers`, each level times `peerFactor`, as `priorReleases` pseudo-releases. Null when
+ * neither is known.
  */
-export function blendCurves(own: Float64Array | null, ownReleases: number, peers: Float64Array | null, priorReleases = 1): Float64Array | null {
-  if (!own || ownReleases <= 0) return peers ? Float64Array.from(peers) : null;
+export function blendCurves(own: Float64Array | null, ownReleases: number, peers: Float64Array | null, priorReleases = 1, peerFactor = 1): Float64Array | null {
+  if (!own || ownReleases <= 0) return peers ? times(peers, peerFactor) : null;
   if (!peers) return Float64Array.from(own);
   const out = new Float64Array(RELEASE_CURVE_HOURS);
   const total = ownReleases + priorReleases;
-  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = (ownReleases * own[a]! + priorReleases * peers[a]!) / total;
+  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = (ownReleases * own[a]! + priorReleases * (peers[a]! * peerFactor)) / total;
   return out;
 }
 
@@ -285,21 +286,9 @@ export function adoptionCurves(
   const peers = moduleRate > 0 ? classes.get(popularityClass(moduleRate * 168)) : undefined;
   const out: (Float64Array | null)[] = [];
   for (let r = 0; r < regions; r++) {
-    out.push(blendScaled(meanCurve(priors.map((p) => p[r]!)), priors.length, peers?.[r] ?? null, moduleRate));
+    out.push(blendCurves(meanCurve(priors.map((p) => p[r]!)), priors.length, peers?.[r] ?? null, 1, moduleRate));
   }
   return out;
-}
-
-/**
- * blendCurves(own, ownReleases, times(peers, factor)) without its copies: the same operations in the same order,
- * written over `own` (a mean made for this blend alone).
- */
-function blendScaled(own: Float64Array | null, ownReleases: number, peers: Float64Array | null, factor: number): Float64Array | null {
-  if (!own || ownReleases <= 0) return peers ? times(peers, factor) : null;
-  if (!peers) return own;
-  const total = ownReleases + 1;
-  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) own[a] = (ownReleases * own[a]! + peers[a]! * factor) / total;
-  return own;
 }
 
 /** A copy of a curve with every level times `factor` (a loop: Float64Array.map calls a closure per hour). */
