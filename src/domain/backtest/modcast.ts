@@ -603,6 +603,11 @@ class ReleaseCurves {
     return item.version !== '' && this.isReleaseHour(this.history.hourOf(item.firstTs));
   }
 
+  /** A release seen happening at least two days ago: its curve says how adoption went (priors and class samples). */
+  private isSettledRelease(item: ItemHistory): boolean {
+    return this.isRelease(item) && this.nowHour - this.history.hourOf(item.firstTs) >= 48;
+  }
+
   /** A version first seen at this hour is a release seen happening (see isRelease). */
   isReleaseHour(firstHour: number): boolean {
     return firstHour >= this.graceHours;
@@ -623,7 +628,7 @@ class ReleaseCurves {
     if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached;
     const firstHour = this.history.hourOf(item.firstTs);
     const priors = (this.history.byModule.get(item.module) ?? []).filter(
-      (p) => p !== item && this.isRelease(p) && this.history.hourOf(p.firstTs) < firstHour && this.nowHour - this.history.hourOf(p.firstTs) >= 48,
+      (p) => p !== item && this.isSettledRelease(p) && this.history.hourOf(p.firstTs) < firstHour,
     );
     const priorCurves = priors.map((p) => this.priorCurvesOf(p));
     const classes = this.classCurves();
@@ -749,7 +754,7 @@ class ReleaseCurves {
       const moduleRate = this.moduleRate(module);
       if (!(moduleRate > 0)) continue;
       for (const v of versions) {
-        if (!this.isRelease(v) || this.nowHour - this.history.hourOf(v.firstTs) < 48) continue;
+        if (!this.isSettledRelease(v)) continue;
         this.levelsOf(v, levels);
         sums.add(moduleRate, levels);
       }
