@@ -329,10 +329,11 @@ export class PoolMethod implements WarmupMethod {
   private readonly names: string[];
   /** Every item some ranker lists at the current decision: what the model ensemble re-ranks. */
   private shortlist: Set<string> | null = null;
-  /** The model ensemble's lists at the current decision and budget kind. */
-  private modelLists: Map<string, string[]> | null = null;
-  /** Per budget kind, the ensemble's lists at the last decision (see shortlistOf). */
-  private readonly lastModelLists = new Map<BudgetKind, Map<string, string[]>>();
+  /**
+   * Per budget kind, the ensemble's lists at the latest decision: the current one's once it has ranked, until then the
+   * last one's (which the shortlist keeps, see shortlistOf).
+   */
+  private readonly modelLists = new Map<BudgetKind, Map<string, string[]>>();
 
   constructor(options: Partial<PoolOptions> = {}) {
     this.options = { ...DEFAULT_POOL, ...options };
@@ -378,19 +379,19 @@ export class PoolMethod implements WarmupMethod {
     const pass = passFor(ctx, this.options);
     const { decision, history } = ctx;
     const first = this.lastDecision.get(ctx.budgetKind) !== decision;
-    if (this.models && (first || this.modelLists === null)) {
+    if (this.models && first) {
       // Hourly, the ensemble re-ranks the rankers' shortlist: a fit per candidate and decision would cost an order of
       // magnitude more than the rankers. Before business blocks there are a few decisions a day, and a block's demand
       // is what the ensemble forecasts and recency-ranked lists miss (on the demo the shortlist cost 16 % at 100
       // items): it forecasts every candidate there.
-      this.shortlist = ctx.beforeBlocks ? null : shortlistOf(pass.lists.values(), this.lastModelLists.get(ctx.budgetKind)?.values() ?? []);
-      this.modelLists = this.models.rank(ctx);
-      this.lastModelLists.set(ctx.budgetKind, this.modelLists);
+      this.shortlist = ctx.beforeBlocks ? null : shortlistOf(pass.lists.values(), this.modelLists.get(ctx.budgetKind)?.values() ?? []);
+      this.modelLists.set(ctx.budgetKind, this.models.rank(ctx));
     }
     this.lastDecision.set(ctx.budgetKind, decision);
+    const modelLists = this.modelLists.get(ctx.budgetKind);
     const listsOf = (node: string): string[][] => {
       const lists = pass.lists.get(node) ?? [];
-      return this.modelLists ? [...lists, this.modelLists.get(node) ?? []] : lists;
+      return modelLists ? [...lists, modelLists.get(node) ?? []] : lists;
     };
     const selectors = new Map<string, OnlineSelector>();
     for (const node of decision.nodes) {
