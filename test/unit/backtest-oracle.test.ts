@@ -5,7 +5,7 @@ import { runBacktest, DEFAULT_BACKTEST, TraceOrderError, TraceTooShortError, typ
 import { lastDayTopK, noWarmup, sameHourLastWeekTopK } from '../../src/domain/backtest/baselines.js';
 import { ModcastMethod } from '../../src/domain/backtest/modcast.js';
 import { PoolMethod } from '../../src/domain/backtest/ranker-pool.js';
-import type { Budget, WarmupMethod } from '../../src/domain/backtest/method.js';
+import { heldEverywhereMask, type Budget, type WarmupMethod } from '../../src/domain/backtest/method.js';
 import type { MethodMetrics } from '../../src/domain/backtest/metrics.js';
 import { defaultCalendar } from '../../src/domain/calendar.js';
 import type { RequestKind } from '../../src/domain/event.js';
@@ -121,22 +121,33 @@ test('replay: deterministic for the same input; out-of-order traces are refused'
   await assert.rejects(runBacktest(trace, options), TraceOrderError);
 });
 
-test('holds answers as the node caches do, for unbounded, LRU and TTL caches alike', async () => {
-  const rand = rng(31);
+/** 60 hours of random requests of 30 modules' versions and lists on 3 nodes. */
+function cacheTrace(seed: number): TraceRequest[] {
+  const rand = rng(seed);
   const trace: TraceRequest[] = [];
   const kinds: RequestKind[] = ['zip', 'info', 'list', 'latest'];
   for (let t = 0; t < 60 * 3_600_000; t += 1 + Math.floor(rand() * 120_000)) {
     const kind = kinds[Math.floor(rand() * kinds.length)]!;
     trace.push({ ts: t, module: `m${Math.floor(rand() * 30)}.example/x`, version: `v1.0.${Math.floor(rand() * 4)}`, node: `n${Math.floor(rand() * 3)}`, bytes: 1 + Math.floor(rand() * 5000), kind });
   }
+  return trace;
+}
+
+test('holds answers as the node caches do, for unbounded, LRU and TTL caches alike; held everywhere means held by every deciding node', async () => {
+  const trace = cacheTrace(31);
   for (const capacityBytes of [Number.POSITIVE_INFINITY, 40_000]) {
     let compared = 0;
+    let everywhere = 0;
     const checker: WarmupMethod = {
       name: 'holds-check',
       rank(ctx) {
+        const mask = heldEverywhereMask(ctx);
         for (const item of ctx.history.items.values()) {
+          const heldEverywhere = ctx.history.fetchedByAll(item.id, mask);
+          if (heldEverywhere) everywhere++;
           for (const node of ctx.decision.nodes) {
             assert.equal(ctx.holds(node, item), ctx.isCached(node, item.key), `${item.key} on ${node} at ${ctx.decision.at}`);
+            if (heldEverywhere) assert.ok(ctx.isCached(node, item.key), `${item.key} held everywhere but not on ${node}`);
             compared++;
           }
         }
@@ -145,5 +156,26 @@ test('holds answers as the node caches do, for unbounded, LRU and TTL caches ali
     };
     await runBacktest(trace, { ...DEFAULT_BACKTEST, methods: [checker], warmupHours: 24, capacityBytes, mutableTtlMinutes: 30 });
     assert.ok(compared > 1000, `compared ${compared}`);
+    // Only caches that keep every version let a version be known held without asking each node.
+    if (Number.isFinite(capacityBytes)) assert.equal(everywhere, 0);
+    else assert.ok(everywhere > 100, `held everywhere ${everywhere}`);
   }
+});
+
+test('skipping versions held everywhere changes no list: caches that keep versions and caches too large to evict rank alike', async () => {
+  const trace = cacheTrace(47);
+  const judged = async (capacityBytes: number): Promise<string[]> => {
+    const sets: string[] = [];
+    await runBacktest(trace, {
+      ...DEFAULT_BACKTEST,
+      methods: [lastDayTopK, new PoolMethod()],
+      warmupHours: 24,
+      capacityBytes,
+      onJudge: (j) => sets.push(`${j.method} ${j.budget.value} ${j.outcome.node} ${j.outcome.start} ${j.warmSet.join(',')}`),
+    });
+    return sets;
+  };
+  const kept = await judged(Number.POSITIVE_INFINITY);
+  assert.ok(kept.some((s) => s.startsWith('modcast ') && !s.endsWith(' ')), 'modcast warmed something');
+  assert.deepEqual(kept, await judged(Number.MAX_VALUE));
 });

@@ -7,7 +7,7 @@
  * And `no-warmup`, the floor every method is measured from.
  */
 import { DAY_MS, HOUR_MS, WEEK_HOURS } from '../calendar.js';
-import { uncachedTopPerNode, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+import { heldEverywhereMask, uncachedTopPerNode, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
 
 export const noWarmup: WarmupMethod = {
   name: 'no-warmup',
@@ -17,8 +17,11 @@ export const noWarmup: WarmupMethod = {
 /** Items ranked by fleet requests in hours [from, to), the same list for every node minus what it holds. */
 function rankByCount(ctx: DecisionContext, from: number, to: number): Map<string, string[]> {
   const { history } = ctx;
-  // Only items fetched in the window count (their fleet-wide hourly fetches are the sum of the nodes').
-  const scored: Scored[] = history.fetchesDuring(from, to).map(({ item, fetches }) => ({ key: item.key, score: fetches }));
+  // Only items fetched in the window count (their fleet-wide hourly fetches are the sum of the nodes'), and only
+  // those some deciding node lacks (the popular versions every node holds are most of the top of the count).
+  const held = heldEverywhereMask(ctx);
+  const scored: Scored[] = [];
+  for (const { item, fetches } of history.fetchesDuring(from, to)) if (!history.fetchedByAll(item.id, held)) scored.push({ key: item.key, score: fetches });
   return uncachedTopPerNode(scored, ctx);
 }
 

@@ -170,7 +170,14 @@ const ROW_CHUNK_ITEMS = 1 << ROW_CHUNK_SHIFT;
 /** Packed row of an item: its fleet-wide DecayedCounts row, then these. */
 export const ROW_LAST_FETCH = DECAYED_ROW;
 export const ROW_NODES = DECAYED_ROW + 1;
-const ROW_LENGTH = DECAYED_ROW + 2;
+/**
+ * Versions only (0 for list/@latest items): bit i set when node i (index in nodeNames, below MASKED_NODES) fetched
+ * it. With caches that keep every version, an item held by every deciding node is skipped without reading its objects.
+ */
+export const ROW_VERSION_NODES = DECAYED_ROW + 2;
+const ROW_LENGTH = DECAYED_ROW + 3;
+/** Nodes a ROW_VERSION_NODES mask can name (bits of a 32-bit integer, sign bit unused). */
+export const MASKED_NODES = 31;
 
 /** Where item `id`'s packed row starts in its chunk, `rowChunks[id >> ROW_CHUNK_SHIFT]`. */
 export function rowOffset(id: number): number {
@@ -251,6 +258,7 @@ export class TraceHistory {
       series = new NodeSeries(index);
       item.nodes.set(this.nodeNames[index]!, series);
       this.setRow(item.id, ROW_NODES, item.nodes.size);
+      if (!mutable && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
     }
     if (item.times) {
       const times = item.times.get(node);
@@ -288,6 +296,26 @@ export class TraceHistory {
       this.nodeNames.push(node);
     }
     return index;
+  }
+
+  /** The ROW_VERSION_NODES bits of these nodes; 0 (matching no item) when one has no bit (never fetched, or too many nodes). */
+  versionMaskOf(nodes: readonly string[]): number {
+    let bits = 0;
+    for (const node of nodes) {
+      const i = this.nodeIndex.get(node);
+      if (i === undefined || i >= MASKED_NODES) return 0;
+      bits |= 1 << i;
+    }
+    return bits;
+  }
+
+  /** Did every node of `mask` (versionMaskOf) fetch this version? Never for mask 0 or a list/@latest item. */
+  fetchedByAll(id: number, mask: number): boolean {
+    return mask !== 0 && (this.rowAt(id, ROW_VERSION_NODES) & mask) === mask;
+  }
+
+  private rowAt(id: number, field: number): number {
+    return this.rowChunks[id >> ROW_CHUNK_SHIFT]![rowOffset(id) + field]!;
   }
 
   private setRow(id: number, field: number, value: number): void {

@@ -42,6 +42,8 @@ export interface DecisionContext {
   isCached(node: string, key: string): boolean;
   /** isCached for an item of the history, answered without a cache look-up where the history already tells. */
   holds(node: string, item: ItemHistory): boolean;
+  /** Caches never evict: a node holds every version it ever fetched (only list/@latest answers expire). */
+  keepsVersions?: boolean;
   /** How long a warmed list/@latest answer stays fresh: warming one only helps requests within this time. */
   mutableTtlMs: number;
   /** Rankings longer than this are cut (no budget can use more). */
@@ -78,6 +80,14 @@ export interface WarmupMethod {
 export interface Scored {
   key: string;
   score: number;
+}
+
+/**
+ * When caches keep every version, the deciding nodes' mask for TraceHistory.fetchedByAll: a version they all fetched is
+ * held by all of them and no list can take it. 0 (skips nothing) otherwise.
+ */
+export function heldEverywhereMask(ctx: DecisionContext): number {
+  return ctx.keepsVersions ? ctx.history.versionMaskOf(ctx.decision.nodes) : 0;
 }
 
 /** Best first; equal scores in key order, so runs are deterministic. */

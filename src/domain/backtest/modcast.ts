@@ -26,7 +26,7 @@ import { WEEK, weekShape, type ModelName } from '../forecast/series.js';
 import { DEFAULT_SELECT, type KeptChoice, type SelectOptions } from '../forecast/select.js';
 import { windowSpan, type WindowSpan } from '../windows.js';
 import type { ItemHistory, TraceHistory } from './history.js';
-import { byScore, type Decision, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+import { byScore, heldEverywhereMask, type Decision, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
 
 export interface ModcastMethodOptions {
   /** Hours of history the models see (4 weeks by default, as scoring). */
@@ -240,6 +240,8 @@ function* candidates(
   const { history } = ctx;
   const { nowHour, curves } = prep;
   const wantedBy = (item: ItemHistory) => prep.deciding.filter((d) => d.r >= 0 && !ctx.holds(d.node, item));
+  // A version every deciding node holds is wanted nowhere: skipped before any count or curve is read.
+  const held = heldEverywhereMask(ctx);
   const isYoung = (item: ItemHistory) => curves.isRelease(item) && nowHour - history.hourOf(item.firstTs) < RELEASE_CURVE_HOURS;
   const youngPicks = shortlist && Number.isFinite(o.youngFitsPerList) ? new YoungPicks(ctx, prep, Math.ceil(o.youngFitsPerList * ctx.rankLimit)) : null;
   let items: Iterable<ItemHistory> = history.items.values();
@@ -251,11 +253,12 @@ function* candidates(
       if (item) listed.push(item);
     }
     // Recent versions are younger than RELEASE_CURVE_HOURS already: young if seen being released.
-    const youngOff = seen.recent.filter((v) => curves.isReleaseHour(v.firstHour) && !shortlist.has(v.item.key));
+    const youngOff = seen.recent.filter((v) => curves.isReleaseHour(v.firstHour) && !shortlist.has(v.item.key) && !history.fetchedByAll(v.item.id, held));
     if (youngPicks) for (const v of youngOff) youngPicks.offer(v);
     items = seen.inOrder(youngPicks ? listed : [...listed, ...youngOff.map((v) => v.item)]);
   }
   for (const item of items) {
+    if (history.fetchedByAll(item.id, held)) continue;
     const young = isYoung(item);
     if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
     const wanted = wantedBy(item);

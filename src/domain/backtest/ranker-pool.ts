@@ -14,7 +14,7 @@ import {
 } from '../forecast/rankers.js';
 import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, ROW_NODES, WINDOW_ROW, rowOffset, type ItemHistory, type TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
-import type { BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
+import { heldEverywhereMask, type BudgetKind, type Decision, type DecisionContext, type WarmupMethod } from './method.js';
 
 /** Scope order is the tie-break order: with no evidence, fleet-wide demand (what a new node would see) leads. */
 export const SCOPES = ['fleet', 'region', 'node'] as const;
@@ -139,10 +139,13 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   const N = history.byId.length;
   const windows = windowCounts(N);
   history.addFleetWindows(h, w, windows);
+  // A version every deciding node fetched is held by all of them when caches keep versions: it can enter no list.
+  const heldByAll = heldEverywhereMask(ctx);
   for (let id = 0; id < N; id++) {
     const row = history.rowChunks[id >> ROW_CHUNK_SHIFT]!;
     const o = rowOffset(id);
     if (row[o + ROW_LAST_FETCH]! < since) continue;
+    if (history.fetchedByAll(id, heldByAll)) continue;
     const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(history.byId[id]) : 1;
     boundScoresOf(row, o, windows, id * WINDOW_ROW, at, per, w, bound, boundScores);
     // Most items reach no list of any node: one comparison per ranker says so.

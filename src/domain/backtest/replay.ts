@@ -240,6 +240,7 @@ export async function runBacktest(source: TraceSource, options: BacktestOptions)
     // A node holds only what it fetched, and an unbounded cache keeps every version it fetched (a key with a
     // version is never a list/@latest answer, which alone expire).
     holds: (node, item) => item.nodes.has(node) && ((unbounded && item.version !== '') || (caches.get(node)?.isFresh(item.key, d.at) ?? false)),
+    keepsVersions: unbounded,
     mutableTtlMs: ttlMs,
     rankLimit: rankLimit.get(kind)!,
     budgetKind: kind,
