@@ -141,15 +141,16 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   history.addFleetWindows(h, w, windows);
   // A version every deciding node fetched is held by all of them when caches keep versions: it can enter no list.
   const heldByAll = heldEverywhereMask(ctx);
-  for (let id = 0; id < N; id++) {
+  /** Offers item `id` to every list it may enter (nothing when its bound reaches no floor or it is not a candidate). */
+  const consider = (id: number): void => {
     const row = history.rowChunks[id >> ROW_CHUNK_SHIFT]!;
     const o = rowOffset(id);
-    if (row[o + ROW_LAST_FETCH]! < since) continue;
-    if (history.fetchedByAll(id, heldByAll)) continue;
+    if (row[o + ROW_LAST_FETCH]! < since) return;
+    if (history.fetchedByAll(id, heldByAll)) return;
     const per = ctx.budgetKind === 'bytes' ? 1 / history.sizeOf(history.byId[id]) : 1;
     boundScoresOf(row, o, windows, id * WINDOW_ROW, at, per, w, bound, boundScores);
     // Most items reach no list of any node: one comparison per ranker says so.
-    if (!reaches(boundScores, floors.any, 0)) continue;
+    if (!reaches(boundScores, floors.any, 0)) return;
     let item: ItemHistory | null = null;
     let taken = false;
     for (let n = 0; n < D; n++) {
@@ -164,7 +165,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       takes[n] = (shared || item.nodes.has(node)) && !ctx.holds(node, item) ? 1 : 0;
       taken ||= takes[n] === 1;
     }
-    if (!taken || !item) continue;
+    if (!taken || !item) return;
     if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
       refreshFloors();
       sinceRefresh = 0;
@@ -220,14 +221,45 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       if (!kept) continue;
       for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
     }
-  }
+  };
+  // The items the last decision listed first: they are likely near the top again, so the lists' floors start high and
+  // the bound skips most of the rest. The lists do not depend on the order of offers (TopK keeps the best k by score,
+  // then key), only the work does.
+  const seeded = seedIds(history, ctx.budgetKind, N);
+  for (const id of seeded.ids) consider(id);
+  for (let id = 0; id < N; id++) if (!seeded.has[id]) consider(id);
+  seeded.clear();
   const lists = new Map<string, string[][]>();
   deciding.forEach((node, n) => {
     const sorted = heaps[n]!.map((heap) => heap.sorted());
     // Aliased scopes share one list (same items, same order): a tie between them is not a choice.
     lists.set(node, source[n]!.map((c) => sorted[c]!));
   });
+  rememberListed(history, ctx.budgetKind, lists);
   return { lists };
+}
+
+/** Per history and budget kind, the ids of the items some list held at the last pass (the next pass's seeds). */
+const listedIds = new WeakMap<TraceHistory, Map<BudgetKind, number[]>>();
+
+function rememberListed(history: TraceHistory, kind: BudgetKind, lists: Map<string, string[][]>): void {
+  const ids = new Set<number>();
+  for (const perContender of lists.values()) for (const list of perContender) for (const key of list) ids.add(history.items.get(key)!.id);
+  let byKind = listedIds.get(history);
+  if (!byKind) listedIds.set(history, (byKind = new Map()));
+  byKind.set(kind, [...ids]);
+}
+
+/** Scratch marks of the seeded ids (all zero between passes). */
+let seedMarks = new Uint8Array(0);
+
+/** The last pass's listed ids, marked in `has` (indexed by id) until `clear()`. */
+function seedIds(history: TraceHistory, kind: BudgetKind, items: number): { ids: readonly number[]; has: Uint8Array; clear: () => void } {
+  if (seedMarks.length < items) seedMarks = new Uint8Array(Math.max(items, 2 * seedMarks.length));
+  const has = seedMarks;
+  const ids = (listedIds.get(history)?.get(kind) ?? []).filter((id) => id < items);
+  for (const id of ids) has[id] = 1;
+  return { ids, has, clear: () => ids.forEach((id) => (has[id] = 0)) };
 }
 
 /** Per ranker, the one feature its score is (-1: its score is computed). */
