@@ -166,6 +166,16 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       taken ||= takes[n] === 1;
     }
     if (!taken || !item) return;
+    // Only the features of rankers whose bound reaches one of their lists are read: a ranker whose bound does not has
+    // full lists (a positive floor) its score cannot reach, and a score from fewer features is lower still (rankers
+    // are non-decreasing in every feature), so its offers are refused either way.
+    let needDecays = false;
+    let needWindows = false;
+    for (let r = 0; r < R; r++) {
+      if (!(boundScores[r]! > 0 && boundScores[r]! >= floors.any[r]!)) continue;
+      needDecays ||= READS_DECAYS[r] === 1;
+      needWindows ||= READS_WINDOWS[r] === 1;
+    }
     if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
       refreshFloors();
       sinceRefresh = 0;
@@ -177,8 +187,8 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     regionScored.fill(0);
     for (const points of item.nodes.values()) {
       nodeFeat.fill(0);
-      points.decay.addValuesAt(at, nodeFeat, 0);
-      windowFeatures(points, h, w, nodeFeat, 0);
+      if (needDecays) points.decay.addValuesAt(at, nodeFeat, 0);
+      if (needWindows) windowFeatures(points, h, w, nodeFeat, 0);
       const region = rowRegion[points.node]!;
       const ro = region * FEATURES;
       for (let k = 0; k < FEATURES; k++) {
@@ -264,6 +274,9 @@ function seedIds(history: TraceHistory, kind: BudgetKind, items: number): { ids:
 
 /** Per ranker, the one feature its score is (-1: its score is computed). */
 const FEATURE_OF = Int32Array.from(RANKERS, (r) => r.feature ?? -1);
+/** Per ranker, whether its score may read the decayed counts, and the window counts (a computed score: both). */
+const READS_DECAYS = Uint8Array.from(FEATURE_OF, (f) => (f < F_LAST24 ? 1 : 0));
+const READS_WINDOWS = Uint8Array.from(FEATURE_OF, (f) => (f < 0 || f >= F_LAST24 ? 1 : 0));
 
 /** Ranker r's score of the features at `o`: the feature itself where the score is one (no call), else the ranker's. */
 function scoreOf(r: number, f: Float64Array, o: number, w: number): number {
