@@ -113,14 +113,14 @@ export class NodeSeries extends PointList {
   constructor(
     /** The node's index in TraceHistory.nodeNames. */
     readonly node: number,
+    /** Decayed fetch counts at exact fetch times (the ranker pool's recency features). */
+    readonly decay: DecayedCounts = new DecayedCounts(),
   ) {
     super();
   }
 
   /** Time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
   lastTs = -Infinity;
-  /** Decayed fetch counts at exact fetch times (the ranker pool's recency features). */
-  readonly decay = new DecayedCounts();
 }
 
 export interface ItemHistory {
@@ -205,6 +205,12 @@ export class TraceHistory {
    * them in sequence rather than through each item's objects is most of what the bound costs.
    */
   readonly rowChunks: Float64Array[] = [];
+  /**
+   * The node series' DecayedCounts rows, packed in chunks of ROW_CHUNK_ITEMS: hundreds of thousands of series would
+   * otherwise each own a buffer (a backing store and its ArrayBuffer object, about 150 bytes beside 56 of counts).
+   */
+  private readonly seriesRowChunks: Float64Array[] = [];
+  private seriesRows = 0;
   /** Per hour index (from `hourBase`), the ids of the items fetched in that hour and their fleet-wide fetches. */
   private readonly hourIds: number[][] = [];
   private readonly hourCounts: number[][] = [];
@@ -255,7 +261,7 @@ export class TraceHistory {
     let series = item.nodes.get(node);
     if (!series) {
       const index = this.nodeIndexOf(node);
-      series = new NodeSeries(index);
+      series = new NodeSeries(index, new DecayedCounts(this.nextSeriesRow()));
       item.nodes.set(this.nodeNames[index]!, series);
       this.setRow(item.id, ROW_NODES, item.nodes.size);
       if (!mutable && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
@@ -284,6 +290,15 @@ export class TraceHistory {
     }
     totals.add(hour);
     return item;
+  }
+
+  /** A fresh DecayedCounts row for a new node series, a view into the packed series rows. */
+  private nextSeriesRow(): Float64Array {
+    const i = this.seriesRows++;
+    const chunk = i >> ROW_CHUNK_SHIFT;
+    if (chunk === this.seriesRowChunks.length) this.seriesRowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * DECAYED_ROW));
+    const o = (i & (ROW_CHUNK_ITEMS - 1)) * DECAYED_ROW;
+    return this.seriesRowChunks[chunk]!.subarray(o, o + DECAYED_ROW);
   }
 
   /** The node's index in nodeNames, adding it (under its own copy of the name) when new. */
