@@ -142,7 +142,7 @@ export interface ItemHistory {
   fleet: PointList;
   /**
    * Decayed fetch counts over every node: equal to the sum of the nodes', an upper bound the ranker pool skips by.
-   * A view into the item's packed row (TraceHistory.rowChunks).
+   * Its counts sit in the item's packed row (TraceHistory.rowChunks).
    */
   fleetDecay: DecayedCounts;
   /** Dense index in order of first appearance (the order of `TraceHistory.items`). */
@@ -207,7 +207,7 @@ export class TraceHistory {
   readonly rowChunks: Float64Array[] = [];
   /**
    * The node series' DecayedCounts rows, packed in chunks of ROW_CHUNK_ITEMS: hundreds of thousands of series would
-   * otherwise each own a buffer (a backing store and its ArrayBuffer object, about 150 bytes beside 56 of counts).
+   * otherwise each own a typed array (its object and buffer, about 250 bytes beside 56 of counts).
    */
   private readonly seriesRowChunks: Float64Array[] = [];
   private seriesRows = 0;
@@ -244,11 +244,9 @@ export class TraceHistory {
       // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
       const id = this.byId.length;
       if (id >> ROW_CHUNK_SHIFT === this.rowChunks.length) this.rowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * ROW_LENGTH));
-      const o = rowOffset(id);
-      const row = this.rowChunks[id >> ROW_CHUNK_SHIFT]!.subarray(o, o + DECAYED_ROW);
       // Strings kept for the whole run are copies: a field sliced out of a parser's input (a CSV reader's chunk)
       // would otherwise keep that whole chunk alive (at 2.5M requests, 100 MB of chunks held by items' names).
-      item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(row), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
+      item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(this.rowChunks[id >> ROW_CHUNK_SHIFT], rowOffset(id)), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
       this.items.set(key, item);
       this.byId.push(item);
       const versions = this.byModule.get(module);
@@ -261,7 +259,7 @@ export class TraceHistory {
     let series = item.nodes.get(node);
     if (!series) {
       const index = this.nodeIndexOf(node);
-      series = new NodeSeries(index, new DecayedCounts(this.nextSeriesRow()));
+      series = new NodeSeries(index, this.nextSeriesDecay());
       item.nodes.set(this.nodeNames[index]!, series);
       this.setRow(item.id, ROW_NODES, item.nodes.size);
       if (!mutable && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
@@ -292,13 +290,12 @@ export class TraceHistory {
     return item;
   }
 
-  /** A fresh DecayedCounts row for a new node series, a view into the packed series rows. */
-  private nextSeriesRow(): Float64Array {
+  /** Fresh decayed counts for a new node series, in the next row of the packed series rows. */
+  private nextSeriesDecay(): DecayedCounts {
     const i = this.seriesRows++;
     const chunk = i >> ROW_CHUNK_SHIFT;
     if (chunk === this.seriesRowChunks.length) this.seriesRowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * DECAYED_ROW));
-    const o = (i & (ROW_CHUNK_ITEMS - 1)) * DECAYED_ROW;
-    return this.seriesRowChunks[chunk]!.subarray(o, o + DECAYED_ROW);
+    return new DecayedCounts(this.seriesRowChunks[chunk], (i & (ROW_CHUNK_ITEMS - 1)) * DECAYED_ROW);
   }
 
   /** The node's index in nodeNames, adding it (under its own copy of the name) when new. */

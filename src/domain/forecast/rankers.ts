@@ -33,35 +33,38 @@ export const DECAYED_ROW = H + 1;
 
 /**
  * Exponentially decayed request counts at several half-lives, kept exact at every request: add() at time t decays
- * the values to t and adds 1, addValuesAt() decays to a later time without changing anything. The row may be a view
- * into a larger array (the backtest packs every item's fleet-wide counts together, see TraceHistory).
+ * the values to t and adds 1, addValuesAt() decays to a later time without changing anything. The row may sit inside a
+ * larger array (the backtest packs the rows of every item and node series together, see TraceHistory): hundreds of
+ * thousands of small arrays would each cost an object and a buffer beside their 56 bytes.
  */
 export class DecayedCounts {
   constructor(
-    /** [0, H): the values; [H]: the time they are at (-Infinity before the first count). */
+    /** From `row`: [0, H) the values, [H] the time they are at (-Infinity before the first count). */
     readonly values: Float64Array = new Float64Array(DECAYED_ROW),
+    readonly row = 0,
   ) {
-    values[H] = -Infinity;
+    values[row + H] = -Infinity;
   }
 
   get at(): number {
-    return this.values[H]!;
+    return this.values[this.row + H]!;
   }
 
   add(t: number, count = 1): void {
     const v = this.values;
-    const at = v[H]!;
+    const o = this.row;
+    const at = v[o + H]!;
     if (at !== -Infinity && t > at) {
       const dt = t - at;
-      for (let k = 0; k < H; k++) v[k] = v[k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
+      for (let k = 0; k < H; k++) v[o + k] = v[o + k]! * Math.exp(-dt * DECAY_RATES_PER_MS[k]!);
     }
-    for (let k = 0; k < H; k++) v[k] = v[k]! + count;
-    if (t > at) v[H] = t;
+    for (let k = 0; k < H; k++) v[o + k] = v[o + k]! + count;
+    if (t > at) v[o + H] = t;
   }
 
   /** Adds the values decayed to time t into out[offset, offset + H). */
   addValuesAt(t: number, out: Float64Array, offset = 0): void {
-    addDecayedRowAt(this.values, 0, t, out, offset);
+    addDecayedRowAt(this.values, this.row, t, out, offset);
   }
 }
 
