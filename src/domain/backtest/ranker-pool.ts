@@ -233,7 +233,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     }
   };
   // The items the last decision listed first: they are likely near the top again, so the lists' floors start high and
-  // the bound skips most of the rest. The lists do not depend on the order of offers (TopK keeps the best k by score,
+  // the bound lets fewer of the rest through. The lists do not depend on the order of offers (TopK keeps the best k by score,
   // then key), only the work does.
   const seeded = seedIds(history, ctx.budgetKind, N);
   for (const id of seeded.ids) consider(id);
