@@ -99,21 +99,26 @@ export function byScore(a: Scored, b: Scored): number {
  * Per deciding node, the first `rankLimit` keys of `scored` in byScore order that the node does not hold. Equal to
  * sorting and then walking the sorted list per node, but orders only as deep as the nodes need: a heap is built in
  * linear time and popped until every node's list is full (a node holding the most popular items needs a deeper
- * walk, and all nodes stop there).
+ * walk, and all nodes stop there). The heap compares scores alone: items of equal score (counts tie often) come out
+ * together and only the groups the walk reaches are put in key order.
  */
 export function uncachedTopPerNode(scored: readonly Scored[], ctx: DecisionContext): Map<string, string[]> {
   const nodes = ctx.decision.nodes;
   const out = nodes.map((): string[] => []);
-  const heap = Int32Array.from({ length: scored.length }, (_, i) => i);
-  const better = (a: number, b: number): boolean => byScore(scored[a]!, scored[b]!) < 0;
+  const score = new Float64Array(scored.length);
+  const heap = new Int32Array(scored.length);
+  for (let i = 0; i < scored.length; i++) {
+    score[i] = scored[i]!.score;
+    heap[i] = i;
+  }
   const siftDown = (from: number, size: number): void => {
     const x = heap[from]!;
     let i = from;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= size) break;
-      const c = l + 1 < size && better(heap[l + 1]!, heap[l]!) ? l + 1 : l;
-      if (!better(heap[c]!, x)) break;
+      const c = l + 1 < size && score[heap[l + 1]!]! > score[heap[l]!]! ? l + 1 : l;
+      if (!(score[heap[c]!]! > score[x]!)) break;
       heap[i] = heap[c]!;
       i = c;
     }
@@ -122,16 +127,25 @@ export function uncachedTopPerNode(scored: readonly Scored[], ctx: DecisionConte
   let size = heap.length;
   for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i, size);
   let open = ctx.rankLimit > 0 ? nodes.length : 0;
+  const group: Scored[] = [];
   while (open > 0 && size > 0) {
-    const s = scored[heap[0]!]!;
-    if (s.score <= 0) break;
-    heap[0] = heap[--size]!;
-    siftDown(0, size);
-    for (let n = 0; n < nodes.length; n++) {
-      const list = out[n]!;
-      if (list.length >= ctx.rankLimit || ctx.isCached(nodes[n]!, s.key)) continue;
-      list.push(s.key);
-      if (list.length >= ctx.rankLimit) open--;
+    const top = score[heap[0]!]!;
+    if (top <= 0) break;
+    group.length = 0;
+    while (size > 0 && score[heap[0]!] === top) {
+      group.push(scored[heap[0]!]!);
+      heap[0] = heap[--size]!;
+      siftDown(0, size);
+    }
+    group.sort(byScore);
+    for (let g = 0; g < group.length && open > 0; g++) {
+      const key = group[g]!.key;
+      for (let n = 0; n < nodes.length; n++) {
+        const list = out[n]!;
+        if (list.length >= ctx.rankLimit || ctx.isCached(nodes[n]!, key)) continue;
+        list.push(key);
+        if (list.length >= ctx.rankLimit) open--;
+      }
     }
   }
   return new Map(nodes.map((node, n) => [node, out[n]!]));
