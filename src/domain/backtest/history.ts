@@ -181,7 +181,19 @@ export const MASKED_NODES = 31;
 
 /** Where item `id`'s packed row starts in its chunk, `rowChunks[id >> ROW_CHUNK_SHIFT]`. */
 export function rowOffset(id: number): number {
-  return (id & (ROW_CHUNK_ITEMS - 1)) * ROW_LENGTH;
+  return packedOffset(id, ROW_LENGTH);
+}
+
+/** Where row i of packed rows of `stride` numbers starts in its chunk (ROW_CHUNK_ITEMS rows per chunk). */
+function packedOffset(i: number, stride: number): number {
+  return (i & (ROW_CHUNK_ITEMS - 1)) * stride;
+}
+
+/** The chunk of packed rows of `stride` numbers that holds row i, added when row i starts a new one (rows come in order). */
+function packedChunk(chunks: Float64Array[], i: number, stride: number): Float64Array {
+  const c = i >> ROW_CHUNK_SHIFT;
+  if (c === chunks.length) chunks.push(new Float64Array(ROW_CHUNK_ITEMS * stride));
+  return chunks[c]!;
 }
 
 /**
@@ -243,10 +255,9 @@ export class TraceHistory {
     if (!item) {
       // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
       const id = this.byId.length;
-      if (id >> ROW_CHUNK_SHIFT === this.rowChunks.length) this.rowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * ROW_LENGTH));
       // Strings kept for the whole run are copies: a field sliced out of a parser's input (a CSV reader's chunk)
       // would otherwise keep that whole chunk alive (at 2.5M requests, 100 MB of chunks held by items' names).
-      item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(this.rowChunks[id >> ROW_CHUNK_SHIFT], rowOffset(id)), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
+      item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(packedChunk(this.rowChunks, id, ROW_LENGTH), rowOffset(id)), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
       this.items.set(key, item);
       this.byId.push(item);
       const versions = this.byModule.get(module);
@@ -293,9 +304,7 @@ export class TraceHistory {
   /** Fresh decayed counts for a new node series, in the next row of the packed series rows. */
   private nextSeriesDecay(): DecayedCounts {
     const i = this.seriesRows++;
-    const chunk = i >> ROW_CHUNK_SHIFT;
-    if (chunk === this.seriesRowChunks.length) this.seriesRowChunks.push(new Float64Array(ROW_CHUNK_ITEMS * DECAYED_ROW));
-    return new DecayedCounts(this.seriesRowChunks[chunk], (i & (ROW_CHUNK_ITEMS - 1)) * DECAYED_ROW);
+    return new DecayedCounts(packedChunk(this.seriesRowChunks, i, DECAYED_ROW), packedOffset(i, DECAYED_ROW));
   }
 
   /** The node's index in nodeNames, adding it (under its own copy of the name) when new. */
