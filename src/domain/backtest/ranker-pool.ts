@@ -235,10 +235,12 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   // The items the last decision listed first: they are likely near the top again, so the lists' floors start high and
   // the bound lets fewer of the rest through. The lists do not depend on the order of offers (TopK keeps the best k by score,
   // then key), only the work does.
-  const seeded = seedIds(history, ctx.budgetKind, N);
-  for (const id of seeded.ids) consider(id);
-  for (let id = 0; id < N; id++) if (!seeded.has[id]) consider(id);
-  seeded.clear();
+  const seeded = new Uint8Array(N);
+  for (const id of listedIds.get(history)?.get(ctx.budgetKind) ?? []) {
+    seeded[id] = 1;
+    consider(id);
+  }
+  for (let id = 0; id < N; id++) if (!seeded[id]) consider(id);
   const lists = new Map<string, string[][]>();
   deciding.forEach((node, n) => {
     const sorted = heaps[n]!.map((heap) => heap.sorted());
@@ -258,18 +260,6 @@ function rememberListed(history: TraceHistory, kind: BudgetKind, lists: Map<stri
   let byKind = listedIds.get(history);
   if (!byKind) listedIds.set(history, (byKind = new Map()));
   byKind.set(kind, [...ids]);
-}
-
-/** Scratch marks of the seeded ids (all zero between passes). */
-let seedMarks = new Uint8Array(0);
-
-/** The last pass's listed ids, marked in `has` (indexed by id) until `clear()`. */
-function seedIds(history: TraceHistory, kind: BudgetKind, items: number): { ids: readonly number[]; has: Uint8Array; clear: () => void } {
-  if (seedMarks.length < items) seedMarks = new Uint8Array(Math.max(items, 2 * seedMarks.length));
-  const has = seedMarks;
-  const ids = (listedIds.get(history)?.get(kind) ?? []).filter((id) => id < items);
-  for (const id of ids) has[id] = 1;
-  return { ids, has, clear: () => ids.forEach((id) => (has[id] = 0)) };
 }
 
 /** Per ranker, the one feature its score is (-1: its score is computed). */
