@@ -84,6 +84,8 @@ export interface IngestorStats {
 type TopicRole = 'access' | 'rejected';
 
 interface PartitionState {
+  /** `topic|partition`: where this state sits in the ingestor's map while its owner holds the partition. */
+  key: string;
   ref: PartitionRef;
   role: TopicRole;
   epoch: number;
@@ -107,6 +109,9 @@ interface Taken {
 /** The batch was left uncommitted on purpose (stopping): it will be delivered again. */
 class Abandoned extends Error {}
 
+/** Seeks back to one offset before the messages skipped there are taken as absent from the log (see seekBack). */
+const SEEKS_BEFORE_GAP = 3;
+
 /** Tries of a whole start (connect, join) before it fails: about 20 s of backoff (1, 2, 4, 8, 15 s caps, jittered). */
 const START_ATTEMPTS = 6;
 
@@ -117,8 +122,10 @@ export class Ingestor {
   private readonly writer: EventWriter;
   private readonly log: BatchLog;
   private readonly states = new Map<string, PartitionState>();
-  /** Partitions this member sought back to their committed offset since it joined. */
-  private readonly sought = new Set<string>();
+  /** Per partition, the offset this member last sought back to and how often in a row (see seekBack). */
+  private readonly seeks = new Map<string, { offset: number; times: number }>();
+  /** Bumped on every new assignment: a takeover that started under an older one is dropped. */
+  private generation = 0;
   private assignmentNow = new Map<string, number[]>();
   private readonly stopping = new AbortController();
   /** A restart after a fatal consumer crash, while one is under way. */
@@ -235,7 +242,8 @@ export class Ingestor {
       assigned: (assignment) => {
         // kafkajs restarts every partition from its committed offset after a join: so do we.
         this.states.clear();
-        this.sought.clear();
+        this.seeks.clear();
+        this.generation++;
         this.assignmentNow = assignment;
         logger.info({ assignment: Object.fromEntries(assignment) }, 'partitions assigned');
       },
@@ -257,6 +265,7 @@ export class Ingestor {
 
   private async restartAfterCrash(crashed: GroupConsumer): Promise<void> {
     this.states.clear();
+    this.generation++;
     this.assignmentNow = new Map();
     await crashed.disconnect().catch(() => undefined);
     for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
@@ -290,27 +299,60 @@ export class Ingestor {
 
   private async handleBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
     const key = `${batch.topic}|${batch.partition}`;
+    // Fetched before a seek or a rebalance: the next fetch brings these messages again, from the right place.
+    if (!control.isActive()) return;
+    let state = this.states.get(key);
     try {
-      const state = this.states.get(key) ?? (await this.takeOver(batch, control));
-      if (!state) return;
-      this.states.set(key, state);
+      if (!state) {
+        const generation = this.generation;
+        state = await this.takeOver(key, batch, control);
+        // A new assignment came while taking over: the partition is taken over again under it.
+        if (!state || generation !== this.generation) return;
+        this.states.set(key, state);
+      }
       if (state.buffer.length === 0) state.bufferedSince = Date.now();
-      // From the position on, and never a message already buffered (a fetch that repeats offsets after a retry).
-      let after = Math.max(state.position, (state.buffer.at(-1)?.message.offset ?? -1) + 1);
+      // From the next offset on, never a message already buffered (a fetch that repeats offsets after a retry).
+      const next = (state.buffer.at(-1)?.message.offset ?? state.position - 1) + 1;
+      const first = batch.messages.find((m) => m.offset >= next);
+      // Messages skipped between what is buffered and this batch: fetch from `next` rather than store over the gap.
+      if (first && first.offset > next && this.seekBack(key, batch, next)) return;
+      if (first) this.seeks.delete(key);
       for (const message of batch.messages) {
-        if (message.offset < after) continue;
+        if (message.offset < next) continue;
         state.buffer.push({ message, decoded: this.decode(state.role, message) });
-        after = message.offset + 1;
       }
       await this.drain(state, batch, control);
     } catch (e) {
       // Whatever happened, the next batch of this partition starts again from the committed offset: messages
       // taken (resolved) but not committed, a short range waiting for the next fetch included, are fetched again.
-      this.states.delete(key);
-      this.sought.delete(key);
+      // (Only this batch's own state: a newer owner's, after a rebalance, is left alone.)
+      if (state && this.states.get(key) === state) this.states.delete(key);
       if (e instanceof Abandoned) return;
       throw e;
     }
+  }
+
+  /**
+   * Seeks the partition back to `offset` and says so (true); the batch in hand is dropped, its messages come again.
+   * After SEEKS_BEFORE_GAP seeks in a row to the same offset that still bring a later first message, the offsets in
+   * between are taken as absent from the log (false): deleted by retention, or not data (transaction markers).
+   */
+  private seekBack(key: string, batch: PartitionBatch, offset: number): boolean {
+    const last = this.seeks.get(key);
+    const times = last?.offset === offset ? last.times + 1 : 1;
+    if (times > SEEKS_BEFORE_GAP) {
+      this.seeks.delete(key);
+      this.options.logger.warn({ topic: batch.topic, partition: batch.partition, from: offset, first: batch.messages[0]!.offset }, 'offsets missing from the log after seeking back to them; going on from the first one there');
+      return false;
+    }
+    this.seeks.set(key, { offset, times });
+    this.consumer!.seek(batch.topic, batch.partition, offset);
+    return true;
+  }
+
+  /** Whether `state` is still this member's state of its partition (not left behind by a rebalance or restart). */
+  private owns(state: PartitionState): boolean {
+    return this.states.get(state.key) === state;
   }
 
   private decode(role: TopicRole, m: ConsumedMessage): DecodedMessage<AccessEventRow | RejectedRow> {
@@ -320,34 +362,37 @@ export class Ingestor {
   }
 
   /** First batch of a partition since this member got it: claim it, load what to replay and the seen sources. */
-  private async takeOver(batch: PartitionBatch, control: BatchControl): Promise<PartitionState | undefined> {
+  private async takeOver(key: string, batch: PartitionBatch, control: BatchControl): Promise<PartitionState | undefined> {
     const consumer = this.consumer!;
     const { topic, partition } = batch;
-    const key = `${topic}|${partition}`;
     const ref: PartitionRef = { group: this.options.kafka.groupId, topic, partition };
     const committed = await consumer.committed(topic, partition);
     const first = batch.messages[0]!.offset;
-    if (committed.offset !== null && first > committed.offset && !this.sought.has(key)) {
-      // Fetching is ahead of the committed offset (a batch left half done): go back, once; a gap that stays is
-      // the broker's retention having deleted those messages.
-      this.sought.add(key);
-      consumer.seek(topic, partition, committed.offset);
-      return undefined;
+    let start = committed.offset ?? first;
+    if (first > start) {
+      // Fetching is ahead of the committed offset (a batch fetched before a rebalance, or a range left half done):
+      // go back to it. Only messages that retention deleted are skipped.
+      const low = await consumer.firstOffset(topic, partition);
+      if (low > start) this.options.logger.warn({ topic, partition, committed: start, first: low }, 'messages before the first available offset were deleted by retention');
+      start = Math.max(start, low);
+      if (first > start) {
+        if (this.seekBack(key, batch, start)) return undefined;
+        start = first;
+      }
     }
-    const start = committed.offset ?? first;
-    if (first > start) this.options.logger.warn({ topic, partition, committed: start, first }, 'messages before the first available offset were deleted by retention');
+    this.seeks.delete(key);
     const epoch = nextEpoch(committed.metadata);
     // Fenced by the group generation: from here on, records made under an older epoch lose to ours.
     await consumer.commit(topic, partition, start, epochMetadata(epoch));
     const pending = await this.untilDone('batch-log', ref, control, () => this.log.pending(ref, start));
     const sources = await this.untilDone('batch-log', ref, control, () => this.log.sourceOffsets(ref, start));
     if (pending.length > 0) this.options.logger.info({ topic, partition, from: start, ranges: pending.length, epoch }, 'replaying recorded batches');
-    return { ref, role: this.roleOf(topic), epoch, position: start, pending, sources, buffer: [], bufferedSince: Date.now() };
+    return { key, ref, role: this.roleOf(topic), epoch, position: start, pending, sources, buffer: [], bufferedSince: Date.now() };
   }
 
   private async drain(state: PartitionState, batch: PartitionBatch, control: BatchControl): Promise<void> {
     while (state.buffer.length > 0) {
-      if (this.stopping.signal.aborted || !control.isActive()) return;
+      if (this.stopping.signal.aborted || !control.isActive() || !this.owns(state)) return;
       const replay = state.pending[0];
       let range: { from: number; to: number };
       if (replay) {
@@ -425,6 +470,7 @@ export class Ingestor {
         this.log.record(ref, { ...range, epoch: state.epoch, messages: messages.length, sourceOffsets: rangeSources }),
       );
       // Still the owner after the record is durable? (Fenced commit of the range start: nothing new committed.)
+      this.assertOwns(state);
       await consumer.commit(ref.topic, ref.partition, range.from, epochMetadata(state.epoch));
     }
     await this.untilDone('dead-letters', ref, control, () => this.deadLetters().send(letters));
@@ -452,6 +498,9 @@ export class Ingestor {
     };
     await this.options.hooks?.afterInsert?.(info);
     await control.heartbeat();
+    // kafkajs retries a commit across a rejoin, under the new generation: a member whose partition went to another
+    // must not commit for it (the next owner replays this range by its token instead).
+    this.assertOwns(state);
     await consumer.commit(ref.topic, ref.partition, range.to + 1, epochMetadata(state.epoch));
     control.resolve(range.to);
     state.position = range.to + 1;
@@ -470,6 +519,10 @@ export class Ingestor {
     duplicatesTotal.inc(duplicates);
     deadLettersTotal.inc(letters.length);
     await this.options.hooks?.afterCommit?.(info);
+  }
+
+  private assertOwns(state: PartitionState): void {
+    if (!this.owns(state)) throw new Abandoned(`${state.key} was reassigned`);
   }
 
   private deadLetters(): DeadLetterQueue {

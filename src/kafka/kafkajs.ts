@@ -183,6 +183,13 @@ class KafkajsGroupConsumer implements GroupConsumer {
     return { offset: offset >= 0 ? offset : null, metadata: p?.metadata ?? null };
   }
 
+  async firstOffset(topic: string, partition: number): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const low = offsets.find((o) => o.partition === partition)?.low;
+    if (low === undefined) throw new ModcastError(ErrorCodes.BROKER_UNAVAILABLE, `no offsets for ${topic} partition ${partition} in the cluster metadata`);
+    return Number(low);
+  }
+
   seek(topic: string, partition: number, offset: number): void {
     this.consumer.seek({ topic, partition, offset: String(offset) });
   }

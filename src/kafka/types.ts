@@ -84,6 +84,8 @@ export interface GroupConsumer {
    */
   commit(topic: string, partition: number, nextOffset: number, metadata?: string): Promise<void>;
   committed(topic: string, partition: number): Promise<CommittedOffset>;
+  /** The partition's first offset still in the log (retention deletes older messages). */
+  firstOffset(topic: string, partition: number): Promise<number>;
   /** Moves this member's fetch position; batches in progress become stale. */
   seek(topic: string, partition: number, offset: number): void;
   pause(topic: string, partition: number): void;

@@ -141,7 +141,20 @@ export class KafkaScenario {
       groupLag: await this.groupLag().catch((e: Error) => e.message),
       shipped: Object.fromEntries(this.ackedLines),
       ingestors: this.ingestors.map((i) => ({ ...i.stats, assignment: Object.fromEntries(i.assignment) })),
+      // Last: the recorded ranges per partition (`from-to@epoch`), where a gap or an overlap shows what went wrong.
+      ranges: await this.recordedRanges().catch((e: Error) => e.message),
     };
+  }
+
+  private async recordedRanges(): Promise<Record<string, string>> {
+    const rs = await this.ts.store.client.query({
+      query: `SELECT topic, partition, arrayStringConcat(groupArray(concat(toString(from_offset), '-', toString(to_offset), '@', toString(epoch))), ' ') AS ranges
+              FROM (SELECT * FROM ingest_batches WHERE consumer_group = {group:String} ORDER BY from_offset, epoch) GROUP BY topic, partition ORDER BY topic, partition`,
+      query_params: { group: this.config.kafka.groupId },
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ topic: string; partition: number; ranges: string }>();
+    return Object.fromEntries(rows.map((r) => [`${r.topic.endsWith('.rejected') ? 'rejected' : 'access'}/${r.partition}`, r.ranges]));
   }
 }
 

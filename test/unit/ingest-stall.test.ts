@@ -23,6 +23,7 @@ function standIn(waiting: number): { client: KafkaClient; consumers: number } {
       run: async () => void events.assigned?.(new Map([['access', [0, 1]]])),
       commit: async () => undefined,
       committed: async () => ({ offset: null, metadata: null }),
+      firstOffset: async () => 0,
       seek: () => undefined,
       pause: () => undefined,
       resume: () => undefined,
