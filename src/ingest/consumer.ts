@@ -372,7 +372,7 @@ export class Ingestor {
     if (first > start) {
       // Fetching is ahead of the committed offset (a batch fetched before a rebalance, or a range left half done):
       // go back to it. Only messages that retention deleted are skipped.
-      const low = await consumer.firstOffset(topic, partition);
+      const low = await this.untilDone('first-offset', ref, control, () => consumer.firstOffset(topic, partition));
       if (low > start) this.options.logger.warn({ topic, partition, committed: start, first: low }, 'messages before the first available offset were deleted by retention');
       start = Math.max(start, low);
       if (first > start) {
