@@ -121,6 +121,13 @@ export class NodeSeries extends PointList {
 
   /** Time of the last request, to fold a go command's .info/.mod/.zip into one fetch. */
   lastTs = -Infinity;
+
+  /**
+   * Mutable items only: the exact time of every request on this node, oldest first. A warmed list or @latest answer
+   * is fresh for minutes, not the hour its count falls in, so whether warming it helped is a question of exact times.
+   * (Here rather than in a per-item map: the series is looked up for every request anyway.)
+   */
+  times: number[] | undefined = undefined;
 }
 
 export interface ItemHistory {
@@ -151,11 +158,6 @@ export interface ItemHistory {
   hourSlot: number;
   /** Time of the last fetch anywhere. */
   lastFetchTs: number;
-  /**
-   * Mutable items only: per node the exact time of every request, oldest first. A warmed list or @latest answer is
-   * fresh for minutes, not the hour its count falls in, so whether warming it helped is a question of exact times.
-   */
-  times?: Map<string, number[]>;
 }
 
 /**
@@ -253,11 +255,10 @@ export class TraceHistory {
     key ??= itemKey(module, v);
     let item = this.items.get(key);
     if (!item) {
-      // One shape for every item (times undefined rather than absent): the replay's property reads stay monomorphic.
       const id = this.byId.length;
       // Strings kept for the whole run are copies: a field sliced out of a parser's input (a CSV reader's chunk)
       // would otherwise keep that whole chunk alive (at 2.5M requests, 100 MB of chunks held by items' names).
-      item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(packedChunk(this.rowChunks, id, ROW_LENGTH), rowOffset(id)), id, hourSlot: -1, lastFetchTs: ts, times: mutable ? new Map() : undefined };
+      item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(packedChunk(this.rowChunks, id, ROW_LENGTH), rowOffset(id)), id, hourSlot: -1, lastFetchTs: ts };
       this.items.set(key, item);
       this.byId.push(item);
       const versions = this.byModule.get(module);
@@ -271,15 +272,12 @@ export class TraceHistory {
     if (!series) {
       const index = this.nodeIndexOf(node);
       series = new NodeSeries(index, this.nextSeriesDecay());
+      if (mutable) series.times = [];
       item.nodes.set(this.nodeNames[index]!, series);
       this.setRow(item.id, ROW_NODES, item.nodes.size);
       if (!mutable && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
     }
-    if (item.times) {
-      const times = item.times.get(node);
-      if (times) times.push(ts);
-      else item.times.set(this.nodeNames[series.node]!, [ts]);
-    }
+    series.times?.push(ts);
     const last = series.lastTs;
     series.lastTs = ts;
     if (ts - last < FETCH_GAP_MS) return item;
@@ -416,22 +414,25 @@ export class TraceHistory {
 
   /** Was the item requested on the node in [from, to)? Exact for mutable items, by whole hours otherwise. */
   requestedIn(item: ItemHistory, node: string, from: number, to: number): boolean {
-    const times = item.times?.get(node);
+    const points = item.nodes.get(node);
+    if (points === undefined) return false;
+    const times = points.times;
     if (times) {
       for (let i = times.length - 1; i >= 0 && times[i]! >= from; i--) if (times[i]! < to) return true;
       return false;
     }
-    const points = item.nodes.get(node);
-    return points !== undefined && points.sum(this.hourOf(from), this.hourOf(to - 1) + 1) > 0;
+    return points.sum(this.hourOf(from), this.hourOf(to - 1) + 1) > 0;
   }
 
   /** Forgets hourly points and request times older than `hour` (items keep their first-seen time and size). */
   prune(hour: number): void {
     const before = this.origin + hour * HOUR_MS;
     for (const item of this.items.values()) {
-      for (const p of item.nodes.values()) p.dropBefore(hour);
+      for (const p of item.nodes.values()) {
+        p.dropBefore(hour);
+        if (p.times) dropTimesBefore(p.times, before);
+      }
       item.fleet.dropBefore(hour);
-      if (item.times) for (const times of item.times.values()) dropTimesBefore(times, before);
     }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
     if (hour > this.hourBase) {
