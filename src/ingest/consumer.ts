@@ -11,7 +11,9 @@
  *   4. insert events and rejects with the token `kafka:<topic>:<partition>:<from>-<to>`;
  *   5. commit `to + 1`.
  * A member that takes a partition first replays the recorded ranges at or after the committed offset, cut exactly
- * as recorded, so a range inserted but never committed repeats its token and ClickHouse drops it.
+ * as recorded, so a range inserted but never committed repeats its token and ClickHouse drops it. A range only ever
+ * holds messages fetched in a row from its start, and a member commits only for partition states of its current
+ * assignment (docs/kafka.md, "Exactly once").
  * ClickHouse unavailable: the partition is paused and the step retried with backoff, nothing committed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,7 +108,7 @@ interface Taken {
   decoded: DecodedMessage<AccessEventRow | RejectedRow>;
 }
 
-/** The batch was left uncommitted on purpose (stopping): it will be delivered again. */
+/** The batch was left uncommitted on purpose (stopping, or the partition went to a new assignment): it comes again. */
 class Abandoned extends Error {}
 
 /** Seeks back to one offset before the messages skipped there are taken as absent from the log (see seekBack). */
