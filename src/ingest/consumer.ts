@@ -126,8 +126,7 @@ export class Ingestor {
   private readonly states = new Map<string, PartitionState>();
   /** Per partition, the offset this member last sought back to and how often in a row (see seekBack). */
   private readonly seeks = new Map<string, { offset: number; times: number }>();
-  /** Bumped on every new assignment: a takeover that started under an older one is dropped. */
-  private generation = 0;
+  /** Replaced (a new map) on every assignment and restart: a takeover begun under an older one is dropped. */
   private assignmentNow = new Map<string, number[]>();
   private readonly stopping = new AbortController();
   /** A restart after a fatal consumer crash, while one is under way. */
@@ -245,8 +244,7 @@ export class Ingestor {
         // kafkajs restarts every partition from its committed offset after a join: so do we.
         this.states.clear();
         this.seeks.clear();
-        this.generation++;
-        this.assignmentNow = assignment;
+        this.assignmentNow = new Map(assignment);
         logger.info({ assignment: Object.fromEntries(assignment) }, 'partitions assigned');
       },
       crashed: (error, restarting) => {
@@ -267,7 +265,6 @@ export class Ingestor {
 
   private async restartAfterCrash(crashed: GroupConsumer): Promise<void> {
     this.states.clear();
-    this.generation++;
     this.assignmentNow = new Map();
     await crashed.disconnect().catch(() => undefined);
     for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
@@ -306,10 +303,10 @@ export class Ingestor {
     let state = this.states.get(key);
     try {
       if (!state) {
-        const generation = this.generation;
+        const assignment = this.assignmentNow;
         state = await this.takeOver(key, batch, control);
         // A new assignment came while taking over: the partition is taken over again under it.
-        if (!state || generation !== this.generation) return;
+        if (!state || assignment !== this.assignmentNow) return;
         this.states.set(key, state);
       }
       if (state.buffer.length === 0) state.bufferedSince = Date.now();
