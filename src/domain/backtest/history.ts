@@ -10,6 +10,9 @@ import { DECAYED_ROW, DecayedCounts, F_LAST24, FEATURES, addWindowCount } from '
 /** Window features per item in TraceHistory.addFleetWindows: F_LAST24 to the last feature. */
 export const WINDOW_ROW = FEATURES - F_LAST24;
 
+/** Numbers per item in an hour's counts (TraceHistory.hourCounts): fetches, nodes. */
+const HOUR_STRIDE = 2;
+
 /** Numbers per point of a PointList: hour, count, running total. */
 const POINT_STRIDE = 3;
 
@@ -171,13 +174,12 @@ export const ROW_CHUNK_SHIFT = 12;
 const ROW_CHUNK_ITEMS = 1 << ROW_CHUNK_SHIFT;
 /** Packed row of an item: its fleet-wide DecayedCounts row, then these. */
 export const ROW_LAST_FETCH = DECAYED_ROW;
-export const ROW_NODES = DECAYED_ROW + 1;
 /**
  * Versions only (0 for list/@latest items): bit i set when node i (index in nodeNames, below MASKED_NODES) fetched
  * it. With caches that keep every version, an item held by every deciding node is skipped without reading its objects.
  */
-export const ROW_VERSION_NODES = DECAYED_ROW + 2;
-const ROW_LENGTH = DECAYED_ROW + 3;
+export const ROW_VERSION_NODES = DECAYED_ROW + 1;
+const ROW_LENGTH = DECAYED_ROW + 2;
 /** Nodes a ROW_VERSION_NODES mask can name (bits of a 32-bit integer, sign bit unused). */
 export const MASKED_NODES = 31;
 
@@ -214,7 +216,7 @@ export class TraceHistory {
   readonly nodeNames: string[] = [];
   private readonly nodeIndex = new Map<string, number>();
   /**
-   * Every item's fleet-wide decayed counts, last fetch and node count, packed by id (ROW_LENGTH numbers each, in
+   * Every item's fleet-wide decayed counts, last fetch and version nodes, packed by id (ROW_LENGTH numbers each, in
    * chunks of ROW_CHUNK_ITEMS): the ranker pool's per-decision bound reads these for every candidate, and reading
    * them in sequence rather than through each item's objects is most of what the bound costs.
    */
@@ -225,7 +227,10 @@ export class TraceHistory {
    */
   private readonly seriesRowChunks: Float64Array[] = [];
   private seriesRows = 0;
-  /** Per hour index (from `hourBase`), the ids of the items fetched in that hour and their fleet-wide fetches. */
+  /**
+   * Per hour index (from `hourBase`), the ids of the items fetched in that hour and, HOUR_STRIDE numbers per id, their
+   * fleet-wide fetches and the nodes that fetched them in that hour (what the fleet's active-hours features sum).
+   */
   private readonly hourIds: number[][] = [];
   private readonly hourCounts: number[][] = [];
   /** Scratch per item id for fetchesDuring (all zero between calls). */
@@ -274,17 +279,17 @@ export class TraceHistory {
       series = new NodeSeries(index, this.nextSeriesDecay());
       if (mutable) series.times = [];
       item.nodes.set(this.nodeNames[index]!, series);
-      this.setRow(item.id, ROW_NODES, item.nodes.size);
       if (!mutable && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
     }
     series.times?.push(ts);
     const last = series.lastTs;
     series.lastTs = ts;
     if (ts - last < FETCH_GAP_MS) return item;
+    const nodePoints = series.length;
     series.add(hour);
     const points = item.fleet.length;
     item.fleet.add(hour);
-    this.fetchedIn(hour, item, item.fleet.length > points);
+    this.fetchedIn(hour, item, item.fleet.length > points, series.length > nodePoints);
     series.decay.add(ts);
     item.fleetDecay.add(ts);
     item.lastFetchTs = ts;
@@ -341,19 +346,27 @@ export class TraceHistory {
     this.rowChunks[id >> ROW_CHUNK_SHIFT]![rowOffset(id) + field] = value;
   }
 
-  /** A fetch of the item in `hour`: the first there (a new fleet point) joins the hour's list, a later one counts. */
-  private fetchedIn(hour: number, item: ItemHistory, first: boolean): void {
+  /**
+   * A fetch of the item in `hour`: the first there (a new fleet point, and the node's first there too) joins the
+   * hour's list, a later one counts, and a node's first in the hour (a new point of its series) counts that node.
+   */
+  private fetchedIn(hour: number, item: ItemHistory, first: boolean, nodeFirst: boolean): void {
     const i = hour - this.hourBase;
     if (i < 0) return; // before the pruned history: no window reaches it
     while (this.hourIds.length <= i) {
       this.hourIds.push([]);
       this.hourCounts.push([]);
     }
+    const counts = this.hourCounts[i]!;
     if (first) {
       item.hourSlot = this.hourIds[i]!.length;
       this.hourIds[i]!.push(item.id);
-      this.hourCounts[i]!.push(1);
-    } else this.hourCounts[i]![item.hourSlot]! += 1;
+      counts.push(1, 1);
+      return;
+    }
+    const o = item.hourSlot * HOUR_STRIDE;
+    counts[o] = counts[o]! + 1;
+    if (nodeFirst) counts[o + 1] = counts[o + 1]! + 1;
   }
 
   /**
@@ -373,7 +386,7 @@ export class TraceHistory {
       for (let j = 0; j < hourIds.length; j++) {
         const id = hourIds[j]!;
         if (tally[id] === 0) ids.push(id); // counts are whole fetches, at least one
-        tally[id] = tally[id]! + counts[j]!;
+        tally[id] = tally[id]! + counts[j * HOUR_STRIDE]!;
       }
     }
     return ids.map((id) => {
@@ -385,8 +398,9 @@ export class TraceHistory {
 
   /**
    * The fleet-wide window features (rankers.ts: last 24 h, the same window yesterday and last week, active hours) at
-   * hour h for every item fetched in the week before it, added into out at id * WINDOW_ROW + (feature - F_LAST24);
-   * the same sums as windowFeatures over each item's fleet points, in one pass over a week of hour lists.
+   * hour h for every item fetched in the week before it, added into out at id * WINDOW_ROW + (feature - F_LAST24), in
+   * one pass over a week of hour lists: exactly what the fleet scope sums over the item's nodes (windowFeatures of
+   * each node's points), active hours as node-hours.
    */
   addFleetWindows(h: number, w: number, out: Float64Array): void {
     for (let hour = Math.max(h - 168, this.hourBase); hour < h; hour++) {
@@ -394,7 +408,7 @@ export class TraceHistory {
       if (i >= this.hourIds.length) break;
       const ids = this.hourIds[i]!;
       const counts = this.hourCounts[i]!;
-      for (let j = 0; j < ids.length; j++) addWindowCount(out, ids[j]! * WINDOW_ROW - F_LAST24, h - hour, counts[j]!, w);
+      for (let j = 0; j < ids.length; j++) addWindowCount(out, ids[j]! * WINDOW_ROW - F_LAST24, h - hour, counts[j * HOUR_STRIDE]!, w, counts[j * HOUR_STRIDE + 1]!);
     }
   }
 

@@ -9,10 +9,10 @@
  */
 import { HOUR_MS } from '../calendar.js';
 import {
-  F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, FEATURES, addDecayedRowAt, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
+  F_LAST24, FEATURES, addDecayedRowAt, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
-import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, ROW_NODES, WINDOW_ROW, rowOffset, type ItemHistory, type TraceHistory } from './history.js';
+import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, WINDOW_ROW, rowOffset, type ItemHistory, type TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
 import { heldEverywhereMask, type BudgetKind, type Decision, type DecisionContext, type WarmupMethod } from './method.js';
 
@@ -112,28 +112,26 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   // node list (which only items the node fetched can enter, so it stays short and low). Floors only rise: a stale one
   // is merely less selective.
   const floors: Floors = { shared: new Float64Array(D * R), node: new Float64Array(D * R), any: new Float64Array(R) };
-  const refreshFloors = (): void => {
-    floors.shared.fill(Infinity);
-    floors.node.fill(Infinity);
-    floors.any.fill(Infinity);
-    for (let n = 0; n < D; n++) {
-      for (let c = 0; c < C; c++) {
-        if (source[n]![c] !== c) continue;
-        const i = n * R + (c % R);
-        const floor = heaps[n]![c]!.floor;
-        if (c < 2 * R) floors.shared[i] = Math.min(floors.shared[i]!, floor);
-        else floors.node[i] = floor;
-        floors.any[c % R] = Math.min(floors.any[c % R]!, floor);
-      }
+  /** Node n's floors, after offers to its lists (the only floors those offers can raise), and the lowest of all. */
+  const refreshFloors = (n: number): void => {
+    floors.shared.fill(Infinity, n * R, (n + 1) * R);
+    floors.node.fill(Infinity, n * R, (n + 1) * R);
+    for (let c = 0; c < C; c++) {
+      if (source[n]![c] !== c) continue;
+      const i = n * R + (c % R);
+      const floor = heaps[n]![c]!.floor;
+      if (c < 2 * R) floors.shared[i] = Math.min(floors.shared[i]!, floor);
+      else floors.node[i] = floor;
     }
+    floors.any.fill(Infinity);
+    for (let i = 0; i < D * R; i++) floors.any[i % R] = Math.min(floors.any[i % R]!, floors.shared[i]!, floors.node[i]!);
   };
-  let sinceRefresh = 0;
   const bound = new Float64Array(FEATURES);
   const boundScores = new Float64Array(R);
   /** Per deciding node, for the current item: may it enter one of the node's lists (bound and floors), not held there. */
   const takes = new Uint8Array(D);
 
-  refreshFloors();
+  for (let n = 0; n < D; n++) refreshFloors(n);
   // The bound reads only the packed rows and the week's window counts, in id order (the order of history.items); an
   // item's own objects are read once its bound reaches some node's floors.
   const N = history.byId.length;
@@ -175,10 +173,6 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       if (!(boundScores[r]! > 0 && boundScores[r]! >= floors.any[r]!)) continue;
       needDecays ||= READS_DECAYS[r] === 1;
       needWindows ||= READS_WINDOWS[r] === 1;
-    }
-    if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
-      refreshFloors();
-      sinceRefresh = 0;
     }
     fleetFeat.fill(0);
     regionFeat.fill(0);
@@ -230,6 +224,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       }
       if (!kept) continue;
       for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
+      refreshFloors(n);
     }
   };
   // The items the last decision listed first: they are likely near the top again, so the lists' floors start high and
@@ -274,28 +269,20 @@ function scoreOf(r: number, f: Float64Array, o: number, w: number): number {
   return feature >= 0 ? f[o + feature]! : RANKERS[r]!.score(f, o, w);
 }
 
-/** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
-const FLOOR_REFRESH_ITEMS = 16;
 /** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
 const BOUND_SLACK = 1 + 1e-6;
 
 /**
  * Per ranker, a score no scope of the item exceeds: every feature of every scope is at most the fleet's and rankers
  * are non-decreasing in every feature. The fleet's decayed counts are the item's fleet-wide ones from its packed row
- * (with slack for rounding), its window counts are exact from the fleet's hourly counts (whole fetches: sums in any
- * order agree), and its active hours, a sum over nodes, are at most the nodes times the hours active anywhere.
+ * (with slack for rounding); its window counts, active node-hours included, are exact from the fleet's hourly counts
+ * (whole fetches: sums in any order agree). So a fleet list's bound is its score.
  */
 function boundScoresOf(row: Float64Array, o: number, windows: Float64Array, wo: number, at: number, per: number, w: number, bound: Float64Array, out: Float64Array): void {
   bound.fill(0);
   addDecayedRowAt(row, o, at, bound, 0);
   for (let k = 0; k < F_LAST24; k++) bound[k] = bound[k]! * BOUND_SLACK;
-  // Fetched in the last week (else no window counts).
-  if (windows[wo + F_ACTIVE_WEEK - F_LAST24]! > 0) {
-    for (let j = 0; j < WINDOW_ROW; j++) bound[F_LAST24 + j] = windows[wo + j]!;
-    const nodes = row[o + ROW_NODES]!;
-    bound[F_ACTIVE_DAY] = bound[F_ACTIVE_DAY]! * nodes;
-    bound[F_ACTIVE_WEEK] = bound[F_ACTIVE_WEEK]! * nodes;
-  }
+  for (let j = 0; j < WINDOW_ROW; j++) bound[F_LAST24 + j] = windows[wo + j]!;
   for (let r = 0; r < RANKERS.length; r++) out[r] = scoreOf(r, bound, 0, w) * per;
 }
 

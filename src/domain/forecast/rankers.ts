@@ -78,15 +78,16 @@ export function addDecayedRowAt(row: Float64Array, o: number, t: number, out: Fl
 
 /**
  * Adds a count of `ago` hours back (1 = the last whole hour) to the window features: last 24 h, the same window
- * yesterday and last week (w hours long), and the active-hour counts.
+ * yesterday and last week (w hours long), and the active-hour counts (`active`: the series active in that hour, e.g.
+ * a fleet's nodes that fetched in it; one for one series).
  */
-export function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number): void {
+export function addWindowCount(out: Float64Array, o: number, ago: number, c: number, w: number, active = 1): void {
   if (ago > 168 || c === 0) return;
-  out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + 1;
+  out[o + F_ACTIVE_WEEK] = out[o + F_ACTIVE_WEEK]! + active;
   if (ago > 168 - w) out[o + F_LAST_WEEK] = out[o + F_LAST_WEEK]! + c;
   if (ago > 24) return;
   out[o + F_LAST24] = out[o + F_LAST24]! + c;
-  out[o + F_ACTIVE_DAY] = out[o + F_ACTIVE_DAY]! + 1;
+  out[o + F_ACTIVE_DAY] = out[o + F_ACTIVE_DAY]! + active;
   if (ago > 24 - w) out[o + F_YESTERDAY] = out[o + F_YESTERDAY]! + c;
 }
 
