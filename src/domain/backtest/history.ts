@@ -10,8 +10,18 @@ import { DECAYED_ROW, DecayedCounts, F_LAST24, FEATURES, addWindowCount } from '
 /** Window features per item in TraceHistory.addFleetWindows: F_LAST24 to the last feature. */
 export const WINDOW_ROW = FEATURES - F_LAST24;
 
-/** Numbers per item in an hour's counts (TraceHistory.hourCounts): fetches, nodes. */
-const HOUR_STRIDE = 2;
+/** Numbers per item in an hour's list (HourList): its id, its fleet-wide fetches in the hour, the nodes that fetched it. */
+const HOUR_ROW = 3;
+
+/**
+ * The items fetched in one hour, HOUR_ROW numbers each in one typed array (a fraction of the memory of arrays of
+ * numbers: at 10M requests, millions of entries over the history's hours). Grows while its hour is the newest.
+ */
+interface HourList {
+  rows: Int32Array;
+  /** Items in the list. */
+  length: number;
+}
 
 /** Numbers per point of a PointList: hour, count, running total. */
 const POINT_STRIDE = 3;
@@ -228,11 +238,10 @@ export class TraceHistory {
   private readonly seriesRowChunks: Float64Array[] = [];
   private seriesRows = 0;
   /**
-   * Per hour index (from `hourBase`), the ids of the items fetched in that hour and, HOUR_STRIDE numbers per id, their
-   * fleet-wide fetches and the nodes that fetched them in that hour (what the fleet's active-hours features sum).
+   * Per hour index (from `hourBase`), the items fetched in that hour with their fleet-wide fetches and the nodes that
+   * fetched them there (what the fleet's active-hours features sum).
    */
-  private readonly hourIds: number[][] = [];
-  private readonly hourCounts: number[][] = [];
+  private readonly hours: HourList[] = [];
   /** Scratch per item id for fetchesDuring (all zero between calls). */
   private tally = new Float64Array(0);
   private hourBase = 0;
@@ -353,20 +362,29 @@ export class TraceHistory {
   private fetchedIn(hour: number, item: ItemHistory, first: boolean, nodeFirst: boolean): void {
     const i = hour - this.hourBase;
     if (i < 0) return; // before the pruned history: no window reaches it
-    while (this.hourIds.length <= i) {
-      this.hourIds.push([]);
-      this.hourCounts.push([]);
+    while (this.hours.length <= i) {
+      // The hour before is over (fetches come in time order): its list keeps only what it holds.
+      const done = this.hours[this.hours.length - 1];
+      if (done) done.rows = done.rows.slice(0, done.length * HOUR_ROW);
+      this.hours.push({ rows: new Int32Array(64 * HOUR_ROW), length: 0 });
     }
-    const counts = this.hourCounts[i]!;
+    const list = this.hours[i]!;
     if (first) {
-      item.hourSlot = this.hourIds[i]!.length;
-      this.hourIds[i]!.push(item.id);
-      counts.push(1, 1);
+      item.hourSlot = list.length++;
+      if (list.length * HOUR_ROW > list.rows.length) {
+        const rows = new Int32Array(Math.max(64, list.length * 2) * HOUR_ROW);
+        rows.set(list.rows);
+        list.rows = rows;
+      }
+      const o = item.hourSlot * HOUR_ROW;
+      list.rows[o] = item.id;
+      list.rows[o + 1] = 1;
+      list.rows[o + 2] = 1;
       return;
     }
-    const o = item.hourSlot * HOUR_STRIDE;
-    counts[o] = counts[o]! + 1;
-    if (nodeFirst) counts[o + 1] = counts[o + 1]! + 1;
+    const o = item.hourSlot * HOUR_ROW;
+    list.rows[o + 1] = list.rows[o + 1]! + 1;
+    if (nodeFirst) list.rows[o + 2] = list.rows[o + 2]! + 1;
   }
 
   /**
@@ -376,17 +394,16 @@ export class TraceHistory {
    */
   fetchesDuring(from: number, to: number): { item: ItemHistory; fetches: number }[] {
     const lo = Math.max(0, from - this.hourBase);
-    const hi = Math.min(this.hourIds.length, to - this.hourBase);
+    const hi = Math.min(this.hours.length, to - this.hourBase);
     if (this.tally.length < this.byId.length) this.tally = new Float64Array(Math.max(this.byId.length, 2 * this.tally.length));
     const tally = this.tally;
     const ids: number[] = [];
     for (let i = lo; i < hi; i++) {
-      const hourIds = this.hourIds[i]!;
-      const counts = this.hourCounts[i]!;
-      for (let j = 0; j < hourIds.length; j++) {
-        const id = hourIds[j]!;
+      const { rows, length } = this.hours[i]!;
+      for (let o = 0; o < length * HOUR_ROW; o += HOUR_ROW) {
+        const id = rows[o]!;
         if (tally[id] === 0) ids.push(id); // counts are whole fetches, at least one
-        tally[id] = tally[id]! + counts[j * HOUR_STRIDE]!;
+        tally[id] = tally[id]! + rows[o + 1]!;
       }
     }
     return ids.map((id) => {
@@ -405,10 +422,9 @@ export class TraceHistory {
   addFleetWindows(h: number, w: number, out: Float64Array): void {
     for (let hour = Math.max(h - 168, this.hourBase); hour < h; hour++) {
       const i = hour - this.hourBase;
-      if (i >= this.hourIds.length) break;
-      const ids = this.hourIds[i]!;
-      const counts = this.hourCounts[i]!;
-      for (let j = 0; j < ids.length; j++) addWindowCount(out, ids[j]! * WINDOW_ROW - F_LAST24, h - hour, counts[j * HOUR_STRIDE]!, w, counts[j * HOUR_STRIDE + 1]!);
+      if (i >= this.hours.length) break;
+      const { rows, length } = this.hours[i]!;
+      for (let o = 0; o < length * HOUR_ROW; o += HOUR_ROW) addWindowCount(out, rows[o]! * WINDOW_ROW - F_LAST24, h - hour, rows[o + 1]!, w, rows[o + 2]!);
     }
   }
 
@@ -450,9 +466,7 @@ export class TraceHistory {
     }
     for (const p of this.nodeTotals.values()) p.dropBefore(hour);
     if (hour > this.hourBase) {
-      const k = Math.min(this.hourIds.length, hour - this.hourBase);
-      this.hourIds.splice(0, k);
-      this.hourCounts.splice(0, k);
+      this.hours.splice(0, Math.min(this.hours.length, hour - this.hourBase));
       this.hourBase = hour;
     }
   }
