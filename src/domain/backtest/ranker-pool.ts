@@ -112,26 +112,28 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   // node list (which only items the node fetched can enter, so it stays short and low). Floors only rise: a stale one
   // is merely less selective.
   const floors: Floors = { shared: new Float64Array(D * R), node: new Float64Array(D * R), any: new Float64Array(R) };
-  /** Node n's floors, after offers to its lists (the only floors those offers can raise), and the lowest of all. */
-  const refreshFloors = (n: number): void => {
-    floors.shared.fill(Infinity, n * R, (n + 1) * R);
-    floors.node.fill(Infinity, n * R, (n + 1) * R);
-    for (let c = 0; c < C; c++) {
-      if (source[n]![c] !== c) continue;
-      const i = n * R + (c % R);
-      const floor = heaps[n]![c]!.floor;
-      if (c < 2 * R) floors.shared[i] = Math.min(floors.shared[i]!, floor);
-      else floors.node[i] = floor;
-    }
+  const refreshFloors = (): void => {
+    floors.shared.fill(Infinity);
+    floors.node.fill(Infinity);
     floors.any.fill(Infinity);
-    for (let i = 0; i < D * R; i++) floors.any[i % R] = Math.min(floors.any[i % R]!, floors.shared[i]!, floors.node[i]!);
+    for (let n = 0; n < D; n++) {
+      for (let c = 0; c < C; c++) {
+        if (source[n]![c] !== c) continue;
+        const i = n * R + (c % R);
+        const floor = heaps[n]![c]!.floor;
+        if (c < 2 * R) floors.shared[i] = Math.min(floors.shared[i]!, floor);
+        else floors.node[i] = floor;
+        floors.any[c % R] = Math.min(floors.any[c % R]!, floor);
+      }
+    }
   };
+  let sinceRefresh = 0;
   const bound = new Float64Array(FEATURES);
   const boundScores = new Float64Array(R);
   /** Per deciding node, for the current item: may it enter one of the node's lists (bound and floors), not held there. */
   const takes = new Uint8Array(D);
 
-  for (let n = 0; n < D; n++) refreshFloors(n);
+  refreshFloors();
   // The bound reads only the packed rows and the week's window counts, in id order (the order of history.items); an
   // item's own objects are read once its bound reaches some node's floors.
   const N = history.byId.length;
@@ -173,6 +175,10 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       if (!(boundScores[r]! > 0 && boundScores[r]! >= floors.any[r]!)) continue;
       needDecays ||= READS_DECAYS[r] === 1;
       needWindows ||= READS_WINDOWS[r] === 1;
+    }
+    if (++sinceRefresh === FLOOR_REFRESH_ITEMS) {
+      refreshFloors();
+      sinceRefresh = 0;
     }
     fleetFeat.fill(0);
     regionFeat.fill(0);
@@ -224,7 +230,6 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
       }
       if (!kept) continue;
       for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
-      refreshFloors(n);
     }
   };
   // The items the last decision listed first: they are likely near the top again, so the lists' floors start high and
@@ -269,6 +274,8 @@ function scoreOf(r: number, f: Float64Array, o: number, w: number): number {
   return feature >= 0 ? f[o + feature]! : RANKERS[r]!.score(f, o, w);
 }
 
+/** Items scored between two refreshes of the lists' floors (a refresh reads every list's floor). */
+const FLOOR_REFRESH_ITEMS = 16;
 /** Relative slack on the bound: the fleet-wide decayed count and the sum of the nodes' differ by rounding only. */
 const BOUND_SLACK = 1 + 1e-6;
 
