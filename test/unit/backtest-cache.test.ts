@@ -8,7 +8,8 @@ import { FEATURES, F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERD
 import { selectWarmSet, formatTable, MetricsAccumulator } from '../../src/domain/backtest/metrics.js';
 import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
 import type { WindowOutcome } from '../../src/domain/backtest/oracle.js';
-import { byScore, uncachedTopPerNode, type DecisionContext, type Scored } from '../../src/domain/backtest/method.js';
+import { byScore, uncachedTopOf, type DecisionContext, type Scored, type WarmupMethod } from '../../src/domain/backtest/method.js';
+import { DEFAULT_BACKTEST, runBacktest, type TraceRequest } from '../../src/domain/backtest/replay.js';
 import { rng } from '../../src/domain/random.js';
 
 const MIN = 60_000;
@@ -112,10 +113,14 @@ test('history: the items fetched during a window of hours, each once with its fe
   h.add(at(1, 1), 'b.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
   h.add(at(1, 30), 'a.example/m', 'v1.0.0', 'zip', 'n2', 'r1', 10);
   h.add(at(3, 1), 'c.example/m', 'v1.0.0', 'zip', 'n1', 'r1', 10);
-  const keys = (from: number, to: number): string[] => h.fetchesDuring(from, to).map(({ item, fetches }) => {
-    assert.equal(fetches, item.fleet.sum(from, to), item.key);
-    return item.key;
-  }).sort();
+  const keys = (from: number, to: number): string[] => {
+    const { ids, counts } = h.fetchCountsDuring(from, to);
+    return [...ids].map((id, i) => {
+      const item = h.byId[id]!;
+      assert.equal(counts[i], item.fleet.sum(from, to), item.key);
+      return item.key;
+    }).sort();
+  };
   assert.deepEqual(keys(0, 4), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0', 'c.example/m@v1.0.0']);
   assert.deepEqual(keys(1, 3), ['a.example/m@v1.0.0', 'b.example/m@v1.0.0']);
   assert.deepEqual(keys(2, 3), []);
@@ -160,16 +165,20 @@ test('cache: an unbounded cache answers every request as a bounded one that neve
   assert.equal(unbounded.size, roomy.size);
 });
 
-test('uncached top per node: the sorted ranking walked per node, skipping what each node holds', () => {
+test('uncached top per node: the sorted ranking walked per node, skipping what each node holds and what is passed over', () => {
   const rand = rng(3);
   const scored: Scored[] = Array.from({ length: 2000 }, (_, i) => ({ key: `k${i}`, score: Math.floor(rand() * 50) }));
+  const passedOver = new Set(scored.filter(() => rand() < 0.2).map((s) => s.key));
+  const scores = Float64Array.from(scored, (s) => s.score);
+  const keyOf = (i: number): string => scored[i]!.key;
   const nodes = ['a', 'b', 'c'];
   const held = new Map(nodes.map((n, j) => [n, new Set(scored.filter(() => rand() < 0.3 * (j + 1)).map((s) => s.key))]));
   for (const rankLimit of [0, 1, 20, 500, 5000]) {
     const ctx = { decision: { at: 0, windowEnd: 1, nodes }, rankLimit, isCached: (node: string, key: string) => held.get(node)!.has(key) } as unknown as DecisionContext;
     const sorted = [...scored].sort(byScore);
-    const want = new Map(nodes.map((n) => [n, sorted.filter((s) => s.score > 0 && !held.get(n)!.has(s.key)).slice(0, rankLimit).map((s) => s.key)]));
-    assert.deepEqual(uncachedTopPerNode(scored, ctx), want, `limit ${rankLimit}`);
+    const walk = (skip: (key: string) => boolean) => new Map(nodes.map((n) => [n, sorted.filter((s) => s.score > 0 && !skip(s.key) && !held.get(n)!.has(s.key)).slice(0, rankLimit).map((s) => s.key)]));
+    assert.deepEqual(uncachedTopOf(scores, keyOf, ctx), walk(() => false), `limit ${rankLimit}`);
+    assert.deepEqual(uncachedTopOf(scores, keyOf, ctx, (i) => passedOver.has(keyOf(i))), walk((key) => passedOver.has(key)), `limit ${rankLimit}, passing over some`);
   }
 });
 
@@ -232,4 +241,36 @@ test('the history keeps its own copies of names: items cut out of big input chun
   const grown = process.memoryUsage().heapUsed - before;
   assert.equal(h.items.size, 64);
   assert.ok(grown < 8 * 2 ** 20, `the heap grew by ${(grown / 2 ** 20).toFixed(1)} MiB for 64 items`);
+});
+
+test('replay: a node holds exactly what its cache would answer fresh, for lists, @latest and versionless rows too', async () => {
+  const rand = rng(41);
+  const kinds = ['list', 'latest', 'zip', 'info'] as const;
+  const requests: TraceRequest[] = [];
+  for (let t = 0, i = 0; i < 4000; i++, t += Math.floor(rand() * 90_000)) {
+    const kind = kinds[Math.floor(rand() * kinds.length)]!;
+    // Some .zip/.info rows carry no version: the cache keeps those like versions, not for the TTL.
+    const version = kind === 'list' || kind === 'latest' || rand() < 0.1 ? '' : `v1.0.${Math.floor(rand() * 3)}`;
+    requests.push({ ts: t, module: `m${Math.floor(rand() * 30)}.example/x`, version, node: `n${Math.floor(rand() * 3)}`, bytes: 100, kind });
+  }
+  for (const capacityBytes of [Number.POSITIVE_INFINITY, 2000]) {
+    let checked = 0;
+    let held = 0;
+    const probe: WarmupMethod = {
+      name: 'probe',
+      rank(ctx) {
+        for (const item of ctx.history.byId) {
+          for (const node of ctx.decision.nodes) {
+            const want = item.nodes.has(node) && ctx.isCached(node, item.key);
+            assert.equal(ctx.holds(node, item), want, `${item.key} on ${node} at ${ctx.decision.at}`);
+            checked++;
+            if (want) held++;
+          }
+        }
+        return new Map();
+      },
+    };
+    await runBacktest(requests, { ...DEFAULT_BACKTEST, cadence: { kind: 'interval', minutes: 7 }, warmupHours: 2, capacityBytes, methods: [probe] });
+    assert.ok(checked > 10_000 && held > 100, `${checked} checked, ${held} held`);
+  }
 });

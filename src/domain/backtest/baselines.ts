@@ -7,7 +7,7 @@
  * And `no-warmup`, the floor every method is measured from.
  */
 import { DAY_MS, HOUR_MS, WEEK_HOURS } from '../calendar.js';
-import { heldEverywhereMask, uncachedTopPerNode, type DecisionContext, type Scored, type WarmupMethod } from './method.js';
+import { heldEverywhereMask, uncachedTopOf, type DecisionContext, type WarmupMethod } from './method.js';
 
 export const noWarmup: WarmupMethod = {
   name: 'no-warmup',
@@ -18,11 +18,11 @@ export const noWarmup: WarmupMethod = {
 function rankByCount(ctx: DecisionContext, from: number, to: number): Map<string, string[]> {
   const { history } = ctx;
   // Only items fetched in the window count (their fleet-wide hourly fetches are the sum of the nodes'), and only
-  // those some deciding node lacks (the popular versions every node holds are most of the top of the count).
+  // those some deciding node lacks (the popular versions every node holds are most of the top of the count): asked
+  // only of the items the walk reaches.
   const held = heldEverywhereMask(ctx);
-  const scored: Scored[] = [];
-  for (const { item, fetches } of history.fetchesDuring(from, to)) if (!history.fetchedByAll(item.id, held)) scored.push({ key: item.key, score: fetches });
-  return uncachedTopPerNode(scored, ctx);
+  const { ids, counts } = history.fetchCountsDuring(from, to);
+  return uncachedTopOf(counts, (i) => history.byId[ids[i]!]!.key, ctx, held === 0 ? undefined : (i) => history.fetchedByAll(ids[i]!, held));
 }
 
 export const lastDayTopK: WarmupMethod = {

@@ -96,29 +96,26 @@ export function byScore(a: Scored, b: Scored): number {
 }
 
 /**
- * Per deciding node, the first `rankLimit` keys of `scored` in byScore order that the node does not hold. Equal to
- * sorting and then walking the sorted list per node, but orders only as deep as the nodes need: a heap is built in
- * linear time and popped until every node's list is full (a node holding the most popular items needs a deeper
- * walk, and all nodes stop there). The heap compares scores alone: items of equal score (counts tie often) come out
- * together and only the groups the walk reaches are put in key order.
+ * Per deciding node, the first `rankLimit` keys of the items 0 … scores.length - 1 (with these scores and keys) in
+ * byScore order that the node does not hold, passing over the items `skip` names. Equal to sorting and then walking
+ * the sorted list per node, but orders only as deep as the nodes need: a heap is built in linear time and popped until every node's list is full (a node holding the most popular items
+ * needs a deeper walk, and all nodes stop there), so keys and `skip` are asked only of the items the walk reaches.
+ * The heap compares scores alone: items of equal score (counts tie often) come out together and only the groups the
+ * walk reaches are put in key order.
  */
-export function uncachedTopPerNode(scored: readonly Scored[], ctx: DecisionContext): Map<string, string[]> {
+export function uncachedTopOf(scores: Float64Array, keyOf: (i: number) => string, ctx: DecisionContext, skip?: (i: number) => boolean): Map<string, string[]> {
   const nodes = ctx.decision.nodes;
   const out = nodes.map((): string[] => []);
-  const score = new Float64Array(scored.length);
-  const heap = new Int32Array(scored.length);
-  for (let i = 0; i < scored.length; i++) {
-    score[i] = scored[i]!.score;
-    heap[i] = i;
-  }
+  const heap = new Int32Array(scores.length);
+  for (let i = 0; i < heap.length; i++) heap[i] = i;
   const siftDown = (from: number, size: number): void => {
     const x = heap[from]!;
     let i = from;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= size) break;
-      const c = l + 1 < size && score[heap[l + 1]!]! > score[heap[l]!]! ? l + 1 : l;
-      if (!(score[heap[c]!]! > score[x]!)) break;
+      const c = l + 1 < size && scores[heap[l + 1]!]! > scores[heap[l]!]! ? l + 1 : l;
+      if (!(scores[heap[c]!]! > scores[x]!)) break;
       heap[i] = heap[c]!;
       i = c;
     }
@@ -127,19 +124,20 @@ export function uncachedTopPerNode(scored: readonly Scored[], ctx: DecisionConte
   let size = heap.length;
   for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i, size);
   let open = ctx.rankLimit > 0 ? nodes.length : 0;
-  const group: Scored[] = [];
+  const group: string[] = [];
   while (open > 0 && size > 0) {
-    const top = score[heap[0]!]!;
+    const top = scores[heap[0]!]!;
     if (top <= 0) break;
     group.length = 0;
-    while (size > 0 && score[heap[0]!] === top) {
-      group.push(scored[heap[0]!]!);
+    while (size > 0 && scores[heap[0]!] === top) {
+      if (!skip?.(heap[0]!)) group.push(keyOf(heap[0]!));
       heap[0] = heap[--size]!;
       siftDown(0, size);
     }
-    group.sort(byScore);
+    // Equal scores: key order (byScore), a stable sort as before.
+    group.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (let g = 0; g < group.length && open > 0; g++) {
-      const key = group[g]!.key;
+      const key = group[g]!;
       for (let n = 0; n < nodes.length; n++) {
         const list = out[n]!;
         if (list.length >= ctx.rankLimit || ctx.isCached(nodes[n]!, key)) continue;
