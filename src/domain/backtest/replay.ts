@@ -204,6 +204,11 @@ export async function runBacktest(source: TraceSource, options: BacktestOptions)
   const caches = new Map<string, NodeCache>();
   const nodeRegion = new Map<string, string>();
   const open = new Map<string, OpenWindow[]>();
+  /**
+   * Keys without a version asked for as a version (.info/.mod/.zip with an empty version column): the cache keeps
+   * them like versions, not for the TTL (see holds).
+   */
+  const versionlessImmutable = new Set<string>();
   const budgetKinds = [...new Set(o.budgets.map((b) => b.kind))];
   const rankLimit = new Map<BudgetKind, number>([
     ['items', Math.max(0, ...o.budgets.filter((b) => b.kind === 'items').map((b) => b.value))],
@@ -239,7 +244,15 @@ export async function runBacktest(source: TraceSource, options: BacktestOptions)
     isCached: (node, key) => caches.get(node)?.isFresh(key, d.at) ?? false,
     // A node holds only what it fetched, and an unbounded cache keeps every version it fetched (a key with a
     // version is never a list/@latest answer, which alone expire).
-    holds: (node, item) => item.nodes.has(node) && ((unbounded && item.version !== '') || (caches.get(node)?.isFresh(item.key, d.at) ?? false)),
+    holds: (node, item) => {
+      const series = item.nodes.get(node);
+      if (series === undefined) return false;
+      if (unbounded && item.version !== '') return true;
+      // A list/@latest answer is stored at a request and expires the TTL after it: none requested within the TTL
+      // (the node's last request of it) means none fresh, without a look-up in the cache (most are long expired).
+      if (item.version === '' && series.lastTs + ttlMs <= d.at && !versionlessImmutable.has(item.key)) return false;
+      return caches.get(node)?.isFresh(item.key, d.at) ?? false;
+    },
     keepsVersions: unbounded,
     mutableTtlMs: ttlMs,
     rankLimit: rankLimit.get(kind)!,
@@ -349,6 +362,7 @@ export async function runBacktest(source: TraceSource, options: BacktestOptions)
     const mutable = isMutableKind(req.kind);
     if (mutable) mutableRequests++;
     const key = itemKey(req.module, mutable ? '' : req.version);
+    if (!mutable && req.version === '') versionlessImmutable.add(key);
     const bytes = req.bytes > 0 ? req.bytes : o.defaultBytes;
     // Added first: a window asks whether the item was known before it began (an item first seen now was not). The
     // cache and the windows keep the history's own key (see TraceHistory.add), not one cut from the input.
