@@ -190,10 +190,15 @@ export const RANKERS: readonly Ranker[] = [
 
 /** Weighted mean of hourly rates from decayed counts and same-length windows. */
 function blend(name: string, decays: [number, number][], windows: [number, number][]): Ranker {
+  // Flat arrays and indexed loops: the ranker pool scores hundreds of thousands of items per decision.
+  const decayIndices = Int32Array.from(decays, ([k]) => k);
+  const decayWeights = Float64Array.from(decays, ([, weight]) => weight);
+  const windowIndices = Int32Array.from(windows, ([feature]) => feature);
+  const windowWeights = Float64Array.from(windows, ([, weight]) => weight);
   const rate = (f: Float64Array, o: number, w: number): number => {
     let r = 0;
-    for (const [k, weight] of decays) r += weight * rateOf(f, o, k);
-    for (const [feature, weight] of windows) r += (weight * f[o + feature]!) / Math.max(1, w);
+    for (let i = 0; i < decayIndices.length; i++) r += decayWeights[i]! * rateOf(f, o, decayIndices[i]!);
+    for (let i = 0; i < windowIndices.length; i++) r += (windowWeights[i]! * f[o + windowIndices[i]!]!) / Math.max(1, w);
     return r;
   };
   return { name: `blend:${name}`, score: rate, expected: (f, o, w) => rate(f, o, w) * w };
