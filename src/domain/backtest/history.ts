@@ -247,6 +247,12 @@ export class TraceHistory {
   private hourBase = 0;
   /** Versions of each module, in order of first appearance. */
   readonly byModule = new Map<string, ItemHistory[]>();
+  /**
+   * The item of each module and version (a module's only item, or its items by version): how a request finds its
+   * item. A look-up by module, then version, hashes two fields as the reader cut them; a look-up in `items` would
+   * first build their joined key, a new string per request to copy and hash.
+   */
+  private readonly byModuleVersion = new Map<string, ItemHistory | Map<string, ItemHistory>>();
   /** Per node hourly request totals. */
   readonly nodeTotals = new Map<string, PointList>();
   readonly nodeRegion = new Map<string, string>();
@@ -262,22 +268,25 @@ export class TraceHistory {
     return Math.floor((ts - this.origin) / HOUR_MS);
   }
 
-  /** `key`: the item's key when the caller has it already (itemKey of the module and, unless mutable, the version). */
-  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number, key?: string): ItemHistory {
+  add(ts: number, module: string, version: string, kind: RequestKind, node: string, region: string, bytes: number): ItemHistory {
     const mutable = isMutableKind(kind);
     const v = mutable ? '' : version;
-    key ??= itemKey(module, v);
-    let item = this.items.get(key);
+    let item = this.itemOf(module, v);
     if (!item) {
+      const key = itemKey(module, v);
       const id = this.byId.length;
       // Strings kept for the whole run are copies: a field sliced out of a parser's input (a CSV reader's chunk)
       // would otherwise keep that whole chunk alive (at 2.5M requests, 100 MB of chunks held by items' names).
       item = { key: detached(key), module: detached(module), version: detached(v), mutable, firstTs: ts, firstNode: this.nodeNames[this.nodeIndexOf(node)]!, bytes: 0, nodes: new Map(), fleet: new PointList(), fleetDecay: new DecayedCounts(packedChunk(this.rowChunks, id, ROW_LENGTH), rowOffset(id)), id, hourSlot: -1, lastFetchTs: ts };
-      this.items.set(key, item);
+      this.items.set(item.key, item);
       this.byId.push(item);
       const versions = this.byModule.get(module);
       if (versions) versions.push(item);
       else this.byModule.set(item.module, [item]);
+      const known = this.byModuleVersion.get(module);
+      if (known === undefined) this.byModuleVersion.set(item.module, item);
+      else if (known instanceof Map) known.set(item.version, item);
+      else this.byModuleVersion.set(item.module, new Map([[known.version, known], [item.version, item]]));
     }
     if (bytes > item.bytes) item.bytes = bytes;
     if (bytes > this.maxBytes) this.maxBytes = bytes;
@@ -311,6 +320,13 @@ export class TraceHistory {
     }
     totals.add(hour);
     return item;
+  }
+
+  /** The item of this module and version ('' for list/@latest), if seen. */
+  private itemOf(module: string, version: string): ItemHistory | undefined {
+    const known = this.byModuleVersion.get(module);
+    if (known === undefined || known instanceof Map) return known?.get(version);
+    return known.version === version ? known : undefined;
   }
 
   /** Fresh decayed counts for a new node series, in the next row of the packed series rows. */

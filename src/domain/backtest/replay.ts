@@ -11,7 +11,7 @@
 import { HOUR_MS, MINUTE_MS, defaultCalendar, nextBusinessBlock, type RegionCalendar } from '../calendar.js';
 import type { RequestKind } from '../event.js';
 import { floorToHour } from '../windows.js';
-import { NodeCache, isCacheableKind, isMutableKind, itemKey } from './cache-sim.js';
+import { NodeCache, isCacheableKind, isMutableKind } from './cache-sim.js';
 import { TraceHistory } from './history.js';
 import { MetricsAccumulator, selectWarmSet, type MethodMetrics } from './metrics.js';
 import type { Budget, BudgetKind, Decision, DecisionContext, WarmupMethod } from './method.js';
@@ -361,12 +361,11 @@ export async function runBacktest(source: TraceSource, options: BacktestOptions)
 
     const mutable = isMutableKind(req.kind);
     if (mutable) mutableRequests++;
-    const key = itemKey(req.module, mutable ? '' : req.version);
-    if (!mutable && req.version === '') versionlessImmutable.add(key);
     const bytes = req.bytes > 0 ? req.bytes : o.defaultBytes;
     // Added first: a window asks whether the item was known before it began (an item first seen now was not). The
     // cache and the windows keep the history's own key (see TraceHistory.add), not one cut from the input.
-    const item = history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes, key);
+    const item = history!.add(ts, req.module, req.version, req.kind, req.node, nodeRegion.get(req.node)!, req.bytes);
+    if (!mutable && req.version === '') versionlessImmutable.add(item.key);
     const { hit } = caches.get(req.node)!.request(item.key, mutable, bytes, ts);
     for (const w of open.get(req.node) ?? []) {
       const out = w.outcome;
