@@ -460,15 +460,6 @@ export class TraceHistory {
     return item && item.bytes > 0 ? item.bytes : this.defaultBytes;
   }
 
-  /** Requests of an item in hours [from, to) across nodes (optionally only nodes of one region). */
-  count(item: ItemHistory, from: number, to: number, region?: string): number {
-    let s = 0;
-    for (const [node, points] of item.nodes) {
-      if (region === undefined || this.nodeRegion.get(node) === region) s += points.sum(from, to);
-    }
-    return s;
-  }
-
   /** Was the item requested on the node in [from, to)? Exact for mutable items, by whole hours otherwise. */
   requestedIn(item: ItemHistory, node: string, from: number, to: number): boolean {
     const points = item.nodes.get(node);

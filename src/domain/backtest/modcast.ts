@@ -260,7 +260,8 @@ function* candidates(
   for (const item of items) {
     if (history.fetchedByAll(item.id, held)) continue;
     const young = isYoung(item);
-    if (!young && history.count(item, nowHour - o.candidateHours, nowHour) <= 0) continue;
+    // The fleet's hourly fetches are the sum of the nodes' (one list to search rather than one per node).
+    if (!young && item.fleet.sum(nowHour - o.candidateHours, nowHour) <= 0) continue;
     const wanted = wantedBy(item);
     if (wanted.length > 0) yield { item, young, wanted };
   }
@@ -541,6 +542,8 @@ function sumOf(a: Float64Array): number {
  * replay and shared by every modcast method of it (they do not depend on the model being compared).
  */
 const CURVE_REFRESH_HOURS = 24;
+/** Hours after which a release's adoption so far is a curve to learn from (ReleaseCurves.isSettledRelease). */
+const SETTLED_HOURS = 48;
 
 interface CurveCache {
   classesAt: number;
@@ -608,7 +611,7 @@ class ReleaseCurves {
 
   /** A release seen happening at least two days ago: its curve says how adoption went (priors and class samples). */
   private isSettledRelease(item: ItemHistory): boolean {
-    return this.isRelease(item) && this.nowHour - this.history.hourOf(item.firstTs) >= 48;
+    return this.isRelease(item) && this.nowHour - this.history.hourOf(item.firstTs) >= SETTLED_HOURS;
   }
 
   /** A version first seen at this hour is a release seen happening (see isRelease). */
@@ -630,9 +633,14 @@ class ReleaseCurves {
     const cached = this.cache.items.get(item.key);
     if (cached && this.nowHour - cached.at < CURVE_REFRESH_HOURS) return cached;
     const firstHour = this.history.hourOf(item.firstTs);
-    const priors = (this.history.byModule.get(item.module) ?? []).filter(
-      (p) => p !== item && this.isSettledRelease(p) && this.history.hourOf(p.firstTs) < firstHour,
-    );
+    // A module's versions are in the order first seen: the earlier releases come first, and the walk stops at the
+    // first version seen in the release's hour or in the last two days (neither earlier nor settled, nor any after it).
+    const priors: ItemHistory[] = [];
+    const before = Math.min(firstHour, this.nowHour - SETTLED_HOURS + 1);
+    for (const p of this.history.byModule.get(item.module) ?? []) {
+      if (this.history.hourOf(p.firstTs) >= before) break;
+      if (this.isSettledRelease(p)) priors.push(p);
+    }
     const priorCurves = priors.map((p) => this.priorCurvesOf(p));
     const classes = this.classCurves();
     const rate = this.moduleRate(item.module);
