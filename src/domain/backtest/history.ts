@@ -185,7 +185,7 @@ const ROW_CHUNK_ITEMS = 1 << ROW_CHUNK_SHIFT;
 /** Packed row of an item: its fleet-wide DecayedCounts row, then these. */
 export const ROW_LAST_FETCH = DECAYED_ROW;
 /**
- * Versions only (0 for list/@latest items): bit i set when node i (index in nodeNames, below MASKED_NODES) fetched
+ * Versions only (0 for list/@latest items and rows without a version): bit i set when node i (index in nodeNames, below MASKED_NODES) fetched
  * it. With caches that keep every version, an item held by every deciding node is skipped without reading its objects.
  */
 export const ROW_VERSION_NODES = DECAYED_ROW + 1;
@@ -297,7 +297,7 @@ export class TraceHistory {
       series = new NodeSeries(index, this.nextSeriesDecay());
       if (mutable) series.times = [];
       item.nodes.set(this.nodeNames[index]!, series);
-      if (!mutable && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
+      if (v !== '' && index < MASKED_NODES) this.setRow(item.id, ROW_VERSION_NODES, this.rowAt(item.id, ROW_VERSION_NODES) | (1 << index));
     }
     series.times?.push(ts);
     const last = series.lastTs;

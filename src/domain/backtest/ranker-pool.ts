@@ -12,7 +12,7 @@ import {
   F_LAST24, FEATURES, addDecayedRowAt, MODELS, OnlineSelector, RANKERS, SELECTOR_HALF_LIFE, TopK, type Ranker,
   windowFeatures,
 } from '../forecast/rankers.js';
-import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, WINDOW_ROW, rowOffset, type ItemHistory, type TraceHistory } from './history.js';
+import { ROW_CHUNK_SHIFT, ROW_LAST_FETCH, ROW_VERSION_NODES, WINDOW_ROW, rowOffset, type ItemHistory, type TraceHistory } from './history.js';
 import { ModcastMethod } from './modcast.js';
 import { heldEverywhereMask, type BudgetKind, type Decision, type DecisionContext, type WarmupMethod } from './method.js';
 
@@ -141,6 +141,8 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   history.addFleetWindows(h, w, windows);
   // A version every deciding node fetched is held by all of them when caches keep versions: it can enter no list.
   const heldByAll = heldEverywhereMask(ctx);
+  // Each deciding node's bit in the rows' version nodes (0: it has none).
+  const decidingBits = Int32Array.from(deciding, (node) => history.versionMaskOf([node]));
   /** Offers item `id` to every list it may enter (nothing when its bound reaches no floor or it is not a candidate). */
   const consider = (id: number): void => {
     const row = history.rowChunks[id >> ROW_CHUNK_SHIFT]!;
@@ -151,6 +153,9 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
     boundScoresOf(row, o, windows, id * WINDOW_ROW, at, per, w, bound, boundScores);
     // Most items reach no list of any node: one comparison per ranker says so.
     if (!reaches(boundScores, floors.any, 0)) return;
+    // When caches keep versions, a version is held exactly where it was fetched: its row's node bits say where for
+    // every node that has a bit, without reading its objects.
+    const versionNodes = ctx.keepsVersions ? row[o + ROW_VERSION_NODES]! : 0;
     let item: ItemHistory | null = null;
     let taken = false;
     for (let n = 0; n < D; n++) {
@@ -159,13 +164,19 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
         takes[n] = 0;
         continue;
       }
-      item ??= history.byId[id]!;
-      const node = deciding[n]!;
-      // Node lists only take items the node fetched; whether the node holds it is asked last.
-      takes[n] = (shared || item.nodes.has(node)) && !ctx.holds(node, item) ? 1 : 0;
+      if (versionNodes !== 0 && decidingBits[n] !== 0) {
+        // Fetched here: held, and a node list takes only what the node fetched. Else only shared lists may take it.
+        takes[n] = shared && (versionNodes & decidingBits[n]!) === 0 ? 1 : 0;
+      } else {
+        item ??= history.byId[id]!;
+        const node = deciding[n]!;
+        // Node lists only take items the node fetched; whether the node holds it is asked last.
+        takes[n] = (shared || item.nodes.has(node)) && !ctx.holds(node, item) ? 1 : 0;
+      }
       taken ||= takes[n] === 1;
     }
-    if (!taken || !item) return;
+    if (!taken) return;
+    item ??= history.byId[id]!;
     // Only the features of rankers whose bound reaches one of their lists are read: a ranker whose bound does not has
     // full lists (a positive floor) its score cannot reach, and a score from fewer features is lower still (rankers
     // are non-decreasing in every feature), so its offers are refused either way.
