@@ -14,14 +14,17 @@ const HOUR = 3_600_000;
 const NODES = [['n1', 'eu'], ['n2', 'eu'], ['n3', 'us'], ['n4', 'us'], ['n5', 'ap']] as const;
 const regionOf = (node: string): string => NODES.find(([n]) => n === node)![1];
 
-/** Ten days of skewed demand: a few hot items, a long tail, items that move between regions, list requests. */
+/** Ten days of skewed demand: a few hot items, a long tail, items that move between regions or stay on one node, list requests. */
 function history(): TraceHistory {
   const rand = rng(41);
   const h = new TraceHistory(0, 1000);
   for (let t = 0; t < 240 * HOUR; t += Math.floor(rand() * 10_000)) {
-    const [node, region] = NODES[Math.floor(rand() * (t < 100 * HOUR ? 4 : 5))]!;
+    const nodes = t < 100 * HOUR ? 4 : 5;
     // Popularity unrelated to the order items are first seen (ids), so bounds meet lists that are already full.
-    const module = `m${(Math.floor(rand() ** 3 * 200) * 7919) % 200}.example/x`;
+    const m = (Math.floor(rand() ** 3 * 200) * 7919) % 200;
+    // A third of the modules are asked for on one node only: held there, wanted by the others.
+    const [node, region] = NODES[m % 3 === 0 ? m % nodes : Math.floor(rand() * nodes)]!;
+    const module = `m${m}.example/x`;
     const list = rand() < 0.1;
     h.add(t, module, list ? '' : `v1.${Math.floor(rand() * 3)}.0`, list ? 'list' : 'zip', node, region, 1 + Math.floor(rand() * 5000));
   }
@@ -41,13 +44,15 @@ function features(item: ItemHistory, nodes: (node: string) => boolean, at: numbe
   return sum;
 }
 
-for (const budgetKind of ['items', 'bytes'] as BudgetKind[]) {
-  test(`ranker pool (${budgetKind}): every contender's list equals scoring every item in full`, () => {
+for (const [budgetKind, keepsVersions] of [['items', false], ['bytes', false], ['items', true]] as [BudgetKind, boolean][]) {
+  test(`ranker pool (${budgetKind}${keepsVersions ? ', caches keep versions' : ''}): every contender's list equals scoring every item in full`, () => {
     const h = history();
     const at = 240 * HOUR;
     const deciding = ['n1', 'n3', 'n5', 'n2'];
-    const held = (node: string, item: ItemHistory): boolean => item.nodes.has(node) && (item.id * 7 + node.charCodeAt(1)) % 3 === 0;
+    // Caches that keep versions hold every version a node fetched (what the pool reads from the rows' node bits).
+    const held = (node: string, item: ItemHistory): boolean => item.nodes.has(node) && ((keepsVersions && item.version !== '') || (item.id * 7 + node.charCodeAt(1)) % 3 === 0);
     const ctx = {
+      keepsVersions,
       decision: { at, windowEnd: at + HOUR, nodes: deciding },
       history: h,
       regionOf,
