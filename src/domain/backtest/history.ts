@@ -476,6 +476,8 @@ export class TraceHistory {
   prune(hour: number): void {
     const before = this.origin + hour * HOUR_MS;
     for (const item of this.items.values()) {
+      // First seen since: every point and time is, nothing to drop (most items, without reading their series).
+      if (item.firstTs >= before) continue;
       for (const p of item.nodes.values()) {
         p.dropBefore(hour);
         if (p.times) dropTimesBefore(p.times, before);
