@@ -240,7 +240,7 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
         kept ||= score > 0 && score >= heap[c]!.floor;
       }
       if (!kept) continue;
-      for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key);
+      for (let c = 0; c < C; c++) if (nodeScores[c]! > 0) heap[c]!.offer(nodeScores[c]!, item.key, id);
     }
   };
   // The items the last decision listed first: they are likely near the top again, so the lists' floors start high and
@@ -253,25 +253,25 @@ function computePass(ctx: DecisionContext, o: PoolOptions): Pass {
   }
   for (let id = 0; id < N; id++) if (!seeded[id]) consider(id);
   const lists = new Map<string, string[][]>();
+  // Every listed item's id (the heaps carry them), for the next pass's seeds.
+  const listed = new Set<number>();
   deciding.forEach((node, n) => {
-    const sorted = heaps[n]!.map((heap) => heap.sorted());
+    const sorted = heaps[n]!.map((heap) => {
+      const entries = heap.entries();
+      for (const { payload } of entries) listed.add(payload);
+      return entries.map((e) => e.key);
+    });
     // Aliased scopes share one list (same items, same order): a tie between them is not a choice.
     lists.set(node, source[n]!.map((c) => sorted[c]!));
   });
-  rememberListed(history, ctx.budgetKind, lists);
+  let byKind = listedIds.get(history);
+  if (!byKind) listedIds.set(history, (byKind = new Map()));
+  byKind.set(ctx.budgetKind, [...listed]);
   return { lists };
 }
 
 /** Per history and budget kind, the ids of the items some list held at the last pass (the next pass's seeds). */
 const listedIds = new WeakMap<TraceHistory, Map<BudgetKind, number[]>>();
-
-function rememberListed(history: TraceHistory, kind: BudgetKind, lists: Map<string, string[][]>): void {
-  const ids = new Set<number>();
-  for (const perContender of lists.values()) for (const list of perContender) for (const key of list) ids.add(history.items.get(key)!.id);
-  let byKind = listedIds.get(history);
-  if (!byKind) listedIds.set(history, (byKind = new Map()));
-  byKind.set(kind, [...ids]);
-}
 
 /** Per ranker, the one feature its score is (-1: its score is computed). */
 const FEATURE_OF = Int32Array.from(RANKERS, (r) => r.feature ?? -1);
