@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { contextFrom, intOption, withStore } from './context.js';
 import { DEMO_REGIONS } from './demo.js';
 import { buildMethods, demoTrace, parseBudgets, parseBytes, runBacktestJob, DEFAULT_METHODS, type BacktestOutputs } from '../backtest/runner.js';
-import { parseTraceTime, readTraceCsvBatches } from '../backtest/trace-csv.js';
+import { parseTraceTime } from '../backtest/trace-csv.js';
+import { readTraceCsvFileInThread } from '../backtest/trace-csv-thread.js';
 import { readStoreTrace, storeTimeRange } from '../store/queries/access-events.js';
 import type { Cadence, TraceSource } from '../domain/backtest/replay.js';
 import { defaultCalendar, type RegionCalendar } from '../domain/calendar.js';
@@ -111,7 +112,7 @@ export function registerBacktest(program: Command): void {
       let result: BacktestOutputs;
       if (flags.trace !== undefined) {
         result = await run(
-          { batches: readTraceCsvBatches(flags.trace, { onBadLine: (line, reason) => ctx.logger.warn({ line, reason }, 'trace line skipped') }) },
+          { batches: readTraceCsvFileInThread(flags.trace, { onBadLine: (line, reason) => ctx.logger.warn({ line, reason }, 'trace line skipped') }) },
           `modcast backtest — ${flags.trace}`,
         );
       } else if (flags.demo) {
