@@ -18,9 +18,17 @@ const HOUR_ROW = 3;
  * numbers: at 10M requests, millions of entries over the history's hours). Grows while its hour is the newest.
  */
 interface HourList {
-  rows: Int32Array;
+  rows: Int32Array<ArrayBuffer>;
   /** Items in the list. */
   length: number;
+}
+
+/** `a` when it has room for `need` numbers, else a copy at least twice as long (growing lists in amortised O(1)). */
+function roomFor(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  const grown = new Int32Array(Math.max(need, 2 * a.length));
+  grown.set(a);
+  return grown;
 }
 
 /** Numbers per point of a PointList: hour, count, running total. */
@@ -66,10 +74,7 @@ export class PointList {
       return;
     }
     const o = this.length * POINT_STRIDE;
-    if (o === d.length) {
-      this.data = new Int32Array(d.length * 2);
-      this.data.set(d);
-    }
+    this.data = roomFor(d, o + POINT_STRIDE);
     this.data[o] = hour;
     this.data[o + 1] = count;
     this.data[o + 2] = (last >= 0 ? d[last + 2]! : this.dropped) + count;
@@ -185,8 +190,9 @@ const ROW_CHUNK_ITEMS = 1 << ROW_CHUNK_SHIFT;
 /** Packed row of an item: its fleet-wide DecayedCounts row, then these. */
 export const ROW_LAST_FETCH = DECAYED_ROW;
 /**
- * Versions only (0 for list/@latest items and rows without a version): bit i set when node i (index in nodeNames, below MASKED_NODES) fetched
- * it. With caches that keep every version, an item held by every deciding node is skipped without reading its objects.
+ * Versions only (0 for list/@latest items and rows without a version): bit i set when node i (index in nodeNames,
+ * below MASKED_NODES) fetched it. With caches that keep every version, an item held by every deciding node is skipped
+ * without reading its objects, and whether a node holds it is read here.
  */
 export const ROW_VERSION_NODES = DECAYED_ROW + 1;
 const ROW_LENGTH = DECAYED_ROW + 2;
@@ -387,11 +393,7 @@ export class TraceHistory {
     const list = this.hours[i]!;
     if (first) {
       item.hourSlot = list.length++;
-      if (list.length * HOUR_ROW > list.rows.length) {
-        const rows = new Int32Array(Math.max(64, list.length * 2) * HOUR_ROW);
-        rows.set(list.rows);
-        list.rows = rows;
-      }
+      list.rows = roomFor(list.rows, list.length * HOUR_ROW);
       const o = item.hourSlot * HOUR_ROW;
       list.rows[o] = item.id;
       list.rows[o + 1] = 1;
@@ -422,11 +424,7 @@ export class TraceHistory {
         const id = rows[o]!;
         if (tally[id] === 0) {
           // counts are whole fetches, at least one: a zero tally is an item not met yet
-          if (n === ids.length) {
-            const grown = new Int32Array(2 * n);
-            grown.set(ids);
-            ids = grown;
-          }
+          ids = roomFor(ids, n + 1);
           ids[n++] = id;
         }
         tally[id] = tally[id]! + rows[o + 1]!;
