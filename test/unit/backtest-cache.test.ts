@@ -8,8 +8,7 @@ import { FEATURES, F_ACTIVE_DAY, F_ACTIVE_WEEK, F_LAST24, F_LAST_WEEK, F_YESTERD
 import { selectWarmSet, formatTable, MetricsAccumulator } from '../../src/domain/backtest/metrics.js';
 import { benefitChartSvg } from '../../src/domain/backtest/chart.js';
 import type { WindowOutcome } from '../../src/domain/backtest/oracle.js';
-import { byScore, uncachedTopOf, type DecisionContext, type Scored, type WarmupMethod } from '../../src/domain/backtest/method.js';
-import { DEFAULT_BACKTEST, runBacktest, type TraceRequest } from '../../src/domain/backtest/replay.js';
+import { byScore, uncachedTopOf, type DecisionContext, type Scored } from '../../src/domain/backtest/method.js';
 import { rng } from '../../src/domain/random.js';
 
 const MIN = 60_000;
@@ -241,36 +240,4 @@ test('the history keeps its own copies of names: items cut out of big input chun
   const grown = process.memoryUsage().heapUsed - before;
   assert.equal(h.items.size, 64);
   assert.ok(grown < 8 * 2 ** 20, `the heap grew by ${(grown / 2 ** 20).toFixed(1)} MiB for 64 items`);
-});
-
-test('replay: a node holds exactly what its cache would answer fresh, for lists, @latest and versionless rows too', async () => {
-  const rand = rng(41);
-  const kinds = ['list', 'latest', 'zip', 'info'] as const;
-  const requests: TraceRequest[] = [];
-  for (let t = 0, i = 0; i < 4000; i++, t += Math.floor(rand() * 90_000)) {
-    const kind = kinds[Math.floor(rand() * kinds.length)]!;
-    // Some .zip/.info rows carry no version: the cache keeps those like versions, not for the TTL.
-    const version = kind === 'list' || kind === 'latest' || rand() < 0.1 ? '' : `v1.0.${Math.floor(rand() * 3)}`;
-    requests.push({ ts: t, module: `m${Math.floor(rand() * 30)}.example/x`, version, node: `n${Math.floor(rand() * 3)}`, bytes: 100, kind });
-  }
-  for (const capacityBytes of [Number.POSITIVE_INFINITY, 2000]) {
-    let checked = 0;
-    let held = 0;
-    const probe: WarmupMethod = {
-      name: 'probe',
-      rank(ctx) {
-        for (const item of ctx.history.byId) {
-          for (const node of ctx.decision.nodes) {
-            const want = item.nodes.has(node) && ctx.isCached(node, item.key);
-            assert.equal(ctx.holds(node, item), want, `${item.key} on ${node} at ${ctx.decision.at}`);
-            checked++;
-            if (want) held++;
-          }
-        }
-        return new Map();
-      },
-    };
-    await runBacktest(requests, { ...DEFAULT_BACKTEST, cadence: { kind: 'interval', minutes: 7 }, warmupHours: 2, capacityBytes, methods: [probe] });
-    assert.ok(checked > 10_000 && held > 100, `${checked} checked, ${held} held`);
-  }
 });
