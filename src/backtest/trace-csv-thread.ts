@@ -88,7 +88,10 @@ export async function* readTraceCsvFileInThread(path: string, options: TraceCsvO
 function startThread(data: ThreadData): Worker {
   const self = import.meta.url;
   if (!self.endsWith('.ts')) return new Worker(new URL(self), { workerData: data });
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(self)}); })`;
+  // Resolved here: the thread's own code is evaluated, with nothing to resolve a package name from but the working
+  // directory, which need not be the project's.
+  const loader = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(self)}); })`;
   return new Worker(boot, { eval: true, workerData: data });
 }
 

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readTraceCsvBatches } from '../../src/backtest/trace-csv.js';
 import { readTraceCsvFileInThread } from '../../src/backtest/trace-csv-thread.js';
 import { ColumnDecoder, ColumnEncoder } from '../../src/backtest/trace-columns.js';
@@ -91,4 +93,15 @@ test('trace reader thread: a missing file and too many bad lines fail with the r
       break;
     }
     assert.ok(seen > 0 && seen < 300_000, `${seen} requests before stopping`);
+  }));
+
+test('modcast backtest --trace started from another directory: the reader thread finds its loader', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'trace.csv');
+    writeFileSync(file, Array.from({ length: 2000 }, (_, i) => `${1794218400 + i * 20},example.com/m${i % 13},v1.0.${i % 3},n${i % 2}`).join('\n'));
+    const bin = fileURLToPath(new URL('../../bin/modcast.js', import.meta.url));
+    const run = spawnSync(process.execPath, [bin, 'backtest', '--trace', file, '--warmup-hours', '2', '--methods', 'last-24h', '--json', '--out', join(dir, 'out')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { requests: number };
+    assert.equal(report.requests, 2000);
   }));
