@@ -3,9 +3,9 @@
  * baseline (no warm-up, last-24h and same-hour-last-week top-K) and modcast (the whole ranker pool and its choice),
  * the oracle, metrics per budget, report/chart/table written — against reading and parsing the same trace alone.
  * The backtest reads as `modcast backtest --trace` does, parsing on a thread of its own beside the replay; the
- * reference reads on the one thread. The ratio says how much of the time is the backtest itself; the target is issue 11's rate on the 10M trace. A full run that would
- * outlast BENCH_BACKTEST_BUDGET_SECONDS (default 300) is stopped there and its time extrapolated from the measured
- * cost per decision, and says so.
+ * reference reads on the one thread. The ratio says how much of the time is the backtest itself; the target is issue
+ * 11's rate on the 10M trace. A full run that would outlast BENCH_BACKTEST_BUDGET_SECONDS (default 300) is stopped
+ * there and its time extrapolated from the measured cost per decision, and says so.
  */
 import { join } from 'node:path';
 import { readTraceCsvBatches } from '../../src/backtest/trace-csv.js';

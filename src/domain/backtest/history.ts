@@ -254,9 +254,10 @@ export class TraceHistory {
   /** Versions of each module, in order of first appearance. */
   readonly byModule = new Map<string, ItemHistory[]>();
   /**
-   * The item of each module and version (a module's only item, or its items by version): how a request finds its
-   * item. A look-up by module, then version, hashes two fields as the reader cut them; a look-up in `items` would
-   * first build their joined key, a new string per request to copy and hash.
+   * The item of each module and version: how a request finds its item. A look-up by module, then version, hashes two
+   * fields as the reader cut them; a look-up in `items` would first build their joined key, a new string per request
+   * to copy and hash. A module with one item maps to it directly, not to a map of one (on logs where every path is a
+   * module, nearly all are).
    */
   private readonly byModuleVersion = new Map<string, ItemHistory | Map<string, ItemHistory>>();
   /** Per node hourly request totals. */

@@ -92,16 +92,21 @@ export function heldEverywhereMask(ctx: DecisionContext): number {
 
 /** Best first; equal scores in key order, so runs are deterministic. */
 export function byScore(a: Scored, b: Scored): number {
-  return b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return b.score - a.score || byKey(a.key, b.key);
+}
+
+/** Keys in code-unit order: the tie-break of every ranking, so runs are deterministic. */
+export function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
  * Per deciding node, the first `rankLimit` keys of the items 0 … scores.length - 1 (with these scores and keys) in
  * byScore order that the node does not hold, passing over the items `skip` names. Equal to sorting and then walking
- * the sorted list per node, but orders only as deep as the nodes need: a heap is built in linear time and popped until every node's list is full (a node holding the most popular items
- * needs a deeper walk, and all nodes stop there), so keys and `skip` are asked only of the items the walk reaches.
- * The heap compares scores alone: items of equal score (counts tie often) come out together and only the groups the
- * walk reaches are put in key order.
+ * the sorted list per node, but orders only as deep as the nodes need: a heap is built in linear time and popped
+ * until every node's list is full (a node holding the most popular items needs a deeper walk, and all nodes stop
+ * there), so keys and `skip` are asked only of the items the walk reaches. The heap compares scores alone: items of
+ * equal score (counts tie often) come out together and only the groups the walk reaches are put in key order.
  */
 export function uncachedTopOf(scores: Float64Array, keyOf: (i: number) => string, ctx: DecisionContext, skip?: (i: number) => boolean): Map<string, string[]> {
   const nodes = ctx.decision.nodes;
@@ -134,8 +139,8 @@ export function uncachedTopOf(scores: Float64Array, keyOf: (i: number) => string
       heap[0] = heap[--size]!;
       siftDown(0, size);
     }
-    // Equal scores: key order (byScore), a stable sort as before.
-    group.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Equal scores: in key order, as byScore puts them.
+    group.sort(byKey);
     for (let g = 0; g < group.length && open > 0; g++) {
       const key = group[g]!;
       for (let n = 0; n < nodes.length; n++) {

@@ -6,7 +6,7 @@
  * - K items: any K beneficial items are optimal (the biggest first, so bytes avoided are maximal too);
  * - B bytes: the smallest beneficial items first fit the most of them.
  */
-import type { BudgetKind } from './method.js';
+import { byKey, type BudgetKind } from './method.js';
 
 export interface FirstRequest {
   ts: number;
@@ -54,8 +54,7 @@ export function oracleRanking(
 ): string[] {
   const keys: string[] = [];
   for (const [key, f] of outcome.first) if (isBeneficial(f, outcome.start, mutableTtlMs) && (!reachable || f.known)) keys.push(key);
-  const tie = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  if (kind === 'items') keys.sort((a, b) => sizeOf(b) - sizeOf(a) || tie(a, b));
-  else keys.sort((a, b) => sizeOf(a) - sizeOf(b) || tie(a, b));
+  if (kind === 'items') keys.sort((a, b) => sizeOf(b) - sizeOf(a) || byKey(a, b));
+  else keys.sort((a, b) => sizeOf(a) - sizeOf(b) || byKey(a, b));
   return keys;
 }
