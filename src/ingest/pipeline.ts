@@ -6,21 +6,29 @@
  * rebuilds exactly the same batches, and ClickHouse drops any batch it already stored: no loss, no duplicates.
  * Used by `modcast ingest` (files, stdin), `POST /v1/ingest` and anything else that turns a byte stream into events.
  */
-import type { EventWriter } from '../store/event-writer.js';
+import type { WriteBatch } from '../store/event-writer.js';
 import { toRejectedRow, type AccessEventRow, type RejectedRow } from '../store/event-rows.js';
 import type { LogFormat, JsonFieldMap, LineParser } from '../logs/parser.js';
 import { readLines, type LineRecord } from '../logs/lines.js';
 import { detectFormat, createParser } from '../logs/detect.js';
-import { EventBuilder } from '../logs/to-event.js';
+import { EventBuilder, type WebPaths } from '../logs/to-event.js';
 import { ModcastError, ErrorCodes } from '../errors.js';
 
+/** Where batches go: the store's EventWriter, or a backtest trace (src/backtest/log-trace.ts). */
+export interface BatchSink {
+  /** Resolves once the batch is kept; returns how many of its events and warm-ups were kept already (left out). */
+  write(batch: WriteBatch): Promise<{ alreadyStored: number }>;
+}
+
 export interface IngestOptions {
-  writer: EventWriter;
+  writer: BatchSink;
   node: string;
   region: string;
   format: LogFormat | 'auto';
   jsonFields?: JsonFieldMap;
   pathPrefixes: readonly string[];
+  /** A web log read as a trace: every path is an item (see EventBuilderOptions.webPaths). */
+  webPaths?: WebPaths;
   clientSalt: string;
   maxLineBytes: number;
   batchLines: number;
@@ -64,6 +72,7 @@ export async function ingestStream(stream: AsyncIterable<Uint8Array | string>, o
     sourceId: opts.sourceId,
     clientSalt: opts.clientSalt,
     pathPrefixes: opts.pathPrefixes,
+    ...(opts.webPaths ? { webPaths: opts.webPaths } : {}),
   });
   let parser: LineParser | undefined = opts.format === 'auto' ? undefined : createParser(opts.format, parserOptions(opts));
   stats.format = parser?.format;

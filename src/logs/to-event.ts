@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { AccessEvent } from '../domain/event.js';
 import type { AccessEventRow } from '../store/event-rows.js';
 import { classifyRequestPath, compilePathPrefixes, DEFAULT_PATH_PREFIXES, type Classification, type PathPrefixes } from '../domain/goproxy.js';
+import { webPathItem } from '../domain/web-path.js';
 import type { HttpRequestRecord } from './parser.js';
 import { RecentMemo, detached } from '../lib/recent-memo.js';
 
@@ -18,6 +19,16 @@ export interface EventBuilderOptions {
   clientSalt: string;
   /** GOPROXY mount prefixes (`/`, `/go/`, `/api/go/<repo>/`); default DEFAULT_PATH_PREFIXES. */
   pathPrefixes?: readonly string[] | PathPrefixes;
+  /**
+   * Read a web log instead of a GOPROXY log: every path is an item `<host><path>` of this version (`''`: a list
+   * request, fresh for the TTL; a version: kept like a module version). For backtests on public web logs only.
+   */
+  webPaths?: WebPaths;
+}
+
+export interface WebPaths {
+  host: string;
+  version: string;
 }
 
 export type BuildResult =
@@ -109,7 +120,10 @@ export class EventBuilder {
   private classify(path: string): Fetch | NotAnEvent {
     let c = this.classified.get(path);
     if (c === undefined) {
-      const found = classifyRequestPath(path, this.prefixes);
+      const web = this.options.webPaths;
+      const found: Classification = web
+        ? { ok: true, kind: web.version === '' ? 'list' : 'zip', module: webPathItem(path, web.host), version: web.version }
+        : classifyRequestPath(path, this.prefixes);
       // Memoized in the shape callers return, so a repeated rejection or skip allocates nothing either.
       // Module and version are slices of the log line too (see detached): copied, so a memo entry pins no line.
       c = !found.ok
