@@ -45,7 +45,7 @@ function parseCadence(s: string, leadMinutes: number): Cadence {
   return { kind: 'interval', minutes: Number(m[1]) * (m[2] === 'h' ? 60 : 1) };
 }
 
-function parseNodeRegions(s: string | undefined): Map<string, string> {
+export function parseNodeRegions(s: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const pair of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
     const [node, region] = pair.split('=');

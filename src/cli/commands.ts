@@ -13,6 +13,7 @@ import { registerWarmup } from './warmup.js';
 import { registerScheduler } from './scheduler.js';
 import { registerScore } from './score.js';
 import { registerBacktest } from './backtest.js';
+import { registerTrace } from './trace.js';
 import { registerWarmupWorker } from './warmup-worker.js';
 
 export function registerCommands(program: Command): void {
@@ -29,5 +30,6 @@ export function registerCommands(program: Command): void {
   registerScheduler(program);
   registerScore(program);
   registerBacktest(program);
+  registerTrace(program);
   registerWarmupWorker(program);
 }
