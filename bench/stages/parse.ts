@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { readLines } from '../../src/logs/lines.js';
 import { NginxParser } from '../../src/logs/nginx.js';
 import { ingestStream } from '../../src/ingest/pipeline.js';
-import type { EventWriter, WriteBatch } from '../../src/store/event-writer.js';
+import type { BatchSink } from '../../src/ingest/pipeline.js';
+import type { WriteBatch } from '../../src/store/event-writer.js';
+import { readLogTrace, type LogTraceFileStats } from '../../src/backtest/log-trace.js';
 import { benchConfig } from '../config.js';
 import { measurement, median, ownPeakRssMb, progress, rate, result, runStage, timed } from '../harness.js';
 import { nginxLog } from '../workload.js';
@@ -69,12 +71,12 @@ async function parserOnly(path: string): Promise<Counts> {
 async function ingestToSink(path: string): Promise<Counts> {
   const cfg = benchConfig(tmpdir());
   let stored = 0;
-  const sink = {
+  const sink: BatchSink = {
     write: async (b: WriteBatch) => {
       stored += b.events.length;
       return { alreadyStored: 0 };
     },
-  } as unknown as EventWriter;
+  };
   const stats = await ingestStream(createReadStream(path, { highWaterMark: READ_CHUNK }), {
     writer: sink,
     node: 'bench',
@@ -90,6 +92,17 @@ async function ingestToSink(path: string): Promise<Counts> {
   });
   if (stored !== stats.events) throw new Error(`sink got ${stored} events, ingest counted ${stats.events}`);
   return { lines: stats.lines, events: stats.events, rejected: stats.rejected, skipped: stats.skipped };
+}
+
+/** `modcast trace`'s path: the ingest path into a reorder window, requests out in time order. */
+async function logTrace(path: string): Promise<LogTraceFileStats> {
+  const cfg = benchConfig(tmpdir());
+  const stats: LogTraceFileStats[] = [];
+  const options = { format: 'nginx' as const, pathPrefixes: cfg.ingest.pathPrefixes, maxLineBytes: cfg.ingest.maxLineBytes };
+  let requests = 0;
+  for await (const batch of readLogTrace([{ path, node: 'bench' }], options, stats)) requests += batch.length;
+  if (requests !== stats[0]!.requests) throw new Error(`modcast trace yielded ${requests} requests and counted ${stats[0]!.requests}`);
+  return stats[0]!;
 }
 
 runStage(async ({ size, quick }) => {
@@ -109,6 +122,7 @@ runStage(async ({ size, quick }) => {
   const raw = await runs('node raw split', () => rawSplit(file));
   const parseOnly = await runs('modcast parser only', () => parserOnly(file));
   const full = await runs('modcast ingest path → events', () => ingestToSink(file));
+  const trace = await runs('modcast trace → time-ordered requests', () => logTrace(file));
 
   const c = full.value;
   const notes = [`wc -l = raw split = modcast lines = ${size}`, `${c.events} events, ${c.rejected} rejected, ${c.skipped} skipped`];
@@ -116,6 +130,12 @@ runStage(async ({ size, quick }) => {
     if (n !== size) throw new Error(`${name} counted ${n} lines, wc -l ${size}`);
   }
   if (c.events + c.rejected + c.skipped !== c.lines) throw new Error('events + rejected + skipped != lines');
+  // The trace keeps the events answered 2xx/304 of the kinds a backtest warms; every other event is counted apart.
+  const t = trace.value;
+  if (t.lines !== size || t.requests + t.notServed + t.late + (t.skipped - c.skipped) !== c.events) {
+    throw new Error(`modcast trace: ${JSON.stringify(t)} does not add up to the ingest path's ${c.events} events`);
+  }
+  notes.push(`modcast trace: ${t.requests} requests (${t.notServed} not served, ${t.skipped - c.skipped} checksum-database or other)`);
 
   return result({
     stage: 'parse',
@@ -126,6 +146,7 @@ runStage(async ({ size, quick }) => {
     extra: [
       measurement('wc -l', rate(size, wc.seconds), 'lines/s'),
       measurement('modcast parser only', rate(size, parseOnly.seconds), 'lines/s'),
+      measurement('modcast trace (the ingest path, then time order)', rate(size, trace.seconds), 'lines/s'),
       // Single-threaded work: on a busy machine this is the rate an idle one would show.
       measurement('modcast ingest path per CPU second', rate(size, full.cpuSeconds), 'lines/cpu-s'),
     ],
