@@ -21,7 +21,8 @@ interface TraceFlags {
   format: string;
   node: string;
   nodeRegion?: string;
-  web?: string | true;
+  web?: boolean;
+  webHost: string;
   webVersion: string;
   reorderMinutes: number;
   out?: string;
@@ -74,7 +75,9 @@ export function registerTrace(program: Command): void {
     .option('-f, --format <format>', 'log format: auto, or as modcast ingest --format', 'auto')
     .option('-n, --node <name>', 'node of the log files given without node=', 'node')
     .option('--node-region <pairs>', 'regions of the nodes: node=region,…')
-    .option('--web [host]', 'read web server logs: every path is an item <host><path> (default host example.com)')
+    // A flag with no value: an optional value would take the first log file for a host name.
+    .option('--web', 'read web server logs: every path is an item <host><path>')
+    .option('--web-host <host>', 'with --web: the host the items are named under', 'example.com')
     .option('--web-version <v>', 'with --web: the items\' version; empty = list requests, fresh for the backtest\'s --ttl-minutes', '')
     .option('--reorder-minutes <n>', 'how far a log\'s lines may be out of time order', intOption('reorder-minutes', 0, 24 * 60), 5)
     .option('-o, --out <file>', 'trace CSV to write (.gz: gzipped); default stdout')
@@ -83,8 +86,8 @@ export function registerTrace(program: Command): void {
       const ctx = contextFrom(cmd);
       const format = parseFormat(flags.format);
       const sources = parseTraceSources(logs, flags.node, parseNodeRegions(flags.nodeRegion));
-      const webPaths = flags.web === undefined ? undefined : { host: flags.web === true ? 'example.com' : flags.web, version: flags.webVersion };
-      if (webPaths && webPaths.host === '') throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, '--web needs a host name, or none for example.com');
+      const webPaths = flags.web ? { host: flags.webHost, version: flags.webVersion } : undefined;
+      if (webPaths && !/^[A-Za-z0-9.-]+$/.test(webPaths.host)) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--web-host expects a host name, got ${JSON.stringify(webPaths.host)}`);
       const stats: LogTraceFileStats[] = [];
       const progress = progressReporter();
       const started = Date.now();

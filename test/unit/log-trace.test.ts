@@ -173,6 +173,11 @@ test('modcast trace: node=path logs into a gzipped CSV the backtest reads back a
     for await (const batch of readTraceCsvBatches(out)) back.push(...batch);
     const direct = await collect([{ path: join(dir, 'eu.log'), node: 'eu1', region: 'eu' }, { path: join(dir, 'us.log'), node: 'us1' }]);
     assert.deepEqual(back, direct.requests);
+    // --web takes no value: the first log after it is still a log.
+    const web = await runCli(['trace', '--web', `w0=${join(dir, 'eu.log')}`, `w1=${join(dir, 'us.log')}`, '--out', join(dir, 'web.csv'), '--json']);
+    assert.equal(web.code, 0, web.stderr);
+    assert.deepEqual((JSON.parse(web.stdout) as { files: LogTraceFileStats[] }).files.map((f) => [f.node, f.requests]), [['w0', 400], ['w1', 400]]);
+    assert.match(readFileSync(join(dir, 'web.csv'), 'utf8'), /\n\d+,example\.com\/example\.com\/m0\/_v\/v1\.0\.0\.mod,,w0,,100,list\n/);
     const none = await runCli(['trace', join(dir, 'missing.log')]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /MODCAST_ERR_INPUT_NOT_FOUND|does not exist/);
