@@ -32,8 +32,10 @@ interface TraceFlags {
 const TRACE_CSV_HEADER = 'ts,module,version,node,region,bytes,kind';
 
 /** A CSV cell: quoted only when it has to be (module paths and versions never need it; node names might). */
+const NEEDS_QUOTES = /[\x22,\n\r]/; // a double quote, a comma or a line break
+
 function cell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** One trace CSV row, the time in epoch ms (what the trace reader parses fastest). */
@@ -78,8 +80,8 @@ export function registerTrace(program: Command): void {
     // A flag with no value: an optional value would take the first log file for a host name.
     .option('--web', 'read web server logs: every path is an item <host><path>')
     .option('--web-host <host>', 'with --web: the host the items are named under', 'example.com')
-    .option('--web-version <v>', 'with --web: the items\' version; empty = list requests, fresh for the backtest\'s --ttl-minutes', '')
-    .option('--reorder-minutes <n>', 'how far a log\'s lines may be out of time order', intOption('reorder-minutes', 0, 24 * 60), 5)
+    .option('--web-version <v>', "with --web: the items' version; empty = list requests, fresh for the backtest's --ttl-minutes", '')
+    .option('--reorder-minutes <n>', "how far a log's lines may be out of time order", intOption('reorder-minutes', 0, 24 * 60), 5)
     .option('-o, --out <file>', 'trace CSV to write (.gz: gzipped); default stdout')
     .option('--json', 'print the summary as JSON')
     .action(async (logs: string[], flags: TraceFlags, cmd: Command) => {
