@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { contextFrom, intOption, withStore } from './context.js';
+import { contextFrom, intOption, parseNodeRegions, withStore } from './context.js';
 import { DEMO_REGIONS } from './demo.js';
 import { buildMethods, demoTrace, parseBudgets, parseBytes, runBacktestJob, DEFAULT_METHODS, type BacktestOutputs } from '../backtest/runner.js';
 import { parseTraceTime } from '../backtest/trace-csv.js';
@@ -43,16 +43,6 @@ function parseCadence(s: string, leadMinutes: number): Cadence {
   const m = /^(\d+)(m|h)$/.exec(s);
   if (!m || Number(m[1]) < 1) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--cadence expects hourly, business, <N>m or <N>h; got ${JSON.stringify(s)}`);
   return { kind: 'interval', minutes: Number(m[1]) * (m[2] === 'h' ? 60 : 1) };
-}
-
-export function parseNodeRegions(s: string | undefined): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const pair of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
-    const [node, region] = pair.split('=');
-    if (!node || !region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--node-region expects node=region[,node=region…], got ${JSON.stringify(pair)}`);
-    map.set(node, region);
-  }
-  return map;
 }
 
 function time(s: string, what: string): number {

@@ -3,6 +3,7 @@
  * Commands that touch the store open it through `withStore`, which reports a held embedded store clearly.
  */
 import type { Command } from 'commander';
+import { ModcastError, ErrorCodes } from '../errors.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { openStore, type Store } from '../store/client.js';
@@ -58,4 +59,15 @@ export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) 
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`);
     return n;
   };
+}
+
+/** `--node-region node=region,…`: the regions of nodes a file or trace names (backtest, trace). */
+export function parseNodeRegions(s: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const pair of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [node, region] = pair.split('=');
+    if (!node || !region) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `--node-region expects node=region[,node=region…], got ${JSON.stringify(pair)}`);
+    map.set(node, region);
+  }
+  return map;
 }
