@@ -70,9 +70,9 @@ const OUT_BATCH = 4096;
 
 /** One file's requests between its reader and the merge: a min-heap on time, then arrival. */
 class SourceQueue {
-  private readonly ts: number[] = [];
-  private readonly seq: number[] = [];
   private readonly rows: TraceRequest[] = [];
+  /** Arrival number of each row: equal times leave in the order they came. */
+  private readonly seq: number[] = [];
   private arrivals = 0;
   /** Latest time pushed: requests still to come are no earlier than this less the reorder window. */
   maxSeen = -Infinity;
@@ -93,16 +93,14 @@ class SourceQueue {
 
   /** Time of the earliest request held (Infinity when empty). */
   get minTs(): number {
-    return this.rows.length > 0 ? this.ts[0]! : Infinity;
+    return this.rows.length > 0 ? this.rows[0]!.ts : Infinity;
   }
 
   push(row: TraceRequest): void {
     if (row.ts > this.maxSeen) this.maxSeen = row.ts;
     let i = this.rows.length;
-    const s = this.arrivals++;
-    this.ts.push(row.ts);
-    this.seq.push(s);
     this.rows.push(row);
+    this.seq.push(this.arrivals++);
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.before(i, p)) break;
@@ -115,9 +113,8 @@ class SourceQueue {
     const top = this.rows[0]!;
     const last = this.rows.length - 1;
     this.swap(0, last);
-    this.ts.pop();
-    this.seq.pop();
     this.rows.pop();
+    this.seq.pop();
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -150,19 +147,18 @@ class SourceQueue {
   }
 
   private before(a: number, b: number): boolean {
-    return this.ts[a]! < this.ts[b]! || (this.ts[a] === this.ts[b] && this.seq[a]! < this.seq[b]!);
+    const ta = this.rows[a]!.ts;
+    const tb = this.rows[b]!.ts;
+    return ta < tb || (ta === tb && this.seq[a]! < this.seq[b]!);
   }
 
   private swap(a: number, b: number): void {
-    const t = this.ts[a]!;
-    this.ts[a] = this.ts[b]!;
-    this.ts[b] = t;
-    const s = this.seq[a]!;
-    this.seq[a] = this.seq[b]!;
-    this.seq[b] = s;
     const r = this.rows[a]!;
     this.rows[a] = this.rows[b]!;
     this.rows[b] = r;
+    const s = this.seq[a]!;
+    this.seq[a] = this.seq[b]!;
+    this.seq[b] = s;
   }
 }
 
