@@ -6,7 +6,7 @@
  * each line.
  */
 import { REQUEST_KINDS, type RequestKind } from '../domain/event.js';
-import { detached } from '../domain/backtest/history.js';
+import { detached } from '../domain/detached.js';
 import type { TraceRequest } from '../domain/backtest/replay.js';
 
 /** A batch of requests, column by column; strings are indices into the dictionary the batches build up in order. */

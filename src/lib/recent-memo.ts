@@ -1,3 +1,5 @@
+import { detached } from '../domain/detached.js';
+
 /**
  * A bounded memo for string keys that keeps what is in use: a two-way set-associative table (the way hardware
  * caches work). A key can live in one of two slots chosen by its hash; a new entry takes the first slot and moves
@@ -35,15 +37,6 @@ export class RecentMemo<V> {
     this.keys[slot] = detached(key);
     this.values[slot] = value;
   }
-}
-
-/**
- * A compact copy of `s`. Keys are usually slices of a log line, and V8 keeps the whole line alive behind a slice:
- * a memo of 65k such keys would pin 65k lines (and touch them on every comparison). The JSON round trip is exact for
- * every string, lone surrogates included.
- */
-export function detached(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 /** FNV-1a over the UTF-16 code units: a few ns per character, well spread for path- and address-like keys. */

@@ -8,7 +8,8 @@ import type { AccessEventRow } from '../store/event-rows.js';
 import { classifyRequestPath, compilePathPrefixes, DEFAULT_PATH_PREFIXES, type Classification, type PathPrefixes } from '../domain/goproxy.js';
 import { webPathItem } from '../domain/web-path.js';
 import type { HttpRequestRecord } from './parser.js';
-import { RecentMemo, detached } from '../lib/recent-memo.js';
+import { RecentMemo } from '../lib/recent-memo.js';
+import { detached } from '../domain/detached.js';
 
 export interface EventBuilderOptions {
   node: string;

@@ -6,6 +6,7 @@ import { HOUR_MS } from '../calendar.js';
 import { isMutableKind, itemKey } from './cache-sim.js';
 import type { RequestKind } from '../event.js';
 import { DECAYED_ROW, DecayedCounts, F_LAST24, FEATURES, addWindowCount } from '../forecast/rankers.js';
+import { detached } from '../detached.js';
 
 /** Window features per item in TraceHistory.addFleetWindows: F_LAST24 to the last feature. */
 export const WINDOW_ROW = FEATURES - F_LAST24;
@@ -214,14 +215,6 @@ function packedChunk(chunks: Float64Array[], i: number, stride: number): Float64
   const c = i >> ROW_CHUNK_SHIFT;
   if (c === chunks.length) chunks.push(new Float64Array(ROW_CHUNK_ITEMS * stride));
   return chunks[c]!;
-}
-
-/**
- * A copy of `s` that shares no memory with the string it was cut from. JavaScript engines slice substrings as views
- * into their parent, so a name kept from one line would keep the parser's whole input chunk alive.
- */
-export function detached(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 export class TraceHistory {
