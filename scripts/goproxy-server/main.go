@@ -230,9 +230,20 @@ func runServe(args []string) error {
 	accessLogFile := fset.String("access-log", "", "append the access log here (default stdout)")
 	pathPrefix := fset.String("path-prefix", "/", "mount prefix of the GOPROXY protocol")
 	tempDir := fset.String("temp-dir", "", "temporary files (default: <storage>/../tmp)")
+	logClockStart := fset.String("log-clock-start", "", "RFC 3339 time the access log's clock reads now (default: the system clock's)")
 	_ = fset.Parse(args)
 	if *storage == "" || *upstream == "" {
 		return errors.New("serve needs -storage and -upstream")
+	}
+	// A test whose process clock is faked (libfaketime, which a Go binary ignores) hands its time over, so the access
+	// log it reads back is on its own clock.
+	var logClockOffset time.Duration
+	if *logClockStart != "" {
+		at, err := time.Parse(time.RFC3339Nano, *logClockStart)
+		if err != nil {
+			return fmt.Errorf("-log-clock-start: %w", err)
+		}
+		logClockOffset = time.Until(at)
 	}
 	if *tempDir == "" {
 		*tempDir = filepath.Join(filepath.Dir(filepath.Clean(*storage)), "tmp")
@@ -293,7 +304,7 @@ func runServe(args []string) error {
 		cache := [...]string{"unknown", "hit", "miss"}[outcome.state.Load()]
 		host, _, _ := net.SplitHostPort(req.RemoteAddr)
 		alog.write(accessRecord{
-			Time: start.UTC().Format(time.RFC3339Nano), Method: req.Method, Path: req.URL.RequestURI(), Status: cw.status,
+			Time: start.Add(logClockOffset).UTC().Format(time.RFC3339Nano), Method: req.Method, Path: req.URL.RequestURI(), Status: cw.status,
 			Bytes: cw.bytes, DurationMs: float64(time.Since(start).Microseconds()) / 1000, CacheStatus: cache,
 			ClientIP: host, UserAgent: req.UserAgent(),
 		})
