@@ -29,6 +29,8 @@ interface TraceFlags {
 }
 
 const TRACE_CSV_HEADER = 'ts,module,version,node,region,bytes,kind';
+/** The log path that reads stdin (plain text: `zcat access.log.gz | modcast trace -`), as for modcast ingest. */
+const STDIN = '-';
 
 /** A CSV cell: quoted only when it has to be (module paths and versions never need it; node names might). */
 const NEEDS_QUOTES = /[\x22,\n\r]/; // a double quote, a comma or a line break
@@ -42,19 +44,21 @@ function traceCsvRow(r: TraceRequest): string {
   return `${r.ts},${cell(r.module)},${cell(r.version)},${cell(r.node)},${cell(r.region ?? '')},${r.bytes},${r.kind ?? ''}\n`;
 }
 
-/** `node=path` or a bare path (of the node `--node` names). */
+/** `node=path` or a bare path (of the node `--node` names); `-` (at most one) is stdin. */
 function parseTraceSources(args: readonly string[], defaultNode: string, regions: ReadonlyMap<string, string>): LogTraceSource[] {
-  return args.map((arg) => {
+  const sources = args.map((arg) => {
     const eq = arg.indexOf('=');
     // A path may hold '=' too: the part before it is a node name only when it has no path separator.
     const named = eq > 0 && !arg.slice(0, eq).includes('/');
     const node = named ? arg.slice(0, eq) : defaultNode;
     const path = named ? arg.slice(eq + 1) : arg;
     if (path === '') throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, `no log file in ${JSON.stringify(arg)} (expected node=path or path)`);
-    if (!existsSync(path)) throw new ModcastError(ErrorCodes.INPUT_NOT_FOUND, `log file ${path} does not exist`);
+    if (path !== STDIN && !existsSync(path)) throw new ModcastError(ErrorCodes.INPUT_NOT_FOUND, `log file ${path} does not exist`);
     const region = regions.get(node);
     return region ? { path, node, region } : { path, node };
   });
+  if (sources.filter((s) => s.path === STDIN).length > 1) throw new ModcastError(ErrorCodes.INVALID_ARGUMENT, 'only one log can be read from stdin (-)');
+  return sources;
 }
 
 function summaryLine(s: LogTraceFileStats): string {
@@ -72,7 +76,7 @@ export function registerTrace(program: Command): void {
   program
     .command('trace')
     .description('turn proxy access logs into a backtest trace CSV (merged in time order), for modcast backtest --trace')
-    .argument('<logs...>', 'log files (plain or .gz), each node=path or a path of --node')
+    .argument('<logs...>', 'log files (plain or .gz), each node=path or a path of --node; - (or node=-) reads stdin')
     .option('-f, --format <format>', 'log format: auto, or as modcast ingest --format', 'auto')
     .option('-n, --node <name>', 'node of the log files given without node=', 'node')
     .option('--node-region <pairs>', 'regions of the nodes: node=region,…')

@@ -178,6 +178,13 @@ test('modcast trace: node=path logs into a gzipped CSV the backtest reads back a
     assert.equal(web.code, 0, web.stderr);
     assert.deepEqual((JSON.parse(web.stdout) as { files: LogTraceFileStats[] }).files.map((f) => [f.node, f.requests]), [['w0', 400], ['w1', 400]]);
     assert.match(readFileSync(join(dir, 'web.csv'), 'utf8'), /\n\d+,example\.com\/example\.com\/m0\/_v\/v1\.0\.0\.mod,,w0,,100,list\n/);
+    // A log on stdin (node=-), merged with a file, gives the same trace.
+    const piped = await runCli(['trace', 'eu1=-', `us1=${join(dir, 'us.log')}`, '--node-region', 'eu1=eu', '--out', join(dir, 'piped.csv.gz'), '--json'], {}, readFileSync(join(dir, 'eu.log')));
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.deepEqual(gunzipSync(readFileSync(join(dir, 'piped.csv.gz'))), gunzipSync(readFileSync(out)));
+    const twice = await runCli(['trace', 'a=-', 'b=-'], {}, '');
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /only one log can be read from stdin/);
     const none = await runCli(['trace', join(dir, 'missing.log')]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /MODCAST_ERR_INPUT_NOT_FOUND|does not exist/);
