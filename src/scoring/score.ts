@@ -14,11 +14,11 @@ import type { Store } from '../store/client.js';
 import { HOUR_MS } from '../domain/calendar.js';
 import { floorToHour, hoursToCover } from '../domain/windows.js';
 import { ItemForecaster } from '../domain/forecast/item.js';
-import { RELEASE_CURVE_HOURS, classCurves, type ReleaseSampleCurves } from '../domain/forecast/release.js';
+import { RELEASE_CURVE_HOURS } from '../domain/forecast/release.js';
 import { dependencyBoostsByRegion, requirementKey } from '../domain/forecast/dependency.js';
 import { buildScope, buildWindows, fillSeries, hoursToNextBusinessBlocks, isYoung, type FleetLayout, type HistoryRange, type Scope } from '../domain/forecast/scope.js';
 import { PredictionEmitter, round4, type EmissionOptions, type RegionOverride } from '../domain/forecast/emission.js';
-import { groupReleases, releaseInput, releaseSampleCurves, type ModuleReleases } from '../domain/forecast/release-history.js';
+import { groupReleases, releaseInput, similarPopularityCurves, type ModuleReleases } from '../domain/forecast/release-history.js';
 import {
   PredictionWriter,
   chunkBoundaries,
@@ -171,7 +171,7 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   }
   const R = scope.regions.length;
   const forecaster = new ItemForecaster(scope.grids, scope.fleet, range.hours, horizon);
-  const classes = classCurves(await releaseSamples(store, range, o, scope), R);
+  const classes = await releaseClasses(store, range, o, scope);
   const boosts = await dependencyBoosts(store, range, o, scope);
   const summary: ScoringSummary = {
     runId,
@@ -282,10 +282,10 @@ async function scoreInto(store: Store, o: ScoringOptions, range: HistoryRange, r
   return summary;
 }
 
-/** Releases of the history per popularity class: the similar-popularity adoption samples. */
-async function releaseSamples(store: Store, range: HistoryRange, o: ScoringOptions, scope: Scope): Promise<ReleaseSampleCurves[]> {
+/** Releases of the history per popularity class: the similar-popularity adoption curves. */
+async function releaseClasses(store: Store, range: HistoryRange, o: ScoringOptions, scope: Scope): Promise<Map<number, (Float64Array | null)[]>> {
   const rows = await readReleaseSamples(store, range, { graceHours: scope.dataStart + o.releaseGraceHours, minLivedHours: 48, curveHours: RELEASE_CURVE_HOURS, perClass: 200 });
-  return releaseSampleCurves(rows, range, scope);
+  return similarPopularityCurves(rows, range, scope);
 }
 
 /** Extra deseasonalised fetch rate per region of requirements of hot modules (go.mod graph, one level). */

@@ -4,7 +4,7 @@
  * popularity (release.ts holds the curve maths).
  */
 import { WEEK_HOURS } from '../calendar.js';
-import { RELEASE_CURVE_HOURS, adoptionCurves, releaseLevelCurve, type ReleaseSampleCurves } from './release.js';
+import { ClassCurveSums, RELEASE_CURVE_HOURS, SEGMENT_COUNT, adoptionCurves, curveOfLevels, releaseLevels } from './release.js';
 import type { HistoryRange, Scope } from './scope.js';
 
 /** Hourly fetches of one version of a module in one region. */
@@ -69,9 +69,16 @@ export function releaseInput(
   return { releaseIndex, curves: adoptionCurves(priors, classes, rate / WEEK_HOURS, R), sighted };
 }
 
-/** Level curves per region of a release from its hourly points (see releaseLevelCurve). */
+/** Level curves per region of a release from its hourly points (see levelsFromPoints). */
 function curvesFromPoints(v: ModuleReleases['versions'][number], range: HistoryRange, scope: Scope): Float64Array[] {
-  return scope.regions.map((_, r) => {
+  const levels = levelsFromPoints(v, range, scope);
+  return scope.regions.map((_, r) => curveOfLevels(levels, r * SEGMENT_COUNT));
+}
+
+/** Segment levels per region (SEGMENT_COUNT each, see releaseLevels) of a release from its hourly points. */
+function levelsFromPoints(v: ModuleReleases['versions'][number], range: HistoryRange, scope: Scope): Float64Array {
+  const levels = new Float64Array(scope.regions.length * SEGMENT_COUNT);
+  scope.regions.forEach((_, r) => {
     const counts = new Float64Array(RELEASE_CURVE_HOURS);
     const p = v.points[r]!;
     for (let k = 0; k < p.hours.length; k++) {
@@ -79,17 +86,18 @@ function curvesFromPoints(v: ModuleReleases['versions'][number], range: HistoryR
       if (a >= 0 && a < RELEASE_CURVE_HOURS) counts[a] = counts[a]! + p.counts[k]!;
     }
     const grid = scope.grids[r]!;
-    return releaseLevelCurve(counts, v.firstRegion === r, range.hours - v.firstHour, (a) => grid.shape[grid.how[v.firstHour + a]!]!);
+    releaseLevels(counts, v.firstRegion === r, range.hours - v.firstHour, (a) => grid.shape[grid.how[v.firstHour + a]!]!, levels, r * SEGMENT_COUNT);
   });
+  return levels;
 }
 
-/** The adoption curves of releases seen in the history, each with its module's rate: the similar-popularity samples. */
-export function releaseSampleCurves(rows: readonly ReleaseSample[], range: HistoryRange, scope: Scope): ReleaseSampleCurves[] {
+/** Per popularity class and region, the class curves (ClassCurveSums) of the releases seen in the history. */
+export function similarPopularityCurves(rows: readonly ReleaseSample[], range: HistoryRange, scope: Scope): Map<number, (Float64Array | null)[]> {
   const grouped = groupReleases(rows, scope);
   const rates = new Map(rows.map((r) => [r.module, r.moduleRate]));
-  const out: ReleaseSampleCurves[] = [];
+  const sums = new ClassCurveSums(scope.regions.length);
   for (const [module, m] of grouped) {
-    for (const v of m.versions) if (Number.isFinite(v.firstHour)) out.push({ moduleRate: rates.get(module) ?? 0, curves: curvesFromPoints(v, range, scope) });
+    for (const v of m.versions) if (Number.isFinite(v.firstHour)) sums.add(rates.get(module) ?? 0, levelsFromPoints(v, range, scope));
   }
-  return out;
+  return sums.curves();
 }

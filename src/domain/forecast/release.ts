@@ -59,15 +59,20 @@ export const SEGMENT_OF_HOUR: Uint8Array = (() => {
  * measured level.
  */
 export function levelCurve(counts: ArrayLike<number>, lived: number, exposureAt: (a: number) => number): Float64Array {
-  const demands = new Float64Array(SEGMENT_COUNT);
+  return curveOfLevels(levelsOfCounts(counts, lived, exposureAt, new Float64Array(SEGMENT_COUNT), 0), 0);
+}
+
+/** The segment levels of levelCurve, into out[offset ..] (see segmentLevels). */
+function levelsOfCounts(counts: ArrayLike<number>, lived: number, exposureAt: (a: number) => number, out: Float64Array, offset: number): Float64Array {
+  const demands = new Float64Array(offset + SEGMENT_COUNT);
   for (let s = 0; s < SEGMENT_COUNT; s++) {
     const [from, to] = SEGMENTS[s]!;
     const end = Math.min(to, lived);
     let demand = 0;
     for (let a = from; a < end; a++) demand += counts[a] ?? 0;
-    demands[s] = demand;
+    demands[offset + s] = demand;
   }
-  return curveOfLevels(segmentLevels(demands, segmentExposures(lived, exposureAt), lived, new Float64Array(SEGMENT_COUNT), 0), 0);
+  return segmentLevels(demands, segmentExposures(lived, exposureAt), lived, out, offset);
 }
 
 /**
@@ -204,47 +209,21 @@ export class ReleaseAdoption implements Forecaster {
 }
 
 /**
- * The level curve of one release in one region from its fetches at each hour since first seen (`counts`, length
- * RELEASE_CURVE_HOURS, modified). `firstHere`: the release's very first fetch was in this region — it defines the
- * release time, so it is there by construction and not demand that followed; it is taken out.
+ * The segment levels (see segmentLevels) of one release in one region, into out[offset ..], from its fetches at each
+ * hour since first seen (`counts`, length RELEASE_CURVE_HOURS, modified). `firstHere`: the release's very first fetch
+ * was in this region — it defines the release time, so it is there by construction and not demand that followed; it
+ * is taken out.
  */
-export function releaseLevelCurve(counts: Float64Array, firstHere: boolean, lived: number, exposureAt: (a: number) => number): Float64Array {
+export function releaseLevels(counts: Float64Array, firstHere: boolean, lived: number, exposureAt: (a: number) => number, out: Float64Array, offset: number): Float64Array {
   if (firstHere) counts[0] = Math.max(0, counts[0]! - 1);
-  return levelCurve(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposureAt);
-}
-
-/** One earlier release, for similar-popularity curves: its module's fetch rate and its level curve per region. */
-export interface ReleaseSampleCurves {
-  moduleRate: number;
-  curves: readonly Float64Array[];
+  return levelsOfCounts(counts, Math.min(RELEASE_CURVE_HOURS, Math.max(0, lived)), exposureAt, out, offset);
 }
 
 /**
  * Per popularity class, per region: the mean level curve of releases, each divided by its module's fetch rate (so
- * a class curve times a module's rate is that module's expected adoption).
- */
-export function classCurves(samples: Iterable<ReleaseSampleCurves>, regions: number): Map<number, (Float64Array | null)[]> {
-  const byClass = new Map<number, ReleaseSampleCurves[]>();
-  for (const s of samples) {
-    if (!(s.moduleRate > 0)) continue;
-    const c = popularityClass(s.moduleRate * 168);
-    const list = byClass.get(c) ?? [];
-    list.push(s);
-    byClass.set(c, list);
-  }
-  const out = new Map<number, (Float64Array | null)[]>();
-  for (const [c, list] of byClass) {
-    const perRegion: (Float64Array | null)[] = [];
-    for (let r = 0; r < regions; r++) perRegion.push(meanOfRatios(list, r));
-    out.set(c, perRegion);
-  }
-  return out;
-}
-
-/**
- * classCurves of samples given by their segment levels (SEGMENT_COUNT per region, see segmentLevels), summed as they
- * are added. A level curve is its segment levels each filled over its segment, so this takes the same operations in
- * the same order as classCurves on the filled curves, without a curve per sample.
+ * a class curve times a module's rate is that module's expected adoption). Releases are added by their segment
+ * levels (SEGMENT_COUNT per region, see segmentLevels) and summed as they come: a level curve is its segment levels
+ * each filled over its segment, so the mean of the levels, filled, is the mean of the curves.
  */
 export class ClassCurveSums {
   private readonly byClass = new Map<number, { samples: number; sums: Float64Array }>();
@@ -298,16 +277,3 @@ function times(curve: Float64Array, factor: number): Float64Array {
   return out;
 }
 
-/**
- * meanCurve of the samples' curves of region r each divided by its module rate, without a copy per curve: the same
- * operations in the same order (a weight of 1 times a level is that level).
- */
-function meanOfRatios(samples: readonly ReleaseSampleCurves[], r: number): Float64Array {
-  const out = new Float64Array(RELEASE_CURVE_HOURS);
-  for (const s of samples) {
-    const c = s.curves[r]!;
-    for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = out[a]! + (c[a] ?? 0) / s.moduleRate;
-  }
-  for (let a = 0; a < RELEASE_CURVE_HOURS; a++) out[a] = out[a]! / samples.length;
-  return out;
-}
